@@ -1,0 +1,31 @@
+"""The errors the pipeline raises on purpose; the CLI turns each into a message and an exit code."""
+
+
+class KgError(Exception):
+    """Base of the project's expected errors: a message for a person, never a traceback."""
+
+    exit_code = 1
+
+
+class InputError(KgError):
+    """An input file is missing or malformed (the message names the file, the line and the cause)."""
+
+    exit_code = 2
+
+
+class InconsistencyError(KgError):
+    """The OWL 2 RL closure is inconsistent (a member of owl:Nothing, disjoint classes sharing a node, ...)."""
+
+    exit_code = 1
+
+
+class UsageError(KgError):
+    """The user asked for something that does not exist or is ambiguous (query name, parameter, entity)."""
+
+    exit_code = 2
+
+
+class QueryError(KgError):
+    """A SPARQL query does not parse; the message gives the parser's position and reason."""
+
+    exit_code = 2

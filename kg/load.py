@@ -1,0 +1,198 @@
+"""Stage 1, load: parse the project's inputs into one rdflib Dataset of named graphs.
+
+Also the naming helpers every later stage shows nodes with (CURIEs from kg.namespaces, English labels),
+and `find_spans` to locate a quote in a source text for claim authors.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from rdflib import BNode, Dataset, Graph, Literal, URIRef
+from rdflib.namespace import NamespaceManager
+from rdflib.term import Node
+
+from kg.errors import InputError, UsageError
+from kg.namespaces import (
+    KG,
+    ONTOLOGY_GRAPH,
+    PREFIXES,
+    PROJECT_ROOT,
+    RDFS,
+    SCHEMA,
+    SOURCES_GRAPH,
+    STATEMENTS_GRAPH,
+)
+
+
+@dataclass(frozen=True)
+class Project:
+    """Where one project's inputs live, so every stage (and every test) can point at another root."""
+
+    root: Path = PROJECT_ROOT
+
+    @property
+    def ontology(self) -> Path:
+        return self.root / "ontology" / "defence-kg.ttl"
+
+    @property
+    def shapes(self) -> Path:
+        return self.root / "ontology" / "shapes.ttl"
+
+    @property
+    def context(self) -> Path:
+        return self.root / "ontology" / "context.jsonld"
+
+    @property
+    def statements(self) -> Path:
+        return self.root / "data" / "statements.ttl"
+
+    @property
+    def sources(self) -> Path:
+        return self.root / "data" / "sources"
+
+    @property
+    def queries(self) -> Path:
+        return self.root / "queries"
+
+    @property
+    def qc(self) -> Path:
+        return self.root / "queries" / "qc"
+
+    def build_inputs(self) -> list[Path]:
+        """Every file a build reads (the cache key hashes these): TBox, shapes, statements, texts, QC queries."""
+        return [
+            self.ontology,
+            self.shapes,
+            self.statements,
+            *sorted(self.sources.glob("*.txt")),
+            *sorted(self.qc.glob("*.rq")),
+        ]
+
+    def relative(self, path: Path) -> str:
+        """`path` as shown in messages: relative to the project root when inside it."""
+        try:
+            return str(path.resolve().relative_to(self.root.resolve()))
+        except ValueError:
+            return str(path)
+
+
+def bind_prefixes(target: Graph | NamespaceManager) -> None:
+    """Bind the project's prefixes (over rdflib's defaults for the same names), for CURIEs and serialisations."""
+    for prefix, namespace in PREFIXES.items():
+        target.bind(prefix, namespace, override=True, replace=True)
+
+
+_NAMES = NamespaceManager(Graph(bind_namespaces="none"), bind_namespaces="none")
+bind_prefixes(_NAMES)
+
+
+def curie(node: Node) -> str:
+    """A node as a person reads it: `kg:Claim` for a project IRI, `<iri>` otherwise, `_:b` for a blank node."""
+    if isinstance(node, URIRef):
+        try:
+            return _NAMES.curie(node, generate=False)
+        except (KeyError, ValueError):
+            return f"<{node}>"
+    if isinstance(node, BNode):
+        return f"_:{node}"
+    return node.n3() if isinstance(node, Literal) else str(node)
+
+
+def label(graph: Graph, node: Node) -> str:
+    """The English rdfs:label of `node` if it has one (any label otherwise), else its CURIE."""
+    labels = [o for o in graph.objects(node, RDFS.label) if isinstance(o, Literal)]
+    if not labels:
+        return curie(node)
+    return str(min(labels, key=lambda lit: (lit.language != "en", lit.language or "", str(lit))))
+
+
+def named(graph: Graph, node: Node) -> str:
+    """How reports show a node: `Canada (id:Canada)` when it has a label, else its CURIE."""
+    name, short = label(graph, node), curie(node)
+    return short if name == short else f"{name} ({short})"
+
+
+def new_dataset() -> Dataset:
+    """An empty Dataset whose default graph is the union of its named graphs, with the project's prefixes."""
+    dataset = Dataset(default_union=True)
+    bind_prefixes(dataset)
+    return dataset
+
+
+def parse_turtle(path: Path, graph: Graph, project: Project = Project()) -> Graph:
+    """Parse Turtle `path` into `graph`; a missing or malformed file raises InputError naming file, line, cause."""
+    shown = project.relative(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{shown}: cannot read ({exc.strerror or exc})") from None
+    try:
+        graph.parse(data=data.decode("utf-8"), format="turtle", publicID=path.resolve().as_uri())
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise InputError(f"{shown}:{line}: not UTF-8 ({exc.reason})") from None
+    except SyntaxError as exc:  # rdflib's BadSyntax: `lines` is 0-based, `_why` the cause
+        line = getattr(exc, "lines", 0) + 1
+        cause = getattr(exc, "_why", None) or str(exc)
+        raise InputError(f"{shown}:{line}: malformed Turtle: {cause}") from None
+    except Exception as exc:  # other parser failures (bad IRIs, literals) carry no position
+        raise InputError(f"{shown}: malformed Turtle: {exc}") from None
+    return graph
+
+
+def read_source(project: Project, relative: str) -> str:
+    """The exact text of a source document (UTF-8, newlines untouched), named relative to the project root."""
+    path = (project.root / relative).resolve()
+    if not path.is_relative_to(project.root.resolve()):
+        raise InputError(f"kg:sourceFile {relative!r} points outside the project")
+    try:
+        return path.read_bytes().decode("utf-8")
+    except OSError as exc:
+        raise InputError(f"{relative}: cannot read source document ({exc.strerror or exc})") from None
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{relative}: source document is not UTF-8 ({exc.reason})") from None
+
+
+def load_dataset(project: Project = Project()) -> Dataset:
+    """The asserted dataset: ontology, statements and the text of every kg:sourceFile, each in its named graph."""
+    dataset = new_dataset()
+    parse_turtle(project.ontology, dataset.graph(ONTOLOGY_GRAPH), project)
+    statements = parse_turtle(project.statements, dataset.graph(STATEMENTS_GRAPH), project)
+    sources = dataset.graph(SOURCES_GRAPH)
+    for document, relative in statements.subject_objects(KG.sourceFile):
+        sources.add((document, SCHEMA.text, Literal(read_source(project, str(relative)))))
+    return dataset
+
+
+def load_shapes(project: Project = Project()) -> Graph:
+    """The SHACL shapes graph."""
+    return parse_turtle(project.shapes, Graph(), project)
+
+
+def merged(dataset: Dataset, *graphs: URIRef) -> Graph:
+    """A new Graph holding the union of the named `graphs` (a copy: later stages may add to it freely)."""
+    union = Graph()
+    bind_prefixes(union)
+    for identifier in graphs:
+        union += dataset.graph(identifier)
+    return union
+
+
+def find_spans(text: str, quote: str) -> list[tuple[int, int]]:
+    """Every (start, end) at which `quote` occurs in `text`: 0-based, end-exclusive, in code points."""
+    if not quote:
+        raise UsageError("the quote is empty")
+    return [(m.start(), m.start() + len(quote)) for m in re.finditer(f"(?={re.escape(quote)})", text)]
+
+
+def find_span(text: str, quote: str, occurrence: int = 1) -> tuple[int, int]:
+    """The span of the `occurrence`-th (1-based) match of `quote` in `text`; UsageError if there is none."""
+    spans = find_spans(text, quote)
+    if not spans:
+        raise UsageError(f"quote not found: {quote!r}")
+    if not 1 <= occurrence <= len(spans):
+        raise UsageError(f"occurrence {occurrence} requested, but the quote occurs {len(spans)} time(s)")
+    return spans[occurrence - 1]

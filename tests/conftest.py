@@ -1,0 +1,52 @@
+"""Shared fixtures: a small pipeline project (tests/fixtures/pipeline/project) copied per test, and its build.
+
+The copy gets the project's own ontology/context.jsonld (the context is an input of the export, not a fixture)
+and its own cache directory, so a test may edit its inputs freely.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from kg.build import CACHE_ENV, Built, build, load_built
+from kg.load import Project
+from kg.namespaces import PROJECT_ROOT
+
+PIPELINE = Path(__file__).parent / "fixtures" / "pipeline"
+HAS_PROJECT_DATA = (PROJECT_ROOT / "data" / "statements.ttl").is_file()
+BUILDS = ["fixture", *(["project"] if HAS_PROJECT_DATA else [])]  # tests over builds grow with the data
+
+
+def copy_project(target: Path) -> Project:
+    """A fresh copy of the pipeline fixture project at `target`, with the real JSON-LD context."""
+    shutil.copytree(PIPELINE / "project", target)
+    shutil.copy(PROJECT_ROOT / "ontology" / "context.jsonld", target / "ontology" / "context.jsonld")
+    return Project(target)
+
+
+@pytest.fixture(autouse=True)
+def _no_cache_override(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each project uses its own `.kg-cache/`, whatever the environment says."""
+    monkeypatch.delenv(CACHE_ENV, raising=False)
+    monkeypatch.delenv("KG_ROOT", raising=False)
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Project:
+    """A writable copy of the pipeline fixture project."""
+    return copy_project(tmp_path / "project")
+
+
+@pytest.fixture(scope="session")
+def built_fixture(tmp_path_factory: pytest.TempPathFactory) -> Built:
+    """The fixture project built once (read-only: do not mutate its dataset)."""
+    return build(copy_project(tmp_path_factory.mktemp("built") / "project"))
+
+
+@pytest.fixture(scope="session", params=BUILDS)
+def any_built(request: pytest.FixtureRequest, built_fixture: Built) -> Built:
+    """The fixture project's build, then the project's own (from its cache) once its data exists."""
+    return built_fixture if request.param == "fixture" else load_built()

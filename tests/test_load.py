@@ -1,0 +1,112 @@
+"""Stage 1, load: named graphs, byte-exact source texts, located quotes and malformed-input messages."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+import pytest
+from conftest import PIPELINE
+from rdflib import Graph, Literal, URIRef
+from rdflib.compare import isomorphic
+
+from kg.errors import InputError, UsageError
+from kg.load import Project, curie, find_span, find_spans, label, load_dataset, parse_turtle
+from kg.namespaces import CLAIM, ID, KG, ONTOLOGY_GRAPH, SCHEMA, SOURCES_GRAPH, STATEMENTS_GRAPH
+
+
+def test_each_input_is_in_its_named_graph(project: Project) -> None:
+    dataset = load_dataset(project)
+    ontology, statements = Graph().parse(project.ontology), Graph().parse(project.statements)
+    assert isomorphic(dataset.graph(ONTOLOGY_GRAPH), ontology)
+    assert isomorphic(dataset.graph(STATEMENTS_GRAPH), statements)
+    assert (ID.factsheet, SCHEMA.text, None) not in statements
+    assert len(dataset.graph(SOURCES_GRAPH)) == 1
+
+
+def test_source_text_is_byte_exact_and_matches_its_sha(project: Project) -> None:
+    path = project.root / "data" / "sources" / "tiny.txt"
+    path.write_bytes(path.read_bytes().replace(b"\n\n", b"\r\n\r\n", 1))  # newlines must not be translated
+    text = load_dataset(project).graph(SOURCES_GRAPH).value(ID.factsheet, SCHEMA.text)
+    assert str(text).encode("utf-8") == path.read_bytes()
+    assert "\r\n" in str(text)
+
+
+def test_the_loader_does_not_rewrite_the_sha(project: Project) -> None:
+    dataset = load_dataset(project)
+    declared = str(dataset.value(ID.factsheet, KG.sha256))
+    text = str(dataset.value(ID.factsheet, SCHEMA.text))
+    assert declared == hashlib.sha256(text.encode("utf-8")).hexdigest()
+    (project.root / "data" / "sources" / "tiny.txt").write_text("changed", encoding="utf-8")
+    assert str(load_dataset(project).value(ID.factsheet, KG.sha256)) == declared
+
+
+def test_malformed_turtle_names_file_line_and_cause() -> None:
+    with pytest.raises(InputError) as caught:
+        parse_turtle(PIPELINE / "malformed.ttl", Graph())
+    message = str(caught.value)
+    assert re.search(r"malformed\.ttl:7: ", message), message
+    assert "expected '.'" in message
+    assert "Traceback" not in message and "^" not in message
+
+
+def test_undefined_prefix_is_reported_with_its_line(project: Project) -> None:
+    with project.statements.open("a", encoding="utf-8") as stream:
+        stream.write("\nid:Canada nope:p id:NATO .\n")
+    lines = project.statements.read_text(encoding="utf-8").count("\n")
+    with pytest.raises(InputError, match=rf"data/statements\.ttl:{lines}: .*nope"):
+        load_dataset(project)
+
+
+def test_missing_input_is_named(project: Project) -> None:
+    project.ontology.unlink()
+    with pytest.raises(InputError, match=r"ontology/defence-kg\.ttl: cannot read"):
+        load_dataset(project)
+
+
+def test_missing_source_document_is_named(project: Project) -> None:
+    (project.root / "data" / "sources" / "tiny.txt").unlink()
+    with pytest.raises(InputError, match=r"data/sources/tiny\.txt"):
+        load_dataset(project)
+
+
+def test_a_source_file_outside_the_project_is_refused(project: Project) -> None:
+    text = project.statements.read_text(encoding="utf-8").replace('"data/sources/tiny.txt"', '"../../etc/passwd"')
+    project.statements.write_text(text, encoding="utf-8")
+    with pytest.raises(InputError, match="outside the project"):
+        load_dataset(project)
+
+
+def test_find_span_counts_code_points() -> None:
+    text = "NORAD – the North American Aerospace Defense Command"
+    start, end = find_span(text, "North American")
+    assert text[start:end] == "North American"
+    assert start == text.encode("utf-8").find(b"North") - 2  # the en dash is 3 bytes, 1 code point
+
+
+def test_find_span_occurrences() -> None:
+    text = "aaa Canada bbb Canada"
+    assert find_spans(text, "Canada") == [(4, 10), (15, 21)]
+    assert find_span(text, "Canada", occurrence=2) == (15, 21)
+    assert find_spans("aaa", "aa") == [(0, 2), (1, 3)]  # overlapping matches count
+    with pytest.raises(UsageError, match="occurs 2 time"):
+        find_span(text, "Canada", occurrence=3)
+    with pytest.raises(UsageError, match="not found"):
+        find_span(text, "NATO")
+
+
+def test_fixture_claim_positions_are_what_find_span_gives(project: Project) -> None:
+    dataset = load_dataset(project)
+    text = str(dataset.value(ID.factsheet, SCHEMA.text))
+    assert find_span(text, "Canada is a founding member of NATO") == (17, 52)
+    assert (CLAIM.C01, None, None) in dataset
+
+
+def test_curie_and_label() -> None:
+    graph = Graph()
+    graph.add((ID.NATO, URIRef("http://www.w3.org/2000/01/rdf-schema#label"), Literal("OTAN", lang="fr")))
+    graph.add((ID.NATO, URIRef("http://www.w3.org/2000/01/rdf-schema#label"), Literal("NATO", lang="en")))
+    assert curie(CLAIM.C04) == "claim:C04"
+    assert curie(URIRef("http://example.org/x")) == "<http://example.org/x>"
+    assert label(graph, ID.NATO) == "NATO"
+    assert label(graph, ID.Canada) == "id:Canada"
