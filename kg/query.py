@@ -1,0 +1,362 @@
+"""Stage 4, query: the catalogue of competency questions (queries/*.rq), parameter binding and result formats.
+
+Each .rq file starts with a comment header (`# title:`, `# description:`, `# param: NAME TYPE = DEFAULT -- help`,
+`# example-LANG:`); parameters are bound as initBindings, entity values resolved from an IRI, a CURIE or a
+label. Results are written in the W3C SPARQL 1.1 JSON/CSV/TSV formats, Markdown or a rich table, and `why`
+traces each row's first node to the claims (and quotes) that support it.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rdflib import BNode, Graph, Literal, URIRef, Variable
+from rdflib.namespace import SKOS
+from rdflib.query import Result
+from rdflib.term import Node
+
+from kg.errors import InputError, QueryError, UsageError
+from kg.load import curie
+from kg.namespaces import DCTERMS, KG, OA, PREFIXES, PROV, RDF, RDFS, XSD
+
+if TYPE_CHECKING:
+    from rdflib.plugins.sparql.sparql import Query
+    from rich.table import Table
+
+PARAM_TYPES = ("entity", "string", "integer", "gYear")
+FORMATS = ("table", "json", "csv", "tsv", "md")
+_HEADER_KEY = re.compile(r"#\s?([A-Za-z][\w-]*)\s*:\s?(.*)$")  # `# key: value`; indented lines continue
+_PARAM = re.compile(
+    rf"(?P<name>[A-Za-z_]\w*)\s+(?P<type>{'|'.join(PARAM_TYPES)})"
+    r"(?:\s*=\s*(?P<default>.*?))?(?:\s+--\s+(?P<help>.*))?\s*$"
+)
+_GYEAR = re.compile(r"-?\d{4,}(Z|[+-]\d\d:\d\d)?")
+_LABELS = (RDFS.label, SKOS.altLabel, SKOS.prefLabel)
+_TSV_ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+@dataclass(frozen=True)
+class Param:
+    """One declared query parameter; without a default it is required."""
+
+    name: str
+    type: str
+    default: str | None
+    help: str
+
+    @property
+    def required(self) -> bool:
+        return self.default is None
+
+
+@dataclass(frozen=True)
+class CatalogueQuery:
+    """One .rq file of the catalogue, with its parsed header."""
+
+    name: str
+    title: str
+    description: str
+    params: tuple[Param, ...]
+    examples: tuple[tuple[str, str], ...]  # (language, question)
+    text: str
+    path: Path
+
+
+def parse_catalogue_query(path: Path) -> CatalogueQuery:
+    """Read one .rq file and its header; a malformed `# param:` line raises InputError naming file and line."""
+    text = path.read_text(encoding="utf-8")
+    fields: dict[str, str] = {"title": "", "description": ""}
+    params: list[Param] = []
+    examples: list[tuple[str, str]] = []
+    last: str | None = None
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        if not line.lstrip().startswith("#"):
+            break
+        match = _HEADER_KEY.match(line.strip())
+        if match is None:  # a continuation line extends the previous title or description (other keys: ignored)
+            if last in fields:
+                fields[last] = f"{fields[last]} {line.strip().lstrip('#').strip()}".strip()
+            continue
+        key, value = match.group(1).lower(), match.group(2).strip()
+        last = key
+        if key == "param":
+            params.append(_parse_param(value, path, number))
+        elif key.startswith("example-"):
+            examples.append((key.removeprefix("example-"), value))
+        elif key in fields:
+            fields[key] = value
+    return CatalogueQuery(
+        name=path.stem,
+        title=fields["title"] or path.stem,
+        description=fields["description"],
+        params=tuple(params),
+        examples=tuple(examples),
+        text=text,
+        path=path,
+    )
+
+
+def _parse_param(value: str, path: Path, line: int) -> Param:
+    """Parse `NAME TYPE = DEFAULT -- help` (default and help optional)."""
+    match = _PARAM.fullmatch(value)
+    if match is None:
+        raise InputError(
+            f"{path}:{line}: malformed '# param:' line (expected 'NAME TYPE = DEFAULT -- help', "
+            f"TYPE one of {', '.join(PARAM_TYPES)}): {value!r}"
+        )
+    default = match.group("default")
+    return Param(match.group("name"), match.group("type"), default or None, (match.group("help") or "").strip())
+
+
+def load_catalogue(directory: Path) -> dict[str, CatalogueQuery]:
+    """Every `*.rq` directly in `directory`, by name (the file stem), sorted by name."""
+    return {path.stem: parse_catalogue_query(path) for path in sorted(directory.glob("*.rq"))}
+
+
+def get_query(catalogue: dict[str, CatalogueQuery], name: str) -> CatalogueQuery:
+    """The named catalogue query; UsageError listing every name if there is none."""
+    if name not in catalogue:
+        names = ", ".join(catalogue) or "(the catalogue is empty)"
+        raise UsageError(f"unknown query {name!r}; the catalogue has: {names}")
+    return catalogue[name]
+
+
+def prepare(text: str, where: str = "query") -> Query:
+    """Parse and translate SPARQL (project prefixes predeclared); QueryError with line, column and reason."""
+    from pyparsing import ParseBaseException
+    from rdflib.plugins.sparql import prepareQuery
+
+    try:
+        return prepareQuery(text, initNs=PREFIXES)
+    except ParseBaseException as exc:
+        pointer = " " * (exc.col - 1) + "^"
+        message = f"{where}:{exc.lineno}:{exc.col}: SPARQL syntax error: {exc.msg}"
+        raise QueryError(f"{message}\n  {exc.line}\n  {pointer}") from None
+    except Exception as exc:  # rdflib's translation step: unknown prefix, bad aggregate, ...
+        raise QueryError(f"{where}: invalid SPARQL: {exc}") from None
+
+
+def _normalise(text: str) -> str:
+    return " ".join(text.split()).casefold()
+
+
+def resolve_entity(graph: Graph, text: str) -> URIRef:
+    """The node meant by `text`: an IRI (bare or <...>), a CURIE with a project prefix, or a label/altLabel/prefLabel
+    in any language (case and surrounding whitespace ignored). UsageError, with candidates, if unknown or ambiguous."""
+    wanted = text.strip()
+    iri = _as_iri(wanted)
+    if iri is not None:
+        if (iri, None, None) in graph or (None, None, iri) in graph:
+            return iri
+        raise UsageError(f"unknown entity {wanted!r}: {curie(iri)} does not occur in the graph")
+    by_label: dict[str, set[URIRef]] = {}
+    for predicate in _LABELS:
+        for node, name in graph.subject_objects(predicate):
+            if isinstance(node, URIRef):
+                by_label.setdefault(_normalise(str(name)), set()).add(node)
+    matches = sorted(by_label.get(_normalise(wanted), ()))
+    if len(matches) == 1:
+        return matches[0]
+    if matches:
+        listed = ", ".join(curie(node) for node in matches)
+        raise UsageError(f"ambiguous entity {wanted!r}: it names {listed}; give one of these CURIEs")
+    close = difflib.get_close_matches(_normalise(wanted), list(by_label), n=5, cutoff=0.6)
+    hint = f"; did you mean: {', '.join(repr(name) for name in close)}" if close else ""
+    raise UsageError(f"unknown entity {wanted!r}: no IRI, CURIE or label matches{hint}")
+
+
+def _as_iri(text: str) -> URIRef | None:
+    """`text` as an IRI if it is written as one (<...>, scheme:..., or a CURIE with a project prefix)."""
+    if text.startswith("<") and text.endswith(">"):
+        return URIRef(text[1:-1])
+    prefix, colon, local = text.partition(":")
+    if colon and prefix in PREFIXES and " " not in local:
+        return URIRef(PREFIXES[prefix] + local)
+    if re.match(r"(https?|urn):\S+$", text):
+        return URIRef(text)
+    return None
+
+
+def bind_params(graph: Graph, query: CatalogueQuery, given: dict[str, str]) -> dict[Variable, Node]:
+    """initBindings for `query`: given values (or defaults) converted to their declared types."""
+    declared = {param.name: param for param in query.params}
+    unknown = sorted(set(given) - set(declared))
+    if unknown:
+        known = ", ".join(declared) or "none"
+        raise UsageError(f"query {query.name!r} has no parameter {', '.join(unknown)} (its parameters: {known})")
+    missing = [p.name for p in query.params if p.required and p.name not in given]
+    if missing:
+        raise UsageError(f"query {query.name!r} needs --param {'=... --param '.join(missing)}=...")
+    return {
+        Variable(param.name): _convert(graph, param, given.get(param.name, param.default) or "")
+        for param in query.params
+    }
+
+
+def _convert(graph: Graph, param: Param, value: str) -> Node:
+    """A parameter value as an RDF term of the parameter's type."""
+    if param.type == "entity":
+        return resolve_entity(graph, value)
+    if param.type == "integer":
+        try:
+            return Literal(int(value.strip()))
+        except ValueError:
+            raise UsageError(f"parameter {param.name} must be an integer, not {value!r}") from None
+    if param.type == "gYear":
+        if not _GYEAR.fullmatch(value.strip()):
+            raise UsageError(f"parameter {param.name} must be a year such as 2023, not {value!r}")
+        return Literal(value.strip(), datatype=XSD.gYear)
+    return Literal(value)
+
+
+def run_query(graph: Graph, query: CatalogueQuery, params: dict[str, str]) -> Result:
+    """Run a catalogue query over `graph` (the dataset: asserted + inferred) with its parameters bound."""
+    prepared = prepare(query.text, str(query.path))
+    return graph.query(prepared, initBindings=bind_params(graph, query, params))
+
+
+def run_sparql(graph: Graph, text: str, where: str = "query") -> Result:
+    """Run ad-hoc SPARQL over `graph`."""
+    return graph.query(prepare(text, where))
+
+
+def parse_assignments(items: list[str]) -> dict[str, str]:
+    """`KEY=VALUE` strings (from repeated --param options) as a dict."""
+    params: dict[str, str] = {}
+    for item in items:
+        key, equals, value = item.partition("=")
+        if not equals or not key.strip():
+            raise UsageError(f"--param expects KEY=VALUE, not {item!r}")
+        params[key.strip()] = value
+    return params
+
+
+@dataclass(frozen=True)
+class Support:
+    """The claims behind one result row's first node: (identifier, quote) pairs."""
+
+    node: Node
+    claims: tuple[tuple[str, str], ...]
+
+
+def why(graph: Graph, result: Result) -> list[Support]:
+    """For each row, the claims its first column's node is supported by or derived from, with their quotes."""
+    first = result.vars[0] if result.vars else None
+    nodes = [row.get(first) for row in result.bindings]
+    return [Support(node, why_claims(graph, node)) for node in nodes]
+
+
+def why_claims(graph: Graph, node: Node | None) -> tuple[tuple[str, str], ...]:
+    """(identifier, quote) of every claim that supports `node`; a claim it is only derived from is marked so.
+
+    prov:wasDerivedFrom is the superproperty of kg:supportedBy, so both links are followed; '' for no quote.
+    """
+    claims = set()
+    stated = set(graph.objects(node, KG.supportedBy))
+    for claim in stated | set(graph.objects(node, PROV.wasDerivedFrom)):
+        if (claim, RDF.type, KG.Claim) not in graph:
+            continue
+        ident = str(graph.value(claim, DCTERMS.identifier) or curie(claim))
+        if claim not in stated:
+            ident += " (derived from)"
+        quotes = [str(q) for sel in graph.objects(claim, OA.hasSelector) for q in graph.objects(sel, OA.exact)]
+        claims.update((ident, quote) for quote in quotes or [""])
+    return tuple(sorted(claims))
+
+
+def display(term: Node | None) -> str:
+    """A result term for people: CURIE for IRIs, the lexical form for literals (with @lang), '' if unbound."""
+    if term is None:
+        return ""
+    if isinstance(term, Literal):
+        return f"{term}@{term.language}" if term.language else str(term)
+    return curie(term)
+
+
+def to_table(result: Result, supports: list[Support] | None = None) -> Table:
+    """A rich table of the rows (plus a 'why' column when supports are given)."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    table = Table(show_lines=False)
+    for var in result.vars or []:
+        table.add_column(str(var))
+    if supports is not None:
+        table.add_column("why")
+    for index, row in enumerate(result.bindings):
+        cells = [display(row.get(var)) for var in result.vars]
+        if supports is not None:
+            cells.append("\n".join(f"{cid}: “{quote}”" for cid, quote in supports[index].claims))
+        table.add_row(*map(escape, cells))
+    return table
+
+
+def serialize_result(result: Result, fmt: str, supports: list[Support] | None = None) -> str:
+    """The result as text: W3C SPARQL 1.1 JSON/CSV/TSV, or Markdown; graph results (CONSTRUCT) as Turtle."""
+    if result.type in ("CONSTRUCT", "DESCRIBE"):
+        return result.serialize(format="turtle").decode("utf-8")
+    if supports is not None and fmt in ("csv", "tsv"):
+        raise UsageError("--why works with the table, md and json formats")
+    if fmt == "json":
+        document = json.loads(result.serialize(format="json"))
+        document = {"head": document.pop("head"), **document}  # the W3C order: head first
+        if supports is not None:
+            document["why"] = [
+                {"node": str(s.node), "claims": [{"id": cid, "quote": quote} for cid, quote in s.claims]}
+                for s in supports
+            ]
+        return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
+    if result.type == "ASK":
+        return f"{str(result.askAnswer).lower()}\n"
+    if fmt == "csv":
+        return result.serialize(format="csv").decode("utf-8")
+    if fmt == "tsv":
+        return _tsv(result)
+    if fmt == "md":
+        return _markdown(result, supports)
+    raise UsageError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+
+
+def _tsv(result: Result) -> str:
+    """W3C SPARQL 1.1 TSV: `?var` header, terms in Turtle syntax, tabs and newlines escaped."""
+    lines = ["\t".join(f"?{var}" for var in result.vars)]
+    lines += ["\t".join(_tsv_term(row.get(var)) for var in result.vars) for row in result.bindings]
+    return "\n".join(lines) + "\n"
+
+
+def _tsv_term(term: Node | None) -> str:
+    if term is None:
+        return ""
+    if isinstance(term, URIRef):
+        return f"<{term}>"
+    if isinstance(term, BNode):
+        return f"_:{term}"
+    escaped = str(term).translate(_TSV_ESCAPES)
+    if term.language:
+        return f'"{escaped}"@{term.language}'
+    if term.datatype is not None and term.datatype != XSD.string:
+        return f'"{escaped}"^^<{term.datatype}>'
+    return f'"{escaped}"'
+
+
+def _markdown(result: Result, supports: list[Support] | None) -> str:
+    """A GitHub-flavoured Markdown table ('|' escaped), with a why column if asked."""
+    header = [str(var) for var in result.vars] + (["why"] if supports is not None else [])
+    rows = []
+    for index, row in enumerate(result.bindings):
+        cells = [display(row.get(var)) for var in result.vars]
+        if supports is not None:
+            cells.append("<br>".join(f"{cid}: “{quote}”" for cid, quote in supports[index].claims))
+        rows.append(cells)
+
+    def line(cells: list[str]) -> str:
+        return "| " + " | ".join(cell.replace("|", "\\|").replace("\n", " ") for cell in cells) + " |"
+
+    return "\n".join([line(header), line(["---"] * len(header)), *map(line, rows)]) + "\n"
