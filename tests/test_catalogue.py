@@ -1,0 +1,776 @@
+"""The query catalogue (queries/*.rq): every competency question gives exactly the answer the source gives.
+
+Each case names a query, its parameters (strings, as a user types them) and the expected rows, written by
+hand from the fact sheet (data/sources/canada-us-defence-factsheet.txt): the comment above each case quotes
+the sentence that justifies it. Rows are compared on the columns each case lists: IRIs as CURIEs, numbers
+as numbers, booleans as booleans, other literals by lexical form, unbound as None. Label columns are not
+repeated here; `test_label_columns_are_in_their_language` checks them for every case.
+A query without a case fails `test_every_query_has_an_expected_answer`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from rdflib import BNode, Literal, URIRef
+from rdflib.namespace import XSD
+
+from kg.build import CACHE_ENV, build
+from kg.load import Project, curie
+from kg.namespaces import ID, PROJECT_ROOT
+from kg.query import load_catalogue, run_query
+
+QUERIES = PROJECT_ROOT / "queries"
+SOURCE = PROJECT_ROOT / "data" / "sources" / "canada-us-defence-factsheet.txt"
+
+
+@pytest.fixture(scope="session")
+def kg_dataset(tmp_path_factory: pytest.TempPathFactory):
+    """The project's built dataset (asserted + inferred graphs), built once per session by the pipeline.
+
+    Built afresh (not read from the project's cache, which a change to kg/ code would not invalidate), with the
+    cache written to a temporary directory so the test run leaves the tree untouched. The conftest's
+    `built_fixture` builds the small fixture project, not this one.
+    """
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(CACHE_ENV, str(tmp_path_factory.mktemp("catalogue-cache")))
+        return build(Project()).dataset
+
+
+@pytest.fixture(scope="session")
+def catalogue():
+    return load_catalogue(QUERIES)
+
+
+def value(term):
+    """A result term as the cases write it: CURIE for an IRI, number, bool, lexical form, or None."""
+    if term is None:
+        return None
+    if isinstance(term, URIRef):
+        return curie(term)
+    if isinstance(term, BNode):
+        return "_:"
+    if isinstance(term, Literal):
+        if term.datatype == XSD.boolean:
+            return term.toPython()
+        python = term.toPython()
+        if isinstance(python, (int, float, Decimal)) and not isinstance(python, bool):
+            return Decimal(str(python))
+        return str(term)
+    return str(term)
+
+
+_ANSWERS: dict[tuple, tuple] = {}
+
+
+def _answer(kg_dataset, catalogue, name, params):
+    """(header, normalised rows, rdflib result) of a catalogue query, run once per parameter set."""
+    key = (id(kg_dataset), name, tuple(sorted(params.items())))
+    if key not in _ANSWERS:
+        result = run_query(kg_dataset, catalogue[name], params)
+        header = tuple(str(v) for v in result.vars)
+        rows = [tuple(value(row[i]) for i in range(len(header))) for row in result]
+        _ANSWERS[key] = (header, rows, result)
+    return _ANSWERS[key]
+
+
+@dataclass
+class Case:
+    query: str
+    columns: tuple[str, ...]
+    rows: list[tuple]
+    params: dict[str, str] = field(default_factory=dict)
+    ordered: bool = False
+    id: str = ""
+    xfail: str | None = None
+
+    def __post_init__(self):
+        for row in self.rows:
+            assert len(row) == len(self.columns), f"{self.query}: row {row} does not match {self.columns}"
+
+    @property
+    def test_id(self) -> str:
+        return self.query + (f"[{self.id}]" if self.id else "")
+
+
+N = None  # an unbound column
+
+# The exact header (projected variables, in order) of every query: the CLI's and the exports' contract.
+HEADERS = {
+    "operations-with": ("activity", "activityLabel", "actor", "actorLabel", "via", "viaLabel"),
+    "memberships": ("membership", "organisation", "organisationLabel", "role", "roleLabel"),
+    "founding-dates": ("founding", "organisation", "organisationLabel", "year", "derived", "derivation"),
+    "commitments": ("commitment", "commitmentLabel", "kind", "provider", "recipient", "value",
+                    "valueIsLowerBound", "unit", "since"),
+    "commitment-total": ("currency", "isoCode", "exactSum", "exactCount", "lowerBoundSum", "lowerBoundCount",
+                         "combinedSum", "combinedIsLowerBound", "combinedQualifier"),
+    "equipment-donated": ("donation", "equipmentType", "equipmentTypeLabel", "broaderType", "broaderTypeLabel",
+                          "provider"),
+    "personnel-trained": ("training", "provider", "trainee", "traineeLabel", "count", "countIsLowerBound", "unit",
+                          "since"),
+    "where-canada-leads": ("led", "ledLabel", "location", "locationLabel"),
+    "seas-patrolled": ("patrol", "sea", "seaLabel", "partner", "partnerLabel"),
+    "deployments-by-region": ("activity", "asset", "assetLabel", "assetClass", "region", "regionLabel"),
+    "sanctions": ("sanction", "sanctionLabel", "target", "targetLabel", "activity", "activityLabel", "role"),
+    "threats-countered": ("threat", "threatLabel", "counteredBy", "counteredByLabel", "threatActor", "threatens"),
+    "timeline": ("fact", "year", "kind", "label"),
+    "derived-facts": ("fact", "label", "derivation", "claim", "claimId"),
+    "provenance": ("fact", "relation", "claim", "claimId", "section", "quote", "start", "end", "document"),
+    "targets": ("target", "label", "level", "targetYear", "concerns", "pursuedBy", "ledBy", "accomplished"),
+    "goals": ("goal", "goalLabel", "pursuedBy", "pursuedByLabel", "targetYear"),
+    "activities-by-location": ("activity", "activityLabel", "place", "placeLabel"),
+    "activities-in-region": ("activity", "activityLabel", "actor", "actorLabel", "relation"),
+    "contributions-to-region": ("commitment", "commitmentLabel", "provider", "providerLabel"),
+    "equipment-by-type": ("activity", "activityLabel", "equipment", "equipmentLabel", "use"),
+    "equipment-hierarchy": ("type", "typeLabel", "broader", "broaderLabel", "depth"),
+    "nation-of": ("region", "regionLabel"),
+    "staff-nationalities": ("organisation", "organisationLabel", "nationality", "nationalityLabel",
+                            "nationalityCount"),
+    "claims-per-section": ("section", "claims", "firstClaim", "lastClaim"),
+    "bilingual-labels": ("entity", "labelEn", "labelFr"),
+    "find-entity": ("entity", "labelEn", "labelFr", "matched"),
+    "alignments": ("activity", "activityLabel", "alignedWith", "alignedWithLabel", "goal", "alsoPartner"),
+    "financial-commitments-since": ("commitment", "commitmentLabel", "since", "amount", "amountIsLowerBound",
+                                    "currency"),
+    "partners": ("partner", "partnerLabel", "activities"),
+    "crises": ("crisis", "crisisLabel", "place", "placeLabel", "relation", "response"),
+    "force-increases": ("increase", "actor", "location", "locationLabel", "factor", "factorIsLowerBound"),
+    "relationships": ("relationship", "otherParty", "characterisation", "helpedSecure", "scope"),
+    "contributions": ("contribution", "contributed", "contributedLabel", "to", "toLabel"),
+    "missions": ("mission", "missionLabel", "counters", "supportedBy"),
+    "activities-by-actor": ("activity", "activityLabel", "kind"),
+    "source-document": ("document", "title", "publisher", "language", "sourceFile", "sha256", "currency",
+                        "claims"),
+}
+
+# Queries whose rows are aggregates over literals, so their first column is not a node.
+FIRST_COLUMN_NOT_A_NODE = {"claims-per-section"}
+
+B = 1_000_000_000
+
+CASES = [
+    #################################################################
+    # operations-with
+    #################################################################
+    # "At home, we work together in NORAD" (C07); "Canadian ships and aircraft cooperate with the U.S. in the
+    # Caribbean" (C20); "Canada works with the United States and Allies to enforce sanctions on North Korea" (C38).
+    # Not: "Canada's diplomatic efforts ... align with the efforts of the United States" (C16): alignment.
+    Case("operations-with", ("activity", "actor", "via"), [
+        ("id:NORADCooperation", "id:Canada", N),
+        ("id:CaribbeanDrugInterdiction", "id:Canada", N),
+        ("id:NorthKoreaSanctionsEnforcement", "id:Canada", N),
+    ], id="default-US"),
+    # "has supported every NATO mission since its founding in 1949" (C05); "Canada leads NATO's multinational
+    # battle group in Latvia" (C32); "Canadian ships sail with Standing NATO Maritime Groups" (C36: a part of
+    # NATO, hence via); "Canadian Armed Forces contribute troops and equipment to support ... NATO Mission Iraq"
+    # (C49).
+    *[
+        Case("operations-with", ("activity", "actor", "via"), [
+            ("id:SupportForEveryNATOMission", "id:Canada", N),
+            ("id:BattleGroupLeadership", "id:Canada", N),
+            ("id:SNMGPatrols", "id:Canada", "id:StandingNATOMaritimeGroups"),
+            ("id:NATOMissionIraqContribution", "id:CanadianArmedForces", N),
+        ], params={"partner": partner}, id=f"NATO-as-{how}")
+        for how, partner in (("label", "NATO"), ("curie", "id:NATO"), ("iri", str(ID.NATO)))
+    ],
+    # "Canada works with the United States and Allies to enforce sanctions on North Korea" (C38).
+    Case("operations-with", ("activity", "actor", "via"), [
+        ("id:NorthKoreaSanctionsEnforcement", "id:Canada", N),
+    ], params={"partner": "id:Allies"}, id="Allies"),
+    # "We regularly conduct defense operations and exercises, in collaboration with our Arctic partners" (C19).
+    Case("operations-with", ("activity", "actor", "via"), [
+        ("id:ArcticOperationsAndExercises", "id:Canada", N),
+    ], params={"partner": "id:ArcticPartners"}, id="ArcticPartners"),
+    #################################################################
+    # memberships, founding dates
+    #################################################################
+    # "Canada is a founding member of NATO" (C04).
+    Case("memberships", ("membership", "organisation", "role"), [
+        ("id:CanadaNATOMembership", "id:NATO", "id:FoundingMember"),
+    ]),
+    # "its founding in 1949" (C06, stated); "NORAD celebrated its 65th anniversary in 2023" (C12):
+    # 2023 - 65 = 1958, derived, not stated.
+    Case("founding-dates", ("founding", "organisation", "year", "derived"), [
+        ("id:NATOFounding", "id:NATO", "1949", False),
+        ("id:NORADFounding", "id:NORAD", "1958", True),
+    ], ordered=True),
+    #################################################################
+    # commitments and their total
+    #################################################################
+    # UKRAINE: "Since 2022, Canada has committed $9.7 billion in multifaceted support to Ukraine" (C22);
+    # "Canada's military assistance includes donations of an air defence system (NASAMS), Leopard II tanks,
+    # armoured personnel carriers, artillery, drone cameras, ammunition, and satellite communications
+    # equipment" (C23-C29); "We are also providing cyber security assistance to Ukraine" (C30);
+    # "Canada has trained over 40,000 Ukraine personnel since 2014" (C31).
+    # NORTH KOREA: "contributing leadership and expertise to United Nations Command" (C39).
+    # MIDDLE EAST: "Since 2016, Canada has contributed more than $4.6 billion in response to the crises in Iraq
+    # and Syria" (C45); "Canadian Armed Forces contribute troops and equipment to support the Global Coalition
+    # to Defeat DAESH, NATO Mission Iraq, and capacity-building activities in Iraq, Jordan, Lebanon, and
+    # Kuwait" (C48-C50). "* Figures are in Canadian dollars" (C51).
+    Case("commitments",
+         ("commitment", "kind", "provider", "recipient", "value", "valueIsLowerBound", "unit", "since"), [
+             ("id:UkraineSupport", "kg:FinancialCommitment", "id:Canada", "id:Ukraine", Decimal("9.7") * B, False,
+              "CAD", "2022"),
+             ("id:UkraineMilitaryAssistance", "kg:Assistance", "id:Canada", "id:Ukraine", N, N, N, N),
+             ("id:DonationNASAMS", "kg:EquipmentDonation", "id:Canada", "id:Ukraine", N, N, N, N),
+             ("id:DonationLeopardIITanks", "kg:EquipmentDonation", "id:Canada", "id:Ukraine", N, N, N, N),
+             ("id:DonationArmouredPersonnelCarriers", "kg:EquipmentDonation", "id:Canada", "id:Ukraine", N, N, N, N),
+             ("id:DonationArtillery", "kg:EquipmentDonation", "id:Canada", "id:Ukraine", N, N, N, N),
+             ("id:DonationDroneCameras", "kg:EquipmentDonation", "id:Canada", "id:Ukraine", N, N, N, N),
+             ("id:DonationAmmunition", "kg:EquipmentDonation", "id:Canada", "id:Ukraine", N, N, N, N),
+             ("id:DonationSatelliteCommunicationsEquipment", "kg:EquipmentDonation", "id:Canada", "id:Ukraine",
+              N, N, N, N),
+             ("id:UkraineCyberSecurityAssistance", "kg:Assistance", "id:Canada", "id:Ukraine", N, N, N, N),
+             ("id:UkraineTraining", "kg:Training", "id:Canada", "id:Ukraine", 40000, True, "personnel", "2014"),
+             ("id:UNCContribution", "kg:ForceContribution", "id:Canada", "id:UnitedNationsCommand", N, N, N, N),
+             ("id:MiddleEastCrisisResponse", "kg:FinancialCommitment", "id:Canada", N, Decimal("4.6") * B, True,
+              "CAD", "2016"),
+             ("id:CoalitionContribution", "kg:ForceContribution", "id:CanadianArmedForces",
+              "id:GlobalCoalitionToDefeatDAESH", N, N, N, N),
+             ("id:NATOMissionIraqContribution", "kg:ForceContribution", "id:CanadianArmedForces", N, N, N, N, N),
+             ("id:CapacityBuildingContribution", "kg:ForceContribution", "id:CanadianArmedForces", N, N, N, N, N),
+         ]),
+    # $9.7 billion (exact, C22) + more than $4.6 billion (C45) = more than $14.3 billion: the sum includes a
+    # lower bound, so it is itself a lower bound. "* Figures are in Canadian dollars" (C51).
+    Case("commitment-total",
+         ("currency", "isoCode", "exactSum", "exactCount", "lowerBoundSum", "lowerBoundCount", "combinedSum",
+          "combinedIsLowerBound", "combinedQualifier"), [
+             ("id:CanadianDollar", "CAD", Decimal("9.7") * B, 1, Decimal("4.6") * B, 1, Decimal("14.3") * B, True,
+              "more than"),
+         ]),
+    # "donations of an air defence system (NASAMS), Leopard II tanks, armoured personnel carriers, artillery,
+    # drone cameras, ammunition, and satellite communications equipment" (C23-C29).
+    Case("equipment-donated", ("donation", "equipmentType", "broaderType", "provider"), [
+        ("id:DonationNASAMS", "id:NASAMS", "id:AirDefenceSystem", "id:Canada"),
+        ("id:DonationLeopardIITanks", "id:LeopardIITank", "id:Tank", "id:Canada"),
+        ("id:DonationArmouredPersonnelCarriers", "id:ArmouredPersonnelCarrier", "id:MilitaryEquipment", "id:Canada"),
+        ("id:DonationArtillery", "id:Artillery", "id:MilitaryEquipment", "id:Canada"),
+        ("id:DonationDroneCameras", "id:DroneCamera", "id:MilitaryEquipment", "id:Canada"),
+        ("id:DonationAmmunition", "id:Ammunition", "id:MilitaryEquipment", "id:Canada"),
+        ("id:DonationSatelliteCommunicationsEquipment", "id:SatelliteCommunicationsEquipment",
+         "id:MilitaryEquipment", "id:Canada"),
+    ], id="default-Ukraine"),
+    # The fact sheet names no other recipient of equipment donations.
+    Case("equipment-donated", ("donation",), [], params={"recipient": "id:Latvia"}, id="Latvia"),
+    # "Canada has trained over 40,000 Ukraine personnel since 2014" (C31): "over" is a strict lower bound.
+    Case("personnel-trained", ("training", "provider", "trainee", "count", "countIsLowerBound", "unit", "since"), [
+        ("id:UkraineTraining", "id:Canada", "id:Ukraine", 40000, True, "personnel", "2014"),
+    ]),
+    #################################################################
+    # leadership, seas, deployments
+    #################################################################
+    # "Canada leads NATO's multinational battle group in Latvia" (C32); "leading efforts to scale the battle
+    # group to brigade level by 2026" (C35).
+    Case("where-canada-leads", ("led", "location"), [
+        ("id:NATOBattleGroupLatvia", "id:Latvia"),
+        ("id:BrigadeScalingEffort", N),
+    ]),
+    # "Canadian ships sail with Standing NATO Maritime Groups, patrolling the Atlantic Ocean and Mediterranean
+    # Sea" (C36).
+    Case("seas-patrolled", ("patrol", "sea", "partner"), [
+        ("id:SNMGPatrols", "id:AtlanticOcean", "id:StandingNATOMaritimeGroups"),
+        ("id:SNMGPatrols", "id:MediterraneanSea", "id:StandingNATOMaritimeGroups"),
+    ]),
+    # "Canadian ships and aircraft cooperate with the U.S. in the Caribbean" (C20); "Canadian ships sail with
+    # Standing NATO Maritime Groups, patrolling the Atlantic Ocean and Mediterranean Sea" (C36); "deploying ships
+    # and maritime patrol aircraft to monitor sanctions violations" (C40: no place stated, so none);
+    # "has deployed ships, maritime patrol aircraft and Canadian Armed Forces personnel to the region" (C43,
+    # Indo-Pacific; personnel are neither ships nor aircraft).
+    Case("deployments-by-region", ("activity", "asset", "assetClass", "region"), [
+        ("id:CaribbeanDrugInterdiction", "id:Ship", "id:Ship", "id:Caribbean"),
+        ("id:CaribbeanDrugInterdiction", "id:Aircraft", "id:Aircraft", "id:Caribbean"),
+        ("id:SNMGPatrols", "id:Ship", "id:Ship", "id:AtlanticOcean"),
+        ("id:SNMGPatrols", "id:Ship", "id:Ship", "id:MediterraneanSea"),
+        ("id:SanctionsMonitoringDeployment", "id:Ship", "id:Ship", N),
+        ("id:SanctionsMonitoringDeployment", "id:MaritimePatrolAircraft", "id:Aircraft", N),
+        ("id:IndoPacificDeployment", "id:Ship", "id:Ship", "id:IndoPacific"),
+        ("id:IndoPacificDeployment", "id:MaritimePatrolAircraft", "id:Aircraft", "id:IndoPacific"),
+    ]),
+    #################################################################
+    # sanctions, threats
+    #################################################################
+    # "the imposition of sanctions" (C15, Venezuela); "Canada works with the United States and Allies to enforce
+    # sanctions on North Korea" (C38); "deploying ships and maritime patrol aircraft to monitor sanctions
+    # violations" (C40).
+    Case("sanctions", ("sanction", "target", "activity", "role"), [
+        ("id:VenezuelaSanctions", "id:Venezuela", "id:VenezuelaSanctionsImposition", "imposes"),
+        ("id:NorthKoreaSanctions", "id:NorthKorea", "id:NorthKoreaSanctionsEnforcement", "enforces"),
+        ("id:NorthKoreaSanctions", "id:NorthKorea", "id:SanctionsMonitoringDeployment", "enforces"),
+    ]),
+    # "to warn against maritime threats from offshore" (C10); "to interdict illegal drugs destined for North
+    # American markets" (C21); "deterring Russian aggression against the Alliance" (C33); "Canadian Armed Forces
+    # contribute troops and equipment to support the Global Coalition to Defeat DAESH" (C48).
+    Case("threats-countered", ("threat", "counteredBy", "threatActor", "threatens"), [
+        ("id:MaritimeThreatsFromOffshore", "id:NORADMaritimeWarning", N, N),
+        ("id:IllegalDrugs", "id:CaribbeanDrugInterdiction", N, N),
+        ("id:RussianAggression", "id:NATOBattleGroupLatvia", "id:Russia", "id:NATO"),
+        ("id:DAESH", "id:GlobalCoalitionToDefeatDAESH", N, N),
+        ("id:DAESH", "id:CoalitionContribution", N, N),
+    ]),
+    #################################################################
+    # time
+    #################################################################
+    # "since its founding in 1949" (C05, C06); "NORAD celebrated its 65th anniversary in 2023" (C12, and 1958
+    # derived from it); "trained over 40,000 Ukraine personnel since 2014" (C31); "Since 2016, Canada has
+    # contributed" (C45); "Since 2022, Canada has committed" (C22); "to brigade level by 2026" (C35, a target).
+    Case("timeline", ("fact", "year", "kind"), [
+        ("id:SupportForEveryNATOMission", "1949", "since"),
+        ("id:NATOFounding", "1949", "stated"),
+        ("id:NORADFounding", "1958", "derived"),
+        ("id:UkraineTraining", "2014", "since"),
+        ("id:MiddleEastCrisisResponse", "2016", "since"),
+        ("id:UkraineSupport", "2022", "since"),
+        ("id:NORADAnniversary65", "2023", "stated"),
+        ("id:BrigadeLevelTarget", "2026", "target"),
+    ], ordered=True),
+    # The source never states NORAD's founding year; it follows from "NORAD celebrated its 65th anniversary in
+    # 2023" (C12).
+    Case("derived-facts", ("fact", "claim", "claimId"), [
+        ("id:NORADFounding", "claim:C12", "C12"),
+    ]),
+    # C12 "NORAD celebrated its 65th anniversary in 2023" stands at code points 633-678 of the source.
+    Case("provenance", ("fact", "relation", "claim", "claimId", "section", "quote", "start", "end", "document"), [
+        ("id:NORADFounding", "derived from", "claim:C12", "C12", "NORAD",
+         "NORAD celebrated its 65th anniversary in 2023", 633, 678, "id:factsheet"),
+    ], params={"fact": "id:NORADFounding"}, id="NORADFounding"),
+    # C20 "Canadian ships and aircraft cooperate with the U.S. in the Caribbean" (1171-1239) and C21 "to
+    # interdict illegal drugs destined for North American markets" (1240-1302), under the heading "CARRIBBEAN"
+    # (sic).
+    Case("provenance", ("fact", "relation", "claim", "claimId", "section", "quote", "start", "end", "document"), [
+        ("id:CaribbeanDrugInterdiction", "supported by", "claim:C20", "C20", "CARRIBBEAN",
+         "Canadian ships and aircraft cooperate with the U.S. in the Caribbean", 1171, 1239, "id:factsheet"),
+        ("id:CaribbeanDrugInterdiction", "supported by", "claim:C21", "C21", "CARRIBBEAN",
+         "to interdict illegal drugs destined for North American markets", 1240, 1302, "id:factsheet"),
+    ], params={"fact": "id:CaribbeanDrugInterdiction"}, ordered=True, id="CaribbeanDrugInterdiction"),
+    # C07 "we work together in NORAD" (395-420).
+    Case("provenance", ("fact", "claim", "quote", "start", "end"), [
+        ("id:NORADCooperation", "claim:C07", "we work together in NORAD", 395, 420),
+    ], params={"fact": "id:NORADCooperation"}, id="NORADCooperation"),
+    #################################################################
+    # goals and targets
+    #################################################################
+    # "Canada is ... leading efforts to scale the battle group to brigade level by 2026" (C35): a target, not an
+    # accomplishment.
+    Case("targets", ("target", "level", "targetYear", "concerns", "pursuedBy", "ledBy", "accomplished"), [
+        ("id:BrigadeLevelTarget", "brigade level", "2026", "id:NATOBattleGroupLatvia", "id:BrigadeScalingEffort",
+         "id:Canada", False),
+    ]),
+    # "towards a stable and democratic Venezuela" (C16); "aimed at demonstrating the strength of our solidarity"
+    # (C33); "to scale the battle group to brigade level by 2026" (C35); "To forge and strengthen relationships
+    # and promotes regional security and stability" (C44, the Indo-Pacific deployment).
+    Case("goals", ("goal", "pursuedBy", "targetYear"), [
+        ("id:StableDemocraticVenezuela", "id:VenezuelaDiplomacy", N),
+        ("id:AllianceSolidarity", "id:NATOBattleGroupLatvia", N),
+        ("id:BrigadeLevelTarget", "id:BrigadeScalingEffort", "2026"),
+        ("id:IndoPacificRelationships", "id:IndoPacificDeployment", N),
+        ("id:IndoPacificSecurity", "id:IndoPacificDeployment", N),
+    ]),
+    #################################################################
+    # places
+    #################################################################
+    # "monitoring the North" (C18); "operations and exercises, in collaboration with our Arctic partners" (C19);
+    # "in the Caribbean" (C20); "battle group in Latvia" (C32); "more than doubling its military presence" (C34,
+    # in Latvia); "patrolling the Atlantic Ocean and Mediterranean Sea" (C36); "CAF operations in Central and
+    # Eastern Europe" (C37); "an active role in the Indo-Pacific region" (C42); "deployed ... to the region"
+    # (C43); "approach to the Middle East" (C47); "NATO Mission Iraq" (C49); "capacity-building activities in
+    # Iraq, Jordan, Lebanon, and Kuwait" (C50).
+    Case("activities-by-location", ("activity", "place"), [
+        ("id:ArcticMonitoring", "id:Arctic"),
+        ("id:ArcticOperationsAndExercises", "id:Arctic"),
+        ("id:CaribbeanDrugInterdiction", "id:Caribbean"),
+        ("id:BattleGroupLeadership", "id:Latvia"),
+        ("id:LatviaPresenceIncrease", "id:Latvia"),
+        ("id:SNMGPatrols", "id:AtlanticOcean"),
+        ("id:SNMGPatrols", "id:MediterraneanSea"),
+        ("id:CAFOperationsInEurope", "id:CentralEurope"),
+        ("id:CAFOperationsInEurope", "id:EasternEurope"),
+        ("id:IndoPacificEngagement", "id:IndoPacific"),
+        ("id:IndoPacificDeployment", "id:IndoPacific"),
+        ("id:MiddleEastApproach", "id:MiddleEast"),
+        ("id:NATOMissionIraq", "id:Iraq"),
+        ("id:MiddleEastCapacityBuilding", "id:Iraq"),
+        ("id:MiddleEastCapacityBuilding", "id:Jordan"),
+        ("id:MiddleEastCapacityBuilding", "id:Lebanon"),
+        ("id:MiddleEastCapacityBuilding", "id:Kuwait"),
+        # OWL RL, kg:location o kg:withinRegion: Iraq, Jordan, Lebanon and Kuwait are in the Middle East (C47, C50).
+        ("id:NATOMissionIraq", "id:MiddleEast"),
+        ("id:MiddleEastCapacityBuilding", "id:MiddleEast"),
+    ]),
+    # "Canada's military plays a key role in monitoring the North" (C18); "We regularly conduct defense
+    # operations and exercises, in collaboration with our Arctic partners" (C19).
+    Case("activities-in-region", ("activity", "actor", "relation"), [
+        ("id:ArcticMonitoring", "id:CanadianArmedForces", "located there"),
+        ("id:ArcticOperationsAndExercises", "id:Canada", "located there"),
+    ], id="default-Arctic"),
+    # "Canada's Air Task Force Prestwick provides tactical airlift to CAF operations in Central and Eastern
+    # Europe" (C37).
+    Case("activities-in-region", ("activity", "actor", "relation"), [
+        ("id:CAFOperationsInEurope", "id:CanadianArmedForces", "located there"),
+        ("id:PrestwickTacticalAirlift", "id:AirTaskForcePrestwick", "supports an activity located there"),
+    ], params={"region": "Eastern Europe"}, id="EasternEurope"),
+    # "Canada plays an active role in the Indo-Pacific region, and has deployed ships, maritime patrol aircraft
+    # and Canadian Armed Forces personnel to the region" (C42, C43); the deployment is part of the active role.
+    Case("activities-in-region", ("activity", "actor", "relation"), [
+        ("id:IndoPacificEngagement", "id:Canada", "located there"),
+        ("id:IndoPacificDeployment", "id:Canada", "located there"),
+    ], params={"region": "id:IndoPacific"}, id="IndoPacific"),
+    # "NATO Mission Iraq" (C49, NATO's mission, which CAF troops and equipment support); "capacity-building
+    # activities in Iraq, Jordan, Lebanon, and Kuwait" (C50, no actor stated, supported by the CAF).
+    Case("activities-in-region", ("activity", "actor", "relation"), [
+        ("id:NATOMissionIraq", "id:NATO", "located there"),
+        ("id:MiddleEastCapacityBuilding", N, "located there"),
+        ("id:NATOMissionIraqContribution", "id:CanadianArmedForces", "supports an activity located there"),
+        ("id:CapacityBuildingContribution", "id:CanadianArmedForces", "supports an activity located there"),
+    ], params={"region": "id:Iraq"}, id="Iraq"),
+    # "more than $4.6 billion in response to the crises in Iraq and Syria" (C45); "troops and equipment to
+    # support ... NATO Mission Iraq, and capacity-building activities in Iraq, ..." (C49, C50).
+    Case("contributions-to-region", ("commitment", "provider"), [
+        ("id:MiddleEastCrisisResponse", "id:Canada"),
+        ("id:NATOMissionIraqContribution", "id:CanadianArmedForces"),
+        ("id:CapacityBuildingContribution", "id:CanadianArmedForces"),
+    ], params={"region": "id:Iraq"}, id="Iraq"),
+    # MIDDLE EAST section: "Since 2016, Canada has contributed more than $4.6 billion in response to the crises in
+    # Iraq and Syria" (C45) and "As part of Canada's whole-of-government approach to the Middle East, Canadian
+    # Armed Forces contribute troops and equipment to support the Global Coalition to Defeat DAESH, NATO Mission
+    # Iraq, and capacity-building activities in Iraq, Jordan, Lebanon, and Kuwait" (C47-C50).
+    Case("contributions-to-region", ("commitment", "provider"), [
+        ("id:MiddleEastCrisisResponse", "id:Canada"),
+        ("id:CoalitionContribution", "id:CanadianArmedForces"),
+        ("id:NATOMissionIraqContribution", "id:CanadianArmedForces"),
+        ("id:CapacityBuildingContribution", "id:CanadianArmedForces"),
+    ], id="default-MiddleEast"),
+    #################################################################
+    # equipment types
+    #################################################################
+    # Aircraft and what is narrower: "Canadian ships and aircraft cooperate with the U.S. in the Caribbean" (C20);
+    # "deploying ships and maritime patrol aircraft to monitor sanctions violations" (C40); "has deployed ships,
+    # maritime patrol aircraft and Canadian Armed Forces personnel to the region" (C43).
+    Case("equipment-by-type", ("activity", "equipment", "use"), [
+        ("id:CaribbeanDrugInterdiction", "id:Aircraft", "deploys"),
+        ("id:SanctionsMonitoringDeployment", "id:MaritimePatrolAircraft", "deploys"),
+        ("id:IndoPacificDeployment", "id:MaritimePatrolAircraft", "deploys"),
+    ], id="default-Aircraft"),
+    # "Leopard II tanks" (C24).
+    Case("equipment-by-type", ("activity", "equipment", "use"), [
+        ("id:DonationLeopardIITanks", "id:LeopardIITank", "donates"),
+    ], params={"type": "id:Tank"}, id="Tank"),
+    # "an air defence system (NASAMS)" (C23).
+    Case("equipment-by-type", ("activity", "equipment", "use"), [
+        ("id:DonationNASAMS", "id:NASAMS", "donates"),
+    ], params={"type": "id:AirDefenceSystem"}, id="AirDefenceSystem"),
+    # Equipment as a whole: the seven donations (C23-C29), ships and aircraft deployed (C20, C36, C40, C43) and
+    # "troops and equipment" contributed three times (C48-C50).
+    Case("equipment-by-type", ("activity", "equipment", "use"), [
+        ("id:DonationNASAMS", "id:NASAMS", "donates"),
+        ("id:DonationLeopardIITanks", "id:LeopardIITank", "donates"),
+        ("id:DonationArmouredPersonnelCarriers", "id:ArmouredPersonnelCarrier", "donates"),
+        ("id:DonationArtillery", "id:Artillery", "donates"),
+        ("id:DonationDroneCameras", "id:DroneCamera", "donates"),
+        ("id:DonationAmmunition", "id:Ammunition", "donates"),
+        ("id:DonationSatelliteCommunicationsEquipment", "id:SatelliteCommunicationsEquipment", "donates"),
+        ("id:CaribbeanDrugInterdiction", "id:Ship", "deploys"),
+        ("id:CaribbeanDrugInterdiction", "id:Aircraft", "deploys"),
+        ("id:SNMGPatrols", "id:Ship", "deploys"),
+        ("id:SanctionsMonitoringDeployment", "id:Ship", "deploys"),
+        ("id:SanctionsMonitoringDeployment", "id:MaritimePatrolAircraft", "deploys"),
+        ("id:IndoPacificDeployment", "id:Ship", "deploys"),
+        ("id:IndoPacificDeployment", "id:MaritimePatrolAircraft", "deploys"),
+        ("id:CoalitionContribution", "id:MilitaryEquipment", "contributes"),
+        ("id:NATOMissionIraqContribution", "id:MilitaryEquipment", "contributes"),
+        ("id:CapacityBuildingContribution", "id:MilitaryEquipment", "contributes"),
+    ], params={"type": "id:MilitaryEquipment"}, id="MilitaryEquipment"),
+    # The types the source names: NASAMS is "an air defence system" (C23), Leopard IIs are tanks (C24), maritime
+    # patrol aircraft are aircraft (C40, C43); the rest are equipment directly.
+    Case("equipment-hierarchy", ("type", "broader", "depth"), [
+        ("id:MilitaryEquipment", N, 0),
+        ("id:AirDefenceSystem", "id:MilitaryEquipment", 1),
+        ("id:Aircraft", "id:MilitaryEquipment", 1),
+        ("id:Ammunition", "id:MilitaryEquipment", 1),
+        ("id:ArmouredPersonnelCarrier", "id:MilitaryEquipment", 1),
+        ("id:Artillery", "id:MilitaryEquipment", 1),
+        ("id:DroneCamera", "id:MilitaryEquipment", 1),
+        ("id:SatelliteCommunicationsEquipment", "id:MilitaryEquipment", 1),
+        ("id:Ship", "id:MilitaryEquipment", 1),
+        ("id:Tank", "id:MilitaryEquipment", 1),
+        ("id:NASAMS", "id:AirDefenceSystem", 2),
+        ("id:MaritimePatrolAircraft", "id:Aircraft", 2),
+        ("id:LeopardIITank", "id:Tank", 2),
+    ]),
+    #################################################################
+    # states, organisations, names
+    #################################################################
+    # "As an Arctic nation" (C17); "As a Pacific nation" (C41).
+    Case("nation-of", ("region",), [("id:Arctic",), ("id:Pacific",)]),
+    # "Commanded and staffed by Americans and Canadians" (C11).
+    Case("staff-nationalities", ("organisation", "nationality", "nationalityCount"), [
+        ("id:NORAD", "id:Canada", 2),
+        ("id:NORAD", "id:UnitedStates", 2),
+    ]),
+    # The headings of the source, in order (CARRIBBEAN as printed), with the claims listed in claims.tsv.
+    Case("claims-per-section", ("section", "claims", "firstClaim", "lastClaim"), [
+        ("(introduction)", 3, "C01", "C03"),
+        ("NATO", 3, "C04", "C06"),
+        ("NORAD", 6, "C07", "C12"),
+        ("SOUTH AMERICA", 4, "C13", "C16"),
+        ("THE ARCTIC", 3, "C17", "C19"),
+        ("CARRIBBEAN", 2, "C20", "C21"),
+        ("UKRAINE", 10, "C22", "C31"),
+        ("EASTERN & CENTRAL EUROPE", 6, "C32", "C37"),
+        ("NORTH KOREA", 3, "C38", "C40"),
+        ("INDO-PACIFIC REGION", 4, "C41", "C44"),
+        ("MIDDLE EAST", 6, "C45", "C50"),
+        ("(footnote)", 1, "C51", "C51"),
+        ("(signature)", 1, "C52", "C52"),
+    ], ordered=True),
+    # The twelve states the source names, with their usual French names.
+    Case("bilingual-labels", ("entity", "labelEn", "labelFr"), [
+        ("id:Canada", "Canada", "Canada"),
+        ("id:UnitedStates", "United States", "États-Unis"),
+        ("id:Ukraine", "Ukraine", "Ukraine"),
+        ("id:Latvia", "Latvia", "Lettonie"),
+        ("id:Venezuela", "Venezuela", "Venezuela"),
+        ("id:NorthKorea", "North Korea", "Corée du Nord"),
+        ("id:Iraq", "Iraq", "Irak"),
+        ("id:Syria", "Syria", "Syrie"),
+        ("id:Jordan", "Jordan", "Jordanie"),
+        ("id:Lebanon", "Lebanon", "Liban"),
+        ("id:Kuwait", "Kuwait", "Koweït"),
+        ("id:Russia", "Russia", "Russie"),
+    ], id="default-State"),
+    # "patrolling the Atlantic Ocean and Mediterranean Sea" (C36).
+    Case("bilingual-labels", ("entity", "labelEn", "labelFr"), [
+        ("id:AtlanticOcean", "Atlantic Ocean", "océan Atlantique"),
+        ("id:MediterraneanSea", "Mediterranean Sea", "mer Méditerranée"),
+    ], params={"class": "kg:BodyOfWater"}, id="BodyOfWater"),
+    # "cooperate with the U.S." (C20): the United States.
+    Case("find-entity", ("entity", "labelEn", "labelFr", "matched"), [
+        ("id:UnitedStates", "United States", "États-Unis", "U.S."),
+    ], params={"name": "u.s."}, id="U.S."),
+    # NATO is OTAN in French.
+    Case("find-entity", ("entity", "labelEn", "labelFr", "matched"), [
+        ("id:NATO", "NATO", "OTAN", "OTAN"),
+    ], params={"name": "otan"}, id="OTAN"),
+    # "Leopard II tanks" (C24), also written Leopard 2.
+    Case("find-entity", ("entity", "matched"), [
+        ("id:LeopardIITank", "Leopard 2"),
+    ], params={"name": "Leopard 2"}, id="Leopard-2"),
+    # "Canada's military plays a key role" (C18) and "CAF operations" (C37): both name the Canadian Armed Forces.
+    Case("find-entity", ("entity", "matched"), [
+        ("id:CanadianArmedForces", "CAF"),
+    ], params={"name": "CAF"}, id="CAF"),
+    # "Canada's diplomatic efforts ... align with the efforts of the United States and our South American
+    # partners towards a stable and democratic Venezuela" (C16): aligned, not partners.
+    Case("alignments", ("activity", "alignedWith", "goal", "alsoPartner"), [
+        ("id:VenezuelaDiplomacy", "id:UnitedStates", "id:StableDemocraticVenezuela", False),
+        ("id:VenezuelaDiplomacy", "id:SouthAmericanPartners", "id:StableDemocraticVenezuela", False),
+    ]),
+    #################################################################
+    # money and partners over time
+    #################################################################
+    # "Since 2016, Canada has contributed more than $4.6 billion" (C45); "Since 2022, Canada has committed $9.7
+    # billion" (C22).
+    Case("financial-commitments-since", ("commitment", "since", "amount", "amountIsLowerBound", "currency"), [
+        ("id:MiddleEastCrisisResponse", "2016", Decimal("4.6") * B, True, "CAD"),
+        ("id:UkraineSupport", "2022", Decimal("9.7") * B, False, "CAD"),
+    ], ordered=True, id="default-2015"),
+    Case("financial-commitments-since", ("commitment", "since"), [
+        ("id:UkraineSupport", "2022"),
+    ], params={"year": "2020"}, id="2020"),
+    Case("financial-commitments-since", ("commitment",), [
+        ("id:MiddleEastCrisisResponse",), ("id:UkraineSupport",),
+    ], params={"year": "2016"}, ordered=True, id="2016-inclusive"),
+    Case("financial-commitments-since", ("commitment",), [], params={"year": "2023"}, id="2023"),
+    # NATO: C05, C32, C36 (through the Standing NATO Maritime Groups), C49; the United States: C07, C20, C38;
+    # Allies: C38; Arctic partners: C19; the Global Coalition: "troops and equipment to support the Global
+    # Coalition to Defeat DAESH" (C48); the Standing NATO Maritime Groups: C36.
+    Case("partners", ("partner", "activities"), [
+        ("id:NATO", 4),
+        ("id:UnitedStates", 3),
+        ("id:Allies", 1),
+        ("id:ArcticPartners", 1),
+        ("id:GlobalCoalitionToDefeatDAESH", 1),
+        ("id:StandingNATOMaritimeGroups", 1),
+    ], ordered=True),
+    # "in response to the crises in Iraq and Syria, and their spillover effects on Jordan and Lebanon" (C45, C46).
+    Case("crises", ("crisis", "place", "relation", "response"), [
+        ("id:IraqCrisis", "id:Iraq", "location", "id:MiddleEastCrisisResponse"),
+        ("id:SyriaCrisis", "id:Syria", "location", "id:MiddleEastCrisisResponse"),
+        # OWL RL, kg:location o kg:withinRegion: Iraq and Syria are in the Middle East (MIDDLE EAST section, C45).
+        ("id:IraqCrisis", "id:MiddleEast", "location", "id:MiddleEastCrisisResponse"),
+        ("id:SyriaCrisis", "id:MiddleEast", "location", "id:MiddleEastCrisisResponse"),
+        ("id:CrisesSpillover", "id:Jordan", "affects", "id:MiddleEastCrisisResponse"),
+        ("id:CrisesSpillover", "id:Lebanon", "affects", "id:MiddleEastCrisisResponse"),
+    ]),
+    # "Canada is more than doubling its military presence" (C34), in the paragraph on the battle group in
+    # Latvia.
+    Case("force-increases", ("increase", "actor", "location", "factor", "factorIsLowerBound"), [
+        ("id:LatviaPresenceIncrease", "id:Canada", "id:Latvia", 2, True),
+    ]),
+    # "Canada and the United States share a deep, enduring relationship that has helped assure the security of
+    # our common North American homeland and advanced our shared interests and values around the world" (C01-C03).
+    Case("relationships", ("relationship", "otherParty", "characterisation", "helpedSecure", "scope"), [
+        ("id:CanadaUSRelationship", "id:Canada", "deep, enduring", "id:NorthAmerica", "id:World"),
+    ], id="default-US"),
+    Case("relationships", ("relationship", "otherParty"), [
+        ("id:CanadaUSRelationship", "id:UnitedStates"),
+    ], params={"party": "Canada"}, id="Canada"),
+    # "cyber security assistance to Ukraine" (C30); "tactical airlift to CAF operations" (C37); "contributing
+    # leadership and expertise to United Nations Command" (C39); "troops and equipment to support the Global
+    # Coalition to Defeat DAESH, NATO Mission Iraq, and capacity-building activities" (C48-C50).
+    Case("contributions", ("contribution", "contributed", "to"), [
+        ("id:UkraineCyberSecurityAssistance", "id:CyberSecurity", "id:Ukraine"),
+        ("id:PrestwickTacticalAirlift", "id:TacticalAirlift", "id:CAFOperationsInEurope"),
+        ("id:UNCContribution", "id:Leadership", "id:UnitedNationsCommand"),
+        ("id:UNCContribution", "id:Expertise", "id:UnitedNationsCommand"),
+        ("id:CoalitionContribution", "id:Troops", "id:GlobalCoalitionToDefeatDAESH"),
+        ("id:CoalitionContribution", "id:MilitaryEquipment", "id:GlobalCoalitionToDefeatDAESH"),
+        ("id:NATOMissionIraqContribution", "id:Troops", "id:NATOMissionIraq"),
+        ("id:NATOMissionIraqContribution", "id:MilitaryEquipment", "id:NATOMissionIraq"),
+        ("id:CapacityBuildingContribution", "id:Troops", "id:MiddleEastCapacityBuilding"),
+        ("id:CapacityBuildingContribution", "id:MilitaryEquipment", "id:MiddleEastCapacityBuilding"),
+    ]),
+    # NORAD works "to ensure the security of our approaches and shared airspace and to warn against maritime
+    # threats from offshore" (C09, C10).
+    Case("missions", ("mission", "counters", "supportedBy"), [
+        ("id:NORADAirspaceSecurity", N, N),
+        ("id:NORADMaritimeWarning", "id:MaritimeThreatsFromOffshore", N),
+    ], id="default-NORAD"),
+    # "NATO Mission Iraq" (C49), supported by CAF troops and equipment.
+    Case("missions", ("mission", "counters", "supportedBy"), [
+        ("id:NATOMissionIraq", N, "id:NATOMissionIraqContribution"),
+    ], params={"organisation": "NATO"}, id="NATO"),
+    # "Canada's military plays a key role in monitoring the North" (C18); "CAF operations in Central and Eastern
+    # Europe" (C37); "Canadian Armed Forces contribute troops and equipment to support ..." (C48-C50).
+    Case("activities-by-actor", ("activity", "kind"), [
+        ("id:ArcticMonitoring", "kg:Surveillance"),
+        ("id:CAFOperationsInEurope", "kg:Operation"),
+        ("id:CoalitionContribution", "kg:ForceContribution"),
+        ("id:NATOMissionIraqContribution", "kg:ForceContribution"),
+        ("id:CapacityBuildingContribution", "kg:ForceContribution"),
+    ], id="default-CAF"),
+    # "Canada's Air Task Force Prestwick provides tactical airlift" (C37).
+    Case("activities-by-actor", ("activity", "kind"), [
+        ("id:PrestwickTacticalAirlift", "kg:Activity"),
+    ], params={"actor": "Air Task Force Prestwick"}, id="Prestwick"),
+    # The fact sheet: its heading is the title; "Canada" closes it (C52); "* Figures are in Canadian dollars"
+    # (C51); the checksum is that of the source file.
+    Case("source-document", ("document", "title", "publisher", "language", "sourceFile", "sha256", "currency",
+                             "claims"), [
+        ("id:factsheet", "Defending common interests in our North American homeland & abroad",
+         "id:GovernmentOfCanada", "en", "data/sources/canada-us-defence-factsheet.txt",
+         hashlib.sha256(SOURCE.read_text(encoding="utf-8").encode("utf-8")).hexdigest(), "id:CanadianDollar", 52),
+    ]),
+]
+
+
+def _param(case: Case):
+    marks = [pytest.mark.xfail(reason=case.xfail, strict=True)] if case.xfail else []
+    return pytest.param(case, id=case.test_id, marks=marks)
+
+
+@pytest.mark.parametrize("case", [_param(case) for case in CASES])
+def test_query_answers_exactly(kg_dataset, catalogue, case: Case):
+    header, rows, _ = _answer(kg_dataset, catalogue, case.query, case.params)
+    missing = [c for c in case.columns if c not in header]
+    assert not missing, f"{case.query}: no column {missing} in {header}"
+    picked = [tuple(row[header.index(c)] for c in case.columns) for row in rows]
+    if case.ordered:
+        assert picked == case.rows
+    else:
+        assert Counter(picked) == Counter(case.rows), (
+            f"unexpected: {sorted(Counter(picked) - Counter(case.rows), key=repr)}; "
+            f"missing: {sorted(Counter(case.rows) - Counter(picked), key=repr)}"
+        )
+
+
+def test_every_query_has_an_expected_answer(catalogue):
+    covered = {case.query for case in CASES}
+    assert sorted(set(catalogue) - covered) == [], "queries without an expected answer"
+    assert sorted(covered - set(catalogue)) == [], "cases for queries that do not exist"
+    assert sorted(set(catalogue) ^ set(HEADERS)) == [], "queries and HEADERS differ"
+
+
+def test_catalogue_is_at_least_25_queries(catalogue):
+    assert len(catalogue) >= 25
+
+
+def test_query_files_are_kebab_case():
+    for path in QUERIES.glob("*.rq"):
+        assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", path.stem), path.name
+
+
+@pytest.mark.parametrize("name", sorted(p.stem for p in QUERIES.glob("*.rq")))
+def test_header_is_complete(catalogue, name):
+    query = catalogue[name]
+    for key in ("title", "description"):  # in the file itself: the loader falls back to the name for a title
+        assert re.search(rf"^# {key}: \S", query.text, re.MULTILINE), f"{name}: no '# {key}:' line"
+    assert query.title.strip() and query.description.strip()
+    languages = Counter(language for language, question in query.examples if question.strip())
+    assert languages["en"] >= 2, f"{name}: fewer than 2 English example questions"
+    assert languages["fr"] >= 2, f"{name}: fewer than 2 French example questions"
+
+
+@pytest.mark.parametrize("name", sorted(HEADERS))
+def test_header_columns(kg_dataset, catalogue, name):
+    """Every query projects exactly its documented columns (run with its defaults or its first case's params)."""
+    params = next(case.params for case in CASES if case.query == name)
+    header, _, _ = _answer(kg_dataset, catalogue, name, params)
+    assert header == HEADERS[name]
+
+
+@pytest.mark.parametrize(
+    "case",
+    [pytest.param(case, id=case.test_id) for case in CASES if case.query not in FIRST_COLUMN_NOT_A_NODE],
+)
+def test_first_column_is_the_node_the_row_is_about(kg_dataset, catalogue, case: Case):
+    """`kg query --why` explains the first column: it must be an IRI on every row."""
+    _, _, result = _answer(kg_dataset, catalogue, case.query, case.params)
+    for row in result:
+        assert isinstance(row[0], URIRef), f"{case.query}: first column {row[0]!r} is not an IRI"
+
+
+@pytest.mark.parametrize("case", [pytest.param(case, id=case.test_id) for case in CASES])
+def test_label_columns_are_in_their_language(kg_dataset, catalogue, case: Case):
+    """A column named *Label (or labelEn) holds English literals, labelFr French ones."""
+    _, _, result = _answer(kg_dataset, catalogue, case.query, case.params)
+    names = [str(v) for v in result.vars]
+    for row in result:
+        for i, name in enumerate(names):
+            term = row[i]
+            if term is None or not (name.endswith("Label") or name in ("label", "labelEn", "labelFr")):
+                continue
+            expected = "fr" if name == "labelFr" else "en"
+            assert isinstance(term, Literal) and term.language == expected, f"{case.query}.{name}: {term!r}"
+
+
+def test_operations_with_partner_as_label_curie_or_iri_agree(kg_dataset, catalogue):
+    answers = []
+    for partner in ("NATO", "id:NATO", str(ID.NATO)):
+        _, rows, _ = _answer(kg_dataset, catalogue, "operations-with", {"partner": partner})
+        answers.append(sorted(rows, key=repr))
+    assert answers[0] == answers[1] == answers[2]
+    assert len(answers[0]) == 4
+
+
+def test_operations_with_excludes_alignment(kg_dataset, catalogue):
+    """C16: the Venezuela efforts align with the US; they are not carried out with the US."""
+    _, rows, _ = _answer(kg_dataset, catalogue, "operations-with", {"partner": "id:UnitedStates"})
+    assert "id:VenezuelaDiplomacy" not in {row[0] for row in rows}
+
+
+def test_provenance_quotes_are_the_source_text():
+    """The expected quotes and offsets of the provenance cases are the source's own characters."""
+    text = SOURCE.read_text(encoding="utf-8")
+    for case in CASES:
+        if case.query != "provenance":
+            continue
+        columns = case.columns
+        for row in case.rows:
+            quote, start, end = (row[columns.index(c)] for c in ("quote", "start", "end"))
+            assert text[start:end] == quote
