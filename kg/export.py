@@ -1,0 +1,121 @@
+"""Stage 5, export: the dataset as Turtle, JSON-LD (compacted with ontology/context.jsonld), N-Triples, TriG, RDF/XML.
+
+Flat formats hold the union of the asserted graphs (ontology, statements, sources) and, with `inferred`, the
+inferred graph; TriG keeps each as its named graph. Turtle and TriG use rdflib's serialisers with one change:
+a number or boolean is written in shorthand only when that keeps its lexical form (rdflib writes
+"9700000000"^^xsd:decimal as 9700000000.0, a different RDF term). Files are written atomically: the whole
+serialisation is made in memory, written to a temporary file beside the target and moved over it with
+os.replace, so a failure leaves no file or the previous one intact.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import tempfile
+from pathlib import Path
+
+from rdflib import Dataset, Graph, Literal, plugin
+from rdflib.namespace import XSD
+from rdflib.plugins.serializers.trig import TrigSerializer
+from rdflib.plugins.serializers.turtle import TurtleSerializer
+from rdflib.serializer import Serializer
+from rdflib.term import Node
+
+from kg.errors import UsageError
+from kg.load import merged, new_dataset
+from kg.namespaces import INFERRED_GRAPH, ONTOLOGY_GRAPH, SOURCES_GRAPH, STATEMENTS_GRAPH
+
+# the Turtle shorthand tokens that read back as the same literal (rdflib rewrites every xsd:double shorthand)
+_EXACT_SHORTHAND = {
+    XSD.integer: re.compile(r"[+-]?[0-9]+"),
+    XSD.decimal: re.compile(r"[+-]?[0-9]*\.[0-9]+"),
+    XSD.boolean: re.compile(r"true|false"),
+}
+_SHORTHAND_TYPES = {*_EXACT_SHORTHAND, XSD.double}
+
+
+class _ExactLiterals:
+    """Serializer mixin: typed literals whose shorthand would change their lexical form are written in full."""
+
+    def label(self, node: Node, position: int) -> str:
+        if isinstance(node, Literal) and node.datatype in _SHORTHAND_TYPES:
+            pattern = _EXACT_SHORTHAND.get(node.datatype)
+            if pattern is None or not pattern.fullmatch(str(node)):
+                return node._literal_n3(use_plain=False, qname_callback=lambda dt: self.get_pname(dt, False))
+        return super().label(node, position)  # type: ignore[misc]
+
+
+class ExactTurtleSerializer(_ExactLiterals, TurtleSerializer):
+    """rdflib's Turtle serializer, keeping every literal's lexical form."""
+
+
+class ExactTrigSerializer(_ExactLiterals, TrigSerializer):
+    """rdflib's TriG serializer, keeping every literal's lexical form."""
+
+
+plugin.register("kg-turtle", Serializer, __name__, "ExactTurtleSerializer")
+plugin.register("kg-trig", Serializer, __name__, "ExactTrigSerializer")
+
+# format name -> (rdflib serializer, file extension)
+FORMATS = {
+    "turtle": ("kg-turtle", "ttl"),
+    "jsonld": ("json-ld", "jsonld"),
+    "nt": ("nt", "nt"),
+    "trig": ("kg-trig", "trig"),
+    "xml": ("xml", "rdf"),
+}
+ASSERTED = (ONTOLOGY_GRAPH, STATEMENTS_GRAPH, SOURCES_GRAPH)
+
+
+def selected_graphs(inferred: bool) -> tuple:
+    """The named graphs an export holds."""
+    return ASSERTED + ((INFERRED_GRAPH,) if inferred else ())
+
+
+def export_graph(dataset: Dataset, fmt: str, inferred: bool = False) -> Graph:
+    """What a `fmt` export serialises: a Dataset of the selected named graphs for TriG, else their union."""
+    graphs = selected_graphs(inferred)
+    if fmt != "trig":
+        return merged(dataset, *graphs)
+    selection = new_dataset()
+    for identifier in graphs:
+        target = selection.graph(identifier)
+        target += dataset.graph(identifier)
+    return selection
+
+
+def load_context(path: Path) -> dict:
+    """The JSON-LD context object (the value of `@context`) from ontology/context.jsonld."""
+    return json.loads(path.read_text(encoding="utf-8"))["@context"]
+
+
+def serialize(dataset: Dataset, fmt: str, context: Path, inferred: bool = False) -> bytes:
+    """The export in `fmt` as bytes (UTF-8)."""
+    if fmt not in FORMATS:
+        raise UsageError(f"unknown export format {fmt!r}; use one of {', '.join(FORMATS)}")
+    graph = export_graph(dataset, fmt, inferred)
+    options = {"context": load_context(context)} if fmt == "jsonld" else {}
+    return graph.serialize(format=FORMATS[fmt][0], encoding="utf-8", **options)
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    """Write `data` to `path` atomically: a temporary file in the same directory, then os.replace."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+
+
+def export(dataset: Dataset, fmt: str, path: Path, context: Path, inferred: bool = False) -> Path:
+    """Serialise and write one export file atomically; returns the path written."""
+    write_atomic(path, serialize(dataset, fmt, context, inferred))
+    return path

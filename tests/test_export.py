@@ -1,0 +1,145 @@
+"""Stage 5, export: every format round-trips to its source graph, JSON-LD is compacted, writes are atomic."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from pyld import jsonld
+from rdflib import Dataset, Graph, Literal
+from rdflib.compare import isomorphic
+from rdflib.namespace import OWL, XSD
+
+from kg.build import Built
+from kg.errors import UsageError
+from kg.export import FORMATS, export, export_graph, load_context, selected_graphs, serialize
+from kg.load import new_dataset
+from kg.namespaces import ID, KG, PREFIXES, PROJECT_ROOT, STATEMENTS_GRAPH
+
+CONTEXT = PROJECT_ROOT / "ontology" / "context.jsonld"
+CASES = [(fmt, inferred) for fmt in FORMATS for inferred in (False, True)]
+PARSERS = {"turtle": "turtle", "jsonld": "json-ld", "nt": "nt", "trig": "trig", "xml": "xml"}
+
+
+def _reparse(data: bytes, fmt: str) -> Graph:
+    if fmt == "trig":
+        dataset = Dataset(default_union=True)
+        dataset.parse(data=data, format="trig")
+        return dataset
+    return Graph().parse(data=data, format=PARSERS[fmt])
+
+
+@pytest.mark.parametrize(("fmt", "inferred"), CASES, ids=[f"{f}{'+inferred' if i else ''}" for f, i in CASES])
+def test_export_reparses_to_its_source_graph(any_built: Built, fmt: str, inferred: bool) -> None:
+    source = export_graph(any_built.dataset, fmt, inferred)
+    back = _reparse(serialize(any_built.dataset, fmt, CONTEXT, inferred), fmt)
+    if fmt == "trig":
+        for identifier in selected_graphs(inferred):
+            assert len(source.graph(identifier)) > 0
+            assert isomorphic(back.graph(identifier), source.graph(identifier)), identifier
+    else:
+        assert isomorphic(back, source)
+    assert len(source) > 0
+
+
+TRICKY = [
+    Literal("9700000000", datatype=XSD.decimal),  # rdflib's shorthand would write 9700000000.0
+    Literal("2.50", datatype=XSD.decimal),
+    Literal("1.5E3", datatype=XSD.double),
+    Literal("007", datatype=XSD.integer),
+    Literal("+5", datatype=XSD.integer),
+    Literal("1", datatype=XSD.boolean),  # shorthand 1 would read back as an integer
+    Literal("true", datatype=XSD.boolean),
+    Literal("2023", datatype=XSD.gYear),
+    Literal('back\\slash "quoted"\nnew line'),
+    Literal("fr", lang="fr"),
+]
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_every_literal_keeps_its_lexical_form(fmt: str) -> None:
+    dataset = new_dataset()
+    statements = dataset.graph(STATEMENTS_GRAPH)
+    for index, literal in enumerate(TRICKY):
+        statements.add((ID[f"n{index}"], KG.value, literal))
+    back = _reparse(serialize(dataset, fmt, CONTEXT), fmt)
+    assert set(back.objects(None, KG.value)) == set(TRICKY)
+
+
+def test_inferred_flag_adds_exactly_the_inferred_graph(built_fixture: Built) -> None:
+    asserted = export_graph(built_fixture.dataset, "nt", inferred=False)
+    full = export_graph(built_fixture.dataset, "nt", inferred=True)
+    assert len(full) > len(asserted)
+    assert set(asserted) <= set(full)
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_no_literal_subject_or_reflexive_same_as_in_exports(any_built: Built, fmt: str) -> None:
+    back = _reparse(serialize(any_built.dataset, fmt, CONTEXT, inferred=True), fmt)
+    triples = list(back.quads() if fmt == "trig" else back)
+    assert triples
+    assert not [t for t in triples if isinstance(t[0], Literal)]
+    assert not [t for t in triples if t[1] == OWL.sameAs and t[0] == t[2]]
+
+
+def test_jsonld_is_compacted_and_expands_to_the_same_triples(any_built: Built) -> None:
+    data = serialize(any_built.dataset, "jsonld", CONTEXT, inferred=True)
+    document = json.loads(data)
+    assert document["@context"] == load_context(CONTEXT)
+    assert "supportedBy" in data.decode("utf-8")  # a context term, not the full IRI, names the property
+    nquads = jsonld.to_rdf(document, {"format": "application/n-quads"})
+    expanded = Graph().parse(data=nquads, format="nquads")
+    assert isomorphic(expanded, export_graph(any_built.dataset, "jsonld", inferred=True))
+
+
+def test_context_maps_every_project_prefix() -> None:
+    context = load_context(CONTEXT)
+    assert {prefix: str(namespace) for prefix, namespace in PREFIXES.items()}.items() <= context.items()
+
+
+def test_unknown_format_is_a_usage_error(built_fixture: Built) -> None:
+    with pytest.raises(UsageError, match="turtle"):
+        serialize(built_fixture.dataset, "n3000", CONTEXT)
+
+
+def _leftovers(directory: Path) -> list[str]:
+    return sorted(p.name for p in directory.iterdir() if p.name.endswith(".tmp"))
+
+
+def test_serializer_failure_writes_nothing(
+    built_fixture: Built, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def broken(*args: object, **kwargs: object) -> bytes:
+        raise RuntimeError("serializer failed")
+
+    target = tmp_path / "out.ttl"
+    monkeypatch.setattr(Graph, "serialize", broken)
+    with pytest.raises(RuntimeError, match="serializer failed"):
+        export(built_fixture.dataset, "turtle", target, CONTEXT)
+    assert not target.exists()
+    assert _leftovers(tmp_path) == []
+
+
+def test_failure_while_replacing_keeps_the_old_file(
+    built_fixture: Built, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    target = tmp_path / "out.nt"
+    target.write_text("old content\n", encoding="utf-8")
+
+    def broken_replace(source: object, destination: object) -> None:
+        raise OSError("disk full")
+
+    monkeypatch.setattr("kg.export.os.replace", broken_replace)
+    with pytest.raises(OSError, match="disk full"):
+        export(built_fixture.dataset, "nt", target, CONTEXT)
+    assert target.read_text(encoding="utf-8") == "old content\n"
+    assert _leftovers(tmp_path) == []
+
+
+def test_export_replaces_an_existing_file(built_fixture: Built, tmp_path: Path) -> None:
+    target = tmp_path / "out.nt"
+    target.write_text("old content\n", encoding="utf-8")
+    export(built_fixture.dataset, "nt", target, CONTEXT)
+    assert isomorphic(Graph().parse(target, format="nt"), export_graph(built_fixture.dataset, "nt"))
+    assert _leftovers(tmp_path) == []
