@@ -1,0 +1,160 @@
+"""The build and its cache: load, then reason and validate in parallel, and keep the result for later commands.
+
+Reasoning and validation only read the asserted graphs, so validation runs in a forked process while this
+one reasons (2 cores). The built dataset (asserted + inferred) and the validation report are pickled into
+`.kg-cache/` (or $KG_CACHE_DIR) under the SHA-256 of every input file and of the kg version and code; any
+change misses the cache and rebuilds. Pickle is the reload format because it was the fastest measured
+(6.6 k quads: pickle.loads 12 ms, N-Quads parse 89 ms).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import multiprocessing
+import os
+import pickle
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from rdflib import Dataset
+
+from kg import __version__
+from kg.errors import KgError
+from kg.export import write_atomic
+from kg.load import Project, load_dataset, load_shapes
+from kg.validate import Report
+
+CACHE_ENV = "KG_CACHE_DIR"
+
+
+@dataclass(frozen=True)
+class Built:
+    """A built dataset (asserted + inferred named graphs) and its validation report."""
+
+    dataset: Dataset
+    report: Report
+
+
+def cache_dir(project: Project) -> Path:
+    """Where built datasets are kept: $KG_CACHE_DIR, else `.kg-cache/` at the project root."""
+    return Path(os.environ.get(CACHE_ENV) or project.root / ".kg-cache")
+
+
+def cache_key(project: Project) -> str:
+    """SHA-256 over the kg version, its code, and every input file's name and bytes (a missing file counts too).
+
+    The code is hashed as well so that a changed pipeline (say, the junk filter) never serves an old build.
+    """
+    digest = hashlib.sha256(f"kg {__version__}\0".encode())
+    code = sorted(Path(__file__).parent.glob("*.py"))
+    for name, path in [(p.name, p) for p in code] + [(project.relative(p), p) for p in project.build_inputs()]:
+        digest.update(f"{name}\0".encode())
+        digest.update(path.read_bytes() if path.is_file() else b"\0missing\0")
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def build(
+    project: Project = Project(),
+    step: Callable[[str], None] = lambda name: None,
+    meanwhile: Callable[[Dataset], None] = lambda dataset: None,
+) -> Built:
+    """Run the whole pipeline (load, reason ∥ validate), store the result in the cache and return it.
+
+    `meanwhile` gets the reasoned dataset while validation is still running (`kg build` writes its exports then).
+    """
+    from kg.reason import add_inferred, infer
+    from kg.validate import validate
+
+    key = cache_key(project)  # before reading: an input edited during the build then misses next time
+    step("load")
+    dataset = load_dataset(project)
+    shapes = load_shapes(project)
+    step("reason and validate")
+    validation = _Background(lambda: validate(dataset, shapes, project.qc))
+    try:
+        add_inferred(dataset, infer(dataset))
+        meanwhile(dataset)
+    except BaseException:
+        validation.cancel()
+        raise
+    built = Built(dataset, validation.result())
+    step("cache")
+    _store(project, key, built)
+    return built
+
+
+class _Background:
+    """`work` running in a forked process, which inherits the parsed graphs; `result()` waits for its value.
+
+    Without fork (not Linux) `work` runs in this process when its result is asked for.
+    """
+
+    def __init__(self, work: Callable[[], Report]) -> None:
+        self._work = work
+        self._process = None
+        if "fork" not in multiprocessing.get_all_start_methods():
+            return
+        context = multiprocessing.get_context("fork")
+        self._receive, send = context.Pipe(duplex=False)
+
+        def child() -> None:
+            try:
+                send.send(("ok", work()))
+            except KgError as exc:
+                send.send(("error", exc))
+            except Exception as exc:  # unexpected: pass its description, which always pickles
+                send.send(("error", RuntimeError(f"validation failed: {exc!r}")))
+
+        self._process = context.Process(target=child, name="kg-validate", daemon=True)
+        self._process.start()
+        send.close()
+
+    def result(self) -> Report:
+        """The value of `work`, or the error it raised."""
+        if self._process is None:
+            return self._work()
+        try:
+            kind, value = self._receive.recv()
+        except EOFError:
+            raise RuntimeError(f"the validation process died (exit code {self._process.exitcode})") from None
+        finally:
+            self._process.join()
+            self._receive.close()
+        if kind == "error":
+            raise value
+        return value
+
+    def cancel(self) -> None:
+        """Stop the work (its result is no longer wanted)."""
+        if self._process is not None:
+            self._process.kill()
+            self._process.join()
+            self._receive.close()
+
+
+def _store(project: Project, key: str, built: Built) -> None:
+    """Pickle `built` as `<cache>/<key>.pickle` (atomically) and drop older entries."""
+    directory = cache_dir(project)
+    target = directory / f"{key}.pickle"
+    write_atomic(target, pickle.dumps(built, protocol=pickle.HIGHEST_PROTOCOL))
+    for stale in directory.glob("*.pickle"):
+        if stale != target:
+            stale.unlink(missing_ok=True)
+
+
+def cached(project: Project = Project()) -> Built | None:
+    """The cached build for the current inputs, or None (absent, stale or unreadable)."""
+    path = cache_dir(project) / f"{cache_key(project)}.pickle"
+    try:
+        with path.open("rb") as stream:
+            built = pickle.load(stream)
+    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+        return None
+    return built if isinstance(built, Built) else None
+
+
+def load_built(project: Project = Project(), step: Callable[[str], None] = lambda name: None) -> Built:
+    """The built dataset for the current inputs: from the cache when fresh, else built (and cached) now."""
+    return cached(project) or build(project, step)
