@@ -1,0 +1,185 @@
+"""How much of the source the graph encodes: per claim (encoded, span verified) and per sentence (covered).
+
+A claim is encoded when its node supports at least one domain node, and verified when the text of its source
+at [oa:start, oa:end) is exactly its oa:exact quote. The source text is cut into units: each line, and each
+sentence within a line, so headings, the footnote and the closing wordmark count as units of their own; a
+unit is covered when some claim's span overlaps it.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
+
+from rdflib import Graph, Literal
+from rdflib.term import Node
+
+from kg.load import curie
+from kg.namespaces import DCTERMS, KG, OA, RDF, SCHEMA
+
+if TYPE_CHECKING:
+    from rich.console import RenderableType
+
+# a sentence ends at . ! or ? followed by spaces and a character that can start a sentence (not a lowercase
+# letter: "the U.S. in the Caribbean" stays whole)
+_SENTENCE_BREAK = re.compile(r"(?<=[.!?])\s+(?=[^\sa-z])")
+
+
+@dataclass(frozen=True)
+class ClaimCoverage:
+    """One claim: whether it supports some node and whether its position selector matches its quote."""
+
+    id: str
+    iri: str
+    source: str  # CURIE of the claim's oa:hasSource
+    encoded: bool
+    verified: bool
+    supports: list[str]
+    quote: str | None
+    start: int | None
+    end: int | None
+    problem: str  # why the claim is not verified ('' when it is)
+
+
+@dataclass(frozen=True)
+class SentenceCoverage:
+    """One unit of a source text and the claims whose spans overlap it."""
+
+    source: str
+    start: int
+    end: int
+    text: str
+    claims: list[str]
+
+    @property
+    def covered(self) -> bool:
+        return bool(self.claims)
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """Claim and sentence coverage of the whole graph."""
+
+    claims: list[ClaimCoverage]
+    sentences: list[SentenceCoverage]
+
+    def to_json(self) -> dict:
+        """{"claims": {total, encoded, verified, items}, "sentences": {total, covered, items}}."""
+        return {
+            "claims": {
+                "total": len(self.claims),
+                "encoded": sum(c.encoded for c in self.claims),
+                "verified": sum(c.verified for c in self.claims),
+                "items": [asdict(c) for c in self.claims],
+            },
+            "sentences": {
+                "total": len(self.sentences),
+                "covered": sum(s.covered for s in self.sentences),
+                "items": [asdict(s) | {"covered": s.covered} for s in self.sentences],
+            },
+        }
+
+
+def sentence_units(text: str) -> list[tuple[int, int]]:
+    """(start, end) of every non-blank line, split further into sentences, trimmed of surrounding spaces."""
+    pieces = []
+    for line in re.finditer(r"[^\n]+", text):
+        start = line.start()
+        for cut in _SENTENCE_BREAK.finditer(text, line.start(), line.end()):
+            pieces.append((start, cut.start()))
+            start = cut.end()
+        pieces.append((start, line.end()))
+    units = []
+    for start, end in pieces:
+        while start < end and text[start].isspace():
+            start += 1
+        while end > start and text[end - 1].isspace():
+            end -= 1
+        if start < end:
+            units.append((start, end))
+    return units
+
+
+def _selector_value(graph: Graph, claim: Node, predicate: Node) -> Literal | None:
+    """The value of `predicate` on one of the claim's selectors (oa:exact, oa:start, oa:end)."""
+    for selector in graph.objects(claim, OA.hasSelector):
+        value = graph.value(selector, predicate)
+        if isinstance(value, Literal):
+            return value
+    return None
+
+
+def _offset(value: Literal | None) -> int | None:
+    python = None if value is None else value.toPython()
+    return python if isinstance(python, int) and not isinstance(python, bool) else None
+
+
+def claim_coverage(graph: Graph, claim: Node) -> ClaimCoverage:
+    """Encoded and verified status of one kg:Claim node."""
+    supports = sorted(curie(node) for node in set(graph.subjects(KG.supportedBy, claim)))
+    quote = _selector_value(graph, claim, OA.exact)
+    start, end = (_offset(_selector_value(graph, claim, p)) for p in (OA.start, OA.end))
+    source = graph.value(claim, OA.hasSource)
+    text = graph.value(source, SCHEMA.text)
+    problem = ""
+    if quote is None:
+        problem = "no oa:exact quote"
+    elif start is None or end is None:
+        problem = "no integer oa:start/oa:end position"
+    elif text is None:
+        problem = "its oa:hasSource has no loaded text"
+    elif str(text)[start:end] != str(quote):
+        problem = f"text[{start}:{end}] is {str(text)[start:end]!r}"
+    return ClaimCoverage(
+        id=str(graph.value(claim, DCTERMS.identifier) or curie(claim)),
+        iri=str(claim),
+        source="" if source is None else curie(source),
+        encoded=bool(supports),
+        verified=not problem,
+        supports=supports,
+        quote=None if quote is None else str(quote),
+        start=start,
+        end=end,
+        problem=problem,
+    )
+
+
+def coverage(graph: Graph) -> Coverage:
+    """Coverage of every kg:Claim in `graph` and of every unit of every loaded source text."""
+    claims = sorted((claim_coverage(graph, c) for c in set(graph.subjects(RDF.type, KG.Claim))), key=lambda c: c.id)
+    sentences = []
+    for document, text in sorted(graph.subject_objects(SCHEMA.text)):
+        source = curie(document)
+        spans = [c for c in claims if c.source == source and c.start is not None and c.end is not None]
+        for start, end in sentence_units(str(text)):
+            overlapping = sorted(c.id for c in spans if c.start < end and c.end > start)
+            sentences.append(SentenceCoverage(source, start, end, str(text)[start:end], overlapping))
+    return Coverage(claims, sentences)
+
+
+def to_tables(report: Coverage) -> list[RenderableType]:
+    """Rich renderables: a summary, the claims with a problem, and every sentence with its covering claims."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    summary = report.to_json()
+    c, s = summary["claims"], summary["sentences"]
+    head = (
+        f"claims: {c['total']} total, {c['encoded']} encoded, {c['verified']} verified; "
+        f"sentences: {s['total']} total, {s['covered']} covered"
+    )
+    failing = [claim for claim in report.claims if not (claim.encoded and claim.verified)]
+    problems: RenderableType = "every claim is encoded and verified"
+    if failing:
+        problems = Table("id", "encoded", "verified", "problem", title="claims not encoded or not verified")
+        for claim in failing:
+            problems.add_row(escape(claim.id), _mark(claim.encoded), _mark(claim.verified), escape(claim.problem))
+    units = Table("span", "covered", "claims", "text", title="source sentences")
+    for unit in report.sentences:
+        units.add_row(f"{unit.start}-{unit.end}", _mark(unit.covered), escape(" ".join(unit.claims)), escape(unit.text))
+    return [head, problems, units]
+
+
+def _mark(flag: bool) -> str:
+    return "yes" if flag else "NO"

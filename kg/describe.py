@@ -1,0 +1,72 @@
+"""`kg describe`: everything the graph says about one entity, and the quotes of the claims behind it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from rdflib import Graph, Literal, URIRef
+from rdflib.term import Node
+
+from kg.load import curie, named
+from kg.namespaces import RDF, RDFS
+from kg.query import display, why_claims
+
+if TYPE_CHECKING:
+    from rich.console import RenderableType
+
+
+@dataclass(frozen=True)
+class Description:
+    """An entity's labels by language, types, triples in both directions and supporting claims."""
+
+    node: URIRef
+    labels: dict[str, list[str]]
+    types: list[str]
+    outgoing: list[tuple[str, str]]  # (predicate, object shown with its label)
+    incoming: list[tuple[str, str]]  # (subject shown with its label, predicate)
+    claims: tuple[tuple[str, str], ...]  # (claim identifier, quote)
+
+
+def _shown(graph: Graph, node: Node) -> str:
+    """The other end of a statement: a literal as written, a node as `Label (curie)`."""
+    return display(node) if isinstance(node, Literal) else named(graph, node)
+
+
+def describe(graph: Graph, node: URIRef) -> Description:
+    """Collect what `graph` (asserted + inferred) says about `node`."""
+    labels: dict[str, list[str]] = {}
+    for value in graph.objects(node, RDFS.label):
+        labels.setdefault(getattr(value, "language", None) or "", []).append(str(value))
+    return Description(
+        node=node,
+        labels={lang: sorted(values) for lang, values in sorted(labels.items())},
+        types=sorted(curie(t) for t in graph.objects(node, RDF.type)),
+        outgoing=sorted(
+            (curie(p), _shown(graph, o)) for p, o in graph.predicate_objects(node) if p not in (RDF.type, RDFS.label)
+        ),
+        incoming=sorted((_shown(graph, s), curie(p)) for s, p in graph.subject_predicates(node)),
+        claims=why_claims(graph, node),
+    )
+
+
+def to_renderables(description: Description) -> list[RenderableType]:
+    """Rich renderables: a heading, labels and types, the triples, then the supporting quotes."""
+    from rich.markup import escape
+    from rich.table import Table
+
+    d = description
+    head = f"[bold]{escape(curie(d.node))}[/bold]  {escape(str(d.node))}"
+    facts = Table.grid(padding=(0, 2))
+    for lang, values in d.labels.items():
+        facts.add_row(f"label@{lang}" if lang else "label", escape("; ".join(values)))
+    facts.add_row("types", escape(", ".join(d.types)) or "—")
+    triples = Table("subject", "predicate", "object", title="statements")
+    for predicate, obj in d.outgoing:
+        triples.add_row("(this)", escape(predicate), escape(obj))
+    for subject, predicate in d.incoming:
+        triples.add_row(escape(subject), escape(predicate), "(this)")
+    quotes = Table("claim", "quote", title="supported by")
+    for claim, quote in d.claims:
+        quotes.add_row(escape(claim), escape(f"“{quote}”"))
+    return [head, facts, triples, quotes]

@@ -1,0 +1,72 @@
+"""Coverage: claims encoded and verified, source units covered, on the fixture and on the project's own data."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import HAS_PROJECT_DATA
+from rdflib import Literal
+
+from kg.build import Built, build, load_built
+from kg.coverage import coverage, sentence_units
+from kg.load import Project
+from kg.namespaces import CLAIM, KG, OA, RDF, STATEMENTS_GRAPH
+
+
+def _units(text: str) -> list[str]:
+    return [text[start:end] for start, end in sentence_units(text)]
+
+
+def test_lines_and_sentences_are_units() -> None:
+    text = "HEADING\n\nFirst one. Second with the U.S. in it. Third!\n\n* A footnote\n\nCanada"
+    assert _units(text) == ["HEADING", "First one.", "Second with the U.S. in it.", "Third!", "* A footnote", "Canada"]
+
+
+def test_units_are_trimmed_and_blank_lines_skipped() -> None:
+    assert _units("  padded line  \n \n\nnext") == ["padded line", "next"]
+
+
+def test_fixture_claims_are_encoded_and_verified(built_fixture: Built) -> None:
+    report = coverage(built_fixture.dataset).to_json()
+    claims = report["claims"]
+    assert (claims["total"], claims["encoded"], claims["verified"]) == (2, 2, 2)
+    assert {item["id"]: (item["start"], item["end"]) for item in claims["items"]} == {"C01": (17, 52), "C02": (54, 136)}
+
+
+def test_fixture_sentences_covered_by_the_overlapping_claims(built_fixture: Built) -> None:
+    sentences = coverage(built_fixture.dataset).to_json()["sentences"]
+    by_text = {item["text"]: item["claims"] for item in sentences["items"]}
+    assert by_text["TINY FACT SHEET"] == []
+    assert by_text["Canada is a founding member of NATO."] == ["C01"]
+    assert by_text["Canada"] == []  # the wordmark is a unit of its own
+    assert by_text["* Figures are illustrative"] == []
+    assert (sentences["total"], sentences["covered"]) == (7, 2)
+
+
+def test_a_wrong_position_is_not_verified(project: Project) -> None:
+    text = project.statements.read_text(encoding="utf-8").replace("oa:end 52", "oa:end 50")
+    project.statements.write_text(text, encoding="utf-8")
+    items = {c.id: c for c in coverage(build(project).dataset).claims}
+    assert not items["C01"].verified and items["C02"].verified
+    assert "text[17:50]" in items["C01"].problem
+
+
+def test_a_claim_supporting_nothing_is_not_encoded(project: Project) -> None:
+    built = build(project)
+    statements = built.dataset.graph(STATEMENTS_GRAPH)
+    statements.add((CLAIM.C03, RDF.type, KG.Claim))
+    statements.add((CLAIM.C03, OA.hasSelector, CLAIM.C03sel))
+    statements.add((CLAIM.C03sel, OA.exact, Literal("Canada")))
+    items = {c.id: c for c in coverage(built.dataset).claims}
+    assert not items["claim:C03"].encoded
+    assert items["claim:C03"].problem == "no integer oa:start/oa:end position"
+    assert items["C01"].encoded and items["C01"].supports == ["id:Canada", "id:NATO"]
+
+
+@pytest.mark.skipif(not HAS_PROJECT_DATA, reason="no project data yet")
+def test_every_project_claim_is_encoded_and_verified() -> None:
+    dataset = load_built().dataset
+    expected = len(set(dataset.subjects(RDF.type, KG.Claim)))
+    claims = coverage(dataset).to_json()["claims"]
+    assert claims["total"] == expected > 0
+    problems = [(c["id"], c["problem"]) for c in claims["items"] if not (c["encoded"] and c["verified"])]
+    assert problems == []
