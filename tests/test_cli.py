@@ -1,0 +1,293 @@
+"""The `kg` command line on the fixture project: outputs, formats, exit codes and error messages."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from conftest import PIPELINE
+from rdflib import Graph
+from rdflib.compare import isomorphic
+from typer.testing import CliRunner
+
+from kg.cli import app
+from kg.export import export_graph
+from kg.load import Project, find_span, read_source
+
+runner = CliRunner()
+WIDE = {"COLUMNS": "250"}  # rich tables keep whole cells
+
+
+def kg(project: Project, *args: str) -> object:
+    return runner.invoke(app, ["--root", str(project.root), *args], env=WIDE)
+
+
+def kg_process(project: Project, *args: str) -> subprocess.CompletedProcess:
+    """`kg` as a real process, to see exactly what a user sees on stderr."""
+    code = "import sys; from kg.cli import main; sys.argv = ['kg', *sys.argv[1:]]; main()"
+    return subprocess.run(
+        [sys.executable, "-c", code, "--root", str(project.root), *args], capture_output=True, text=True, check=False
+    )
+
+
+# --- build and validate -------------------------------------------------------------------------------------
+
+
+def test_build_writes_exports_and_reports(project: Project, tmp_path: Path) -> None:
+    out = tmp_path / "dist"
+    result = kg(project, "build", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    names = {p.name for p in out.iterdir()}
+    for extension in ("ttl", "jsonld", "nt", "trig", "rdf"):
+        assert {f"defence-kg.{extension}", f"defence-kg+inferred.{extension}"} <= names
+    report = json.loads((out / "validation-report.json").read_text(encoding="utf-8"))
+    assert report == {"conforms": True, "findings": []}
+    assert "conforms" in (out / "validation-report.txt").read_text(encoding="utf-8")
+
+
+def _break_claim_identifier(project: Project) -> None:
+    text = project.statements.read_text(encoding="utf-8").replace('dcterms:identifier "C02" ;', "")
+    project.statements.write_text(text, encoding="utf-8")
+
+
+def test_build_exits_1_when_not_conforming_but_still_writes_the_report(project: Project, tmp_path: Path) -> None:
+    _break_claim_identifier(project)
+    result = kg(project, "build", "--out", str(tmp_path))
+    assert result.exit_code == 1
+    report = json.loads((tmp_path / "validation-report.json").read_text(encoding="utf-8"))
+    assert report["conforms"] is False
+    assert {(f["focus"], f["path"]) for f in report["findings"]} >= {
+        ("https://w3id.org/defence-kg/id/claim/C02", "dcterms:identifier")
+    }
+
+
+def _drop_norad_label(project: Project) -> None:
+    old = 'id:NORAD a kg:Organisation ; rdfs:label "NORAD"@en ;'
+    text = project.statements.read_text(encoding="utf-8")
+    project.statements.write_text(text.replace(old, "id:NORAD a kg:Organisation ;"), encoding="utf-8")
+
+
+def test_validate_reports_label_path_and_message(project: Project) -> None:
+    assert kg(project, "validate").exit_code == 0
+    _break_claim_identifier(project)
+    _drop_norad_label(project)
+    result = kg(project, "validate")
+    assert result.exit_code == 1
+    assert "Violation: claim:C02 dcterms:identifier: A claim has exactly one identifier." in result.stdout
+    assert "Warning: id:NORAD rdfs:label: A fact has a label." in result.stdout
+
+
+def test_warnings_alone_conform(project: Project) -> None:
+    _drop_norad_label(project)
+    result = kg(project, "validate")
+    assert result.exit_code == 0
+    assert "Warning:" in result.stdout
+
+
+def test_inconsistency_is_a_message_and_exit_1(project: Project) -> None:
+    project.statements.write_bytes((PIPELINE / "inconsistent-statements.ttl").read_bytes())
+    result = kg_process(project, "build")
+    assert result.returncode == 1
+    assert "id:NATO" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_malformed_turtle_is_file_line_cause_exit_2_without_traceback(project: Project) -> None:
+    project.statements.write_bytes((PIPELINE / "malformed.ttl").read_bytes())
+    for command in (["build"], ["query", "partner-activities"], ["validate"]):
+        result = kg_process(project, *command)
+        assert result.returncode == 2, (command, result.stderr)
+        assert "data/statements.ttl:7: malformed Turtle: expected '.'" in result.stderr
+        assert "Traceback" not in result.stderr
+
+
+# --- the catalogue -------------------------------------------------------------------------------------------
+
+
+def test_queries_lists_name_title_and_params(project: Project) -> None:
+    result = kg(project, "queries")
+    assert result.exit_code == 0
+    assert "partner-activities" in result.stdout and "Activities with a partner" in result.stdout
+    assert "partner:entity=id:UnitedStates" in result.stdout and "section:string" in result.stdout
+
+
+def test_unknown_query_lists_every_name(project: Project) -> None:
+    result = kg(project, "query", "no-such-query")
+    assert result.exit_code == 2
+    assert "no-such-query" in result.stderr
+    assert "claims-by-section, partner-activities" in result.stderr
+
+
+def test_unknown_and_missing_params(project: Project) -> None:
+    unknown = kg(project, "query", "partner-activities", "--param", "colour=red")
+    assert unknown.exit_code == 2 and "no parameter colour" in unknown.stderr and "partner" in unknown.stderr
+    missing = kg(project, "query", "claims-by-section")
+    assert missing.exit_code == 2 and "--param section=" in missing.stderr
+    bad_integer = kg(project, "query", "claims-by-section", "-p", "section=x", "-p", "from=ten")
+    assert bad_integer.exit_code == 2 and "integer" in bad_integer.stderr
+
+
+def test_entity_params_accept_iri_curie_and_labels(project: Project) -> None:
+    for value in ("id:UnitedStates", "https://w3id.org/defence-kg/id/UnitedStates", "  états-unis ", "US", "u.s."):
+        result = kg(project, "query", "partner-activities", "-p", f"partner={value}", "-f", "csv")
+        assert result.exit_code == 0, (value, result.stderr)
+        assert "https://w3id.org/defence-kg/id/NoradCooperation" in result.stdout, value
+
+
+def test_ambiguous_and_unknown_entities_list_candidates(project: Project) -> None:
+    ambiguous = kg(project, "query", "partner-activities", "-p", "partner=NORAD")
+    assert ambiguous.exit_code == 2
+    assert "id:NORAD" in ambiguous.stderr and "id:NoradCooperation" in ambiguous.stderr
+    unknown = kg(project, "describe", "Canda")
+    assert unknown.exit_code == 2 and "'canada'" in unknown.stderr
+
+
+def test_json_results_follow_the_w3c_format(project: Project) -> None:
+    result = kg(project, "query", "claims-by-section", "-p", "section=(introduction)", "-f", "json")
+    assert result.exit_code == 0, result.stderr
+    document = json.loads(result.stdout)
+    assert list(document) == ["head", "results"]
+    assert document["head"]["vars"] == ["claim", "id", "quote", "start"]
+    first = document["results"]["bindings"][0]
+    assert first["claim"] == {"type": "uri", "value": "https://w3id.org/defence-kg/id/claim/C01"}
+    assert first["id"] == {"type": "literal", "value": "C01"}
+    assert first["start"] == {"type": "literal", "value": "17", "datatype": "http://www.w3.org/2001/XMLSchema#integer"}
+    labels = json.loads(kg(project, "query", "partner-activities", "-f", "json").stdout)["results"]["bindings"]
+    assert labels[0]["label"] == {"type": "literal", "value": "Cooperation in NORAD", "xml:lang": "en"}
+
+
+def test_integer_params_are_bound_as_numbers(project: Project) -> None:
+    result = kg(project, "query", "claims-by-section", "-p", "section=(introduction)", "-p", "from=20", "-f", "json")
+    ids = [row["id"]["value"] for row in json.loads(result.stdout)["results"]["bindings"]]
+    assert ids == ["C02"]
+
+
+def test_csv_and_tsv_follow_the_w3c_formats(project: Project) -> None:
+    args = ("query", "claims-by-section", "-p", "section=(introduction)")
+    raw = kg(project, *args, "-f", "csv").stdout_bytes.decode("utf-8")
+    assert raw.startswith("claim,id,quote,start\r\n")
+    rows = list(csv.reader(io.StringIO(raw)))
+    assert rows[1] == ["https://w3id.org/defence-kg/id/claim/C01", "C01", "Canada is a founding member of NATO", "17"]
+    tsv = kg(project, *args, "-f", "tsv").stdout.splitlines()
+    assert tsv[0] == "?claim\t?id\t?quote\t?start"
+    assert tsv[1].split("\t") == [
+        "<https://w3id.org/defence-kg/id/claim/C01>",
+        '"C01"',
+        '"Canada is a founding member of NATO"',
+        '"17"^^<http://www.w3.org/2001/XMLSchema#integer>',
+    ]
+
+
+def test_markdown_and_table(project: Project) -> None:
+    md = kg(project, "query", "partner-activities", "-f", "md").stdout.splitlines()
+    assert md[:3] == ["| activity | label |", "| --- | --- |", "| id:NoradCooperation | Cooperation in NORAD@en |"]
+    table = kg(project, "query", "partner-activities")
+    assert table.exit_code == 0 and "id:NoradCooperation" in table.stdout
+
+
+def test_why_shows_the_supporting_claims(project: Project) -> None:
+    quote = "Canada works with the U.S. in NORAD – the North American Aerospace Defense Command"
+    table = kg(project, "query", "partner-activities", "--why")
+    assert "C02" in table.stdout and quote in table.stdout
+    document = json.loads(kg(project, "query", "partner-activities", "--why", "-f", "json").stdout)
+    assert document["why"] == [
+        {"node": "https://w3id.org/defence-kg/id/NoradCooperation", "claims": [{"id": "C02", "quote": quote}]}
+    ]
+    assert kg(project, "query", "partner-activities", "--why", "-f", "csv").exit_code == 2
+
+
+def test_bad_sparql_shows_the_position(project: Project) -> None:
+    result = kg(project, "sparql", "SELECT ?s WHERE {\n  ?s ?p ?o\n  FILTR(?s) }")
+    assert result.exit_code == 2
+    assert "query:3:3: SPARQL syntax error" in result.stderr
+    assert "FILTR(?s) }\n    ^" in result.stderr
+
+
+def test_bad_catalogue_query_names_its_file(project: Project) -> None:
+    (project.queries / "broken.rq").write_text("# title: Broken\nSELECT ?x WHERE { ?x ?y }\n", encoding="utf-8")
+    result = kg(project, "query", "broken")
+    assert result.exit_code == 2
+    assert "broken.rq:2:" in result.stderr and "SPARQL syntax error" in result.stderr
+
+
+def test_malformed_param_header_is_an_input_error(project: Project) -> None:
+    (project.queries / "odd.rq").write_text("# param: partner colour\nSELECT * WHERE { ?s ?p ?o }\n", encoding="utf-8")
+    result = kg(project, "queries")
+    assert result.exit_code == 2 and "odd.rq:1: malformed '# param:'" in result.stderr
+
+
+def test_sparql_from_a_file_and_unknown_format(project: Project, tmp_path: Path) -> None:
+    query = tmp_path / "count.rq"
+    query.write_text("SELECT (COUNT(*) AS ?n) WHERE { ?c a kg:Claim }", encoding="utf-8")
+    result = kg(project, "sparql", str(query), "-f", "csv")
+    assert result.exit_code == 0 and result.stdout.splitlines() == ["n", "2"]
+    assert kg(project, "sparql", str(query), "-f", "xlsx").exit_code == 2
+
+
+def test_queries_see_inferred_triples(project: Project) -> None:
+    result = kg(project, "sparql", "ASK { id:Canada a kg:Country }", "-f", "json")
+    assert json.loads(result.stdout) == {"head": {}, "boolean": True}
+
+
+# --- export, coverage, describe, locate ----------------------------------------------------------------------
+
+
+def test_export_to_stdout_and_file(project: Project, tmp_path: Path, built_fixture: object) -> None:
+    stdout = kg(project, "export", "-f", "nt", "--inferred")
+    assert stdout.exit_code == 0
+    assert isomorphic(Graph().parse(data=stdout.stdout, format="nt"), export_graph(built_fixture.dataset, "nt", True))
+    target = tmp_path / "kg.ttl"
+    assert kg(project, "export", "-f", "turtle", "-o", str(target)).exit_code == 0
+    assert isomorphic(Graph().parse(target), export_graph(built_fixture.dataset, "turtle"))
+
+
+def test_coverage_json(project: Project) -> None:
+    result = kg(project, "coverage", "-f", "json")
+    assert result.exit_code == 0
+    report = json.loads(result.stdout)
+    assert (report["claims"]["total"], report["claims"]["verified"]) == (2, 2)
+    assert report["sentences"]["covered"] == 2
+    assert "sentences: 7 total, 2 covered" in kg(project, "coverage").stdout
+
+
+def test_describe_shows_labels_triples_and_quotes(project: Project) -> None:
+    result = kg(project, "describe", "OTAN")
+    assert result.exit_code == 0, result.stderr
+    out = result.stdout
+    assert "id:NATO" in out and "label@fr" in out and "kg:Organisation" in out
+    assert "Canada (id:Canada)" in out and "kg:memberOf" in out
+    assert "“Canada is a founding member of NATO”" in out
+
+
+def test_locate_prints_the_span_and_selectors(project: Project) -> None:
+    text = read_source(project, "data/sources/tiny.txt")
+    quote = "the North American Aerospace Defense Command"
+    start, end = find_span(text, quote)
+    result = kg(project, "locate", quote)
+    assert result.exit_code == 0
+    assert f"data/sources/tiny.txt: start {start} end {end} (occurrence 1 of 1)" in result.stdout
+    assert f"oa:start {start} ; oa:end {end}" in result.stdout
+    second = kg(project, "locate", "Canada", "--occurrence", "2")
+    assert f"start {find_span(text, 'Canada', 2)[0]} " in second.stdout
+    assert kg(project, "locate", "not in the text").exit_code == 2
+
+
+def test_commands_reuse_the_cache(project: Project) -> None:
+    first = kg(project, "query", "partner-activities", "-f", "csv")
+    assert "rebuilding" in first.stderr
+    second = kg(project, "query", "partner-activities", "-f", "csv")
+    assert "rebuilding" not in second.stderr and second.stdout == first.stdout
+
+
+@pytest.mark.parametrize("args", [["--help"], ["query", "--help"]])
+def test_help(project: Project, args: list[str]) -> None:
+    assert kg(project, *args).exit_code == 0
+
+
+def test_tsv_escapes_tabs_and_newlines(project: Project) -> None:
+    result = kg(project, "sparql", 'SELECT ?x WHERE { BIND("a\\tb\\nc" AS ?x) }', "-f", "tsv")
+    assert result.stdout.splitlines() == ["?x", '"a\\tb\\nc"']
