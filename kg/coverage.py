@@ -2,8 +2,9 @@
 
 A claim is encoded when its node supports at least one domain node, and verified when the text of its source
 at [oa:start, oa:end) is exactly its oa:exact quote. The source text is cut into units: each line, and each
-sentence within a line, so headings, the footnote and the closing wordmark count as units of their own; a
-unit is covered when some claim's span overlaps it.
+sentence within a line, so headings, the footnote and the closing wordmark count as units of their own. A
+unit is covered when some claim's span overlaps it (via "span"); a heading line when it is the kg:section of
+claims (via "section"); the title line when it is the document's dcterms:title, case aside (via "title").
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import re
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING
 
-from rdflib import Graph, Literal
+from rdflib import Graph, Literal, URIRef
 from rdflib.term import Node
 
 from kg.load import curie
@@ -51,10 +52,11 @@ class SentenceCoverage:
     end: int
     text: str
     claims: list[str]
+    via: str  # how the unit is encoded: "span", "section", "title", or "" when it is not
 
     @property
     def covered(self) -> bool:
-        return bool(self.claims)
+        return bool(self.via)
 
 
 @dataclass(frozen=True)
@@ -152,9 +154,20 @@ def coverage(graph: Graph) -> Coverage:
     for document, text in sorted(graph.subject_objects(SCHEMA.text)):
         source = curie(document)
         spans = [c for c in claims if c.source == source and c.start is not None and c.end is not None]
+        titles = {str(title).casefold() for title in graph.objects(document, DCTERMS.title)}
         for start, end in sentence_units(str(text)):
+            unit = str(text)[start:end]
             overlapping = sorted(c.id for c in spans if c.start < end and c.end > start)
-            sentences.append(SentenceCoverage(source, start, end, str(text)[start:end], overlapping))
+            sectioned = sorted(
+                c.id for c in spans if str(graph.value(URIRef(c.iri), KG.section) or "") == unit
+            )
+            if overlapping:
+                sentences.append(SentenceCoverage(source, start, end, unit, overlapping, "span"))
+            elif sectioned:
+                sentences.append(SentenceCoverage(source, start, end, unit, sectioned, "section"))
+            else:
+                via = "title" if unit.casefold() in titles else ""
+                sentences.append(SentenceCoverage(source, start, end, unit, [], via))
     return Coverage(claims, sentences)
 
 
@@ -175,9 +188,11 @@ def to_tables(report: Coverage) -> list[RenderableType]:
         problems = Table("id", "encoded", "verified", "problem", title="claims not encoded or not verified")
         for claim in failing:
             problems.add_row(escape(claim.id), _mark(claim.encoded), _mark(claim.verified), escape(claim.problem))
-    units = Table("span", "covered", "claims", "text", title="source sentences")
+    units = Table("span", "covered", "via", "claims", "text", title="source sentences")
     for unit in report.sentences:
-        units.add_row(f"{unit.start}-{unit.end}", _mark(unit.covered), escape(" ".join(unit.claims)), escape(unit.text))
+        units.add_row(
+            f"{unit.start}-{unit.end}", _mark(unit.covered), unit.via, escape(" ".join(unit.claims)), escape(unit.text)
+        )
     return [head, problems, units]
 
 

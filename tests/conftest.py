@@ -11,13 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from kg.build import CACHE_ENV, Built, build, load_built
+from kg.build import CACHE_ENV, Built, build
 from kg.load import Project
 from kg.namespaces import PROJECT_ROOT
 
 PIPELINE = Path(__file__).parent / "fixtures" / "pipeline"
-HAS_PROJECT_DATA = (PROJECT_ROOT / "data" / "statements.ttl").is_file()
-BUILDS = ["fixture", *(["project"] if HAS_PROJECT_DATA else [])]  # tests over builds grow with the data
 
 
 def copy_project(target: Path) -> Project:
@@ -46,7 +44,18 @@ def built_fixture(tmp_path_factory: pytest.TempPathFactory) -> Built:
     return build(copy_project(tmp_path_factory.mktemp("built") / "project"))
 
 
-@pytest.fixture(scope="session", params=BUILDS)
-def any_built(request: pytest.FixtureRequest, built_fixture: Built) -> Built:
-    """The fixture project's build, then the project's own (from its cache) once its data exists."""
-    return built_fixture if request.param == "fixture" else load_built()
+@pytest.fixture(scope="session")
+def built_project(tmp_path_factory: pytest.TempPathFactory) -> Built:
+    """The project's own data built once per session (read-only: do not mutate its dataset).
+
+    Built afresh, with its cache in a temporary directory, so the run neither trusts nor touches `.kg-cache/`.
+    """
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(CACHE_ENV, str(tmp_path_factory.mktemp("project-cache")))
+        return build(Project())
+
+
+@pytest.fixture(scope="session", params=["fixture", "project"])
+def any_built(request: pytest.FixtureRequest) -> Built:
+    """The fixture project's build, then the project's own."""
+    return request.getfixturevalue(f"built_{request.param}")

@@ -15,14 +15,12 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
-from pathlib import Path
 
 import pytest
 from rdflib import BNode, Literal, URIRef
 from rdflib.namespace import XSD
 
-from kg.build import CACHE_ENV, build
-from kg.load import Project, curie
+from kg.load import curie
 from kg.namespaces import ID, PROJECT_ROOT
 from kg.query import load_catalogue, run_query
 
@@ -31,16 +29,9 @@ SOURCE = PROJECT_ROOT / "data" / "sources" / "canada-us-defence-factsheet.txt"
 
 
 @pytest.fixture(scope="session")
-def kg_dataset(tmp_path_factory: pytest.TempPathFactory):
-    """The project's built dataset (asserted + inferred graphs), built once per session by the pipeline.
-
-    Built afresh (not read from the project's cache, which a change to kg/ code would not invalidate), with the
-    cache written to a temporary directory so the test run leaves the tree untouched. The conftest's
-    `built_fixture` builds the small fixture project, not this one.
-    """
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv(CACHE_ENV, str(tmp_path_factory.mktemp("catalogue-cache")))
-        return build(Project()).dataset
+def kg_dataset(built_project):
+    """The project's built dataset (asserted + inferred graphs), built once per session by conftest."""
+    return built_project.dataset
 
 
 @pytest.fixture(scope="session")

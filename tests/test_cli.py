@@ -250,8 +250,8 @@ def test_coverage_json(project: Project) -> None:
     assert result.exit_code == 0
     report = json.loads(result.stdout)
     assert (report["claims"]["total"], report["claims"]["verified"]) == (2, 2)
-    assert report["sentences"]["covered"] == 2
-    assert "sentences: 7 total, 2 covered" in kg(project, "coverage").stdout
+    assert report["sentences"]["covered"] == 3  # two sentences by claim spans, the title line by dcterms:title
+    assert "sentences: 7 total, 3 covered" in kg(project, "coverage").stdout
 
 
 def test_describe_shows_labels_triples_and_quotes(project: Project) -> None:

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import pytest
-from conftest import HAS_PROJECT_DATA
 from rdflib import Literal
 
-from kg.build import Built, build, load_built
+from kg.build import Built, build
 from kg.coverage import coverage, sentence_units
 from kg.load import Project
 from kg.namespaces import CLAIM, KG, OA, RDF, STATEMENTS_GRAPH
@@ -34,12 +32,19 @@ def test_fixture_claims_are_encoded_and_verified(built_fixture: Built) -> None:
 
 def test_fixture_sentences_covered_by_the_overlapping_claims(built_fixture: Built) -> None:
     sentences = coverage(built_fixture.dataset).to_json()["sentences"]
-    by_text = {item["text"]: item["claims"] for item in sentences["items"]}
-    assert by_text["TINY FACT SHEET"] == []
-    assert by_text["Canada is a founding member of NATO."] == ["C01"]
-    assert by_text["Canada"] == []  # the wordmark is a unit of its own
-    assert by_text["* Figures are illustrative"] == []
-    assert (sentences["total"], sentences["covered"]) == (7, 2)
+    by_text = {item["text"]: (item["claims"], item["via"]) for item in sentences["items"]}
+    assert by_text["TINY FACT SHEET"] == ([], "title")  # the document's dcterms:title, case aside
+    assert by_text["Canada is a founding member of NATO."] == (["C01"], "span")
+    assert by_text["Canada"] == ([], "")  # the wordmark is a unit of its own
+    assert by_text["* Figures are illustrative"] == ([], "")
+    assert (sentences["total"], sentences["covered"]) == (7, 3)
+
+
+def test_a_heading_is_covered_by_the_claims_of_its_section(project: Project) -> None:
+    text = project.statements.read_text(encoding="utf-8")
+    project.statements.write_text(text.replace('kg:section "(introduction)"', 'kg:section "SINCE 2014"', 1), "utf-8")
+    items = {item["text"]: item for item in coverage(build(project).dataset).to_json()["sentences"]["items"]}
+    assert (items["SINCE 2014"]["claims"], items["SINCE 2014"]["via"]) == (["C01"], "section")
 
 
 def test_a_wrong_position_is_not_verified(project: Project) -> None:
@@ -62,11 +67,18 @@ def test_a_claim_supporting_nothing_is_not_encoded(project: Project) -> None:
     assert items["C01"].encoded and items["C01"].supports == ["id:Canada", "id:NATO"]
 
 
-@pytest.mark.skipif(not HAS_PROJECT_DATA, reason="no project data yet")
-def test_every_project_claim_is_encoded_and_verified() -> None:
-    dataset = load_built().dataset
+def test_every_project_claim_is_encoded_and_verified(built_project: Built) -> None:
+    dataset = built_project.dataset
     expected = len(set(dataset.subjects(RDF.type, KG.Claim)))
     claims = coverage(dataset).to_json()["claims"]
     assert claims["total"] == expected > 0
     problems = [(c["id"], c["problem"]) for c in claims["items"] if not (c["encoded"] and c["verified"])]
     assert problems == []
+
+
+def test_every_unit_of_the_project_source_is_covered(built_project: Built) -> None:
+    sentences = coverage(built_project.dataset).to_json()["sentences"]
+    assert [item["text"] for item in sentences["items"] if not item["covered"]] == []
+    # sentences by claim spans; the 11 section headings by their claims' kg:section; the title by dcterms:title
+    vias = [item["via"] for item in sentences["items"]]
+    assert (vias.count("span"), vias.count("section"), vias.count("title")) == (23, 10, 1)
