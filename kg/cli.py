@@ -1,8 +1,8 @@
 """The `kg` command line: build, validate, query, export, coverage, describe and locate, over the cached build.
 
-Imports of rdflib, owlrl and pyshacl happen inside the commands so that start-up stays light. Expected errors
-(kg.errors) become one message on stderr and an exit code (2 for bad input or usage, 1 for data that does not
-hold), never a traceback.
+Imports of rdflib, owlrl, pyshacl and rich happen inside the commands so that start-up stays light (plain click,
+not typer: typer imports pydantic while parsing arguments). Expected errors (kg.errors) become one message on
+stderr and an exit code (2 for bad input or usage, 1 for data that does not hold), never a traceback.
 """
 
 from __future__ import annotations
@@ -10,10 +10,9 @@ from __future__ import annotations
 import gc
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Optional
+from typing import TYPE_CHECKING, Any
 
-import typer
-from typer.core import TyperGroup
+import click
 
 from kg.errors import KgError, UsageError
 
@@ -22,24 +21,80 @@ if TYPE_CHECKING:
     from kg.load import Project
 
 
-class _Group(TyperGroup):
+class _Argument(click.Argument):
+    """A positional argument with a help text, listed under "Arguments" in its command's help."""
+
+    def __init__(self, *args: Any, help: str | None = None, **kwargs: Any) -> None:  # noqa: A002 (click's name)
+        super().__init__(*args, **kwargs)
+        self.help = help
+
+    def get_help_record(self, ctx: click.Context) -> tuple[str, str] | None:
+        help_text = self.help or ""
+        return self.make_metavar(ctx), f"{help_text}  [required]" if self.required else help_text
+
+
+class _Command(click.Command):
+    """A command whose help lists its arguments (with their help texts) before its options."""
+
+    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows: dict[str, list[tuple[str, str]]] = {"argument": [], "option": []}
+        for param in self.get_params(ctx):
+            record = param.get_help_record(ctx)
+            if record is not None:
+                rows[param.param_type_name].append(record)
+        for title, kind in (("Arguments", "argument"), ("Options", "option")):
+            if rows[kind]:
+                with formatter.section(title):
+                    formatter.write_dl(rows[kind])
+
+
+class _Group(click.Group):
     """Runs a command and turns a KgError into `error: message` on stderr and the error's exit code."""
 
-    def invoke(self, ctx: Any) -> Any:
+    command_class = _Command
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return list(self.commands)  # in the order they are defined below, not sorted
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """Each command with the whole first paragraph of its help (click's default cuts it to one line)."""
+        rows = [(name, (command.help or "").split("\n\n")[0]) for name, command in self.commands.items()]
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if not args and self.no_args_is_help and not ctx.resilient_parsing:
+            click.echo(ctx.get_help(), color=ctx.color)  # on stdout (click's NoArgsIsHelpError writes to stderr)
+            ctx.exit(2)
+        return super().parse_args(ctx, args)
+
+    def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except KgError as exc:
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(exc.exit_code) from None
+            click.echo(f"error: {exc}", err=True)
+            raise click.exceptions.Exit(exc.exit_code) from None
+        except KeyboardInterrupt:  # exit 130 without a message (click's own would print "Aborted!" and exit 1)
+            raise click.exceptions.Exit(130) from None
 
 
-app = typer.Typer(
+@click.group(
+    "kg",
     cls=_Group,
     help="defence-kg: a knowledge graph of the claims in a Canada–US defence fact sheet.",
     no_args_is_help=True,
-    add_completion=False,
-    pretty_exceptions_enable=False,
 )
+@click.option(
+    "--root",
+    type=click.Path(path_type=Path),
+    envvar="KG_ROOT",
+    show_envvar=True,
+    help="Project root (inputs, .kg-cache/) [default: this checkout].",
+)
+@click.pass_context
+def app(ctx: click.Context, root: Path | None) -> None:
+    ctx.obj = root
 
 
 def main() -> None:
@@ -52,18 +107,7 @@ def main() -> None:
     app()
 
 
-@app.callback()
-def _root(
-    ctx: typer.Context,
-    root: Annotated[
-        Optional[Path],
-        typer.Option(envvar="KG_ROOT", help="Project root (inputs, .kg-cache/) [default: this checkout]."),
-    ] = None,
-) -> None:
-    ctx.obj = root
-
-
-def _project(ctx: typer.Context) -> Project:
+def _project(ctx: click.Context) -> Project:
     from kg.load import Project
 
     return Project(ctx.obj.resolve()) if ctx.obj else Project()
@@ -82,11 +126,11 @@ def _built(project: Project, warn: bool = True) -> Built:
     def note(step: str) -> None:
         if step == "load":
             gc.enable()  # see main()
-            typer.echo("kg: inputs changed, rebuilding the dataset…", err=True)
+            click.echo("kg: inputs changed, rebuilding the dataset…", err=True)
 
     built = load_built(project, note)
     if warn and not built.report.conforms:
-        typer.echo("kg: warning: the data does not conform to its shapes (see `kg validate`)", err=True)
+        click.echo("kg: warning: the data does not conform to its shapes (see `kg validate`)", err=True)
     return built
 
 
@@ -97,10 +141,9 @@ def _console(stderr: bool = False) -> Any:
 
 
 @app.command()
-def build(
-    ctx: typer.Context,
-    out: Annotated[Optional[Path], typer.Option(help="Directory for exports and reports [default: ROOT/dist].")] = None,
-) -> None:
+@click.option("--out", type=click.Path(path_type=Path), help="Directory for exports and reports [default: ROOT/dist].")
+@click.pass_context
+def build(ctx: click.Context, out: Path | None) -> None:
     """Parse, reason, validate; write every export and the validation report. Exit 1 if not conforming."""
     import json
 
@@ -133,25 +176,27 @@ def build(
         write_atomic(target / "validation-report.json", json.dumps(built.report.to_json(), indent=2).encode())
         progress.update(task, description="done", completed=progress.tasks[0].total)
         progress.refresh()
-    typer.echo(render(built.report, built.dataset), err=not built.report.conforms, nl=False)
-    typer.echo(f"wrote {target}", err=True)
+    click.echo(render(built.report, built.dataset), err=not built.report.conforms, nl=False)
+    click.echo(f"wrote {target}", err=True)
     if not built.report.conforms:
-        raise typer.Exit(1)
+        ctx.exit(1)
 
 
 @app.command()
-def validate(ctx: typer.Context) -> None:
+@click.pass_context
+def validate(ctx: click.Context) -> None:
     """Report SHACL and quality-check findings (label, path, message). Exit 0 if the data conforms, else 1."""
     from kg.validate import render
 
     built = _built(_project(ctx), warn=False)
-    typer.echo(render(built.report, built.dataset), nl=False)
+    click.echo(render(built.report, built.dataset), nl=False)
     if not built.report.conforms:
-        raise typer.Exit(1)
+        ctx.exit(1)
 
 
 @app.command()
-def queries(ctx: typer.Context) -> None:
+@click.pass_context
+def queries(ctx: click.Context) -> None:
     """List the query catalogue: name, title and parameters."""
     from rich.markup import escape
     from rich.table import Table
@@ -176,13 +221,12 @@ def _print_result(result: Any, fmt: str, supports: Any = None) -> None:
 
 
 @app.command()
-def query(
-    ctx: typer.Context,
-    name: Annotated[str, typer.Argument(help="Catalogue query name (see `kg queries`).")],
-    param: Annotated[list[str], typer.Option("--param", "-p", help="KEY=VALUE, repeatable.")] = [],  # noqa: B006
-    fmt: Annotated[str, typer.Option("--format", "-f", help="table | json | csv | tsv | md")] = "table",
-    why: Annotated[bool, typer.Option("--why", help="Show the claims (and quotes) behind each row.")] = False,
-) -> None:
+@click.argument("name", cls=_Argument, help="Catalogue query name (see `kg queries`).")
+@click.option("--param", "-p", multiple=True, help="KEY=VALUE, repeatable.")
+@click.option("--format", "-f", "fmt", default="table", show_default=True, help="table | json | csv | tsv | md")
+@click.option("--why", is_flag=True, help="Show the claims (and quotes) behind each row.")
+@click.pass_context
+def query(ctx: click.Context, name: str, param: tuple[str, ...], fmt: str, why: bool) -> None:
     """Run a catalogue query with its parameters."""
     from kg.query import FORMATS, get_query, load_catalogue, parse_assignments, run_query
     from kg.query import why as explain
@@ -190,18 +234,17 @@ def query(
     _choice(fmt, FORMATS, "format")
     project = _project(ctx)
     selected = get_query(load_catalogue(project.queries), name)
-    given = parse_assignments(param)
+    given = parse_assignments(list(param))
     graph = _built(project).dataset
     result = run_query(graph, selected, given)
     _print_result(result, fmt, explain(graph, result) if why else None)
 
 
 @app.command()
-def sparql(
-    ctx: typer.Context,
-    query_or_file: Annotated[str, typer.Argument(help="SPARQL text, or a path to a .rq file.")],
-    fmt: Annotated[str, typer.Option("--format", "-f", help="table | json | csv | tsv | md")] = "table",
-) -> None:
+@click.argument("query_or_file", cls=_Argument, help="SPARQL text, or a path to a .rq file.")
+@click.option("--format", "-f", "fmt", default="table", show_default=True, help="table | json | csv | tsv | md")
+@click.pass_context
+def sparql(ctx: click.Context, query_or_file: str, fmt: str) -> None:
     """Run ad-hoc SPARQL over the dataset (asserted + inferred); project prefixes are predeclared."""
     from kg.query import FORMATS, run_sparql
 
@@ -213,12 +256,11 @@ def sparql(
 
 
 @app.command("export")
-def export_command(
-    ctx: typer.Context,
-    fmt: Annotated[str, typer.Option("--format", "-f", help="turtle | jsonld | nt | trig | xml")] = "turtle",
-    inferred: Annotated[bool, typer.Option("--inferred", help="Include the inferred graph.")] = False,
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="File to write (atomically).")] = None,
-) -> None:
+@click.option("--format", "-f", "fmt", default="turtle", show_default=True, help="turtle | jsonld | nt | trig | xml")
+@click.option("--inferred", is_flag=True, help="Include the inferred graph.")
+@click.option("--output", "-o", type=click.Path(path_type=Path), help="File to write (atomically).")
+@click.pass_context
+def export_command(ctx: click.Context, fmt: str, inferred: bool, output: Path | None) -> None:
     """Export the dataset (stdout unless -o)."""
     from kg.export import FORMATS, export, serialize
 
@@ -233,10 +275,9 @@ def export_command(
 
 
 @app.command()
-def coverage(
-    ctx: typer.Context,
-    fmt: Annotated[str, typer.Option("--format", "-f", help="table | json")] = "table",
-) -> None:
+@click.option("--format", "-f", "fmt", default="table", show_default=True, help="table | json")
+@click.pass_context
+def coverage(ctx: click.Context, fmt: str) -> None:
     """Which claims are encoded and verified, and which source sentences they cover."""
     import json
 
@@ -254,10 +295,9 @@ def coverage(
 
 
 @app.command()
-def describe(
-    ctx: typer.Context,
-    entity: Annotated[str, typer.Argument(help="IRI, CURIE or label.")],
-) -> None:
+@click.argument("entity", cls=_Argument, help="IRI, CURIE or label.")
+@click.pass_context
+def describe(ctx: click.Context, entity: str) -> None:
     """Labels, types, every statement about an entity, and the quotes of the claims supporting it."""
     from kg.describe import describe as collect
     from kg.describe import to_renderables
@@ -270,11 +310,10 @@ def describe(
 
 
 @app.command()
-def locate(
-    ctx: typer.Context,
-    quote: Annotated[str, typer.Argument(help="The exact text to find in the source documents.")],
-    occurrence: Annotated[int, typer.Option(help="Which match to report (1-based).")] = 1,
-) -> None:
+@click.argument("quote", cls=_Argument, help="The exact text to find in the source documents.")
+@click.option("--occurrence", type=int, default=1, show_default=True, help="Which match to report (1-based).")
+@click.pass_context
+def locate(ctx: click.Context, quote: str, occurrence: int) -> None:
     """Print start/end (0-based, end-exclusive, code points) of a quote, and selectors to paste into a claim."""
     from kg.load import find_span, find_spans, read_source
 
@@ -289,8 +328,8 @@ def locate(
         found = True
         start, end = find_span(text, quote, occurrence)
         escaped = quote.replace("\\", "\\\\").replace('"', '\\"')
-        typer.echo(f"{relative}: start {start} end {end} (occurrence {occurrence} of {len(spans)})")
-        typer.echo(
+        click.echo(f"{relative}: start {start} end {end} (occurrence {occurrence} of {len(spans)})")
+        click.echo(
             f'    oa:hasSelector [ a oa:TextQuoteSelector ; oa:exact "{escaped}" ] ,\n'
             f"                   [ a oa:TextPositionSelector ; oa:start {start} ; oa:end {end} ] ;"
         )

@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from rdflib import Graph, Literal, URIRef
+from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.term import Node
 
 from kg.load import curie, named
-from kg.namespaces import RDF, RDFS
+from kg.namespaces import INFERRED_GRAPH, RDF, RDFS
 from kg.query import display, why_claims
 
 if TYPE_CHECKING:
@@ -23,8 +23,8 @@ class Description:
     node: URIRef
     labels: dict[str, list[str]]
     types: list[str]
-    outgoing: list[tuple[str, str]]  # (predicate, object shown with its label)
-    incoming: list[tuple[str, str]]  # (subject shown with its label, predicate)
+    outgoing: list[tuple[str, str, bool]]  # (predicate, object shown with its label, inferred?)
+    incoming: list[tuple[str, str, bool]]  # (subject shown with its label, predicate, inferred?)
     claims: tuple[tuple[str, str], ...]  # (claim identifier, quote)
 
 
@@ -33,8 +33,9 @@ def _shown(graph: Graph, node: Node) -> str:
     return display(node) if isinstance(node, Literal) else named(graph, node)
 
 
-def describe(graph: Graph, node: URIRef) -> Description:
-    """Collect what `graph` (asserted + inferred) says about `node`."""
+def describe(graph: Dataset, node: URIRef) -> Description:
+    """Collect what the dataset (asserted + inferred) says about `node`, marking what only reasoning says."""
+    inferred = graph.graph(INFERRED_GRAPH)  # what the closure adds, never what was asserted
     labels: dict[str, list[str]] = {}
     for value in graph.objects(node, RDFS.label):
         labels.setdefault(getattr(value, "language", None) or "", []).append(str(value))
@@ -43,9 +44,13 @@ def describe(graph: Graph, node: URIRef) -> Description:
         labels={lang: sorted(values) for lang, values in sorted(labels.items())},
         types=sorted(curie(t) for t in graph.objects(node, RDF.type)),
         outgoing=sorted(
-            (curie(p), _shown(graph, o)) for p, o in graph.predicate_objects(node) if p not in (RDF.type, RDFS.label)
+            (curie(p), _shown(graph, o), (node, p, o) in inferred)
+            for p, o in set(graph.predicate_objects(node))
+            if p not in (RDF.type, RDFS.label)
         ),
-        incoming=sorted((_shown(graph, s), curie(p)) for s, p in graph.subject_predicates(node)),
+        incoming=sorted(
+            (_shown(graph, s), curie(p), (s, p, node) in inferred) for s, p in set(graph.subject_predicates(node))
+        ),
         claims=why_claims(graph, node),
     )
 
@@ -61,11 +66,11 @@ def to_renderables(description: Description) -> list[RenderableType]:
     for lang, values in d.labels.items():
         facts.add_row(f"label@{lang}" if lang else "label", escape("; ".join(values)))
     facts.add_row("types", escape(", ".join(d.types)) or "—")
-    triples = Table("subject", "predicate", "object", title="statements")
-    for predicate, obj in d.outgoing:
-        triples.add_row("(this)", escape(predicate), escape(obj))
-    for subject, predicate in d.incoming:
-        triples.add_row(escape(subject), escape(predicate), "(this)")
+    triples = Table("subject", "predicate", "object", "", title="statements (inferred: entailed by OWL RL, not stated)")
+    for predicate, obj, inferred in d.outgoing:
+        triples.add_row("(this)", escape(predicate), escape(obj), "inferred" if inferred else "")
+    for subject, predicate, inferred in d.incoming:
+        triples.add_row(escape(subject), escape(predicate), "(this)", "inferred" if inferred else "")
     quotes = Table("claim", "quote", title="supported by")
     for claim, quote in d.claims:
         quotes.add_row(escape(claim), escape(f"“{quote}”"))

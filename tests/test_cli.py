@@ -10,10 +10,10 @@ import sys
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from conftest import PIPELINE
 from rdflib import Graph
 from rdflib.compare import isomorphic
-from typer.testing import CliRunner
 
 from kg.cli import app
 from kg.export import export_graph

@@ -1,0 +1,34 @@
+"""`kg describe` on the project's data: statements in both directions, inferred ones marked, quotes."""
+
+from __future__ import annotations
+
+from kg.build import Built
+from kg.describe import describe
+from kg.namespaces import ID
+
+
+def test_describe_separates_stated_from_inferred(built_project: Built) -> None:
+    norad = describe(built_project.dataset, ID.NORAD)
+    outgoing = {(predicate, obj): inferred for predicate, obj, inferred in norad.outgoing}
+    # "Commanded and staffed by Americans and Canadians" (C11): stated
+    assert outgoing[("kg:staffNationality", "United States (id:UnitedStates)")] is False
+    assert outgoing[("kg:supportedBy", "claim:C11")] is False
+    # prov:wasDerivedFrom is entailed from its subproperty kg:supportedBy
+    assert outgoing[("prov:wasDerivedFrom", "claim:C11")] is True
+    incoming = {(subject, predicate): inferred for subject, predicate, inferred in norad.incoming}
+    assert incoming[("Canada–US cooperation in NORAD (id:NORADCooperation)", "kg:conductedThrough")] is False
+    assert incoming[("claim:C07", "kg:supports")] is True  # inverse of kg:supportedBy
+
+
+def test_describe_lists_labels_types_and_quotes(built_project: Built) -> None:
+    norad = describe(built_project.dataset, ID.NORAD)
+    assert norad.labels == {
+        "en": ["North American Aerospace Defense Command"],
+        "fr": ["Commandement de la défense aérospatiale de l'Amérique du Nord"],
+    }
+    assert norad.types == ["kg:MilitaryCommand", "org:Organization", "prov:Agent"]
+    assert norad.claims == (
+        ("C07", "we work together in NORAD"),
+        ("C08", "NORAD – the North American Aerospace Defense Command"),
+        ("C11", "Commanded and staffed by Americans and Canadians"),
+    )
