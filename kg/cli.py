@@ -197,16 +197,17 @@ def validate(ctx: click.Context) -> None:
 @app.command()
 @click.pass_context
 def queries(ctx: click.Context) -> None:
-    """List the query catalogue: name, title and parameters."""
+    """List the query catalogue: name, title, description and parameters."""
     from rich.markup import escape
     from rich.table import Table
 
     from kg.query import load_catalogue
 
-    table = Table("name", "title", "params")
+    table = Table("name", "title and description", "params", show_lines=True)
     for query in load_catalogue(_project(ctx).queries).values():
         params = ", ".join(f"{p.name}:{p.type}" + ("" if p.required else f"={p.default}") for p in query.params)
-        table.add_row(escape(query.name), escape(query.title), escape(params))
+        about = f"[bold]{escape(query.title)}[/bold]\n{escape(query.description)}"
+        table.add_row(escape(query.name), about, escape(params))
     _console().print(table)
 
 

@@ -18,6 +18,7 @@ from rdflib.compare import isomorphic
 from kg.cli import app
 from kg.export import export_graph
 from kg.load import Project, find_span, read_source
+from kg.query import load_catalogue
 
 runner = CliRunner()
 WIDE = {"COLUMNS": "250"}  # rich tables keep whole cells
@@ -108,10 +109,12 @@ def test_malformed_turtle_is_file_line_cause_exit_2_without_traceback(project: P
 # --- the catalogue -------------------------------------------------------------------------------------------
 
 
-def test_queries_lists_name_title_and_params(project: Project) -> None:
+def test_queries_lists_name_title_description_and_params(project: Project) -> None:
     result = kg(project, "queries")
     assert result.exit_code == 0
     assert "partner-activities" in result.stdout and "Activities with a partner" in result.stdout
+    description = load_catalogue(project.queries)["partner-activities"].description
+    assert description and " ".join(description.split()[:3]) in result.stdout
     assert "partner:entity=id:UnitedStates" in result.stdout and "section:string" in result.stdout
 
 
