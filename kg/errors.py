@@ -29,3 +29,9 @@ class QueryError(KgError):
     """A SPARQL query does not parse; the message gives the parser's position and reason."""
 
     exit_code = 2
+
+
+class OutputError(KgError):
+    """An output file cannot be written (the message names the path and the cause); nothing is half-written."""
+
+    exit_code = 2

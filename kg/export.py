@@ -23,7 +23,7 @@ from rdflib.plugins.serializers.turtle import TurtleSerializer
 from rdflib.serializer import Serializer
 from rdflib.term import Node
 
-from kg.errors import UsageError
+from kg.errors import OutputError, UsageError
 from kg.load import merged, new_dataset
 from kg.namespaces import INFERRED_GRAPH, ONTOLOGY_GRAPH, SOURCES_GRAPH, STATEMENTS_GRAPH
 
@@ -101,17 +101,28 @@ def serialize(dataset: Dataset, fmt: str, context: Path, inferred: bool = False)
 
 
 def write_atomic(path: Path, data: bytes) -> None:
-    """Write `data` to `path` atomically: a temporary file in the same directory, then os.replace."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    """Write `data` to `path` atomically: a temporary file in the same directory, then os.replace.
+
+    An OS failure (no such directory, a file where a directory should be, no permission, disk full) raises
+    OutputError naming the path; the target is then absent or as it was.
+    """
+    temporary = None
+    blocking = next((p for p in (path.parent, *path.parent.parents) if p.exists()), None)
+    if blocking is not None and not blocking.is_dir():
+        raise OutputError(f"cannot write {path}: {blocking} is a file, not a directory")
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
             stream.flush()
             os.fsync(stream.fileno())
         os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
+    except BaseException as exc:
+        if temporary is not None:
+            Path(temporary).unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
         raise
 
 

@@ -136,11 +136,61 @@ def prepare(text: str, where: str = "query") -> Query:
     try:
         return prepareQuery(text, initNs=PREFIXES)
     except ParseBaseException as exc:
+        if _is_update(text):
+            raise QueryError(
+                f"{where}: SPARQL Update is not supported: the graph is built from its sources "
+                "(edit data/statements.ttl, then kg build)"
+            ) from None
         pointer = " " * (exc.col - 1) + "^"
         message = f"{where}:{exc.lineno}:{exc.col}: SPARQL syntax error: {exc.msg}"
         raise QueryError(f"{message}\n  {exc.line}\n  {pointer}") from None
     except Exception as exc:  # rdflib's translation step: unknown prefix, bad aggregate, ...
         raise QueryError(f"{where}: invalid SPARQL: {exc}") from None
+
+
+def _is_update(text: str) -> bool:
+    """Whether `text` parses as SPARQL Update (to say so instead of a query syntax error)."""
+    from rdflib.plugins.sparql.parser import parseUpdate
+
+    try:
+        parseUpdate(text)
+    except Exception:  # noqa: BLE001 - any failure means: not an update either
+        return False
+    return True
+
+
+def _check_offline(graph: Graph, query: Query, where: str) -> None:
+    """Refuse what would make rdflib reach outside the built dataset: SERVICE, and FROM / FROM NAMED
+    naming anything but one of the dataset's own non-empty graphs (rdflib fetches or reads any other)."""
+    from rdflib.plugins.sparql.parserutils import CompValue
+
+    pending: list[object] = [query.algebra]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, CompValue):
+            if node.name == "ServiceGraphPattern":
+                raise QueryError(f"{where}: SERVICE is not allowed: queries run offline, over the built graph only")
+            pending.extend(node.values())
+        elif isinstance(node, (list, tuple)):
+            pending.extend(node)
+    own = {context.identifier for context in getattr(graph, "contexts", lambda: [])() if len(context)}
+    for clause in query.algebra.get("datasetClause") or []:
+        keyword, iri = ("FROM", clause["default"]) if "default" in clause else ("FROM NAMED", clause["named"])
+        if iri not in own:
+            names = ", ".join(sorted(curie(name) for name in own if isinstance(name, URIRef)))
+            raise QueryError(f"{where}: {keyword} <{iri}> is not a graph of this dataset (its graphs: {names})")
+
+
+def _evaluate(graph: Graph, query: Query, where: str, bindings: dict[Variable, Node] | None = None) -> Result:
+    """Run a prepared query, evaluated here (rdflib is lazy) so that a failure is a QueryError, not a traceback."""
+    _check_offline(graph, query, where)
+    try:
+        result = graph.query(query, initBindings=bindings or {})
+        if result.type == "SELECT":
+            result.bindings  # noqa: B018 - forces evaluation
+        return result
+    except Exception as exc:  # evaluation errors: type errors in functions, recursion, ...
+        raise QueryError(f"{where}: the query failed while running: {exc}") from None
 
 
 def _normalise(text: str) -> str:
@@ -218,13 +268,13 @@ def _convert(graph: Graph, param: Param, value: str) -> Node:
 
 def run_query(graph: Graph, query: CatalogueQuery, params: dict[str, str]) -> Result:
     """Run a catalogue query over `graph` (the dataset: asserted + inferred) with its parameters bound."""
-    prepared = prepare(query.text, str(query.path))
-    return graph.query(prepared, initBindings=bind_params(graph, query, params))
+    where = str(query.path)
+    return _evaluate(graph, prepare(query.text, where), where, bind_params(graph, query, params))
 
 
 def run_sparql(graph: Graph, text: str, where: str = "query") -> Result:
     """Run ad-hoc SPARQL over `graph`."""
-    return graph.query(prepare(text, where))
+    return _evaluate(graph, prepare(text, where), where)
 
 
 def parse_assignments(items: list[str]) -> dict[str, str]:

@@ -294,3 +294,47 @@ def test_help(project: Project, args: list[str]) -> None:
 def test_tsv_escapes_tabs_and_newlines(project: Project) -> None:
     result = kg(project, "sparql", 'SELECT ?x WHERE { BIND("a\\tb\\nc" AS ?x) }', "-f", "tsv")
     assert result.stdout.splitlines() == ["?x", '"a\\tb\\nc"']
+
+
+# --- queries stay offline and read-only -------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("SELECT * WHERE { SERVICE <http://127.0.0.1:9/> { ?s ?p ?o } }", "SERVICE is not allowed"),
+        ("SELECT * FROM <file:///etc/passwd> WHERE { ?s ?p ?o }", "FROM <file:///etc/passwd> is not a graph"),
+        ("SELECT * FROM NAMED <http://127.0.0.1:9/x> WHERE { GRAPH ?g { ?s ?p ?o } }", "FROM NAMED <http://127.0.0.1:9/x> is not"),
+        ("INSERT DATA { id:Canada kg:memberOf id:Narnia }", "SPARQL Update is not supported"),
+        ("LOAD <file:///etc/passwd>", "SPARQL Update is not supported"),
+    ],
+)
+def test_queries_that_would_leave_the_graph_are_refused(project: Project, query: str, message: str) -> None:
+    result = kg(project, "sparql", query)
+    assert result.exit_code == 2
+    assert message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_from_one_of_the_dataset_graphs_is_allowed(project: Project) -> None:
+    query = "ASK FROM <https://w3id.org/defence-kg/graph/statements> { id:Canada kg:memberOf id:NATO }"
+    result = kg(project, "sparql", query, "-f", "json")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["boolean"] is True
+
+
+def test_an_evaluation_failure_is_a_query_error(project: Project, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RecursionError("maximum recursion depth exceeded")
+
+    monkeypatch.setattr("rdflib.plugins.sparql.processor.evalQuery", broken)
+    result = kg(project, "sparql", "SELECT * WHERE { ?s ?p ?o }")
+    assert result.exit_code == 2
+    assert "the query failed while running: maximum recursion depth exceeded" in result.stderr
+
+
+def test_write_failures_are_reported_not_raised(project: Project, tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-directory"
+    blocker.write_text("x\n", encoding="utf-8")
+    result = kg(project, "export", "--format", "nt", "-o", str(blocker / "out.nt"))
+    assert result.exit_code == 2
+    assert f"error: cannot write {blocker / 'out.nt'}: " in result.stderr

@@ -12,7 +12,7 @@ from rdflib.compare import isomorphic
 from rdflib.namespace import OWL, XSD
 
 from kg.build import Built
-from kg.errors import UsageError
+from kg.errors import OutputError, UsageError
 from kg.export import FORMATS, export, export_graph, load_context, selected_graphs, serialize
 from kg.load import new_dataset
 from kg.namespaces import ID, KG, PREFIXES, PROJECT_ROOT, STATEMENTS_GRAPH
@@ -131,10 +131,18 @@ def test_failure_while_replacing_keeps_the_old_file(
         raise OSError("disk full")
 
     monkeypatch.setattr("kg.export.os.replace", broken_replace)
-    with pytest.raises(OSError, match="disk full"):
+    with pytest.raises(OutputError, match=f"cannot write {target}: disk full"):
         export(built_fixture.dataset, "nt", target, CONTEXT)
     assert target.read_text(encoding="utf-8") == "old content\n"
     assert _leftovers(tmp_path) == []
+
+
+def test_a_file_in_place_of_the_directory_is_an_output_error(built_fixture: Built, tmp_path: Path) -> None:
+    blocker = tmp_path / "dist"
+    blocker.write_text("a file, not a directory\n", encoding="utf-8")
+    with pytest.raises(OutputError, match=f"cannot write {blocker / 'out.ttl'}: {blocker} is a file, not a directory"):
+        export(built_fixture.dataset, "turtle", blocker / "out.ttl", CONTEXT)
+    assert blocker.read_text(encoding="utf-8") == "a file, not a directory\n"
 
 
 def test_export_replaces_an_existing_file(built_fixture: Built, tmp_path: Path) -> None:
