@@ -304,9 +304,8 @@ def why(graph: Graph, result: Result) -> list[Support]:
 
 
 def why_claims(graph: Graph, node: Node | None) -> tuple[tuple[str, str], ...]:
-    """(identifier, quote) of every claim that supports `node`; a claim it is only derived from is marked so.
-
-    prov:wasDerivedFrom is the superproperty of kg:supportedBy, so both links are followed; '' for no quote.
+    """(identifier, quote) of every claim that supports `node` (kg:supportedBy) or that a derived fact is
+    computed from (prov:wasDerivedFrom, marked so); '' for a claim without a quote.
     """
     claims = set()
     stated = set(graph.objects(node, KG.supportedBy))

@@ -357,7 +357,7 @@ CASES = [
     # and promotes regional security and stability" (C44, the Indo-Pacific deployment).
     Case("goals", ("goal", "pursuedBy", "targetYear"), [
         ("id:StableDemocraticVenezuela", "id:VenezuelaDiplomacy", N),
-        ("id:AllianceSolidarity", "id:NATOBattleGroupLatvia", N),
+        ("id:SolidarityDemonstration", "id:NATOBattleGroupLatvia", N),
         ("id:BrigadeLevelTarget", "id:BrigadeScalingEffort", "2026"),
         ("id:IndoPacificRelationships", "id:IndoPacificDeployment", N),
         ("id:IndoPacificSecurity", "id:IndoPacificDeployment", N),
@@ -519,7 +519,8 @@ CASES = [
         ("(footnote)", 1, "C51", "C51"),
         ("(signature)", 1, "C52", "C52"),
     ], ordered=True),
-    # The twelve states the source names, with their usual French names.
+    # The twelve states the source names, with their French names as the Government of Canada writes them
+    # ("Iraq" in French too; "Irak" is an alternative label).
     Case("bilingual-labels", ("entity", "labelEn", "labelFr"), [
         ("id:Canada", "Canada", "Canada"),
         ("id:UnitedStates", "United States", "États-Unis"),
@@ -527,7 +528,7 @@ CASES = [
         ("id:Latvia", "Latvia", "Lettonie"),
         ("id:Venezuela", "Venezuela", "Venezuela"),
         ("id:NorthKorea", "North Korea", "Corée du Nord"),
-        ("id:Iraq", "Iraq", "Irak"),
+        ("id:Iraq", "Iraq", "Iraq"),
         ("id:Syria", "Syria", "Syrie"),
         ("id:Jordan", "Jordan", "Jordanie"),
         ("id:Lebanon", "Lebanon", "Liban"),
@@ -592,9 +593,9 @@ CASES = [
     Case("crises", ("crisis", "place", "relation", "response"), [
         ("id:IraqCrisis", "id:Iraq", "location", "id:MiddleEastCrisisResponse"),
         ("id:SyriaCrisis", "id:Syria", "location", "id:MiddleEastCrisisResponse"),
-        # OWL RL, kg:location o kg:withinRegion: Iraq and Syria are in the Middle East (MIDDLE EAST section, C45).
+        # OWL RL, kg:location o kg:withinRegion: Iraq is in the Middle East (C47 + C50); no claim places Syria
+        # there, so the Syrian crisis is not located in the Middle East.
         ("id:IraqCrisis", "id:MiddleEast", "location", "id:MiddleEastCrisisResponse"),
-        ("id:SyriaCrisis", "id:MiddleEast", "location", "id:MiddleEastCrisisResponse"),
         ("id:CrisesSpillover", "id:Jordan", "affects", "id:MiddleEastCrisisResponse"),
         ("id:CrisesSpillover", "id:Lebanon", "affects", "id:MiddleEastCrisisResponse"),
     ]),
