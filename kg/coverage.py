@@ -172,7 +172,7 @@ def coverage(graph: Graph) -> Coverage:
 
 
 def to_tables(report: Coverage) -> list[RenderableType]:
-    """Rich renderables: a summary, the claims with a problem, and every sentence with its covering claims."""
+    """Rich renderables: the claims with a problem, every sentence with its covering claims, then a summary."""
     from rich.markup import escape
     from rich.table import Table
 
@@ -193,7 +193,7 @@ def to_tables(report: Coverage) -> list[RenderableType]:
         units.add_row(
             f"{unit.start}-{unit.end}", _mark(unit.covered), unit.via, escape(" ".join(unit.claims)), escape(unit.text)
         )
-    return [head, problems, units]
+    return [problems, units, head]  # the summary last, where a terminal (or `| tail -1`) shows it
 
 
 def _mark(flag: bool) -> str:

@@ -254,7 +254,8 @@ def test_coverage_json(project: Project) -> None:
     report = json.loads(result.stdout)
     assert (report["claims"]["total"], report["claims"]["verified"]) == (2, 2)
     assert report["sentences"]["covered"] == 3  # two sentences by claim spans, the title line by dcterms:title
-    assert "sentences: 7 total, 3 covered" in kg(project, "coverage").stdout
+    lines = kg(project, "coverage").stdout.strip().splitlines()
+    assert lines[-1] == "claims: 2 total, 2 encoded, 2 verified; sentences: 7 total, 3 covered"
 
 
 def test_describe_shows_labels_triples_and_quotes(project: Project) -> None:
