@@ -61,6 +61,7 @@ class CatalogueQuery:
     name: str
     title: str
     description: str
+    severity: str  # quality checks only (`# severity: error|warning|info`); '' for catalogue questions
     params: tuple[Param, ...]
     examples: tuple[tuple[str, str], ...]  # (language, question)
     text: str
@@ -70,7 +71,7 @@ class CatalogueQuery:
 def parse_catalogue_query(path: Path) -> CatalogueQuery:
     """Read one .rq file and its header; a malformed `# param:` line raises InputError naming file and line."""
     text = path.read_text(encoding="utf-8")
-    fields: dict[str, str] = {"title": "", "description": ""}
+    fields: dict[str, str] = {"title": "", "description": "", "severity": ""}
     params: list[Param] = []
     examples: list[tuple[str, str]] = []
     last: str | None = None
@@ -96,6 +97,7 @@ def parse_catalogue_query(path: Path) -> CatalogueQuery:
         name=path.stem,
         title=fields["title"] or path.stem,
         description=fields["description"],
+        severity=fields["severity"].lower(),
         params=tuple(params),
         examples=tuple(examples),
         text=text,

@@ -15,6 +15,7 @@ from rdflib import BNode, Dataset, Graph, URIRef
 from rdflib.collection import Collection
 from rdflib.term import Node
 
+from kg.errors import InputError
 from kg.load import curie, merged, named
 from kg.namespaces import ONTOLOGY_GRAPH, RDF, SH, SOURCES_GRAPH, STATEMENTS_GRAPH
 from kg.query import load_catalogue, run_sparql
@@ -132,19 +133,25 @@ def path_text(graph: Graph, path: Node | None) -> str:
     return curie(path)
 
 
+_QC_SEVERITIES = {"error": "Violation", "warning": "Warning", "info": "Info"}
+
+
 def qc_findings(dataset: Dataset, qc_dir: Path) -> list[Finding]:
-    """One Violation per row of each quality-check query: the first column is the node at fault, and
-    ROBOT-style `?property` and `?value` columns, when present, give the path and the value."""
+    """One finding per row of each quality-check query, of the severity its header declares: the first
+    column is the node at fault, and ROBOT-style `?property` and `?value` columns give the path and value."""
     asserted = merged(dataset, ONTOLOGY_GRAPH, STATEMENTS_GRAPH, SOURCES_GRAPH)
     findings = []
     for query in load_catalogue(qc_dir).values():
+        if query.severity not in _QC_SEVERITIES:
+            allowed = "|".join(_QC_SEVERITIES)
+            raise InputError(f"{query.path}: the header needs '# severity: {allowed}', not {query.severity!r}")
         for row in run_sparql(asserted, query.text, str(query.path)):
             prop = row.get("property")
             findings.append(
                 Finding(
                     focus=row[0],
                     path="" if prop is None else curie(prop),
-                    severity="Violation",
+                    severity=_QC_SEVERITIES[query.severity],
                     message=query.title,
                     source=f"qc/{query.path.name}",
                     value=row.get("value"),

@@ -25,9 +25,10 @@ from pathlib import Path
 import pytest
 from rdflib import Graph, URIRef, Variable
 
+from kg.errors import InputError
 from kg.load import Project, curie, load_dataset, new_dataset, parse_turtle
 from kg.namespaces import PROJECT_ROOT, STATEMENTS_GRAPH
-from kg.query import prepare
+from kg.query import parse_catalogue_query, prepare
 from kg.validate import Finding, qc_findings
 
 QC = PROJECT_ROOT / "queries" / "qc"
@@ -35,8 +36,6 @@ QC_FILES = sorted(QC.glob("*.rq"))
 FIXTURES = PROJECT_ROOT / "tests" / "fixtures" / "qc"
 _EXPECT = re.compile(r"^#\s*expect:\s*(.*?)\s*$")
 _FIELD_SEPARATOR = re.compile(r"\s+\|\s+")
-_HEADER = re.compile(r"^#\s*(title|description|severity)\s*:\s*(\S.*)$")
-SEVERITIES = {"error", "warning", "info"}
 
 
 def only(query: Path, folder: Path) -> Path:
@@ -77,15 +76,9 @@ def test_there_are_quality_checks():
 @pytest.mark.parametrize("query", QC_FILES, ids=lambda path: path.stem)
 def test_header_and_columns(query: Path):
     """title, description and severity in the header; the columns are ?entity ?property ?value."""
-    header = {}
-    for line in query.read_text(encoding="utf-8").splitlines():
-        if not line.startswith("#"):
-            break
-        match = _HEADER.match(line)
-        if match:
-            header[match.group(1)] = match.group(2).strip()
-    assert set(header) == {"title", "description", "severity"}, f"{query.name}: header has {sorted(header)}"
-    assert header["severity"] in SEVERITIES, f"{query.name}: severity {header['severity']!r}"
+    header = parse_catalogue_query(query)
+    assert header.title != query.stem and header.description, f"{query.name}: no title or description"
+    assert header.severity in {"error", "warning", "info"}, f"{query.name}: severity {header.severity!r}"
     columns = prepare(query.read_text(encoding="utf-8"), query.name).algebra["PV"]
     assert columns == [Variable("entity"), Variable("property"), Variable("value")], f"{query.name}: {columns}"
 
@@ -110,3 +103,24 @@ def test_xfail_fixture_returns_its_rows(query: Path, tmp_path: Path):
 def test_every_fixture_has_its_query():
     orphans = [path.name for path in FIXTURES.glob("*.ttl") if not (QC / f"{path.stem.removesuffix('_XFAIL')}.rq").exists()]
     assert not orphans, f"fixtures without a query: {orphans}"
+
+
+def test_a_check_reports_with_the_severity_its_header_declares(tmp_path: Path):
+    query = QC / "sameas.rq"
+    fixture = FIXTURES / "sameas_XFAIL.ttl"
+    (tmp_path / query.name).write_text(
+        query.read_text(encoding="utf-8").replace("# severity: error", "# severity: warning"), encoding="utf-8"
+    )
+    dataset = new_dataset()
+    parse_turtle(fixture, dataset.graph(STATEMENTS_GRAPH))
+    found = qc_findings(dataset, tmp_path)
+    assert found and {f.severity for f in found} == {"Warning"}
+
+
+def test_an_unknown_severity_is_an_input_error(tmp_path: Path):
+    query = QC / "sameas.rq"
+    (tmp_path / query.name).write_text(
+        query.read_text(encoding="utf-8").replace("# severity: error", "# severity: fatal"), encoding="utf-8"
+    )
+    with pytest.raises(InputError, match="needs '# severity: error|warning|info', not 'fatal'"):
+        qc_findings(new_dataset(), tmp_path)
