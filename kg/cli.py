@@ -336,3 +336,31 @@ def locate(ctx: click.Context, quote: str, occurrence: int) -> None:
         )
     if not found:
         raise UsageError(f"quote not found in {project.relative(project.sources)}/*.txt: {quote!r}")
+
+
+@app.command()
+@click.argument("question", cls=_Argument, help="A question in English or French, in quotes.")
+@click.option("--format", "-f", "fmt", default="text", show_default=True, help="text | json")
+@click.option("--explain", is_flag=True, help="Also print the SPARQL that was run.")
+@click.pass_context
+def ask(ctx: click.Context, question: str, fmt: str, explain: bool) -> None:
+    """Answer a plain-language question from the query catalogue, with the quotes behind each row.
+
+    Exit 0 when answered (also when nothing matches), 3 when it cannot answer (with the closest catalogue
+    questions), 4 when the question is ambiguous (with the options).
+    """
+    import json
+
+    from kg.ask import answer
+
+    _choice(fmt, ("text", "json"), "format")
+    project = _project(ctx)
+    result = answer(_built(project), question, queries=project.queries)
+    if fmt == "json":
+        document = result.as_json()
+        if explain:
+            document["sparql"] = result.sparql
+        sys.stdout.write(json.dumps(document, ensure_ascii=False, indent=2) + "\n")
+    else:
+        sys.stdout.write(result.as_text(explain))
+    ctx.exit(result.exit_code)

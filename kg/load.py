@@ -101,12 +101,13 @@ def curie(node: Node) -> str:
     return node.n3() if isinstance(node, Literal) else str(node)
 
 
-def label(graph: Graph, node: Node) -> str:
-    """The English rdfs:label of `node` if it has one (any label otherwise), else its CURIE."""
+def label(graph: Graph, node: Node, language: str = "en") -> str:
+    """The rdfs:label of `node` in `language` if it has one (English, then any label otherwise), else its CURIE."""
     labels = [o for o in graph.objects(node, RDFS.label) if isinstance(o, Literal)]
     if not labels:
         return curie(node)
-    return str(min(labels, key=lambda lit: (lit.language != "en", lit.language or "", str(lit))))
+    preference = (lambda lit: (lit.language != language, lit.language != "en", lit.language or "", str(lit)))
+    return str(min(labels, key=preference))
 
 
 def named(graph: Graph, node: Node) -> str:

@@ -1,9 +1,10 @@
 """Stage 4, query: the catalogue of competency questions (queries/*.rq), parameter binding and result formats.
 
 Each .rq file starts with a comment header (`# title:`, `# description:`, `# param: NAME TYPE = DEFAULT -- help`,
-`# example-LANG:`); parameters are bound as initBindings, entity values resolved from an IRI, a CURIE or a
-label. Results are written in the W3C SPARQL 1.1 JSON/CSV/TSV formats, Markdown or a rich table, and `why`
-traces each row's first node to the claims (and quotes) that support it.
+`# param-range: NAME CLASS...` (the classes an entity parameter's value is an instance of, one suffices; kg.ask
+binds only fitting entities), `# example-LANG:`); parameters are bound as initBindings, entity values resolved
+from an IRI, a CURIE or a label. Results are written in the W3C SPARQL 1.1 JSON/CSV/TSV formats, Markdown or a
+rich table, and `why` traces each row's first node to the claims (and quotes) that support it.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -48,6 +49,7 @@ class Param:
     type: str
     default: str | None
     help: str
+    range: tuple[str, ...] = ()  # CURIEs of classes (`# param-range:`); empty: any entity
 
     @property
     def required(self) -> bool:
@@ -89,6 +91,8 @@ def parse_catalogue_query(path: Path) -> CatalogueQuery:
         last = key
         if key == "param":
             params.append(_parse_param(value, path, number))
+        elif key == "param-range":
+            params = _with_range(params, value, path, number)
         elif key.startswith("example-"):
             examples.append((key.removeprefix("example-"), value))
         elif key in fields:
@@ -115,6 +119,18 @@ def _parse_param(value: str, path: Path, line: int) -> Param:
         )
     default = match.group("default")
     return Param(match.group("name"), match.group("type"), default or None, (match.group("help") or "").strip())
+
+
+def _with_range(params: list[Param], value: str, path: Path, line: int) -> list[Param]:
+    """`params` with the classes of `NAME CLASS...` set on the entity parameter NAME (declared above it)."""
+    name, *classes = value.split()
+    for index, param in enumerate(params):
+        if param.name == name and param.type == "entity" and classes:
+            return [*params[:index], replace(param, range=tuple(classes)), *params[index + 1 :]]
+    raise InputError(
+        f"{path}:{line}: malformed '# param-range:' line (expected 'NAME CLASS...' after the '# param:' line "
+        f"of the entity parameter NAME): {value!r}"
+    )
 
 
 def load_catalogue(directory: Path) -> dict[str, CatalogueQuery]:

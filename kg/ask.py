@@ -1,0 +1,586 @@
+"""Plain-language questions, in English or French, answered from the query catalogue: never a guess.
+
+`answer(built, question)` recognises the entities the question names (from the graph's rdfs:label, skos:prefLabel,
+skos:altLabel and skos:hiddenLabel, folded: case, accents, punctuation such as "U.S.", plurals), picks the catalogue
+query whose example questions (`# example-en:` / `# example-fr:` in each queries/*.rq header) are most like the
+question once entities are replaced by placeholders (TF-IDF cosine over stemmed words and word pairs), binds the
+recognised entities to the query's parameters when their types fit (`# param-range:`), runs it with kg.query and
+attaches to each row the quotes of the claims behind it (kg.query.why). A new .rq file with examples teaches a new
+question without code. No model and no network: the same question always gets the same answer.
+
+When it cannot map a question (score below MIN_SCORE, no fitting parameter, not English or French) it says so and
+lists the three closest catalogue questions; words the source and the catalogue never use ("nuclear") mean the
+fact sheet does not cover the topic; a name of two entities, or two queries scoring alike, gets a question back.
+
+Statuses and `kg ask` exit codes: "answered" and "no-rows" (the query ran; nothing matched) exit 0;
+"not-covered" and "unanswerable" exit 3; "ambiguous" exits 4.
+
+HTTP seam: `answer()` is pure (it reads the built dataset and the catalogue, writes nothing) and `Answer.as_json()`
+is the stable JSON object, so the `kg serve` endpoint's `/ask?q=` route (JSON, and an HTML form rendering
+`Answer.as_text()`) is a thin wrapper over `answer(built, request.query_params["q"])`.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+import re
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rdflib import Literal, URIRef
+from rdflib.namespace import OWL, SKOS
+
+from kg.load import curie, label
+from kg.namespaces import KG, PROJECT_ROOT, RDF, RDFS
+from kg.query import CatalogueQuery, Param, load_catalogue, resolve_entity, run_query, why
+
+if TYPE_CHECKING:
+    from rdflib import Graph
+
+    from kg.build import Built
+
+MIN_SCORE = 0.4  # cosine below which no catalogue question is close enough to answer
+TIE_MARGIN = 0.02  # two queries scoring within this of each other are a tie: ask which was meant
+UNEXPECTED_PENALTY = 0.75  # per named entity that a query would ignore and that its examples never name
+CONTEXT_PENALTY = 0.95  # per bound entity that the query's examples only name as context
+STEM_LENGTH = 5  # words are compared on their first letters (a cheap stemmer that works for English and French)
+EXIT_CODES = {"answered": 0, "no-rows": 0, "not-covered": 3, "unanswerable": 3, "ambiguous": 4}
+
+_NAME_PREDICATES = (RDFS.label, SKOS.prefLabel, SKOS.altLabel, SKOS.hiddenLabel)
+_NOT_ENTITIES = (RDF.Property, OWL.ObjectProperty, OWL.DatatypeProperty, OWL.AnnotationProperty, OWL.Ontology,
+                 KG.Claim)
+_ACRONYM_DOTS = re.compile(r"\b(?:\w\.){2,}")  # U.S. -> US, U.S.A. -> USA
+_WORD = re.compile(r"\w+")
+_QUOTED = re.compile(r"[\"“«]\s*([^\"”»]+?)\s*[\"”»]")
+_YEAR = re.compile(r"(1[89]|20)\d\d")
+
+# Words that mark a language (and carry no topic): language detection counts them, the coverage check skips them.
+_ENGLISH_WORDS = ("""a about all and any are as at be been by can did do does for from give had has have how i
+in into is it its list me many much of on or our please show since tell that the their them there these they this
+those to us was we were what when where which who whom whose why with you""")
+_FRENCH_WORDS = ("""a au aux avec ce ces cette comment combien d dans de depuis des donne du elle elles en est et
+il ils l la le les leur leurs liste moi montre ne nous on ont ou par pas pour qu quand que quel quelle quelles quels
+pourquoi qui quoi s sa se ses son sont sur t un une y""")
+
+_TEXTS = {
+    "en": {
+        "query": "Query", "params": "Parameters", "none": "none (the query's defaults)", "rows": "Answers",
+        "no-rows": "No answer: the graph holds nothing that matches.",
+        "unanswerable": "I can't answer that from this graph.",
+        "not-covered": "The fact sheet says nothing about: {words}.",
+        "closest": "Closest questions I can answer:", "ambiguous-entity": "Which did you mean by “{text}”?",
+        "ambiguous-query": "Which question did you mean?", "unmentioned": "Note: no row mentions {names}.",
+        "sparql": "SPARQL", ":": ":",
+    },
+    "fr": {
+        "query": "Requête", "params": "Paramètres", "none": "aucun (valeurs par défaut de la requête)",
+        "rows": "Réponses", "no-rows": "Aucune réponse : rien dans le graphe ne correspond.",
+        "unanswerable": "Je ne peux pas répondre à cette question à partir de ce graphe.",
+        "not-covered": "La fiche d'information ne dit rien sur : {words}.",
+        "closest": "Questions les plus proches auxquelles je peux répondre :",
+        "ambiguous-entity": "Que vouliez-vous dire par « {text} » ?",
+        "ambiguous-query": "Quelle question vouliez-vous poser ?", "unmentioned": "Remarque : aucune ligne ne mentionne {names}.",
+        "sparql": "SPARQL", ":": " :",
+    },
+}
+
+
+# --- words -----------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Token:
+    """One word of a text: as written (for case checks and display) and folded (for matching)."""
+
+    text: str
+    folded: str
+    start: int
+    end: int
+
+
+def tokens(text: str) -> list[Token]:
+    """The words of `text`, folded: acronym dots dropped ("U.S." is "us"), accents stripped (NFKD), case-folded,
+    plural -s / -ies and the French plural verb ending -ent reduced. Offsets point into `text` as written."""
+    acronyms = {match.start(): match.end() for match in _ACRONYM_DOTS.finditer(text)}
+    undotted = _ACRONYM_DOTS.sub(lambda match: match.group(0).replace(".", "").ljust(len(match.group(0))), text)
+    words = []
+    for match in _WORD.finditer(undotted):
+        plain = "".join(c for c in unicodedata.normalize("NFKD", match.group(0)) if not unicodedata.combining(c))
+        folded = plain.casefold().replace("_", "")
+        if len(folded) > 4 and folded.endswith("ies"):  # bodies -> body
+            folded = folded[:-3] + "y"
+        elif len(folded) > 3 and folded.endswith("s") and not folded.endswith("ss"):
+            folded = folded[:-1]
+        if len(folded) > 5 and folded.endswith("ent"):  # French third-person plural: menent -> mene
+            folded = folded[:-2]
+        if folded:
+            end = acronyms.get(match.start(), match.end())
+            words.append(Token(text[match.start():end].rstrip(), folded, match.start(), end))
+    return words
+
+
+# Articles, possessives and the like: they say nothing about which question is asked (unlike "with", "since",
+# "where", "is", "do"), so they are left out of the intent features.
+_FILLER_WORDS = """a an it its me of please that the their these this those ce ces cette d de des du l la le les
+leur leurs s sa se ses son t un une y"""
+
+_ENGLISH = frozenset(t.folded for t in tokens(_ENGLISH_WORDS))
+_FRENCH = frozenset(t.folded for t in tokens(_FRENCH_WORDS))
+_FILLER = frozenset(t.folded for t in tokens(_FILLER_WORDS))
+
+
+def stem(word: str) -> str:
+    return word[:STEM_LENGTH]
+
+
+def detect_language(words: list[Token]) -> str | None:
+    """'fr' or 'en' by which language's function words the question uses more (English on a tie); None if neither."""
+    english = sum(w.folded in _ENGLISH for w in words)
+    french = sum(w.folded in _FRENCH for w in words)
+    if not english and not french:
+        return None
+    return "fr" if french > english else "en"
+
+
+# --- entities --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A span of the question that names one or more nodes (more than one: ambiguous), or a year."""
+
+    start: int  # token indexes, end exclusive
+    end: int
+    text: str
+    nodes: tuple[URIRef, ...] = ()
+    is_class: bool = False
+    year: str = ""
+
+
+@dataclass(frozen=True)
+class _Name:
+    folded: tuple[str, ...]
+    proper: tuple[bool, ...]  # which words are capitalised in the label (a question must capitalise them too)
+
+
+class EntityIndex:
+    """Every name (label, prefLabel, altLabel, hiddenLabel) of every individual and class, folded."""
+
+    def __init__(self, graph: Graph) -> None:
+        excluded = {node for kind in _NOT_ENTITIES for node in graph.subjects(RDF.type, kind)}
+        classes = set(graph.subjects(RDF.type, OWL.Class)) | set(graph.subjects(RDF.type, RDFS.Class))
+        self.names: dict[tuple[str, ...], dict[URIRef, tuple[bool, ...]]] = {}
+        self.classes = classes
+        for predicate in _NAME_PREDICATES:
+            for node, name in graph.subject_objects(predicate):
+                if not isinstance(node, URIRef) or node in excluded or not isinstance(name, Literal):
+                    continue
+                if name.language not in (None, "en", "fr"):
+                    continue
+                words = tokens(str(name))
+                if not words or any(_YEAR.fullmatch(w.folded) for w in words):
+                    continue  # "since 2016" is read as a year, for parameters such as financial-commitments-since
+                key = tuple(w.folded for w in words)
+                proper = tuple(w.text[:1].isupper() for w in words)
+                known = self.names.setdefault(key, {})
+                # the laxest spelling wins: a name also written in lower case needs no capitals
+                known[node] = tuple(a and b for a, b in zip(known[node], proper)) if node in known else proper
+        self.longest = max((len(key) for key in self.names), default=0)
+
+    def mentions(self, text: str, words: list[Token]) -> list[Mention]:
+        """Longest names first, then leftmost; a span overlapping a chosen one is dropped. Years too."""
+        strict = any(c.isupper() for c in text) and not text.isupper()
+        found = []
+        for start in range(len(words)):
+            for end in range(start + 1, min(len(words), start + self.longest) + 1):
+                key = tuple(w.folded for w in words[start:end])
+                nodes = [
+                    node for node, proper in self.names.get(key, {}).items()
+                    if not strict or all(w.text[:1].isupper() for w, p in zip(words[start:end], proper) if p)
+                ]
+                if nodes:
+                    found.append((start, end, tuple(sorted(nodes))))
+        chosen: list[Mention] = []
+        taken: set[int] = set()
+        for start, end, nodes in sorted(found, key=lambda f: (f[0] - f[1], f[0])):
+            if taken & set(range(start, end)):
+                continue
+            taken |= set(range(start, end))
+            surface = text[words[start].start:words[end - 1].end]
+            individuals = tuple(n for n in nodes if n not in self.classes)  # a name of both means the individual
+            chosen.append(Mention(start, end, surface, individuals or nodes, not individuals))
+        for index, word in enumerate(words):
+            if index not in taken and _YEAR.fullmatch(word.folded):
+                chosen.append(Mention(index, index + 1, word.text, year=word.folded))
+        return sorted(chosen, key=lambda m: m.start)
+
+
+# --- intents ---------------------------------------------------------------------------------------------------
+
+
+def _features(words: list[str]) -> Counter:
+    """Stemmed words and adjacent pairs (pairs keep a little word order: "with {param}")."""
+    return Counter(words) + Counter(f"{a} {b}" for a, b in itertools.pairwise(words))
+
+
+@dataclass(frozen=True)
+class Binding:
+    """One way to fill a query's parameters: per parameter a mention, or None for its default."""
+
+    query: CatalogueQuery
+    values: tuple[Mention | None, ...]
+
+    def used(self) -> set[int]:
+        return {id(m) for m in self.values if m is not None}
+
+
+class Asker:
+    """The entity index, the catalogue's example questions as weighted features, and the graph's vocabulary."""
+
+    def __init__(self, graph: Graph, catalogue: dict[str, CatalogueQuery]) -> None:
+        self.graph = graph
+        self.catalogue = catalogue
+        self.entities = EntityIndex(graph)
+        self.ranges = {
+            p.range: [resolve_entity(graph, c) for c in p.range] for q in catalogue.values() for p in q.params if p.range
+        }
+        self.examples: list[tuple[CatalogueQuery, str, str, Counter]] = []  # query, language, question, features
+        self.expected: dict[str, set[URIRef]] = {}  # per query: the entities its examples name without binding them
+        for query in catalogue.values():
+            for language, question in query.examples:
+                words = tokens(question)
+                mentions = self.entities.mentions(question, words)
+                binding = Binding(query, tuple(self._example_value(p, mentions) for p in query.params))
+                self.expected.setdefault(query.name, set()).update(
+                    n for m in mentions if id(m) not in binding.used() for n in m.nodes
+                )
+                self.examples.append((query, language, question, _features(self._template(words, mentions, binding.used()))))
+        documents = len(self.examples)
+        frequency = Counter(term for *_, features in self.examples for term in features)
+        self.idf = {term: math.log((documents + 1) / (count + 1)) + 1 for term, count in frequency.items()}
+        self.vectors = [self._vector(features) for *_, features in self.examples]
+        merged: dict[tuple[str, str], Counter] = {}
+        for query, language, _, features in self.examples:
+            merged[query.name, language] = merged.get((query.name, language), Counter()) + features
+        self.merged = {key: self._vector(features) for key, features in merged.items()}
+        self.vocabulary = self._vocabulary()
+
+    # parameters
+
+    def _fits(self, param: Param, mention: Mention) -> bool:
+        """Whether `mention` can be the value of `param`: a year for a year, a node of the declared range."""
+        if param.type in ("gYear", "integer"):
+            return bool(mention.year)
+        if not mention.nodes or len(mention.nodes) > 1:
+            return False
+        if param.type == "string":
+            return True
+        node = mention.nodes[0]
+        if not param.range:
+            return not mention.is_class
+        ranges = self.ranges[param.range]
+        if mention.is_class:
+            return URIRef(OWL.Class) in ranges
+        return any((node, RDF.type, c) in self.graph for c in ranges)
+
+    def _example_value(self, param: Param, mentions: list[Mention]) -> Mention | None:
+        """Which mention of an example question is the parameter: the default's, else the last that fits."""
+        fitting = [m for m in mentions if self._fits(param, m)]
+        default = (param.default or "").strip()
+        for mention in fitting:
+            if default in (mention.year, mention.text) or any(curie(n) == default for n in mention.nodes):
+                return mention
+        return fitting[-1] if fitting else None
+
+    def bindings(self, query: CatalogueQuery, mentions: list[Mention]) -> list[Binding]:
+        """Every way to fill the query's parameters from the mentions (each used once); none if a required one
+        cannot be filled."""
+        choices = []
+        for param in query.params:
+            fitting: list[Mention | None] = [m for m in mentions if self._fits(param, m)]
+            if not param.required:
+                fitting.append(None)
+            if not fitting:
+                return []
+            choices.append(fitting)
+        combos = itertools.product(*choices)
+        return [Binding(query, combo) for combo in combos if len({id(m) for m in combo if m}) == sum(map(bool, combo))]
+
+    # scoring
+
+    @staticmethod
+    def _template(words: list[Token], mentions: list[Mention], bound: set[int]) -> list[str]:
+        """The question as stems, with a bound mention as {param}, another entity as {entity}, a year as {year};
+        class names stay words (they say what is asked about)."""
+        by_start = {m.start: m for m in mentions}
+        out: list[str] = []
+        index = 0
+        while index < len(words):
+            mention = by_start.get(index)
+            if mention is None:
+                if words[index].folded not in _FILLER:
+                    out.append(stem(words[index].folded))
+                index += 1
+                continue
+            if id(mention) in bound:
+                out.append("{param}")
+            elif mention.year:
+                out.append("{year}")
+            elif mention.is_class:
+                out.extend(stem(w.folded) for w in words[mention.start:mention.end] if w.folded not in _FILLER)
+            else:
+                out.append("{entity}")
+            index = mention.end
+        return out
+
+    def _vector(self, features: Counter) -> dict[str, float]:
+        weights = {term: count * self.idf.get(term, 0.0) for term, count in features.items()}
+        norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
+        return {term: w / norm for term, w in weights.items()}
+
+    def score(self, features: Counter, query: CatalogueQuery) -> float:
+        """Cosine of the question with the closest of `query`'s example questions, or with all of them in one
+        language taken together (a question may borrow its words from several examples)."""
+        vector = self._vector(features)
+        candidates = [v for (owner, *_), v in zip(self.examples, self.vectors) if owner is query]
+        candidates += [v for (name, _), v in self.merged.items() if name == query.name]
+        return max((sum(vector.get(t, 0.0) * w for t, w in example.items()) for example in candidates), default=0.0)
+
+    def best_bindings(self, words: list[Token], mentions: list[Mention]) -> list[tuple[float, int, Binding]]:
+        """Per query, its best binding: (score, number of mentions bound, binding), best first."""
+        ranked = []
+        for query in self.catalogue.values():
+            options = [
+                (self.score(_features(self._template(words, mentions, b.used())), query) * self._penalty(mentions, b),
+                 len(b.used()), b)
+                for b in self.bindings(query, mentions)
+            ]
+            if options:
+                ranked.append(max(options, key=lambda o: (o[0], o[1])))
+        return sorted(ranked, key=lambda o: (-o[0], -o[1], o[2].query.name))
+
+    def _penalty(self, mentions: list[Mention], binding: Binding) -> float:
+        """Less for every entity the question names that the query would ignore (neither bound nor usual), and a
+        little less for binding an entity that the query's examples name only as context (Canada, the narrator)."""
+        bound, usual = binding.used(), self.expected.get(binding.query.name, set())
+        named = [m for m in mentions if m.nodes and not m.is_class]
+        ignored = [m for m in named if id(m) not in bound and m.nodes[0] not in usual]
+        context = [m for m in named if id(m) in bound and m.nodes[0] in usual]
+        return UNEXPECTED_PENALTY ** len(ignored) * CONTEXT_PENALTY ** len(context)
+
+    def closest(self, words: list[Token], mentions: list[Mention], language: str, n: int = 3) -> list[str]:
+        """The example questions (one per query, in `language`) closest to the question."""
+        features = _features(self._template(words, mentions, set()))
+        vector = self._vector(features)
+        best: dict[str, tuple[float, str]] = {}
+        for (query, example_language, question, _), example in zip(self.examples, self.vectors):
+            if example_language != language:
+                continue
+            score = sum(vector.get(t, 0.0) * w for t, w in example.items())
+            if query.name not in best or score > best[query.name][0]:
+                best[query.name] = (score, question)
+        return [q for _, q in sorted(best.values(), key=lambda sq: (-sq[0], sq[1]))[:n]]
+
+    # coverage
+
+    def _vocabulary(self) -> set[str]:
+        """Stems of every word the graph's literals (labels, definitions, claims, the source text) or the catalogue
+        use: a question word outside it is about something the fact sheet does not cover."""
+        texts = [str(o) for o in self.graph.objects() if isinstance(o, Literal)]
+        for query in self.catalogue.values():
+            texts += [query.title, query.description, *(q for _, q in query.examples)]
+        return {stem(w.folded) for text in texts for w in tokens(text)}
+
+    def content(self, words: list[Token], mentions: list[Mention]) -> list[Token]:
+        """The words that carry the topic: not part of a name, not a function word, not a number, 4+ letters."""
+        inside = {i for m in mentions for i in range(m.start, m.end)}
+        return [
+            w for i, w in enumerate(words)
+            if i not in inside and len(w.folded) >= 4 and not w.folded.isdigit() and w.folded not in _ENGLISH | _FRENCH
+        ]
+
+    def unknown(self, content: list[Token]) -> list[str]:
+        """The content words that neither the graph nor the catalogue ever uses."""
+        return [w.text for w in content if stem(w.folded) not in self.vocabulary]
+
+
+# --- answers ---------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Answer:
+    """What `kg ask` prints and `/ask` returns; `as_json()` is the stable form."""
+
+    question: str
+    language: str
+    status: str
+    message: str = ""
+    query: str = ""
+    title: str = ""
+    params: dict[str, str] = field(default_factory=dict)  # name -> value as given to kg.query (IRI, year, text)
+    param_labels: dict[str, str] = field(default_factory=dict)
+    columns: list[str] = field(default_factory=list)
+    rows: list[dict[str, str]] = field(default_factory=list)  # column -> label (IRIs) or lexical form
+    quotes: list[list[dict[str, str]]] = field(default_factory=list)  # per row: [{"id", "quote"}]
+    options: list[str] = field(default_factory=list)  # ambiguity: what to choose from
+    suggestions: list[str] = field(default_factory=list)  # closest catalogue questions
+    sparql: str = ""
+    terms: list[tuple] = field(default_factory=list)  # the raw result rows (rdflib terms), for tests and callers
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_CODES[self.status]
+
+    def as_json(self) -> dict:
+        return {
+            "question": self.question,
+            "language": self.language,
+            "status": self.status,
+            "message": self.message,
+            "query": self.query or None,
+            "title": self.title or None,
+            "params": self.params,
+            "rows": self.rows,
+            "quotes": self.quotes,
+            "options": self.options,
+            "suggestions": self.suggestions,
+        }
+
+    def as_text(self, explain: bool = False) -> str:
+        text = _TEXTS[self.language]
+        lines = []
+        if self.query:
+            lines.append(f"{text['query']}{text[':']} {self.query} ({self.title})")
+            shown = [f"{name} = {self.param_labels.get(name, value)}" for name, value in self.params.items()]
+            lines.append(f"{text['params']}{text[':']} {', '.join(shown) if shown else text['none']}")
+        if self.message:
+            lines.append(self.message)
+        if self.rows:
+            lines.append(f"{text['rows']} ({len(self.rows)}){text[':']}")
+            for number, (row, quotes) in enumerate(zip(self.rows, self.quotes), start=1):
+                lines.append(f"{number}. {_row_text(self.columns, row)}")
+                lines += [f"   {q['id']}: “{q['quote']}”" for q in quotes]
+        if self.options:
+            lines += [f"  - {option}" for option in self.options]
+        if self.suggestions:
+            lines.append(text["closest"])
+            lines += [f"  - {question}" for question in self.suggestions]
+        if explain and self.sparql:
+            lines += ["", f"{text['sparql']}{text[':']}", self.sparql.rstrip()]
+        return "\n".join(lines) + "\n"
+
+
+def _row_text(columns: list[str], row: dict[str, str]) -> str:
+    """The row's first value, then the others that add something (labels repeat their node and are skipped)."""
+    first, *rest = columns
+    extra = [f"{c}: {row[c]}" for c in rest if row.get(c) and not c.endswith("Label") and row[c] != row[first]]
+    return row[first] + (f" ({'; '.join(extra)})" if extra else "")
+
+
+_ASKERS: dict[int, tuple[Graph, Path, Asker]] = {}
+
+
+def asker(built: Built, queries: Path = PROJECT_ROOT / "queries") -> Asker:
+    """The Asker of a built dataset and catalogue, made once per process (it is read-only)."""
+    graph = built.dataset
+    cached = _ASKERS.get(id(graph))
+    if cached is None or cached[0] is not graph or cached[1] != queries:
+        cached = (graph, queries, Asker(graph, load_catalogue(queries)))
+        _ASKERS[id(graph)] = cached
+    return cached[2]
+
+
+def answer(built: Built, question: str, lang: str | None = None, queries: Path = PROJECT_ROOT / "queries") -> Answer:
+    """Answer `question` from the catalogue (see the module docstring); `lang` forces the reply's language."""
+    ask = asker(built, queries)
+    words = tokens(question)
+    detected = detect_language(words)
+    language = lang or detected or "en"
+    text = _TEXTS[language]
+    result = Answer(question=question, language=language, status="unanswerable", message=text["unanswerable"])
+    mentions = ask.entities.mentions(question, words)
+    if detected is None:
+        result.suggestions = ask.closest(words, mentions, language)
+        return result
+    ambiguous = next((m for m in mentions if len(m.nodes) > 1), None)
+    if ambiguous is not None:
+        result.status, result.message = "ambiguous", text["ambiguous-entity"].format(text=ambiguous.text)
+        result.options = [f"{label(ask.graph, n, language)} ({curie(n)})" for n in ambiguous.nodes]
+        return result
+    content = ask.content(words, mentions)
+    unknown = ask.unknown(content)
+    if unknown:  # answering around words it does not know would be a guess: the "capital" of Latvia
+        if 2 * len(unknown) <= len(content) + 1:  # no more unknown words than known ones plus one: name the topic
+            result.status, result.message = "not-covered", text["not-covered"].format(words=", ".join(unknown))
+        result.suggestions = ask.closest(words, mentions, language)
+        return result
+    ranked = ask.best_bindings(words, mentions)
+    if not ranked or ranked[0][0] < MIN_SCORE:
+        result.suggestions = ask.closest(words, mentions, language)
+        return result
+    tied = [b for score, _, b in ranked if score >= ranked[0][0] - TIE_MARGIN]
+    if len(tied) > 1:
+        result.status, result.message = "ambiguous", text["ambiguous-query"]
+        result.options = [f"{b.query.title} ({b.query.name})" for b in tied]
+        result.suggestions = []
+        return result
+    return _run(ask, result, ranked[0][2], mentions)
+
+
+def _run(ask: Asker, result: Answer, binding: Binding, mentions: list[Mention]) -> Answer:
+    """Run the chosen query with its bound parameters; fill rows, quotes and notes."""
+    graph, language, query = ask.graph, result.language, binding.query
+    given: dict[str, str] = {}
+    for param, mention in zip(query.params, binding.values):
+        if mention is None:
+            continue
+        if mention.year:
+            given[param.name] = mention.year
+        elif param.type == "string":
+            given[param.name] = mention.text
+        else:
+            given[param.name] = str(mention.nodes[0])
+            result.param_labels[param.name] = f"{label(graph, mention.nodes[0], language)} ({curie(mention.nodes[0])})"
+    for param in query.params:  # defaults are shown too: the answer must say what it was about
+        if param.name not in given and param.default is not None:
+            given[param.name] = param.default
+            if param.type == "entity":
+                node = resolve_entity(graph, param.default)
+                given[param.name] = str(node)
+                result.param_labels[param.name] = f"{label(graph, node, language)} ({curie(node)})"
+    outcome = run_query(graph, query, {k: v for k, v in given.items()})
+    supports = why(graph, outcome)
+    result.query, result.title, result.params, result.sparql = query.name, query.title, given, query.text
+    result.columns = [str(v) for v in outcome.vars]
+    result.terms = [tuple(row.get(v) for v in outcome.vars) for row in outcome.bindings]
+    for row, support in zip(outcome.bindings, supports):
+        result.rows.append({str(v): _shown(graph, row.get(v), language) for v in outcome.vars})
+        result.quotes.append([{"id": cid, "quote": quote} for cid, quote in support.claims])
+    text = _TEXTS[language]
+    if not result.rows:
+        result.status, result.message = "no-rows", text["no-rows"]
+        return result
+    result.status, result.message = "answered", ""
+    in_rows = {term for row in outcome.bindings for term in row.values()}
+    bound = binding.used()
+    usual = ask.expected.get(query.name, set())  # Canada in "what does Canada do ...": context, not a filter
+    missing = [
+        m for m in mentions
+        if m.nodes and not m.is_class and id(m) not in bound and m.nodes[0] not in in_rows | usual
+    ]
+    if missing:
+        result.message = text["unmentioned"].format(names=", ".join(label(graph, m.nodes[0], language) for m in missing))
+    return result
+
+
+def _shown(graph: Graph, term: object, language: str) -> str:
+    """A result term for people: a node by its label in `language`, a literal by its lexical form, '' if unbound."""
+    if term is None:
+        return ""
+    if isinstance(term, URIRef):
+        return label(graph, term, language)
+    return str(term)

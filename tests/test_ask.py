@@ -1,0 +1,317 @@
+"""`kg ask`: plain questions in English and French mapped onto the catalogue, with the evidence, or an honest failure.
+
+The paraphrases (tests/fixtures/ask/paraphrases.tsv) each name a case of tests/test_catalogue.py: the query, its
+parameters and the answer set derived there by hand from the source; the answer must be exactly that. None of them
+repeats a catalogue example question (they are what the intents are learnt from), so the tests are not circular.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from rdflib import Literal, URIRef
+from test_catalogue import CASES, value
+
+from kg.ask import EXIT_CODES, answer, tokens
+from kg.build import Built
+from kg.cli import app
+from kg.namespaces import ID, PROJECT_ROOT, RDFS, SKOS
+from kg.query import load_catalogue, resolve_entity
+
+PARAPHRASES = Path(__file__).parent / "fixtures" / "ask" / "paraphrases.tsv"
+CATALOGUE = load_catalogue(PROJECT_ROOT / "queries")
+CASES_BY_ID = {case.test_id: case for case in CASES}
+
+
+def _paraphrases() -> list[dict[str, str]]:
+    lines = [line for line in PARAPHRASES.read_text(encoding="utf-8").splitlines() if not line.startswith("#")]
+    return list(csv.DictReader(lines, delimiter="\t", quoting=csv.QUOTE_NONE))
+
+
+PARAPHRASE_ROWS = _paraphrases()
+
+
+def _folded(question: str) -> tuple[str, ...]:
+    return tuple(token.folded for token in tokens(question))
+
+
+def test_paraphrases_are_many_and_half_french() -> None:
+    languages = Counter(row["lang"] for row in PARAPHRASE_ROWS)
+    assert len(PARAPHRASE_ROWS) >= 100
+    assert set(languages) == {"en", "fr"}
+    assert min(languages.values()) >= 50, languages
+
+
+def test_every_catalogue_query_has_paraphrases_in_both_languages() -> None:
+    covered = {(CASES_BY_ID[row["case"]].query, row["lang"]) for row in PARAPHRASE_ROWS}
+    missing = sorted((name, lang) for name in CATALOGUE for lang in ("en", "fr") if (name, lang) not in covered)
+    assert missing == []
+
+
+def test_paraphrases_are_not_the_catalogue_examples() -> None:
+    examples = {_folded(question) for query in CATALOGUE.values() for _, question in query.examples}
+    repeated = [row["question"] for row in PARAPHRASE_ROWS if _folded(row["question"]) in examples]
+    assert repeated == []
+    assert len({_folded(row["question"]) for row in PARAPHRASE_ROWS}) == len(PARAPHRASE_ROWS), "duplicates"
+
+
+def _expected_params(built: Built, case_query: str, params: dict[str, str]) -> dict[str, str]:
+    """The case's parameters with the query's defaults filled in, entities as IRIs, strings case-folded."""
+    query = CATALOGUE[case_query]
+    expected = {}
+    for param in query.params:
+        given = params.get(param.name, param.default)
+        if given is None:
+            continue
+        expected[param.name] = str(resolve_entity(built.dataset, given)) if param.type == "entity" else given
+    return expected
+
+
+@pytest.mark.parametrize(
+    "row", [pytest.param(row, id=f"{row['lang']}:{row['question']}") for row in PARAPHRASE_ROWS]
+)
+def test_paraphrase_gets_the_exact_answer(built_project: Built, row: dict[str, str]) -> None:
+    case = CASES_BY_ID[row["case"]]
+    got = answer(built_project, row["question"])
+    assert got.language == row["lang"]
+    assert got.status in ("answered", "no-rows"), got.as_text()
+    assert got.query == case.query, got.as_text()
+    params = {k: v.casefold() if _is_string(case.query, k) else v for k, v in got.params.items()}
+    expected = {k: v.casefold() if _is_string(case.query, k) else v
+                for k, v in _expected_params(built_project, case.query, case.params).items()}
+    assert params == expected
+    index = [got.columns.index(column) for column in case.columns]
+    rows = [tuple(value(terms[i]) for i in index) for terms in got.terms]
+    assert Counter(rows) == Counter(case.rows)
+    assert got.status == ("answered" if case.rows else "no-rows")
+    assert len(got.quotes) == len(got.rows)
+
+
+def _is_string(query: str, name: str) -> bool:
+    return any(p.name == name and p.type == "string" for p in CATALOGUE[query].params)
+
+
+# --- every answered row carries its evidence ---------------------------------------------------------------------
+
+US_OPERATIONS = {
+    "id:NORADCooperation": [("C07", "we work together in NORAD")],
+    "id:CaribbeanDrugInterdiction": [
+        ("C20", "Canadian ships and aircraft cooperate with the U.S. in the Caribbean"),
+        ("C21", "to interdict illegal drugs destined for North American markets"),
+    ],
+    "id:NorthKoreaSanctionsEnforcement": [
+        ("C38", "Canada works with the United States and Allies to enforce sanctions on North Korea"),
+    ],
+}
+
+
+@pytest.mark.parametrize("question", [
+    "Which operations does Canada conduct with the US?",
+    "Quelles opérations le Canada mène-t-il avec les États-Unis ?",
+])
+def test_us_operations_come_with_their_quotes(built_project: Built, question: str) -> None:
+    got = answer(built_project, question)
+    quotes = {value(terms[0]): [(q["id"], q["quote"]) for q in row] for terms, row in zip(got.terms, got.quotes)}
+    assert quotes == US_OPERATIONS
+
+
+# --- honest failure ------------------------------------------------------------------------------------------------
+
+UNANSWERABLE = [
+    ("", "unanswerable"),
+    ("   ", "unanswerable"),
+    ("?!", "unanswerable"),
+    ("asdf qwer zxcv", "unanswerable"),
+    ("Welche Operationen führt Kanada mit den USA durch?", "unanswerable"),
+    ("¿Qué operaciones realiza Canadá con Estados Unidos?", "unanswerable"),
+    ("Does Canada have nuclear weapons?", "not-covered"),
+    ("Le Canada possède-t-il des armes nucléaires ?", "not-covered"),
+    ("What is the capital of Latvia?", "not-covered"),
+    ("Who won the hockey game last night?", "unanswerable"),  # mostly unknown words: not even the topic is clear
+    ("Quel temps fera-t-il demain à Ottawa ?", "unanswerable"),
+    ("What is the population of Kuwait?", "not-covered"),
+    ("How much does a Leopard II tank cost?", "not-covered"),
+    ("Why?", "unanswerable"),
+    ("Canada", "unanswerable"),
+    ("Pourquoi ?", "unanswerable"),
+    ("What is the weather like?", "unanswerable"),
+    ("Does Canada work with Mexico?", "not-covered"),
+    ("Quelle est la capitale de la Lettonie ?", "not-covered"),
+]
+
+
+@pytest.mark.parametrize("question,status", UNANSWERABLE)
+def test_unanswerable_question_fails_honestly(built_project: Built, question: str, status: str) -> None:
+    got = answer(built_project, question)
+    assert got.status == status, got.as_text()
+    assert got.rows == [] and got.query == ""
+    assert len(got.suggestions) == 3
+    assert EXIT_CODES[got.status] == 3
+    if status == "unanswerable":
+        expected = {"en": "I can't answer that from this graph.",
+                    "fr": "Je ne peux pas répondre à cette question à partir de ce graphe."}
+        assert got.message == expected[got.language]
+
+
+def test_unanswerable_in_french_answers_in_french(built_project: Built) -> None:
+    got = answer(built_project, "Pourquoi ?")
+    assert got.language == "fr"
+    assert got.message == "Je ne peux pas répondre à cette question à partir de ce graphe."
+    assert all(question in {q for _, q in _all_examples("fr")} for question in got.suggestions)
+
+
+def _all_examples(language: str) -> list[tuple[str, str]]:
+    return [(name, q) for name, query in CATALOGUE.items() for lang, q in query.examples if lang == language]
+
+
+def test_nuclear_weapons_get_no_rows_and_say_so(built_project: Built) -> None:
+    got = answer(built_project, "Does Canada have nuclear weapons?")
+    assert got.rows == [] and got.terms == []
+    assert got.message == "The fact sheet says nothing about: nuclear."
+
+
+# --- ambiguity -----------------------------------------------------------------------------------------------------
+
+
+def _with_label(built: Built, node: URIRef, name: str) -> Built:
+    """A copy of the built dataset where `node` also has the hidden label `name`."""
+    from kg.load import new_dataset
+
+    copy = new_dataset()
+    for context in built.dataset.graphs():
+        target = copy.graph(context.identifier)
+        for triple in context:
+            target.add(triple)
+    copy.graph(ID.test).add((node, SKOS.hiddenLabel, Literal(name, lang="en")))
+    return Built(copy, built.report)
+
+
+def test_a_name_of_two_entities_asks_which(built_project: Built) -> None:
+    built = _with_label(built_project, ID.Latvia, "Jordan")
+    got = answer(built, "What does Canada do in Jordan?")
+    assert got.status == "ambiguous"
+    assert got.message == "Which did you mean by “Jordan”?"
+    assert got.options == ["Jordan (id:Jordan)", "Latvia (id:Latvia)"]
+    assert got.rows == [] and EXIT_CODES[got.status] == 4
+
+
+def test_two_queries_scoring_alike_ask_which(built_project: Built, tmp_path: Path) -> None:
+    """Two catalogue queries taught the same question: neither is chosen, both are offered."""
+    for name in ("partners", "memberships"):
+        text = (PROJECT_ROOT / "queries" / f"{name}.rq").read_text(encoding="utf-8")
+        (tmp_path / f"{name}.rq").write_text(f"# example-en: Who are the friends of Canada?\n{text}", encoding="utf-8")
+    got = answer(built_project, "Who are the friends of Canada?", queries=tmp_path)
+    assert got.status == "ambiguous", got.as_text()
+    assert got.message == "Which question did you mean?"
+    assert got.options == ["Memberships of a state (memberships)", "Partners and the number of activities with each (partners)"]
+    assert got.rows == [] and EXIT_CODES[got.status] == 4
+
+
+# --- entity recognition ----------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("question", [
+    *(f"Which operations does Canada conduct with {name}?"
+      for name in ("US", "U.S.", "USA", "the States", "United States", "États-Unis", "Etats-Unis", "É.-U.")),
+    "which operations does canada conduct with united states of america",  # all lower case: names need no capitals
+])
+def test_the_united_states_by_any_name(built_project: Built, question: str) -> None:
+    got = answer(built_project, question)
+    assert got.params == {"partner": str(ID.UnitedStates)}
+
+
+@pytest.mark.parametrize("spelling", ["NATO", "Nato", "OTAN", "Otan", "l'OTAN", "the Alliance"])
+def test_nato_by_any_name(built_project: Built, spelling: str) -> None:
+    got = answer(built_project, f"Which operations does Canada conduct with {spelling}?")
+    assert got.params == {"partner": str(ID.NATO)}
+
+
+def test_lower_case_us_in_a_capitalised_question_is_the_pronoun(built_project: Built) -> None:
+    from kg.ask import asker
+
+    question = "Tell us about Canada"
+    mentions = asker(built_project).entities.mentions(question, tokens(question))
+    assert [m.nodes for m in mentions] == [(ID.Canada,)]
+
+
+def test_longest_name_wins(built_project: Built) -> None:
+    from kg.ask import asker
+
+    question = "What about the NATO multinational battle group in Latvia and North Korea?"
+    mentions = asker(built_project).entities.mentions(question, tokens(question))
+    assert [m.nodes for m in mentions] == [(ID.NATOBattleGroupLatvia,), (ID.NorthKorea,)]
+
+
+def test_hidden_labels_are_search_aids_only(built_project: Built) -> None:
+    """Every skos:hiddenLabel belongs to a node that also has English and French rdfs:labels."""
+    graph = built_project.dataset
+    for node in set(graph.subjects(SKOS.hiddenLabel, None)):
+        languages = {label.language for label in graph.objects(node, RDFS.label)}
+        assert {"en", "fr"} <= languages, node
+
+
+# --- JSON, explain and the command line ------------------------------------------------------------------------------
+
+runner = CliRunner()
+
+
+def test_json_is_stable(built_project: Built) -> None:
+    got = answer(built_project, "Which operations does Canada conduct with the US?").as_json()
+    assert list(got) == ["question", "language", "status", "message", "query", "title", "params", "rows", "quotes",
+                         "options", "suggestions"]
+    assert got["query"] == "operations-with" and got["status"] == "answered" and got["language"] == "en"
+    assert len(got["rows"]) == len(got["quotes"]) == 3
+    json.dumps(got)
+
+
+def kg_ask(*args: str) -> object:
+    return runner.invoke(app, ["ask", *args], env={"COLUMNS": "250"})
+
+
+@pytest.mark.parametrize("question", [
+    "Which operations does Canada conduct with the US?",
+    "Quelles opérations le Canada mène-t-il avec les États-Unis ?",
+])
+def test_cli_prints_the_us_operations_with_quotes(built_project: Built, question: str) -> None:
+    result = kg_ask(question)
+    assert result.exit_code == 0, result.output
+    out = result.output
+    assert "operations-with" in out
+    for quotes in US_OPERATIONS.values():
+        for claim, quote in quotes:
+            assert f"{claim}: “{quote}”" in out
+    french = question.startswith("Quelles")
+    names = (["coopération canado-américaine au sein du NORAD", "interception de drogues illicites dans les Caraïbes",
+              "application des sanctions contre la Corée du Nord"] if french else
+             ["Canada–US cooperation in NORAD", "interdiction of illegal drugs in the Caribbean",
+              "enforcement of sanctions on North Korea"])
+    for name in names:
+        assert name in out
+
+
+def test_cli_json_and_explain(built_project: Built) -> None:
+    result = kg_ask("What does Canada do in Iraq?", "--format", "json")
+    assert result.exit_code == 0, result.output
+    document = json.loads(result.output)
+    assert document["query"] == "activities-in-region" and document["params"] == {"region": str(ID.Iraq)}
+    explained = kg_ask("What does Canada do in Iraq?", "--explain")
+    assert explained.exit_code == 0
+    assert "SELECT" in explained.output and "SPARQL:" in explained.output
+
+
+def test_cli_unanswerable_exits_3(built_project: Built) -> None:
+    result = kg_ask("Quelle est la couleur du ciel ?")
+    assert result.exit_code == 3
+    assert "Je ne peux pas répondre" in result.output or "ne dit rien" in result.output
+    assert kg_ask("").exit_code == 3
+
+
+def test_cli_rejects_an_unknown_format() -> None:
+    result = kg_ask("What does Canada lead?", "--format", "xml")
+    assert result.exit_code == 2
+    assert "unknown format 'xml'" in result.output
