@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING
 from rdflib import Literal, URIRef
 from rdflib.namespace import OWL, SKOS
 
+from kg.errors import UsageError
 from kg.load import curie, label
 from kg.namespaces import KG, PROJECT_ROOT, RDF, RDFS
 from kg.query import CatalogueQuery, Param, load_catalogue, resolve_entity, run_query, why
@@ -55,7 +56,6 @@ _NOT_ENTITIES = (RDF.Property, OWL.ObjectProperty, OWL.DatatypeProperty, OWL.Ann
                  KG.Claim)
 _ACRONYM_DOTS = re.compile(r"\b(?:\w\.){2,}")  # U.S. -> US, U.S.A. -> USA
 _WORD = re.compile(r"\w+")
-_QUOTED = re.compile(r"[\"“«]\s*([^\"”»]+?)\s*[\"”»]")
 _YEAR = re.compile(r"(1[89]|20)\d\d")
 
 # Words that mark a language (and carry no topic): language detection counts them, the coverage check skips them.
@@ -83,7 +83,8 @@ _TEXTS = {
         "not-covered": "La fiche d'information ne dit rien sur : {words}.",
         "closest": "Questions les plus proches auxquelles je peux répondre :",
         "ambiguous-entity": "Que vouliez-vous dire par « {text} » ?",
-        "ambiguous-query": "Quelle question vouliez-vous poser ?", "unmentioned": "Remarque : aucune ligne ne mentionne {names}.",
+        "ambiguous-query": "Quelle question vouliez-vous poser ?",
+        "unmentioned": "Remarque : aucune ligne ne mentionne {names}.",
         "sparql": "SPARQL", ":": " :",
     },
 }
@@ -161,12 +162,6 @@ class Mention:
     year: str = ""
 
 
-@dataclass(frozen=True)
-class _Name:
-    folded: tuple[str, ...]
-    proper: tuple[bool, ...]  # which words are capitalised in the label (a question must capitalise them too)
-
-
 class EntityIndex:
     """Every name (label, prefLabel, altLabel, hiddenLabel) of every individual and class, folded."""
 
@@ -234,8 +229,8 @@ class Binding:
     query: CatalogueQuery
     values: tuple[Mention | None, ...]
 
-    def used(self) -> set[int]:
-        return {id(m) for m in self.values if m is not None}
+    def used(self) -> set[Mention]:
+        return {m for m in self.values if m is not None}
 
 
 class Asker:
@@ -245,8 +240,9 @@ class Asker:
         self.graph = graph
         self.catalogue = catalogue
         self.entities = EntityIndex(graph)
-        self.ranges = {
-            p.range: [resolve_entity(graph, c) for c in p.range] for q in catalogue.values() for p in q.params if p.range
+        self.ranges = {  # each `# param-range:` as class IRIs
+            param.range: [resolve_entity(graph, name) for name in param.range]
+            for query in catalogue.values() for param in query.params if param.range
         }
         self.examples: list[tuple[CatalogueQuery, str, str, Counter]] = []  # query, language, question, features
         self.expected: dict[str, set[URIRef]] = {}  # per query: the entities its examples name without binding them
@@ -256,9 +252,10 @@ class Asker:
                 mentions = self.entities.mentions(question, words)
                 binding = Binding(query, tuple(self._example_value(p, mentions) for p in query.params))
                 self.expected.setdefault(query.name, set()).update(
-                    n for m in mentions if id(m) not in binding.used() for n in m.nodes
+                    n for m in mentions if m not in binding.used() for n in m.nodes
                 )
-                self.examples.append((query, language, question, _features(self._template(words, mentions, binding.used()))))
+                features = _features(self._template(words, mentions, binding.used()))
+                self.examples.append((query, language, question, features))
         documents = len(self.examples)
         frequency = Counter(term for *_, features in self.examples for term in features)
         self.idf = {term: math.log((documents + 1) / (count + 1)) + 1 for term, count in frequency.items()}
@@ -308,12 +305,12 @@ class Asker:
                 return []
             choices.append(fitting)
         combos = itertools.product(*choices)
-        return [Binding(query, combo) for combo in combos if len({id(m) for m in combo if m}) == sum(map(bool, combo))]
+        return [Binding(query, combo) for combo in combos if len({m for m in combo if m}) == sum(map(bool, combo))]
 
     # scoring
 
     @staticmethod
-    def _template(words: list[Token], mentions: list[Mention], bound: set[int]) -> list[str]:
+    def _template(words: list[Token], mentions: list[Mention], bound: set[Mention]) -> list[str]:
         """The question as stems, with a bound mention as {param}, another entity as {entity}, a year as {year};
         class names stay words (they say what is asked about)."""
         by_start = {m.start: m for m in mentions}
@@ -326,7 +323,7 @@ class Asker:
                     out.append(stem(words[index].folded))
                 index += 1
                 continue
-            if id(mention) in bound:
+            if mention in bound:
                 out.append("{param}")
             elif mention.year:
                 out.append("{year}")
@@ -368,8 +365,8 @@ class Asker:
         little less for binding an entity that the query's examples name only as context (Canada, the narrator)."""
         bound, usual = binding.used(), self.expected.get(binding.query.name, set())
         named = [m for m in mentions if m.nodes and not m.is_class]
-        ignored = [m for m in named if id(m) not in bound and m.nodes[0] not in usual]
-        context = [m for m in named if id(m) in bound and m.nodes[0] in usual]
+        ignored = [m for m in named if m not in bound and m.nodes[0] not in usual]
+        context = [m for m in named if m in bound and m.nodes[0] in usual]
         return UNEXPECTED_PENALTY ** len(ignored) * CONTEXT_PENALTY ** len(context)
 
     def closest(self, words: list[Token], mentions: list[Mention], language: str, n: int = 3) -> list[str]:
@@ -496,6 +493,8 @@ def asker(built: Built, queries: Path = PROJECT_ROOT / "queries") -> Asker:
 
 def answer(built: Built, question: str, lang: str | None = None, queries: Path = PROJECT_ROOT / "queries") -> Answer:
     """Answer `question` from the catalogue (see the module docstring); `lang` forces the reply's language."""
+    if lang not in (None, *_TEXTS):
+        raise UsageError(f"unknown language {lang!r}; use one of {', '.join(_TEXTS)}")
     ask = asker(built, queries)
     words = tokens(question)
     detected = detect_language(words)
@@ -544,7 +543,8 @@ def _run(ask: Asker, result: Answer, binding: Binding, mentions: list[Mention]) 
             given[param.name] = mention.text
         else:
             given[param.name] = str(mention.nodes[0])
-            result.param_labels[param.name] = f"{label(graph, mention.nodes[0], language)} ({curie(mention.nodes[0])})"
+            node = mention.nodes[0]
+            result.param_labels[param.name] = f"{label(graph, node, language)} ({curie(node)})"
     for param in query.params:  # defaults are shown too: the answer must say what it was about
         if param.name not in given and param.default is not None:
             given[param.name] = param.default
@@ -552,7 +552,7 @@ def _run(ask: Asker, result: Answer, binding: Binding, mentions: list[Mention]) 
                 node = resolve_entity(graph, param.default)
                 given[param.name] = str(node)
                 result.param_labels[param.name] = f"{label(graph, node, language)} ({curie(node)})"
-    outcome = run_query(graph, query, {k: v for k, v in given.items()})
+    outcome = run_query(graph, query, given)
     supports = why(graph, outcome)
     result.query, result.title, result.params, result.sparql = query.name, query.title, given, query.text
     result.columns = [str(v) for v in outcome.vars]
@@ -570,10 +570,11 @@ def _run(ask: Asker, result: Answer, binding: Binding, mentions: list[Mention]) 
     usual = ask.expected.get(query.name, set())  # Canada in "what does Canada do ...": context, not a filter
     missing = [
         m for m in mentions
-        if m.nodes and not m.is_class and id(m) not in bound and m.nodes[0] not in in_rows | usual
+        if m.nodes and not m.is_class and m not in bound and m.nodes[0] not in in_rows | usual
     ]
     if missing:
-        result.message = text["unmentioned"].format(names=", ".join(label(graph, m.nodes[0], language) for m in missing))
+        names = ", ".join(label(graph, m.nodes[0], language) for m in missing)
+        result.message = text["unmentioned"].format(names=names)
     return result
 
 

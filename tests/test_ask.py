@@ -208,7 +208,9 @@ def test_two_queries_scoring_alike_ask_which(built_project: Built, tmp_path: Pat
     got = answer(built_project, "Who are the friends of Canada?", queries=tmp_path)
     assert got.status == "ambiguous", got.as_text()
     assert got.message == "Which question did you mean?"
-    assert got.options == ["Memberships of a state (memberships)", "Partners and the number of activities with each (partners)"]
+    assert got.options == [
+        "Memberships of a state (memberships)", "Partners and the number of activities with each (partners)",
+    ]
     assert got.rows == [] and EXIT_CODES[got.status] == 4
 
 
@@ -285,11 +287,11 @@ def test_cli_prints_the_us_operations_with_quotes(built_project: Built, question
     for quotes in US_OPERATIONS.values():
         for claim, quote in quotes:
             assert f"{claim}: “{quote}”" in out
-    french = question.startswith("Quelles")
-    names = (["coopération canado-américaine au sein du NORAD", "interception de drogues illicites dans les Caraïbes",
-              "application des sanctions contre la Corée du Nord"] if french else
-             ["Canada–US cooperation in NORAD", "interdiction of illegal drugs in the Caribbean",
-              "enforcement of sanctions on North Korea"])
+    english = ["Canada–US cooperation in NORAD", "interdiction of illegal drugs in the Caribbean",
+               "enforcement of sanctions on North Korea"]
+    french = ["coopération canado-américaine au sein du NORAD", "interception de drogues illicites dans les Caraïbes",
+              "application des sanctions contre la Corée du Nord"]
+    names = french if question.startswith("Quelles") else english
     for name in names:
         assert name in out
 
@@ -315,3 +317,46 @@ def test_cli_rejects_an_unknown_format() -> None:
     result = kg_ask("What does Canada lead?", "--format", "xml")
     assert result.exit_code == 2
     assert "unknown format 'xml'" in result.output
+
+
+# --- the catalogue teaches: a new .rq file is a new question, without code ---------------------------------------------
+
+
+NEW_QUERY = """# title: Bodies of water
+# description: The seas and oceans the graph knows.
+# example-en: Which seas and oceans does the graph know?
+# example-fr: Quelles mers et quels océans le graphe connaît-il ?
+PREFIX kg: <https://w3id.org/defence-kg/ontology#>
+SELECT ?water WHERE { ?water a kg:BodyOfWater }
+"""
+
+
+@pytest.mark.parametrize("question", ["What seas and oceans are in the graph?", "Quels océans et mers connaît le graphe ?"])
+def test_a_new_query_file_teaches_a_new_question(built_project: Built, tmp_path: Path, question: str) -> None:
+    (tmp_path / "waters.rq").write_text(NEW_QUERY, encoding="utf-8")
+    for name in ("partners", "timeline"):
+        (tmp_path / f"{name}.rq").write_text((PROJECT_ROOT / "queries" / f"{name}.rq").read_text(encoding="utf-8"))
+    got = answer(built_project, question, queries=tmp_path)
+    assert got.query == "waters", got.as_text()
+    assert {value(terms[0]) for terms in got.terms} == {"id:AtlanticOcean", "id:MediterraneanSea"}
+    assert all(got.quotes)  # C36 supports both
+
+
+def test_param_range_names_its_parameter(tmp_path: Path) -> None:
+    from kg.errors import InputError
+    from kg.query import parse_catalogue_query
+
+    path = tmp_path / "broken.rq"
+    path.write_text("# title: t\n# param: place entity = id:Arctic\n# param-range: region kg:Place\nSELECT * {}\n")
+    with pytest.raises(InputError, match=r"broken.rq:3: malformed '# param-range:' line"):
+        parse_catalogue_query(path)
+    path.write_text("# title: t\n# param: place entity = id:Arctic\n# param-range: place kg:Place kg:State\nASK {}\n")
+    assert parse_catalogue_query(path).params[0].range == ("kg:Place", "kg:State")
+
+
+def test_an_unknown_reply_language_is_a_usage_error(built_project: Built) -> None:
+    from kg.errors import UsageError
+
+    with pytest.raises(UsageError, match="unknown language 'de'; use one of en, fr"):
+        answer(built_project, "What does Canada lead?", lang="de")
+    assert answer(built_project, "What does Canada lead?", lang="fr").language == "fr"
