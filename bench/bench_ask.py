@@ -31,13 +31,15 @@ QUESTIONS = [
 ]
 
 
-def median_ms(work, runs: int) -> float:
-    samples = []
+def medians_ms(works: list, runs: int) -> list[float]:
+    """Median wall time of each of `works`, run in turns so that all of them see the same machine load."""
+    samples: list[list[float]] = [[] for _ in works]
     for _ in range(runs):
-        start = time.perf_counter()
-        work()
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples) * 1000
+        for work, times in zip(works, samples):
+            start = time.perf_counter()
+            work()
+            times.append(time.perf_counter() - start)
+    return [statistics.median(times) * 1000 for times in samples]
 
 
 def warm(runs: int) -> None:
@@ -52,19 +54,18 @@ def warm(runs: int) -> None:
     print(f"  {'question':66} {'ask':>8} {'query':>8} {'ratio':>6}")
     for question in QUESTIONS:
         first = answer(built, question)  # warm-up: builds the index once, prepares rdflib's parser
-        ask_ms = median_ms(lambda: answer(built, question), runs)
-        if first.query:
-            query = catalogue[first.query]
+        if not first.query:  # nothing is run: the answer is an honest failure
+            (ask_ms,) = medians_ms([lambda: answer(built, question)], runs)
+            print(f"  {question[:66]:66} {ask_ms:6.1f}ms {'(none)':>8} {'':>6}  [{first.status}]")
+            continue
+        query = catalogue[first.query]
 
-            def direct() -> None:
-                why(built.dataset, run_query(built.dataset, query, first.params))
+        def direct() -> None:
+            why(built.dataset, run_query(built.dataset, query, first.params))
 
-            direct()
-            query_ms = median_ms(direct, runs)
-            figures = f"{query_ms:7.1f}ms {ask_ms / query_ms:5.2f}x"
-        else:
-            figures = f"{'(none)':>8} {'':>6}"  # nothing is run: the answer is an honest failure
-        print(f"  {question[:66]:66} {ask_ms:6.1f}ms {figures}  [{first.status}]")
+        direct()
+        ask_ms, query_ms = medians_ms([lambda: answer(built, question), direct], runs)
+        print(f"  {question[:66]:66} {ask_ms:6.1f}ms {query_ms:6.1f}ms {ask_ms / query_ms:5.2f}x  [{first.status}]")
 
 
 def cold(processes: int) -> None:
@@ -80,10 +81,11 @@ def cold(processes: int) -> None:
             subprocess.run([kg, *args], env=env, check=False, capture_output=True)
             return time.perf_counter() - start
 
-        ask = statistics.median(process("ask", QUESTIONS[0]) for _ in range(processes)) * 1000
-        query = statistics.median(
-            process("query", "operations-with", "--why", "--format", "json") for _ in range(processes)
-        ) * 1000
+        ask_times, query_times = [], []
+        for _ in range(processes):  # in turns, so that both see the same machine load
+            ask_times.append(process("ask", QUESTIONS[0]))
+            query_times.append(process("query", "operations-with", "--why", "--format", "json"))
+        ask, query = statistics.median(ask_times) * 1000, statistics.median(query_times) * 1000
     print(f"cold, whole processes over a warm build cache (median of {processes}):")
     print(f"  kg ask {QUESTIONS[0]!r}: {ask:.0f} ms")
     print(f"  kg query operations-with --why --format json: {query:.0f} ms")

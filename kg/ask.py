@@ -110,7 +110,9 @@ def tokens(text: str) -> list[Token]:
     undotted = _ACRONYM_DOTS.sub(lambda match: match.group(0).replace(".", "").ljust(len(match.group(0))), text)
     words = []
     for match in _WORD.finditer(undotted):
-        plain = "".join(c for c in unicodedata.normalize("NFKD", match.group(0)) if not unicodedata.combining(c))
+        plain = match.group(0)
+        if not plain.isascii():
+            plain = "".join(c for c in unicodedata.normalize("NFKD", plain) if not unicodedata.combining(c))
         folded = plain.casefold().replace("_", "")
         if len(folded) > 4 and folded.endswith("ies"):  # bodies -> body
             folded = folded[:-3] + "y"
@@ -390,7 +392,8 @@ class Asker:
         texts = [str(o) for o in self.graph.objects() if isinstance(o, Literal)]
         for query in self.catalogue.values():
             texts += [query.title, query.description, *(q for _, q in query.examples)]
-        return {stem(w.folded) for text in texts for w in tokens(text)}
+        distinct = {word for text in texts for word in _WORD.findall(text)}  # fold each word once, not each use
+        return {stem(w.folded) for w in tokens(" ".join(sorted(distinct)))}
 
     def content(self, words: list[Token], mentions: list[Mention]) -> list[Token]:
         """The words that carry the topic: not part of a name, not a function word, not a number, 4+ letters."""
