@@ -90,7 +90,7 @@ _TEXTS = {
 }
 
 
-# --- words -----------------------------------------------------------------------------------------------------
+# --- words ---------------------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -149,7 +149,7 @@ def detect_language(words: list[Token]) -> str | None:
     return "fr" if french > english else "en"
 
 
-# --- entities --------------------------------------------------------------------------------------------------
+# --- entities ------------------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -162,6 +162,7 @@ class Mention:
     nodes: tuple[URIRef, ...] = ()
     is_class: bool = False
     year: str = ""
+    name: str = ""  # the name as the graph writes it ("États-Unis" for "Etats-Unis")
 
 
 class EntityIndex:
@@ -171,6 +172,7 @@ class EntityIndex:
         excluded = {node for kind in _NOT_ENTITIES for node in graph.subjects(RDF.type, kind)}
         classes = set(graph.subjects(RDF.type, OWL.Class)) | set(graph.subjects(RDF.type, RDFS.Class))
         self.names: dict[tuple[str, ...], dict[URIRef, tuple[bool, ...]]] = {}
+        self.spellings: dict[tuple[str, ...], list[str]] = {}  # a folded name as the graph writes it (string params)
         self.classes = classes
         for predicate in _NAME_PREDICATES:
             for node, name in graph.subject_objects(predicate):
@@ -186,6 +188,7 @@ class EntityIndex:
                 known = self.names.setdefault(key, {})
                 # the laxest spelling wins: a name also written in lower case needs no capitals
                 known[node] = tuple(a and b for a, b in zip(known[node], proper)) if node in known else proper
+                self.spellings.setdefault(key, []).append(str(name))
         self.longest = max((len(key) for key in self.names), default=0)
 
     def mentions(self, text: str, words: list[Token]) -> list[Mention]:
@@ -209,14 +212,16 @@ class EntityIndex:
             taken |= set(range(start, end))
             surface = text[words[start].start:words[end - 1].end]
             individuals = tuple(n for n in nodes if n not in self.classes)  # a name of both means the individual
-            chosen.append(Mention(start, end, surface, individuals or nodes, not individuals))
+            spellings = self.spellings[tuple(w.folded for w in words[start:end])]
+            spelling = next((n for n in spellings if n.casefold() == surface.casefold()), min(spellings))
+            chosen.append(Mention(start, end, surface, individuals or nodes, not individuals, name=spelling))
         for index, word in enumerate(words):
             if index not in taken and _YEAR.fullmatch(word.folded):
                 chosen.append(Mention(index, index + 1, word.text, year=word.folded))
         return sorted(chosen, key=lambda m: m.start)
 
 
-# --- intents ---------------------------------------------------------------------------------------------------
+# --- intents -------------------------------------------------------------------------------------------------------
 
 
 def _features(words: list[str]) -> Counter:
@@ -408,7 +413,7 @@ class Asker:
         return [w.text for w in content if stem(w.folded) not in self.vocabulary]
 
 
-# --- answers ---------------------------------------------------------------------------------------------------
+# --- answers -------------------------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -543,7 +548,7 @@ def _run(ask: Asker, result: Answer, binding: Binding, mentions: list[Mention]) 
         if mention.year:
             given[param.name] = mention.year
         elif param.type == "string":
-            given[param.name] = mention.text
+            given[param.name] = mention.name
         else:
             given[param.name] = str(mention.nodes[0])
             node = mention.nodes[0]
@@ -557,7 +562,16 @@ def _run(ask: Asker, result: Answer, binding: Binding, mentions: list[Mention]) 
                 result.param_labels[param.name] = f"{label(graph, node, language)} ({curie(node)})"
     outcome = run_query(graph, query, given)
     supports = why(graph, outcome)
-    result.query, result.title, result.params, result.sparql = query.name, query.title, given, query.text
+    result.query, result.title, result.params = query.name, query.title, given
+    body = query.text.splitlines()
+    while body and (not body[0].strip() or body[0].lstrip().startswith("#")):  # the header: shown as query and params
+        body.pop(0)
+    types = {param.name: param.type for param in query.params}
+    bound = [
+        f"# bound: ?{name} = " + (f"<{value}>" if types[name] == "entity" else f'"{value}"')
+        for name, value in given.items()
+    ]
+    result.sparql = "\n".join([*bound, *body])
     result.columns = [str(v) for v in outcome.vars]
     result.terms = [tuple(row.get(v) for v in outcome.vars) for row in outcome.bindings]
     for row, support in zip(outcome.bindings, supports):

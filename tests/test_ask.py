@@ -96,7 +96,7 @@ def _is_string(query: str, name: str) -> bool:
     return any(p.name == name and p.type == "string" for p in CATALOGUE[query].params)
 
 
-# --- every answered row carries its evidence ---------------------------------------------------------------------
+# --- every answered row carries its evidence -----------------------------------------------------------------------
 
 US_OPERATIONS = {
     "id:NORADCooperation": [("C07", "we work together in NORAD")],
@@ -214,7 +214,7 @@ def test_two_queries_scoring_alike_ask_which(built_project: Built, tmp_path: Pat
     assert got.rows == [] and EXIT_CODES[got.status] == 4
 
 
-# --- entity recognition ----------------------------------------------------------------------------------------------
+# --- entity recognition --------------------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("question", [
@@ -257,7 +257,7 @@ def test_hidden_labels_are_search_aids_only(built_project: Built) -> None:
         assert {"en", "fr"} <= languages, node
 
 
-# --- JSON, explain and the command line ------------------------------------------------------------------------------
+# --- JSON, explain and the command line ----------------------------------------------------------------------------
 
 runner = CliRunner()
 
@@ -289,7 +289,8 @@ def test_cli_prints_the_us_operations_with_quotes(built_project: Built, question
             assert f"{claim}: “{quote}”" in out
     english = ["Canada–US cooperation in NORAD", "interdiction of illegal drugs in the Caribbean",
                "enforcement of sanctions on North Korea"]
-    french = ["coopération canado-américaine au sein du NORAD", "interception de drogues illicites dans les Caraïbes",
+    french = ["coopération canado-américaine au sein du NORAD",
+              "interception de drogues illicites dans les Caraïbes",
               "application des sanctions contre la Corée du Nord"]
     names = french if question.startswith("Quelles") else english
     for name in names:
@@ -319,7 +320,7 @@ def test_cli_rejects_an_unknown_format() -> None:
     assert "unknown format 'xml'" in result.output
 
 
-# --- the catalogue teaches: a new .rq file is a new question, without code ---------------------------------------------
+# --- the catalogue teaches: a new .rq file is a new question, without code -----------------------------------------
 
 
 NEW_QUERY = """# title: Bodies of water
@@ -331,7 +332,9 @@ SELECT ?water WHERE { ?water a kg:BodyOfWater }
 """
 
 
-@pytest.mark.parametrize("question", ["What seas and oceans are in the graph?", "Quels océans et mers connaît le graphe ?"])
+@pytest.mark.parametrize("question", [
+    "What seas and oceans are in the graph?", "Quels océans et mers connaît le graphe ?",
+])
 def test_a_new_query_file_teaches_a_new_question(built_project: Built, tmp_path: Path, question: str) -> None:
     (tmp_path / "waters.rq").write_text(NEW_QUERY, encoding="utf-8")
     for name in ("partners", "timeline"):
