@@ -61,17 +61,18 @@ _YEAR = re.compile(r"(1[89]|20)\d\d")
 # Words that mark a language (and carry no topic): language detection counts them, the coverage check skips them.
 _ENGLISH_WORDS = ("""a about all and any are as at be been by can did do does for from give had has have how i
 in into is it its list me many much of on or our please show since tell that the their them there these they this
-those to us was we were what when where which who whom whose why with you""")
+those to us was we were what when where which who whom whose why with you after against before between during over
+through under within without""")
 _FRENCH_WORDS = ("""a au aux avec ce ces cette comment combien d dans de depuis des donne du elle elles en est et
 il ils l la le les leur leurs liste moi montre ne nous on ont ou par pas pour qu quand que quel quelle quelles quels
-pourquoi qui quoi s sa se ses son sont sur t un une y""")
+pourquoi qui quoi s sa se ses son sont sur t un une y après avant chez contre entre pendant sans sous vers""")
 
 _TEXTS = {
     "en": {
         "query": "Query", "params": "Parameters", "none": "none (the query's defaults)", "rows": "Answers",
         "no-rows": "No answer: the graph holds nothing that matches.",
         "unanswerable": "I can't answer that from this graph.",
-        "not-covered": "The fact sheet says nothing about: {words}.",
+        "not-covered": "The fact sheet never mentions {words}, so I can't answer that from this graph.",
         "closest": "Closest questions I can answer:", "ambiguous-entity": "Which did you mean by “{text}”?",
         "ambiguous-query": "Which question did you mean?", "unmentioned": "Note: no row mentions {names}.",
         "sparql": "SPARQL", ":": ":",
@@ -80,7 +81,8 @@ _TEXTS = {
         "query": "Requête", "params": "Paramètres", "none": "aucun (valeurs par défaut de la requête)",
         "rows": "Réponses", "no-rows": "Aucune réponse : rien dans le graphe ne correspond.",
         "unanswerable": "Je ne peux pas répondre à cette question à partir de ce graphe.",
-        "not-covered": "La fiche d'information ne dit rien sur : {words}.",
+        "not-covered": "La fiche d'information ne mentionne jamais {words} : je ne peux pas répondre à cette question "
+                       "à partir de ce graphe.",
         "closest": "Questions les plus proches auxquelles je peux répondre :",
         "ambiguous-entity": "Que vouliez-vous dire par « {text} » ?",
         "ambiguous-query": "Quelle question vouliez-vous poser ?",
@@ -128,8 +130,8 @@ def tokens(text: str) -> list[Token]:
 
 # Articles, possessives and the like: they say nothing about which question is asked (unlike "with", "since",
 # "where", "is", "do"), so they are left out of the intent features.
-_FILLER_WORDS = """a an it its me of please that the their these this those ce ces cette d de des du l la le les
-leur leurs s sa se ses son t un une y"""
+_FILLER_WORDS = """a an it its me of please that the their these this those ce ces cette d de des du elle elles il
+ils l la le les leur leurs s sa se ses son t un une y"""
 
 _ENGLISH = frozenset(t.folded for t in tokens(_ENGLISH_WORDS))
 _FRENCH = frozenset(t.folded for t in tokens(_FRENCH_WORDS))
@@ -522,7 +524,8 @@ def answer(built: Built, question: str, lang: str | None = None, queries: Path =
     unknown = ask.unknown(content)
     if unknown:  # answering around words it does not know would be a guess: the "capital" of Latvia
         if 2 * len(unknown) <= len(content) + 1:  # no more unknown words than known ones plus one: name the topic
-            result.status, result.message = "not-covered", text["not-covered"].format(words=", ".join(unknown))
+            quoted = ", ".join(f"“{word}”" if language == "en" else f"« {word} »" for word in unknown)
+            result.status, result.message = "not-covered", text["not-covered"].format(words=quoted)
         result.suggestions = ask.closest(words, mentions, language)
         return result
     ranked = ask.best_bindings(words, mentions)

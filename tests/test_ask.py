@@ -172,7 +172,7 @@ def _all_examples(language: str) -> list[tuple[str, str]]:
 def test_nuclear_weapons_get_no_rows_and_say_so(built_project: Built) -> None:
     got = answer(built_project, "Does Canada have nuclear weapons?")
     assert got.rows == [] and got.terms == []
-    assert got.message == "The fact sheet says nothing about: nuclear."
+    assert got.message == "The fact sheet never mentions “nuclear”, so I can't answer that from this graph."
 
 
 # --- ambiguity -----------------------------------------------------------------------------------------------------
