@@ -15,8 +15,8 @@ fact sheet does not cover the topic; a name of two entities, or two queries scor
 Statuses and `kg ask` exit codes: "answered" and "no-rows" (the query ran; nothing matched) exit 0;
 "not-covered" and "unanswerable" exit 3; "ambiguous" exits 4.
 
-HTTP seam: `answer()` is pure (it reads the built dataset and the catalogue, writes nothing) and `Answer.as_json()`
-is the stable JSON object, so the `kg serve` endpoint's `/ask?q=` route (JSON, and an HTML form rendering
+HTTP seam: `answer()` only reads the built dataset and the catalogue (its one side effect is the per-process
+index kept by `asker()`, safe to share: it is never mutated) and `Answer.as_json()` is the stable JSON object, so the `kg serve` endpoint's `/ask?q=` route (JSON, and an HTML form rendering
 `Answer.as_text()`) is a thin wrapper over `answer(built, request.query_params["q"])`.
 """
 
