@@ -363,18 +363,3 @@ def test_an_unknown_reply_language_is_a_usage_error(built_project: Built) -> Non
     with pytest.raises(UsageError, match="unknown language 'de'; use one of en, fr"):
         answer(built_project, "What does Canada lead?", lang="de")
     assert answer(built_project, "What does Canada lead?", lang="fr").language == "fr"
-
-
-def test_warm_answers_take_under_300_ms(built_project: Built) -> None:
-    """The target of the issue, with room for a loaded machine (measured: about 20-50 ms; bench/bench_ask.py)."""
-    import statistics
-    import time
-
-    question = "Quelles opérations le Canada mène-t-il avec les États-Unis ?"
-    answer(built_project, question)  # warm-up
-    samples = []
-    for _ in range(5):
-        start = time.perf_counter()
-        answer(built_project, question)
-        samples.append(time.perf_counter() - start)
-    assert statistics.median(samples) < 0.3
