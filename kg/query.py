@@ -180,8 +180,9 @@ def check_offline(graph: Graph, query: Query | Update, where: str, graphs: set[U
                 raise QueryError(f"{where}: LOAD is not allowed: nothing is fetched, the graph is built from its sources")
             if node.name in ("DatasetClause", "UsingClause"):
                 keyword = "FROM" if node.name == "DatasetClause" else "USING"
-                iri = node.get("default")
-                if iri is None:
+                if "default" in node:
+                    iri = node["default"]
+                else:
                     keyword, iri = f"{keyword} NAMED", node["named"]
                 if iri not in own:
                     names = ", ".join(sorted(curie(name) for name in own if isinstance(name, URIRef)))
