@@ -381,6 +381,7 @@ def serve(
     if timeout <= 0 or max_rows < 0 or max_body <= 0 or not 1 <= workers <= max_workers:
         raise UsageError("--timeout and --max-body must be positive, --max-rows not negative, "
                          "and 1 <= --workers <= --max-workers")
+    gc.enable()  # a long-running server: collect as usual (see main())
     project = _project(ctx)
     built = _built(project)
     add_graphs(built.dataset, graphs)
