@@ -211,27 +211,27 @@ class OntologyDocs:
 
 
 _docs_lock = threading.Lock()
-_docs: dict[int, OntologyDocs] = {}
+_generated: dict[int, tuple[Built, OntologyDocs]] = {}  # by id(built); the Built kept alive so ids stay unique
 
 
-def ontology_docs(built: Built, directory: Path | None = None) -> OntologyDocs:
-    """The pyLODE documentation of the built ontology graph, generated once per ontology into the cache
-    directory (under its content hash) and reused by later requests and later runs."""
+def ontology_docs(built: Built, project: Project) -> OntologyDocs:
+    """The pyLODE documentation of the built ontology graph, generated once per ontology into the project's
+    cache directory (under its content hash) and reused by later requests and later runs."""
     with _docs_lock:
-        known = _docs.get(id(built))
+        known = _generated.get(id(built))
         if known is not None:
-            return known
+            return known[1]
         ontology = merged(built.dataset, ONTOLOGY_GRAPH)  # a copy: pyLODE adds its own inferences to it
         digest = hashlib.sha256("\n".join(sorted(line for line in ontology.serialize(format="nt").splitlines()))
                                 .encode()).hexdigest()[:16]
-        folder = (directory or cache_dir(Project())) / "ontology-docs"
+        folder = cache_dir(project) / "ontology-docs"
         page, index = folder / f"{digest}.html", folder / f"{digest}.json"
         if not (page.is_file() and index.is_file()):
             html, fragments = _run_pylode(ontology)
             write_atomic(page, html.encode("utf-8"))
             write_atomic(index, json.dumps(fragments, sort_keys=True).encode("utf-8"))
         docs = OntologyDocs(page, json.loads(index.read_text(encoding="utf-8")))
-        _docs[id(built)] = docs
+        _generated[id(built)] = (built, docs)
         return docs
 
 
@@ -290,6 +290,10 @@ def _built(request: Request) -> Built:
     return request.app.state.built
 
 
+def _docs(request: Request) -> OntologyDocs:
+    return ontology_docs(request.app.state.built, request.app.state.settings.project)
+
+
 def _render(request: Request, template: str, status: int = 200, **context) -> HTMLResponse:
     return TEMPLATES.TemplateResponse(request, template, context, status_code=status)
 
@@ -297,7 +301,7 @@ def _render(request: Request, template: str, status: int = 200, **context) -> HT
 def home(request: Request) -> HTMLResponse:
     built = _built(request)
     graph = built.dataset
-    docs = ontology_docs(built)
+    docs = _docs(request)
     entities = {
         n for n in built.dataset.graph(STATEMENTS_GRAPH).subjects(RDF.type)
         if page_path(n) and (n, RDF.type, KG.Claim) not in graph
@@ -324,7 +328,7 @@ def entity(request: Request) -> HTMLResponse:
     node = ID[rest]
     if (node, None, None) not in graph and (None, None, node) not in graph:
         return _render(request, "404.html", status=404, iri=str(node))
-    docs = ontology_docs(built)
+    docs = _docs(request)
     outgoing, incoming = statements(graph, node)
     labels = sorted((o for o in graph.objects(node, RDFS.label) if isinstance(o, Literal)),
                     key=lambda o: (o.language != "en", o.language or "", str(o)))
@@ -371,7 +375,7 @@ def _alt_labels(graph: Dataset, node: Node) -> list[Term]:
 
 def document(request: Request) -> HTMLResponse:
     built = _built(request)
-    shown = [(source, segments(source.text, source.claims)) for source in sources(built.dataset, ontology_docs(built))]
+    shown = [(source, segments(source.text, source.claims)) for source in sources(built.dataset, _docs(request))]
     tooltips = {
         c.ident: f"{c.ident}: {c.statement} (supports: {', '.join(t.text for t in c.supports) or 'nothing'})"
         for source, _ in shown for c in source.claims
@@ -381,12 +385,12 @@ def document(request: Request) -> HTMLResponse:
 
 def query_page(request: Request) -> HTMLResponse:
     graph = _built(request).dataset
-    catalogue = load_catalogue(Project().queries)
+    catalogue = load_catalogue(request.app.state.settings.project.queries)
     return _render(request, "query.html", examples=[example(graph, q) for q in catalogue.values()], base=str(ID))
 
 
 def ontology_page(request: Request) -> FileResponse:
-    return FileResponse(ontology_docs(_built(request)).path, media_type="text/html; charset=utf-8")
+    return FileResponse(_docs(request).path, media_type="text/html; charset=utf-8")
 
 
 def not_found(request: Request, exc: Exception) -> HTMLResponse:

@@ -22,6 +22,7 @@ from kg.build import CACHE_ENV, Built
 from kg.load import new_dataset
 from kg.namespaces import CLAIM, DCTERMS, ID, KG, OA, ONTOLOGY_GRAPH, PROJECT_ROOT, RDF, RDFS, SCHEMA, SOURCES_GRAPH, STATEMENTS_GRAPH
 from kg.pages import routes
+from kg.serve import Settings
 from kg.query import load_catalogue, run_query, run_sparql
 
 SOURCE = PROJECT_ROOT / "data" / "sources" / "canada-us-defence-factsheet.txt"
@@ -33,6 +34,7 @@ def client_for(built: Built, cache: Path, monkeypatch: pytest.MonkeyPatch) -> Te
     monkeypatch.setenv(CACHE_ENV, str(cache))
     app = Starlette(routes=routes())
     app.state.built = built
+    app.state.settings = Settings()
     return TestClient(app)
 
 
