@@ -15,7 +15,7 @@ from dataclasses import dataclass, replace
 from itertools import pairwise
 from pathlib import Path
 
-from rdflib import BNode, Dataset, Literal, URIRef, Variable
+from rdflib import BNode, Dataset, Graph, Literal, URIRef, Variable
 from rdflib.namespace import ORG, SKOS
 from rdflib.term import Node
 from starlette.requests import Request
@@ -235,11 +235,21 @@ def ontology_docs(built: Built, project: Project) -> OntologyDocs:
         return docs
 
 
-def _run_pylode(ontology) -> tuple[str, dict[str, str]]:
-    """pyLODE's page (CSS inline, nothing remote), with this site's header inserted, and its term fragments."""
+def _run_pylode(ontology: Graph) -> tuple[str, dict[str, str]]:
+    """pyLODE's page (CSS inline, nothing remote), with this site's header inserted, and its term fragments.
+
+    pyLODE runs a term's labels (and titles) in several languages into one heading ("activityactivité"), so
+    each term gets a single one first: "activity / activité", English first.
+    """
     from pylode import OntPub
 
-    publication = OntPub(ontology=ontology)
+    for predicate in (RDFS.label, DCTERMS.title):
+        for subject in set(ontology.subjects(predicate)):
+            names = sorted(ontology.objects(subject, predicate), key=lambda n: (getattr(n, "language", None) != "en", str(n)))
+            if len(names) > 1:
+                ontology.remove((subject, predicate, None))
+                ontology.add((subject, predicate, Literal(" / ".join(map(str, names)))))
+    publication = OntPub(ontology=ontology, sort_subjects=True)
     html = publication.make_html(include_css=True)
     header = TEMPLATES.get_template("_header.html").render(lang="en")
     style = '<link rel="stylesheet" href="/static/header.css">'

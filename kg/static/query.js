@@ -4,7 +4,7 @@ const editor = document.getElementById("sparql");
 const results = document.getElementById("results");
 const errorBox = document.getElementById("error");
 const statusLine = document.getElementById("status");
-const base = document.querySelector(".editor").dataset.base;
+const base = document.querySelector(".query-layout").dataset.base;
 
 for (const button of document.querySelectorAll("button.example")) {
   button.addEventListener("click", () => {
