@@ -1,7 +1,8 @@
 """Web pages over the built graph: home, entity pages, the document view, the query page, the ontology docs.
 
-Server-rendered with Jinja2 (autoescaped); the only script is a small local one for the query page. Handlers
-read the built dataset from `request.app.state.built`. Every quote is shown from the source text at its
+Server-rendered with Jinja2 (autoescaped); two small local scripts (the query page's editor, the document
+view's target highlight), nothing from elsewhere. Handlers read `request.app.state.built` (the kg.build.Built
+served) and `request.app.state.settings.project` (kg.serve.Settings). Every quote is shown from the source text at its
 claim's oa:TextPositionSelector offsets, inside the sentence (kg.coverage's units) that contains it.
 """
 
@@ -25,6 +26,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from kg.build import Built, cache_dir
+from kg.errors import InputError
 from kg.coverage import claim_coverage, sentence_units
 from kg.describe import statements
 from kg.export import write_atomic
@@ -287,7 +289,7 @@ def example(graph: Dataset, query: CatalogueQuery) -> Example:
                         for p in query.params)
         match = _WHERE.search(text)
         if match is None:
-            raise ValueError(f"{query.path}: no 'WHERE {{' to bind the parameters in")
+            raise InputError(f"{query.path}: no 'WHERE {{' to bind the parameters {names} in")
         text = f"{text[: match.end()]}\n{notes}  VALUES ({names}) {{ ({values}) }}{text[match.end():]}"
     english = [q for lang, q in query.examples if lang == "en"]
     return Example(query.name, query.title, english[0] if english else query.description, text)
@@ -342,12 +344,11 @@ def entity(request: Request) -> HTMLResponse:
     outgoing, incoming = statements(graph, node)
     labels = sorted((o for o in graph.objects(node, RDFS.label) if isinstance(o, Literal)),
                     key=lambda o: (o.language != "en", o.language or "", str(o)))
-    by_ident = {c.node: (s, c) for s in sources(graph, docs) for c in s.claims}
-    quotes = [in_sentence(*by_ident[claim], derived) for claim, derived in supporting_claims(graph, node)
-              if claim in by_ident]
-    own = next((c for s, c in by_ident.values() if c.node == node), None)  # a claim's page shows its own quote
-    if own is not None:
-        quotes.insert(0, in_sentence(*by_ident[node]))
+    located = {c.node: (s, c) for s in sources(graph, docs) for c in s.claims}  # by claim node
+    quotes = [in_sentence(*located[claim], derived) for claim, derived in supporting_claims(graph, node)
+              if claim in located]
+    if node in located:  # a claim's own page shows its quote
+        quotes.insert(0, in_sentence(*located[node]))
 
     def rows(found, other):
         return sorted(
@@ -401,11 +402,6 @@ def query_page(request: Request) -> HTMLResponse:
 
 def ontology_page(request: Request) -> FileResponse:
     return FileResponse(_docs(request).path, media_type="text/html; charset=utf-8")
-
-
-def not_found(request: Request, exc: Exception) -> HTMLResponse:
-    """The site's 404 page (an exception handler for 4xx the router raises)."""
-    return _render(request, "404.html", status=404, iri="")
 
 
 def routes() -> list[BaseRoute]:
