@@ -27,7 +27,7 @@ from starlette.templating import Jinja2Templates
 
 from kg.build import Built, cache_dir
 from kg.errors import InputError
-from kg.coverage import claim_coverage, sentence_units
+from kg.coverage import coverage, sentence_units
 from kg.describe import statements
 from kg.export import write_atomic
 from kg.load import Project, curie, label, merged
@@ -120,23 +120,26 @@ class ClaimSpan:
 
 @dataclass(frozen=True)
 class Source:
-    """One source document: its text and every claim located in it, by position."""
+    """One source document: its text, every claim located in it (by position), and its heading lines."""
 
     node: Node
     title: str
     text: str
     claims: tuple[ClaimSpan, ...]
+    headings: tuple[tuple[int, int], ...]
 
 
 def sources(graph: Dataset, docs: OntologyDocs) -> list[Source]:
-    """Every source document with a loaded text, and its claims whose quote is verified at their offsets."""
+    """Every source document with a loaded text, its claims whose quote is verified at their offsets, and the
+    lines kg.coverage counts as headings (a claim's kg:section, the document's title)."""
+    report = coverage(graph)
     found = []
     for document, text in sorted(graph.subject_objects(SCHEMA.text)):
         spans = []
-        for claim in set(graph.subjects(RDF.type, KG.Claim)):
-            checked = claim_coverage(graph, claim)
+        for checked in report.claims:
             if not checked.verified or checked.source != curie(document):
                 continue
+            claim = URIRef(checked.iri)
             supported = set(graph.subjects(KG.supportedBy, claim)) | set(graph.subjects(PROV.wasDerivedFrom, claim))
             spans.append(
                 ClaimSpan(
@@ -149,31 +152,37 @@ def sources(graph: Dataset, docs: OntologyDocs) -> list[Source]:
                     supports=tuple(sorted((term_link(graph, n, docs) for n in supported), key=lambda t: t.text)),
                 )
             )
+        headings = tuple(
+            (unit.start, unit.end)
+            for unit in report.sentences
+            if unit.source == curie(document) and unit.via in ("section", "title")
+        )
         title = graph.value(document, DCTERMS.title)
         found.append(Source(document, str(title or label(graph, document)), str(text),
-                            tuple(sorted(spans, key=lambda c: (c.start, c.end, c.ident)))))
+                            tuple(sorted(spans, key=lambda c: (c.start, c.end, c.ident))), headings))
     return found
 
 
 @dataclass(frozen=True)
 class Segment:
-    """A stretch of source text covered by the same set of claims; `opens` are the claims that start here."""
+    """A stretch of source text covered by the same set of claims (`opens`: those starting here), or a heading."""
 
     text: str
     claims: tuple[str, ...]
     opens: tuple[str, ...]
+    heading: bool
 
 
-def segments(text: str, spans: tuple[ClaimSpan, ...], start: int = 0, end: int | None = None) -> list[Segment]:
-    """`text[start:end]` cut at every claim boundary, so overlapping claims become flat, non-nested pieces."""
-    end = len(text) if end is None else end
-    inside = [c for c in spans if c.start < end and c.end > start]
-    cuts = sorted({start, end} | {p for c in inside for p in (c.start, c.end) if start < p < end})
+def segments(source: Source) -> list[Segment]:
+    """The source text cut at every claim and heading boundary, so overlapping claims become flat pieces."""
+    bounds = [(c.start, c.end) for c in source.claims] + list(source.headings)
+    cuts = sorted({0, len(source.text)} | {p for span in bounds for p in span})
     return [
         Segment(
-            text[a:b],
-            tuple(c.ident for c in inside if c.start <= a and b <= c.end),
-            tuple(c.ident for c in inside if c.start == a),
+            source.text[a:b],
+            tuple(c.ident for c in source.claims if c.start <= a and b <= c.end),
+            tuple(c.ident for c in source.claims if c.start == a),
+            any(start <= a and b <= end for start, end in source.headings),
         )
         for a, b in pairwise(cuts)
     ]
@@ -386,7 +395,7 @@ def _alt_labels(graph: Dataset, node: Node) -> list[Term]:
 
 def document(request: Request) -> HTMLResponse:
     built = _built(request)
-    shown = [(source, segments(source.text, source.claims)) for source in sources(built.dataset, _docs(request))]
+    shown = [(source, segments(source)) for source in sources(built.dataset, _docs(request))]
     tooltips = {
         c.ident: f"{c.ident}: {c.statement} (supports: {', '.join(t.text for t in c.supports) or 'nothing'})"
         for source, _ in shown for c in source.claims

@@ -139,6 +139,21 @@ def test_document_view_keeps_the_source_text_byte_for_byte(client: TestClient) -
     assert html.unescape(re.sub(r"<[^>]+>", "", body.group(1))) == SOURCE.read_text(encoding="utf-8")
 
 
+def test_document_view_sets_off_the_headings(client: TestClient) -> None:
+    page = client.get("/document").text
+    headings = re.findall(r'<strong class="heading">(.*?)</strong>', page)
+    # the title line, then the section headings of the fact sheet as it spells them
+    assert headings[:7] == [
+        "DEFENDING COMMON INTERESTS IN OUR NORTH AMERICAN HOMELAND &amp; ABROAD",
+        "NATO",
+        "NORAD",
+        "SOUTH AMERICA",
+        "THE ARCTIC",
+        "CARRIBBEAN",
+        "UKRAINE",
+    ]
+
+
 def test_document_view_links_claims_to_what_they_support(client: TestClient) -> None:
     page = client.get("/document").text
     item = page[page.index('<li id="claim-C07">') :]
