@@ -94,6 +94,11 @@ def test_entity_quote_document_and_query(kg_server, browser) -> None:
     rows.first.locator("td:first-child a").click()
     page.wait_for_url(f"{kg_server.url}/page/NORADCooperation")
 
+    # the ontology documentation, from every page's header
+    page.locator("header.site nav").get_by_role("link", name="Ontology").click()
+    page.wait_for_url(f"{kg_server.url}/docs/ontology/")
+    expect(page.locator("h1")).to_contain_text("Defence cooperation knowledge graph ontology")
+
     # a bad query shows the server's message instead of a table
     page.goto(f"{kg_server.url}/query")
     page.locator("#sparql").fill("SELECT ?x WHERE { ?x a }")
