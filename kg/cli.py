@@ -349,6 +349,8 @@ def locate(ctx: click.Context, quote: str, occurrence: int) -> None:
 @click.option("--max-body", type=int, default=1 << 20, show_default=True, help="Largest request body, bytes; else 413.")
 @click.option("--workers", type=int, default=3, show_default=True, help="Idle query processes kept ready.")
 @click.option("--max-workers", type=int, default=8, show_default=True, help="Queries run at once, at most.")
+@click.option("--cache", type=int, default=256, show_default=True,
+              help="Successful answers kept in memory, by query and Accept (0: none).")
 @click.option("--allow-update", is_flag=True, help="Accept SPARQL Update (needs --token).")
 @click.option("--token", envvar="KG_UPDATE_TOKEN", show_envvar=True, help="Bearer token required for updates.")
 @click.option("--graph", "graphs", multiple=True, metavar="IRI=FILE",
@@ -364,6 +366,7 @@ def serve(
     max_body: int,
     workers: int,
     max_workers: int,
+    cache: int,
     allow_update: bool,
     token: str | None,
     graphs: tuple[str, ...],
@@ -378,8 +381,8 @@ def serve(
         raise UsageError("--allow-update needs --token (or $KG_UPDATE_TOKEN): updates are only taken with it")
     if token and not allow_update:
         raise UsageError("--token is only used with --allow-update")
-    if timeout <= 0 or max_rows < 0 or max_body <= 0 or not 1 <= workers <= max_workers:
-        raise UsageError("--timeout and --max-body must be positive, --max-rows not negative, "
+    if timeout <= 0 or max_rows < 0 or max_body <= 0 or cache < 0 or not 1 <= workers <= max_workers:
+        raise UsageError("--timeout and --max-body must be positive, --max-rows and --cache not negative, "
                          "and 1 <= --workers <= --max-workers")
     gc.enable()  # a long-running server: collect as usual (see main())
     project = _project(ctx)
@@ -392,6 +395,7 @@ def serve(
         max_body=max_body,
         workers=workers,
         max_workers=max_workers,
+        cache=cache,
         update_token=token if allow_update else None,
         project=project,
     )

@@ -23,6 +23,7 @@ import importlib.util
 import itertools
 import multiprocessing
 import signal
+from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -87,6 +88,7 @@ class Settings:
     workers: int = 3  # idle query processes kept ready
     max_workers: int = 8  # at most this many queries run at once; more wait for a free worker
     update_token: str | None = None  # set (with --allow-update) to accept SPARQL Update with this bearer token
+    cache: int = 256  # successful answers kept (the data only changes by an update, which empties it); 0: none
     project: Project = field(default_factory=Project)
 
 
@@ -214,8 +216,8 @@ def _worker_main(connection: Connection, evaluator: _Evaluator, inherited: list[
     import rdflib.plugins.sparql
 
     rdflib.plugins.sparql.SPARQL_LOAD_GRAPHS = False  # never parse a FROM IRI from the web or disk
-    for other in inherited:  # the other workers' pipes: only the server may hold them open
-        other.close()
+    for server_end in inherited:
+        server_end.close()
     signal.set_wakeup_fd(-1)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the server's; it stops its workers
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
@@ -226,7 +228,10 @@ def _worker_main(connection: Connection, evaluator: _Evaluator, inherited: list[
             return
         # should the server die mid-query, the kernel still ends this process a little after the limit
         signal.alarm(int(evaluator.settings.timeout) + 5)
-        reply = evaluator.answer(job)
+        try:
+            reply = evaluator.answer(job)
+        except Exception as exc:  # a bug, not the client's fault: say so rather than die silently
+            reply = _error(500, f"{job['kind']}: internal error: {exc!r}")
         signal.alarm(0)
         try:
             connection.send(reply)
@@ -240,7 +245,8 @@ class _Worker:
     def __init__(self, pool: Pool) -> None:
         context = multiprocessing.get_context("fork")
         self.connection, child_end = context.Pipe()
-        inherited = [worker.connection for worker in pool.workers]
+        # the server's ends of every pipe, this one's included: the worker sees EOF when the server is gone
+        inherited = [worker.connection for worker in pool.workers] + [self.connection]
         self.process = context.Process(
             target=_worker_main, args=(child_end, pool.evaluator, inherited), name="kg-serve-worker", daemon=True
         )
@@ -277,6 +283,7 @@ class Pool:
         self._idle: list[_Worker] = []
         self._waiting: list[asyncio.Future] = []
         self.generation = 0  # bumped by an update: older workers hold the old data
+        self._answers: OrderedDict[str, Reply] = OrderedDict()  # least recently used first
 
     def start(self) -> None:
         # import and build rdflib's SPARQL parser here, once, so that every fork starts warm (~0.2 s otherwise)
@@ -300,8 +307,11 @@ class Pool:
         self.workers.remove(worker)
 
     async def _acquire(self) -> _Worker:
-        if self._idle:
-            return self._idle.pop()
+        while self._idle:
+            worker = self._idle.pop()
+            if worker.process.is_alive():
+                return worker
+            self._discard(worker)  # died while idle (killed from outside): reap it, take another
         if len(self.workers) < self.settings.max_workers:
             return self._spawn()
         waiter = asyncio.get_running_loop().create_future()
@@ -331,7 +341,20 @@ class Pool:
             self._discard(worker)
 
     async def run(self, job: dict[str, Any]) -> Reply:
-        """The reply to `job`, or a 503 when no worker frees up or the job outruns the time limit."""
+        """The reply to `job` (from the answer cache when the same query was answered before), or a 503 when
+        no worker frees up or the job outruns the time limit."""
+        key = repr(sorted(job.items())) if job["kind"] == "query" else None
+        if key in self._answers:
+            self._answers.move_to_end(key)
+            return self._answers[key]
+        reply = await self._run(job)
+        if key is not None and reply.status == 200 and self.settings.cache and len(reply.body) <= self.settings.max_body:
+            self._answers[key] = reply
+            if len(self._answers) > self.settings.cache:
+                self._answers.popitem(last=False)
+        return reply
+
+    async def _run(self, job: dict[str, Any]) -> Reply:
         limit = self.settings.timeout
         try:
             worker = await asyncio.wait_for(self._acquire(), limit)
@@ -363,6 +386,7 @@ class Pool:
             dataset.graph(graph.identifier if isinstance(graph, Graph) else graph).add((subject, predicate, obj))
         self.evaluator.graphs.update(graph_names(dataset))
         self.generation += 1
+        self._answers.clear()
         for worker in list(self._idle):
             self._idle.remove(worker)
             self._discard(worker)

@@ -1,8 +1,9 @@
 """Hostile requests against `kg serve`: each must be refused (no 2xx), nothing may reach the loopback listener
 (a socket server standing in for any outside host or file), and the server must answer `ASK {}` after each.
 
-The server here runs with `--timeout 3` so that the runaway query is stopped quickly, and with a public URL
-different from the one the tests use, which its service description must announce.
+The server here runs with `--timeout 3` so that the runaway query is stopped quickly, without an answer cache
+(so that `ASK {}` really runs in a worker each time), and with a public URL different from the one the tests
+use, which its service description must announce.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import httpx
 import pytest
@@ -66,8 +68,10 @@ def listener() -> Iterator[Listener]:
 
 @pytest.fixture(scope="module")
 def hostile_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    with start_server(tmp_path_factory.mktemp("hostile"), "--timeout", str(TIMEOUT), "--public-url", PUBLIC_URL) as s:
-        yield s
+    directory = tmp_path_factory.mktemp("hostile")
+    # no answer cache: every request here must reach a worker process
+    with start_server(directory, "--timeout", str(TIMEOUT), "--public-url", PUBLIC_URL, "--cache", "0") as server:
+        yield server
 
 
 def _healthy(server: ServerProcess) -> None:
@@ -178,3 +182,17 @@ def test_the_service_description_names_the_public_url(hostile_server: ServerProc
     response = httpx.get(f"{hostile_server.url}/sparql", headers={"Accept": "application/n-triples"})
     description = Graph().parse(data=response.content, format="nt")
     assert set(description.objects(None, SD.endpoint)) == {URIRef(f"{PUBLIC_URL}/sparql")}
+
+
+def test_stopped_workers_are_reaped_and_replaced(hostile_server: ServerProcess) -> None:
+    """After the battery (and the killed runaway workers) the server has live workers and no zombie children."""
+    children = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:  # the process ended meanwhile
+            continue
+        if int(fields[1]) == hostile_server.pid:
+            children.append(fields[0])
+    assert children and "Z" not in children, children
+    _healthy(hostile_server)
