@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import hmac
 import importlib.util
 import itertools
@@ -801,7 +802,9 @@ def run(app: Starlette, host: str, port: int, announce: Callable[[str], None]) -
     sock.listen(128)  # connections wait in the backlog until the workers are ready
     bound = sock.getsockname()[1]
     shown = f"[{host}]" if family == socket.AF_INET6 else host
-    config = uvicorn.Config(app, log_level="info", lifespan="on", timeout_graceful_shutdown=2)
+    logging = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
+    logging["handlers"]["access"]["stream"] = "ext://sys.stderr"  # stdout is for the one line that says where
+    config = uvicorn.Config(app, log_config=logging, lifespan="on", timeout_graceful_shutdown=2)
     server = uvicorn.Server(config)
     original_startup = server.startup
 
