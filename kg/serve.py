@@ -45,7 +45,7 @@ from kg.build import Built
 from kg.errors import InputError, QueryError, UsageError
 from kg.export import load_context
 from kg.load import Project, bind_prefixes, load_shapes
-from kg.namespaces import BASE, GRAPH, ID, KG, ONTOLOGY_GRAPH, PREFIXES, PROV, RDF, RDFS, SD, VOID, W3C_FORMATS
+from kg.namespaces import GRAPH, ID, KG, ONTOLOGY_GRAPH, PREFIXES, PROV, RDF, RDFS, SD, VOID, W3C_FORMATS
 from kg.query import check_offline, prepare, serialize_result
 
 if TYPE_CHECKING:
@@ -374,6 +374,9 @@ class Pool:
             self._discard(worker)
             self._release(self._spawn())
             return _error(500, f"{job['kind']}: the query process died (exit code {code})")
+        if job["kind"] == "update":  # its copy of the dataset has changed, maybe half-way: never reuse it
+            self._discard(worker)
+            worker = self._spawn()
         self._release(worker)
         return reply
 
@@ -676,19 +679,17 @@ async def entity_data(request: Request) -> Response:
     return _document(request, entity_description(dataset, ID[rest]), extension)
 
 
-def _named_document(name: str, html: str | None, graph_of: Callable[[Request], Graph | None]) -> list[Route]:
+def _named_document(name: str, html: str | None, graph_of: Callable[[Request], Graph]) -> list[Route]:
     """The routes of one whole-graph document: /NAME (303) and /NAME.EXT."""
 
     async def resource(request: Request) -> Response:
-        if graph_of(request) is None:
-            return _refuse(404, f"{BASE}{name} is not a graph of this server")
         return _see_other(request, html, f"/{name}")
 
     async def document(request: Request) -> Response:
-        graph = graph_of(request)
-        if graph is None:
-            return _refuse(404, f"{BASE}{name} is not a graph of this server")
-        return _document(request, graph, request.path_params["extension"])
+        extension = request.path_params["extension"]
+        if extension not in DOCUMENT_EXTENSIONS:
+            return _refuse(404, f"no such document; /{name} is available as .{', .'.join(DOCUMENT_EXTENSIONS)}")
+        return _document(request, graph_of(request), extension)
 
     return [Route(f"/{name}", resource), Route(f"/{name}.{{extension:str}}", document)]
 

@@ -236,6 +236,7 @@ def test_unknown_iris_are_404(kg_server: ServerProcess) -> None:
         assert client.get("/data/NoSuchEntity.ttl").status_code == 404
         assert client.get("/data/NORADCooperation.pdf").status_code == 404
         assert client.get("/graph/nosuchgraph").status_code == 404
+        assert client.get("/ontology.pdf").status_code == 404
 
 
 @pytest.mark.parametrize(("extension", "syntax"), [("ttl", "turtle"), ("jsonld", "json-ld"), ("nt", "nt")])
