@@ -5,7 +5,8 @@ worker, a process forked from the server, which already holds the dataset (copy-
 checks and evaluates the query there. A worker that outruns `--timeout` is killed (the only way to stop
 rdflib mid-evaluation) and replaced, and the client gets a 503 saying so. The pool keeps `workers` idle
 processes and grows to `max_workers` while queries are running, so a runaway query never holds up the
-next one. Nothing is fetched: SERVICE, LOAD and dataset IRIs outside the server's own graphs are refused
+next one; a worker whose query has used DEMOTE_AFTER seconds of CPU lowers its own priority, so short
+queries keep the processor, and is replaced afterwards. Nothing is fetched: SERVICE, LOAD and dataset IRIs outside the server's own graphs are refused
 before evaluation (kg.query.check_offline), and rdflib's loading of unknown FROM graphs is switched off in
 every worker as well. Updates are refused unless the server was started with `--allow-update` and a token.
 
@@ -23,10 +24,11 @@ import hmac
 import importlib.util
 import itertools
 import multiprocessing
+import os
 import signal
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
@@ -74,6 +76,7 @@ _RESULT_FORMATS = {  # W3C format IRIs announced in the service description
     "SPARQL_Results_JSON", "SPARQL_Results_XML", "SPARQL_Results_CSV", "SPARQL_Results_TSV",
     "Turtle", "JSON-LD", "N-Triples", "RDF_XML",
 }
+DEMOTE_AFTER = 0.5  # CPU seconds after which a query's worker lowers its priority (nice 10)
 _TEXT_TYPES = ("text/", "application/sparql-results+", "application/json", "application/ld+json",
                "application/n-triples", "application/rdf+xml", "application/xml")
 
@@ -101,6 +104,7 @@ class Reply:
     media_type: str
     body: bytes
     changes: tuple[frozenset, frozenset] | None = None  # an update's (added, removed) quads
+    retire: bool = False  # the worker lowered its priority for a long query: replace it
 
 
 def _error(status: int, message: str) -> Reply:
@@ -222,6 +226,13 @@ def _worker_main(connection: Connection, evaluator: _Evaluator, inherited: list[
     signal.set_wakeup_fd(-1)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the server's; it stops its workers
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    demoted = []
+
+    def demote(signum: int, frame: object) -> None:  # a long query yields the CPU to short ones
+        os.nice(10)
+        demoted.append(True)
+
+    signal.signal(signal.SIGPROF, demote)
     while True:
         try:
             job = connection.recv()
@@ -229,14 +240,18 @@ def _worker_main(connection: Connection, evaluator: _Evaluator, inherited: list[
             return
         # should the server die mid-query, the kernel still ends this process a little after the limit
         signal.alarm(int(evaluator.settings.timeout) + 5)
+        signal.setitimer(signal.ITIMER_PROF, DEMOTE_AFTER)
         try:
             reply = evaluator.answer(job)
         except Exception as exc:  # a bug, not the client's fault: say so rather than die silently
             reply = _error(500, f"{job['kind']}: internal error: {exc!r}")
+        signal.setitimer(signal.ITIMER_PROF, 0)
         signal.alarm(0)
         try:
-            connection.send(reply)
+            connection.send(replace(reply, retire=bool(demoted)))
         except (BrokenPipeError, OSError):
+            return
+        if demoted:  # only a privileged process may raise its priority again: end, the server forks another
             return
 
 
@@ -374,7 +389,7 @@ class Pool:
             self._discard(worker)
             self._release(self._spawn())
             return _error(500, f"{job['kind']}: the query process died (exit code {code})")
-        if job["kind"] == "update":  # its copy of the dataset has changed, maybe half-way: never reuse it
+        if job["kind"] == "update" or reply.retire:  # changed its copy of the dataset, or its priority
             self._discard(worker)
             worker = self._spawn()
         self._release(worker)

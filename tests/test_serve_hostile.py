@@ -184,15 +184,32 @@ def test_the_service_description_names_the_public_url(hostile_server: ServerProc
     assert set(description.objects(None, SD.endpoint)) == {URIRef(f"{PUBLIC_URL}/sparql")}
 
 
-def test_stopped_workers_are_reaped_and_replaced(hostile_server: ServerProcess) -> None:
-    """After the battery (and the killed runaway workers) the server has live workers and no zombie children."""
-    children = []
+def _children(server: ServerProcess) -> dict[int, str]:
+    """The server's child processes (its workers): pid -> state (R, S, Z...)."""
+    children = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             fields = stat.read_text().rpartition(")")[2].split()
         except OSError:  # the process ended meanwhile
             continue
-        if int(fields[1]) == hostile_server.pid:
-            children.append(fields[0])
-    assert children and "Z" not in children, children
+        if int(fields[1]) == server.pid:
+            children[int(stat.parent.name)] = fields[0]
+    return children
+
+
+def test_stopped_workers_are_reaped_and_replaced(hostile_server: ServerProcess) -> None:
+    """After the battery (and the killed runaway workers) the server has live workers and no zombie children."""
+    states = list(_children(hostile_server).values())
+    assert states and "Z" not in states, states
+    _healthy(hostile_server)
+
+
+def test_a_long_query_finishes_in_a_demoted_worker_which_is_then_replaced(hostile_server: ServerProcess) -> None:
+    """A query using more than half a second of CPU lowers its worker's priority; that worker is not reused."""
+    before = set(_children(hostile_server))
+    long = "SELECT (COUNT(*) AS ?n) WHERE { ?claim a kg:Claim . ?s ?p ?o }"  # 52 x every triple
+    response = _request(hostile_server, **_form(long))
+    assert response.status_code == 200, response.text
+    after = set(_children(hostile_server))
+    assert before - after and after - before  # one worker gone, a new one forked
     _healthy(hostile_server)
