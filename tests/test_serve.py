@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import xml.etree.ElementTree as ElementTree
 from pathlib import Path
 
@@ -267,3 +268,46 @@ def test_ontology_shapes_and_graphs_dereference(kg_server: ServerProcess, built_
         assert located == "/graph/statements.ttl"
         statements = Graph().parse(data=client.get(located).content, format="turtle")
     assert len(statements) == len(built_project.dataset.graph(STATEMENTS_GRAPH))
+
+
+# --- extra graphs (kg serve --graph IRI=FILE) -------------------------------------------------------------
+
+
+def test_extra_graphs_are_loaded_under_their_iri(tmp_path: Path) -> None:
+    from kg.load import new_dataset
+    from kg.serve import add_graphs, graph_names
+
+    data = tmp_path / "extra.nt"
+    data.write_text("<urn:x:s> <urn:x:p> <urn:x:o> .\n", encoding="utf-8")
+    empty = tmp_path / "empty.ttl"
+    empty.write_text("", encoding="utf-8")
+    dataset = new_dataset()
+    add_graphs(dataset, [f"urn:x:g={data}", f"urn:x:empty={empty}"])
+    assert graph_names(dataset) == {URIRef("urn:x:g"), URIRef("urn:x:empty")}  # an empty graph is still held
+    assert set(dataset.graph(URIRef("urn:x:g"))) == {(URIRef("urn:x:s"), URIRef("urn:x:p"), URIRef("urn:x:o"))}
+
+
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        ("urn:x:g", "--graph expects IRI=FILE, not 'urn:x:g'"),
+        ("urn:x:g={missing}", "missing.ttl: cannot read"),
+        ("urn:x:g={bad}", "bad.ttl: malformed turtle"),
+        ("urn:x:g={data}.unknown", "cannot tell the RDF syntax"),
+        ("urn:x:taken={data}", "already has a graph of that name"),
+    ],
+)
+def test_extra_graph_errors_name_the_option_or_file(tmp_path: Path, option: str, message: str) -> None:
+    from kg.errors import KgError
+    from kg.load import new_dataset
+    from kg.serve import add_graphs
+
+    bad = tmp_path / "bad.ttl"
+    bad.write_text("<urn:x:s> <urn:x:p> .\n", encoding="utf-8")
+    data = tmp_path / "data.ttl"
+    data.write_text("<urn:x:s> <urn:x:p> <urn:x:o> .\n", encoding="utf-8")
+    dataset = new_dataset()
+    dataset.graph(URIRef("urn:x:taken")).add((URIRef("urn:x:a"), URIRef("urn:x:b"), URIRef("urn:x:c")))
+    filled = option.format(missing=tmp_path / "missing.ttl", bad=bad, data=data)
+    with pytest.raises(KgError, match=re.escape(message)):
+        add_graphs(dataset, [filled])
