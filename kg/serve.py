@@ -76,6 +76,7 @@ _RESULT_FORMATS = {  # W3C format IRIs announced in the service description
     "SPARQL_Results_JSON", "SPARQL_Results_XML", "SPARQL_Results_CSV", "SPARQL_Results_TSV",
     "Turtle", "JSON-LD", "N-Triples", "RDF_XML",
 }
+_CACHED_BODY = 1 << 18  # larger answers are not cached: at most 256 such answers, 64 MiB, stay in memory
 DEMOTE_AFTER = 0.5  # CPU seconds after which a query's worker lowers its priority (nice 10)
 _TEXT_TYPES = ("text/", "application/sparql-results+", "application/json", "application/ld+json",
                "application/n-triples", "application/rdf+xml", "application/xml")
@@ -364,7 +365,7 @@ class Pool:
             self._answers.move_to_end(key)
             return self._answers[key]
         reply = await self._run(job)
-        if key is not None and reply.status == 200 and self.settings.cache and len(reply.body) <= self.settings.max_body:
+        if key is not None and reply.status == 200 and self.settings.cache and len(reply.body) <= _CACHED_BODY:
             self._answers[key] = reply
             if len(self._answers) > self.settings.cache:
                 self._answers.popitem(last=False)
@@ -523,9 +524,9 @@ async def _operation(request: Request, settings: Settings) -> tuple[str | None, 
         text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise _Refused(400, f"the body is not UTF-8 (byte {exc.start}: {exc.reason})") from None
+    if "query" in params or "update" in params:
+        raise _Refused(400, "a POST carries its query or update in the body; the URL must not carry another")
     if kind == "application/x-www-form-urlencoded":
-        if "query" in params or "update" in params:
-            raise _Refused(400, "a POSTed form carries its query or update in the body, not in the URL")
         form = _form(text, "body")
         for name in ("default-graph-uri", "named-graph-uri", "using-graph-uri", "using-named-graph-uri"):
             params.setdefault(name, []).extend(form.get(name, []))

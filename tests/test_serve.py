@@ -185,6 +185,8 @@ def test_methods_and_media_types(kg_server: ServerProcess) -> None:
         assert client.post("/sparql", content="ASK {}").status_code == 415  # no Content-Type at all
         both = client.post("/sparql", data={"query": "ASK {}", "update": "CLEAR ALL"})
         assert both.status_code == 400
+        twice = client.post("/sparql?query=ASK%7B%7D", content="ASK {}", headers={"Content-Type": "application/sparql-query"})
+        assert twice.status_code == 400 and "the URL must not carry another" in twice.text
 
 
 def test_the_row_cap_is_an_error_never_a_partial_answer(kg_server: ServerProcess) -> None:
