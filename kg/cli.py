@@ -364,3 +364,72 @@ def ask(ctx: click.Context, question: str, fmt: str, explain: bool) -> None:
     else:
         sys.stdout.write(result.as_text(explain))
     ctx.exit(result.exit_code)
+
+
+@app.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind (0.0.0.0 exposes the server).")
+@click.option("--port", type=int, default=7878, show_default=True, help="Port to bind; 0 picks a free one.")
+@click.option("--public-url", help="The URL clients reach the server at (service description, links) "
+              "[default: the URL of each request].")
+@click.option("--timeout", type=float, default=10.0, show_default=True, help="Seconds a query may run; then 503.")
+@click.option("--max-rows", type=int, default=10_000, show_default=True,
+              help="Larger results get 422 (never a partial answer).")
+@click.option("--max-body", type=int, default=1 << 20, show_default=True, help="Largest request body, bytes; else 413.")
+@click.option("--workers", type=int, default=3, show_default=True, help="Idle query processes kept ready.")
+@click.option("--max-workers", type=int, default=8, show_default=True, help="Queries run at once, at most.")
+@click.option("--cache", type=int, default=256, show_default=True,
+              help="Successful answers kept in memory, by query and Accept (0: none).")
+@click.option("--allow-update", is_flag=True, help="Accept SPARQL Update (needs --token).")
+@click.option("--token", envvar="KG_UPDATE_TOKEN", show_envvar=True, help="Bearer token required for updates.")
+@click.option("--graph", "graphs", multiple=True, metavar="IRI=FILE",
+              help="Also serve FILE (any RDF syntax rdflib reads) as the named graph IRI; repeatable.")
+@click.pass_context
+def serve(
+    ctx: click.Context,
+    host: str,
+    port: int,
+    public_url: str | None,
+    timeout: float,
+    max_rows: int,
+    max_body: int,
+    workers: int,
+    max_workers: int,
+    cache: int,
+    allow_update: bool,
+    token: str | None,
+    graphs: tuple[str, ...],
+) -> None:
+    """Serve the graph: a SPARQL 1.1 endpoint at /sparql, every IRI dereferenceable, and the web pages.
+
+    Read-only, offline (no SERVICE, LOAD or outside FROM) and time-limited by default; see the README.
+    """
+    from kg.serve import Settings, add_graphs, create_app, run
+
+    if allow_update and not token:
+        raise UsageError("--allow-update needs --token (or $KG_UPDATE_TOKEN): updates are only taken with it")
+    if token and not allow_update:
+        raise UsageError("--token is only used with --allow-update")
+    if timeout <= 0 or max_rows < 0 or max_body <= 0 or cache < 0 or not 1 <= workers <= max_workers:
+        raise UsageError("--timeout and --max-body must be positive, --max-rows and --cache not negative, "
+                         "and 1 <= --workers <= --max-workers")
+    gc.enable()  # a long-running server: collect as usual (see main())
+    project = _project(ctx)
+    built = _built(project)
+    add_graphs(built.dataset, graphs)
+    settings = Settings(
+        public_url=public_url,
+        timeout=timeout,
+        max_rows=max_rows,
+        max_body=max_body,
+        workers=workers,
+        max_workers=max_workers,
+        cache=cache,
+        update_token=token if allow_update else None,
+        project=project,
+    )
+
+    def announce(url: str) -> None:
+        click.echo(f"kg serve: listening on {url}/ (SPARQL endpoint {url}/sparql)")
+
+    run(create_app(built, settings), host, port, announce)
+

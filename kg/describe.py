@@ -33,24 +33,40 @@ def _shown(graph: Graph, node: Node) -> str:
     return display(node) if isinstance(node, Literal) else named(graph, node)
 
 
+@dataclass(frozen=True)
+class Statement:
+    """One triple about an entity, and whether only reasoning states it (it is in the inferred graph)."""
+
+    subject: Node
+    predicate: Node
+    object: Node
+    inferred: bool
+
+
+def statements(graph: Dataset, node: Node) -> tuple[list[Statement], list[Statement]]:
+    """The triples of the dataset (asserted + inferred) with `node` as subject, then those with it as object."""
+    inferred = graph.graph(INFERRED_GRAPH)  # what the closure adds, never what was asserted
+    outgoing = [Statement(node, p, o, (node, p, o) in inferred) for p, o in set(graph.predicate_objects(node))]
+    incoming = [Statement(s, p, node, (s, p, node) in inferred) for s, p in set(graph.subject_predicates(node))]
+    return outgoing, incoming
+
+
 def describe(graph: Dataset, node: URIRef) -> Description:
     """Collect what the dataset (asserted + inferred) says about `node`, marking what only reasoning says."""
-    inferred = graph.graph(INFERRED_GRAPH)  # what the closure adds, never what was asserted
     labels: dict[str, list[str]] = {}
     for value in graph.objects(node, RDFS.label):
         labels.setdefault(getattr(value, "language", None) or "", []).append(str(value))
+    outgoing, incoming = statements(graph, node)
     return Description(
         node=node,
         labels={lang: sorted(values) for lang, values in sorted(labels.items())},
         types=sorted(curie(t) for t in graph.objects(node, RDF.type)),
         outgoing=sorted(
-            (curie(p), _shown(graph, o), (node, p, o) in inferred)
-            for p, o in set(graph.predicate_objects(node))
-            if p not in (RDF.type, RDFS.label)
+            (curie(s.predicate), _shown(graph, s.object), s.inferred)
+            for s in outgoing
+            if s.predicate not in (RDF.type, RDFS.label)
         ),
-        incoming=sorted(
-            (_shown(graph, s), curie(p), (s, p, node) in inferred) for s, p in set(graph.subject_predicates(node))
-        ),
+        incoming=sorted((_shown(graph, s.subject), curie(s.predicate), s.inferred) for s in incoming),
         claims=why_claims(graph, node),
     )
 

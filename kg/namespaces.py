@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from rdflib import Namespace
-from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SKOS, TIME, XSD, ORG
+from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SKOS, TIME, VOID, XSD, ORG
 
 BASE = "https://w3id.org/defence-kg/"
 
@@ -17,6 +17,8 @@ OA = Namespace("http://www.w3.org/ns/oa#")
 SCHEMA = Namespace("https://schema.org/")
 SH = Namespace("http://www.w3.org/ns/shacl#")
 GEO = Namespace("http://www.opengis.net/ont/geosparql#")
+SD = Namespace("http://www.w3.org/ns/sparql-service-description#")  # SPARQL 1.1 Service Description
+W3C_FORMATS = Namespace("http://www.w3.org/ns/formats/")  # the W3C's IRIs for media formats
 
 ONTOLOGY_GRAPH = GRAPH.ontology
 STATEMENTS_GRAPH = GRAPH.statements

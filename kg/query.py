@@ -26,7 +26,7 @@ from kg.load import curie
 from kg.namespaces import DCTERMS, KG, OA, PREFIXES, PROV, RDF, RDFS, XSD
 
 if TYPE_CHECKING:
-    from rdflib.plugins.sparql.sparql import Query
+    from rdflib.plugins.sparql.sparql import Query, Update
     from rich.table import Table
 
 PARAM_TYPES = ("entity", "string", "integer", "gYear")
@@ -177,31 +177,40 @@ def _is_update(text: str) -> bool:
     return True
 
 
-def _check_offline(graph: Graph, query: Query, where: str) -> None:
-    """Refuse what would make rdflib reach outside the built dataset: SERVICE, and FROM / FROM NAMED
-    naming anything but one of the dataset's own non-empty graphs (rdflib fetches or reads any other)."""
+def check_offline(graph: Graph, query: Query | Update, where: str, graphs: set[URIRef] | None = None) -> None:
+    """Refuse what would make rdflib reach outside the built dataset: SERVICE, LOAD, and FROM / FROM NAMED /
+    USING naming anything but one of the dataset's own graphs: `graphs`, by default its non-empty ones (rdflib
+    fetches or reads any other unless rdflib.plugins.sparql.SPARQL_LOAD_GRAPHS is off, as `kg serve` sets it)."""
     from rdflib.plugins.sparql.parserutils import CompValue
 
+    own = graphs if graphs is not None else {
+        context.identifier for context in getattr(graph, "contexts", lambda: [])() if len(context)
+    }
     pending: list[object] = [query.algebra]
     while pending:
         node = pending.pop()
         if isinstance(node, CompValue):
             if node.name == "ServiceGraphPattern":
                 raise QueryError(f"{where}: SERVICE is not allowed: queries run offline, over the built graph only")
+            if node.name == "Load":
+                raise QueryError(f"{where}: LOAD is not allowed: nothing is fetched, the graph is built from its sources")
+            if node.name in ("DatasetClause", "UsingClause"):
+                keyword = "FROM" if node.name == "DatasetClause" else "USING"
+                if "default" in node:
+                    iri = node["default"]
+                else:
+                    keyword, iri = f"{keyword} NAMED", node["named"]
+                if iri not in own:
+                    names = ", ".join(sorted(curie(name) for name in own if isinstance(name, URIRef)))
+                    raise QueryError(f"{where}: {keyword} <{iri}> is not a graph of this dataset (its graphs: {names})")
             pending.extend(node.values())
         elif isinstance(node, (list, tuple)):
             pending.extend(node)
-    own = {context.identifier for context in getattr(graph, "contexts", lambda: [])() if len(context)}
-    for clause in query.algebra.get("datasetClause") or []:
-        keyword, iri = ("FROM", clause["default"]) if "default" in clause else ("FROM NAMED", clause["named"])
-        if iri not in own:
-            names = ", ".join(sorted(curie(name) for name in own if isinstance(name, URIRef)))
-            raise QueryError(f"{where}: {keyword} <{iri}> is not a graph of this dataset (its graphs: {names})")
 
 
 def _evaluate(graph: Graph, query: Query, where: str, bindings: dict[Variable, Node] | None = None) -> Result:
     """Run a prepared query, evaluated here (rdflib is lazy) so that a failure is a QueryError, not a traceback."""
-    _check_offline(graph, query, where)
+    check_offline(graph, query, where)
     try:
         result = graph.query(query, initBindings=bindings or {})
         if result.type == "SELECT":
@@ -321,17 +330,25 @@ def why(graph: Graph, result: Result) -> list[Support]:
     return [Support(node, why_claims(graph, node)) for node in nodes]
 
 
+def supporting_claims(graph: Graph, node: Node | None) -> list[tuple[Node, bool]]:
+    """Every kg:Claim that supports `node` (kg:supportedBy) or that a derived fact is computed from
+    (prov:wasDerivedFrom), with True for the latter, sorted by claim IRI."""
+    stated = set(graph.objects(node, KG.supportedBy))
+    return sorted(
+        (claim, claim not in stated)
+        for claim in stated | set(graph.objects(node, PROV.wasDerivedFrom))
+        if (claim, RDF.type, KG.Claim) in graph
+    )
+
+
 def why_claims(graph: Graph, node: Node | None) -> tuple[tuple[str, str], ...]:
     """(identifier, quote) of every claim that supports `node` (kg:supportedBy) or that a derived fact is
     computed from (prov:wasDerivedFrom, marked so); '' for a claim without a quote.
     """
     claims = set()
-    stated = set(graph.objects(node, KG.supportedBy))
-    for claim in stated | set(graph.objects(node, PROV.wasDerivedFrom)):
-        if (claim, RDF.type, KG.Claim) not in graph:
-            continue
+    for claim, derived in supporting_claims(graph, node):
         ident = str(graph.value(claim, DCTERMS.identifier) or curie(claim))
-        if claim not in stated:
+        if derived:
             ident += " (derived from)"
         quotes = [str(q) for sel in graph.objects(claim, OA.hasSelector) for q in graph.objects(sel, OA.exact)]
         claims.update((ident, quote) for quote in quotes or [""])

@@ -6,7 +6,16 @@ and its own cache directory, so a test may edit its inputs freely.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import re
+import selectors
 import shutil
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -59,3 +68,58 @@ def built_project(tmp_path_factory: pytest.TempPathFactory) -> Built:
 def any_built(request: pytest.FixtureRequest) -> Built:
     """The fixture project's build, then the project's own."""
     return request.getfixturevalue(f"built_{request.param}")
+
+
+# --- a running `kg serve` -------------------------------------------------------------------------------------
+# Fixture `kg_server` (session-scoped): the project's own data served by `kg serve --port 0` in a subprocess;
+# use `kg_server.url` (e.g. http://127.0.0.1:PORT, no trailing slash). `start_server(tmp_dir, *args)` starts
+# another one (a context manager yielding the same kind of object), stopped by pid on exit.
+
+
+@dataclass(frozen=True)
+class ServerProcess:
+    """A `kg serve` subprocess: its base URL (no trailing slash), pid and log file."""
+
+    url: str
+    pid: int
+    log: Path
+
+
+@contextlib.contextmanager
+def start_server(directory: Path, *args: str, ready_within: float = 120.0) -> Iterator[ServerProcess]:
+    """Run `kg serve --port 0 ARGS` (project cache in `directory`), wait for its "listening on" line, stop it by pid."""
+    log = directory / "kg-serve.log"
+    environment = {**os.environ, CACHE_ENV: str(directory / "cache")}
+    with log.open("wb") as errors:
+        process = subprocess.Popen(
+            [str(Path(sys.executable).with_name("kg")), "serve", "--port", "0", *args],
+            stdout=subprocess.PIPE,
+            stderr=errors,
+            env=environment,
+            cwd=PROJECT_ROOT,
+        )
+    try:
+        selector = selectors.DefaultSelector()
+        selector.register(process.stdout, selectors.EVENT_READ)
+        if not selector.select(timeout=ready_within):
+            raise RuntimeError(f"kg serve did not start within {ready_within} s; log: {log.read_text()}")
+        line = process.stdout.readline().decode()
+        match = re.search(r"listening on (http://\S+?)/? ", line)
+        if match is None:
+            raise RuntimeError(f"kg serve did not start: {line!r}; log: {log.read_text()}")
+        yield ServerProcess(match.group(1), process.pid, log)
+    finally:
+        os.kill(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.kill(process.pid, signal.SIGKILL)
+            process.wait()
+        process.stdout.close()
+
+
+@pytest.fixture(scope="session")
+def kg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    """`kg serve` on the project's own data, on a free port of 127.0.0.1, for the whole session."""
+    with start_server(tmp_path_factory.mktemp("kg-serve")) as server:
+        yield server

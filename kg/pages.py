@@ -1,0 +1,425 @@
+"""Web pages over the built graph: home, entity pages, the document view, the query page, the ontology docs.
+
+Server-rendered with Jinja2 (autoescaped); two small local scripts (the query page's editor, the document
+view's target highlight), nothing from elsewhere. Handlers read `request.app.state.built` (the kg.build.Built
+served) and `request.app.state.settings.project` (kg.serve.Settings). Every quote is shown from the source text at its
+claim's oa:TextPositionSelector offsets, inside the sentence (kg.coverage's units) that contains it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import threading
+from dataclasses import dataclass, replace
+from itertools import pairwise
+from pathlib import Path
+
+from rdflib import BNode, Dataset, Graph, Literal, URIRef, Variable
+from rdflib.namespace import ORG, SKOS
+from rdflib.term import Node
+from starlette.requests import Request
+from starlette.responses import FileResponse, HTMLResponse
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.templating import Jinja2Templates
+
+from kg.build import Built, cache_dir
+from kg.errors import InputError
+from kg.coverage import coverage, sentence_units
+from kg.describe import statements
+from kg.export import write_atomic
+from kg.load import Project, curie, label, merged
+from kg.namespaces import (
+    DCTERMS,
+    ID,
+    KG,
+    ONTOLOGY_GRAPH,
+    PROV,
+    RDF,
+    RDFS,
+    SCHEMA,
+    STATEMENTS_GRAPH,
+)
+from kg.query import CatalogueQuery, bind_params, load_catalogue, supporting_claims
+
+TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
+STATIC = Path(__file__).parent / "static"
+LONG_LITERAL = 300  # characters: longer literals (the source text) are shown folded
+# the entity index on the home page: the first of these classes an entity belongs to (after reasoning) is its group
+INDEX_GROUPS = (
+    KG.State,
+    KG.Place,
+    ORG.Organization,
+    KG.Commitment,
+    KG.Activity,
+    KG.Event,
+    KG.Threat,
+    KG.Crisis,
+    KG.Goal,
+    SKOS.Concept,
+)
+
+
+# --- terms as links -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Term:
+    """An RDF term as a page shows it: text, optional link, language, and its blank-node details if any."""
+
+    text: str
+    href: str = ""
+    title: str = ""
+    lang: str = ""
+    literal: bool = False
+    long: bool = False
+    details: tuple[tuple[Term, Term], ...] = ()  # a blank node's (predicate, object) pairs
+
+
+def page_path(node: Node) -> str | None:
+    """The entity page of an IRI under the project's id/ namespace, else None."""
+    if isinstance(node, URIRef) and str(node).startswith(str(ID)) and len(node) > len(ID):
+        return "/page/" + str(node)[len(ID) :]
+    return None
+
+
+def term_link(graph: Dataset, node: Node, docs: OntologyDocs, depth: int = 0) -> Term:
+    """How `node` is shown: a project entity links to its page, an ontology term to its documentation, another
+    IRI to itself; a literal as written (with its language); a blank node with its own statements (one level)."""
+    if isinstance(node, Literal):
+        text = str(node)
+        return Term(text, lang=node.language or "", literal=True, long=len(text) > LONG_LITERAL,
+                    title=curie(node.datatype) if node.datatype else "")
+    if isinstance(node, BNode):
+        pairs = () if depth else tuple(
+            (term_link(graph, p, docs, 1), term_link(graph, o, docs, 1))
+            for p, o in sorted(graph.predicate_objects(node))
+        )
+        return Term("(unnamed node)", details=pairs)
+    href = page_path(node) or docs.href(node) or str(node)
+    return Term(label(graph, node), href=href, title=curie(node))
+
+
+# --- claims and their spans -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ClaimSpan:
+    """A claim's quote at its offsets in its source text, with the nodes it supports or is derived into."""
+
+    ident: str
+    node: URIRef
+    quote: str
+    start: int
+    end: int
+    statement: str
+    supports: tuple[Term, ...]
+
+
+@dataclass(frozen=True)
+class Source:
+    """One source document: its text, every claim located in it (by position), and its heading lines."""
+
+    node: Node
+    title: str
+    text: str
+    claims: tuple[ClaimSpan, ...]
+    headings: tuple[tuple[int, int], ...]
+
+
+def sources(graph: Dataset, docs: OntologyDocs) -> list[Source]:
+    """Every source document with a loaded text, its claims whose quote is verified at their offsets, and the
+    lines kg.coverage counts as headings (a claim's kg:section, the document's title)."""
+    report = coverage(graph)
+    found = []
+    for document, text in sorted(graph.subject_objects(SCHEMA.text)):
+        spans = []
+        for checked in report.claims:
+            if not checked.verified or checked.source != curie(document):
+                continue
+            claim = URIRef(checked.iri)
+            supported = set(graph.subjects(KG.supportedBy, claim)) | set(graph.subjects(PROV.wasDerivedFrom, claim))
+            spans.append(
+                ClaimSpan(
+                    ident=checked.id,
+                    node=claim,
+                    quote=checked.quote or "",
+                    start=checked.start or 0,
+                    end=checked.end or 0,
+                    statement=str(graph.value(claim, KG.statement) or ""),
+                    supports=tuple(sorted((term_link(graph, n, docs) for n in supported), key=lambda t: t.text)),
+                )
+            )
+        headings = tuple(
+            (unit.start, unit.end)
+            for unit in report.sentences
+            if unit.source == curie(document) and unit.via in ("section", "title")
+        )
+        title = graph.value(document, DCTERMS.title)
+        found.append(Source(document, str(title or label(graph, document)), str(text),
+                            tuple(sorted(spans, key=lambda c: (c.start, c.end, c.ident))), headings))
+    return found
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A stretch of source text covered by the same set of claims (`opens`: those starting here), or a heading."""
+
+    text: str
+    claims: tuple[str, ...]
+    opens: tuple[str, ...]
+    heading: bool
+
+
+def segments(source: Source) -> list[Segment]:
+    """The source text cut at every claim and heading boundary, so overlapping claims become flat pieces."""
+    bounds = [(c.start, c.end) for c in source.claims] + list(source.headings)
+    cuts = sorted({0, len(source.text)} | {p for span in bounds for p in span})
+    return [
+        Segment(
+            source.text[a:b],
+            tuple(c.ident for c in source.claims if c.start <= a and b <= c.end),
+            tuple(c.ident for c in source.claims if c.start == a),
+            any(start <= a and b <= end for start, end in source.headings),
+        )
+        for a, b in pairwise(cuts)
+    ]
+
+
+@dataclass(frozen=True)
+class Quote:
+    """A claim shown in context: the sentence(s) around its quote, cut into before / quote / after."""
+
+    claim: ClaimSpan
+    derived: bool
+    before: str
+    after: str
+
+
+def in_sentence(source: Source, claim: ClaimSpan, derived: bool = False) -> Quote:
+    """The claim's quote inside the sentence units (kg.coverage) that it overlaps."""
+    units = [(a, b) for a, b in sentence_units(source.text) if a < claim.end and b > claim.start]
+    first = min([claim.start, *(a for a, _ in units)])
+    last = max([claim.end, *(b for _, b in units)])
+    return Quote(claim, derived, source.text[first : claim.start], source.text[claim.end : last])
+
+
+# --- the ontology documentation (pyLODE) -----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OntologyDocs:
+    """The pyLODE page of the ontology, and the fragment pyLODE gave each term."""
+
+    path: Path
+    fragments: dict[str, str]
+
+    def href(self, node: Node) -> str | None:
+        fragment = self.fragments.get(str(node))
+        return f"/docs/ontology/#{fragment}" if fragment else None
+
+
+_docs_lock = threading.Lock()
+_generated: dict[int, tuple[Built, OntologyDocs]] = {}  # by id(built); the Built kept alive so ids stay unique
+
+
+def ontology_docs(built: Built, project: Project) -> OntologyDocs:
+    """The pyLODE documentation of the built ontology graph, generated once per ontology into the project's
+    cache directory (under its content hash) and reused by later requests and later runs."""
+    with _docs_lock:
+        known = _generated.get(id(built))
+        if known is not None:
+            return known[1]
+        ontology = merged(built.dataset, ONTOLOGY_GRAPH)  # a copy: pyLODE adds its own inferences to it
+        digest = hashlib.sha256("\n".join(sorted(line for line in ontology.serialize(format="nt").splitlines()))
+                                .encode()).hexdigest()[:16]
+        folder = cache_dir(project) / "ontology-docs"
+        page, index = folder / f"{digest}.html", folder / f"{digest}.json"
+        if not (page.is_file() and index.is_file()):
+            html, fragments = _run_pylode(ontology)
+            write_atomic(page, html.encode("utf-8"))
+            write_atomic(index, json.dumps(fragments, sort_keys=True).encode("utf-8"))
+        docs = OntologyDocs(page, json.loads(index.read_text(encoding="utf-8")))
+        _generated[id(built)] = (built, docs)
+        return docs
+
+
+def _run_pylode(ontology: Graph) -> tuple[str, dict[str, str]]:
+    """pyLODE's page (CSS inline, nothing remote), with this site's header inserted, and its term fragments.
+
+    pyLODE runs a term's labels (and titles) in several languages into one heading ("activityactivité"), so
+    each term gets a single one first: "activity / activité", English first.
+    """
+    from pylode import OntPub
+
+    for predicate in (RDFS.label, DCTERMS.title):
+        for subject in set(ontology.subjects(predicate)):
+            names = sorted(ontology.objects(subject, predicate), key=lambda n: (getattr(n, "language", None) != "en", str(n)))
+            if len(names) > 1:
+                ontology.remove((subject, predicate, None))
+                ontology.add((subject, predicate, Literal(" / ".join(map(str, names)))))
+    publication = OntPub(ontology=ontology, sort_subjects=True)
+    html = publication.make_html(include_css=True)
+    header = TEMPLATES.get_template("_header.html").render(lang="en")
+    style = '<link rel="stylesheet" href="/static/header.css">'
+    html = html.replace("</head>", f"{style}</head>", 1)
+    html = html.replace('<div id="content">', f'<div id="content">{header}', 1)
+    return html, {str(iri): fragment for iri, fragment in publication.fids.items()}
+
+
+# --- the query page's examples ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Example:
+    """A catalogue query ready for the editor: its parameters bound by a VALUES row at the top of WHERE."""
+
+    name: str
+    title: str
+    question: str
+    text: str
+
+
+_WHERE = re.compile(r"\bWHERE\s*\{", re.IGNORECASE)
+
+
+def example(graph: Dataset, query: CatalogueQuery) -> Example:
+    """`query` with each parameter's default (UNDEF when it has none) bound by an inline VALUES block, which
+    joins with the whole WHERE group as the CLI's initBindings do; the header comment says what to change."""
+    optional = replace(query, params=tuple(p for p in query.params if not p.required))
+    bound = bind_params(graph, optional, {})
+    text = query.text
+    if query.params:
+        names = " ".join(f"?{p.name}" for p in query.params)
+        values = " ".join(bound[v].n3() if (v := Variable(p.name)) in bound else "UNDEF" for p in query.params)
+        notes = "".join(f"  # ?{p.name}: {p.help or p.type}{' (required)' if p.required else ''}\n"
+                        for p in query.params)
+        match = _WHERE.search(text)
+        if match is None:
+            raise InputError(f"{query.path}: no 'WHERE {{' to bind the parameters {names} in")
+        text = f"{text[: match.end()]}\n{notes}  VALUES ({names}) {{ ({values}) }}{text[match.end():]}"
+    english = [q for lang, q in query.examples if lang == "en"]
+    return Example(query.name, query.title, english[0] if english else query.description, text)
+
+
+# --- handlers ------------------------------------------------------------------------------------------------
+
+
+def _built(request: Request) -> Built:
+    return request.app.state.built
+
+
+def _docs(request: Request) -> OntologyDocs:
+    return ontology_docs(request.app.state.built, request.app.state.settings.project)
+
+
+def _render(request: Request, template: str, status: int = 200, **context) -> HTMLResponse:
+    return TEMPLATES.TemplateResponse(request, template, context, status_code=status)
+
+
+def home(request: Request) -> HTMLResponse:
+    built = _built(request)
+    graph = built.dataset
+    docs = _docs(request)
+    entities = {
+        n for n in built.dataset.graph(STATEMENTS_GRAPH).subjects(RDF.type)
+        if page_path(n) and (n, RDF.type, KG.Claim) not in graph
+    }
+    groups = []
+    for cls in INDEX_GROUPS:
+        members = {n for n in entities if (n, RDF.type, cls) in graph}
+        entities -= members
+        groups.append((term_link(graph, cls, docs), _sorted_terms(graph, members, docs)))
+    groups.append((Term("Everything else"), _sorted_terms(graph, entities, docs)))
+    claims = len(set(graph.subjects(RDF.type, KG.Claim)))
+    return _render(request, "home.html", groups=[g for g in groups if g[1]], claims=claims,
+                   documents=sources(graph, docs))
+
+
+def _sorted_terms(graph: Dataset, nodes: set[Node], docs: OntologyDocs) -> list[Term]:
+    return sorted((term_link(graph, n, docs) for n in nodes), key=lambda t: t.text.casefold())
+
+
+def entity(request: Request) -> HTMLResponse:
+    built = _built(request)
+    graph = built.dataset
+    rest = request.path_params["rest"]
+    node = ID[rest]
+    if (node, None, None) not in graph and (None, None, node) not in graph:
+        return _render(request, "404.html", status=404, iri=str(node))
+    docs = _docs(request)
+    outgoing, incoming = statements(graph, node)
+    labels = sorted((o for o in graph.objects(node, RDFS.label) if isinstance(o, Literal)),
+                    key=lambda o: (o.language != "en", o.language or "", str(o)))
+    located = {c.node: (s, c) for s in sources(graph, docs) for c in s.claims}  # by claim node
+    quotes = [in_sentence(*located[claim], derived) for claim, derived in supporting_claims(graph, node)
+              if claim in located]
+    if node in located:  # a claim's own page shows its quote
+        quotes.insert(0, in_sentence(*located[node]))
+
+    def rows(found, other):
+        return sorted(
+            ((term_link(graph, s.predicate, docs), term_link(graph, other(s), docs), s.inferred) for s in found
+             if s.predicate != RDFS.label),
+            key=lambda row: (row[2], row[0].text.casefold(), row[1].text.casefold()),
+        )
+
+    return _render(
+        request,
+        "entity.html",
+        iri=str(node),
+        rest=rest,
+        title=label(graph, node),
+        labels=[Term(str(o), lang=o.language or "") for o in labels],
+        alt_labels=_alt_labels(graph, node),
+        types=sorted((term_link(graph, t, docs) for t in graph.objects(node, RDF.type)), key=lambda t: t.text),
+        outgoing=rows(outgoing, lambda s: s.object),
+        incoming=rows(incoming, lambda s: s.subject),
+        quotes=quotes,
+    )
+
+
+def _alt_labels(graph: Dataset, node: Node) -> list[Term]:
+    """skos:altLabels, one per spelling (NORAD is the same in English and French), titled with their languages."""
+    languages: dict[str, set[str]] = {}
+    for name in graph.objects(node, SKOS.altLabel):
+        if isinstance(name, Literal):
+            languages.setdefault(str(name), set()).add(name.language or "")
+    return [
+        Term(text, lang=next(iter(langs)) if len(langs) == 1 else "", title=", ".join(sorted(langs)))
+        for text, langs in sorted(languages.items(), key=lambda item: item[0].casefold())
+    ]
+
+
+def document(request: Request) -> HTMLResponse:
+    built = _built(request)
+    shown = [(source, segments(source)) for source in sources(built.dataset, _docs(request))]
+    tooltips = {
+        c.ident: f"{c.ident}: {c.statement} (supports: {', '.join(t.text for t in c.supports) or 'nothing'})"
+        for source, _ in shown for c in source.claims
+    }
+    return _render(request, "document.html", documents=shown, tooltips=tooltips)
+
+
+def query_page(request: Request) -> HTMLResponse:
+    graph = _built(request).dataset
+    catalogue = load_catalogue(request.app.state.settings.project.queries)
+    return _render(request, "query.html", examples=[example(graph, q) for q in catalogue.values()], base=str(ID))
+
+
+def ontology_page(request: Request) -> FileResponse:
+    return FileResponse(_docs(request).path, media_type="text/html; charset=utf-8")
+
+
+def routes() -> list[BaseRoute]:
+    """The pages' routes, mounted by the server's app (which sets `app.state.built`)."""
+    return [
+        Route("/", home, name="home"),
+        Route("/page/{rest:path}", entity, name="entity"),
+        Route("/document", document, name="document"),
+        Route("/query", query_page, name="query"),
+        Route("/docs/ontology/", ontology_page, name="ontology-docs"),
+        Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
+    ]

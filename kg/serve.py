@@ -1,0 +1,836 @@
+"""Stage 6, serve: the built dataset over HTTP, as a SPARQL 1.1 Protocol endpoint and as linked data.
+
+`create_app` is a Starlette application. Queries never run in the server's own process: each goes to a
+worker, a process forked from the server, which already holds the dataset (copy-on-write) and parses,
+checks and evaluates the query there. A worker that outruns `--timeout` is killed (the only way to stop
+rdflib mid-evaluation) and replaced, and the client gets a 503 saying so. The pool keeps `workers` idle
+processes and grows to `max_workers` while queries are running, so a runaway query never holds up the
+next one; a worker whose query has used DEMOTE_AFTER seconds of CPU lowers its own priority, so short
+queries keep the processor, and is replaced afterwards. Nothing is fetched: SERVICE, LOAD and dataset IRIs outside the server's own graphs are refused
+before evaluation (kg.query.check_offline), and rdflib's loading of unknown FROM graphs is switched off in
+every worker as well. Updates are refused unless the server was started with `--allow-update` and a token.
+
+URL layout (HTML pages come from kg.pages): `/sparql` (the endpoint; its service description on a GET
+without a query), `/id/...` (303 See Other to `/page/...` or `/data/....ttl|.jsonld|.nt`), `/ontology`,
+`/shapes` and `/graph/NAME` (303 to their documents).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import copy
+import hmac
+import importlib.util
+import itertools
+import multiprocessing
+import os
+import signal
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass, field, replace
+from functools import lru_cache
+from typing import TYPE_CHECKING, Any
+from urllib.parse import parse_qs
+
+import mimeparse
+from rdflib import BNode, Dataset, Graph, Literal, URIRef
+from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, RedirectResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from kg.build import Built
+from kg.errors import InputError, QueryError, UsageError
+from kg.export import load_context
+from kg.load import Project, bind_prefixes, load_shapes
+from kg.namespaces import GRAPH, ID, KG, ONTOLOGY_GRAPH, PREFIXES, PROV, RDF, RDFS, SD, VOID, W3C_FORMATS
+from kg.query import check_offline, prepare, serialize_result
+
+if TYPE_CHECKING:
+    from multiprocessing.connection import Connection
+
+    from rdflib.query import Result
+
+# media type -> rdflib result serializer ('tsv' and 'json' are kg.query's); the last one is the default
+ANSWER_TYPES = {
+    "text/tab-separated-values": "tsv",
+    "text/csv": "csv",
+    "application/xml": "xml",
+    "application/sparql-results+xml": "xml",
+    "application/json": "json",
+    "application/sparql-results+json": "json",
+}
+GRAPH_TYPES = {  # media type -> rdflib graph serializer (kg-turtle keeps every literal's lexical form)
+    "application/rdf+xml": "xml",
+    "text/plain": "nt",
+    "application/n-triples": "nt",
+    "application/ld+json": "json-ld",
+    "text/turtle": "kg-turtle",
+}
+DOCUMENT_EXTENSIONS = {"ttl": "text/turtle", "jsonld": "application/ld+json", "nt": "application/n-triples"}
+_RESULT_FORMATS = {  # W3C format IRIs announced in the service description
+    "SPARQL_Results_JSON", "SPARQL_Results_XML", "SPARQL_Results_CSV", "SPARQL_Results_TSV",
+    "Turtle", "JSON-LD", "N-Triples", "RDF_XML",
+}
+_CACHED_BODY = 1 << 18  # larger answers are not cached: at most 256 such answers, 64 MiB, stay in memory
+DEMOTE_AFTER = 0.5  # CPU seconds after which a query's worker lowers its priority (nice 10)
+_TEXT_TYPES = ("text/", "application/sparql-results+", "application/json", "application/ld+json",
+               "application/n-triples", "application/rdf+xml", "application/xml")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How the server runs: `kg serve`'s options."""
+
+    public_url: str | None = None  # where clients reach the server; default: the URL each request came to
+    timeout: float = 10.0  # seconds a query may run before its worker is killed
+    max_rows: int = 10_000  # more result rows (or triples) than this: 422, never a silent partial answer
+    max_body: int = 1 << 20  # bytes of request body (and of query string) accepted
+    workers: int = 3  # idle query processes kept ready
+    max_workers: int = 8  # at most this many queries run at once; more wait for a free worker
+    update_token: str | None = None  # set (with --allow-update) to accept SPARQL Update with this bearer token
+    cache: int = 256  # successful answers kept (the data only changes by an update, which empties it); 0: none
+    project: Project = field(default_factory=Project)
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What a worker answers: an HTTP status, a media type and the body."""
+
+    status: int
+    media_type: str
+    body: bytes
+    changes: tuple[frozenset, frozenset] | None = None  # an update's (added, removed) quads
+    retire: bool = False  # the worker lowered its priority for a long query: replace it
+
+
+def _error(status: int, message: str) -> Reply:
+    return Reply(status, "text/plain", (message.rstrip("\n") + "\n").encode())
+
+
+# ---------------------------------------------------------------------------------------------- the workers
+
+
+@dataclass
+class _Evaluator:
+    """A worker's side: the dataset, its graph names, and how to answer one job."""
+
+    dataset: Dataset
+    graphs: set[URIRef]
+    context: dict
+    settings: Settings
+
+    def answer(self, job: dict[str, Any]) -> Reply:
+        try:
+            if job["kind"] == "update":
+                return self._update(job["text"])
+            return self._query(job)
+        except QueryError as exc:
+            return _error(400, str(exc))
+        except RecursionError:
+            return _error(400, "query: nested too deeply to evaluate")
+        except MemoryError:
+            return _error(503, "query: stopped, it needed more memory than the server allows")
+
+    def _query(self, job: dict[str, Any]) -> Reply:
+        query = _parsed(job["text"])
+        defaults, named = job["default_graphs"], job["named_graphs"]
+        if defaults or named:  # the protocol's dataset replaces the query's FROM / FROM NAMED
+            query = _with_dataset(query, defaults, named)
+        check_offline(self.dataset, query, "query", self.graphs)
+        kind = query.algebra.name
+        offered = GRAPH_TYPES if kind in ("ConstructQuery", "DescribeQuery") else ANSWER_TYPES
+        if kind == "AskQuery":
+            offered = {media: name for media, name in offered.items() if name in ("json", "xml")}
+        media = negotiate(job["accept"], list(offered))
+        if media is None:
+            return _error(406, f"query: none of the Accept header's types can hold this result; offered: {', '.join(offered)}")
+        try:
+            result = self.dataset.query(query)
+            rows = _capped(result, self.settings.max_rows)
+        except (QueryError, RecursionError, MemoryError):
+            raise
+        except Exception as exc:  # evaluation errors: bad function arguments, unsupported features, ...
+            return _error(400, f"query: the query failed while running: {exc}")
+        if rows > self.settings.max_rows:
+            unit = "triples" if result.type in ("CONSTRUCT", "DESCRIBE") else "rows"
+            return _error(
+                422,
+                f"query: the result has more than {self.settings.max_rows} {unit}, the server's limit; "
+                f"nothing is returned rather than a partial result (add LIMIT {self.settings.max_rows} or narrow it)",
+            )
+        return Reply(200, media, self._serialize(result, offered[media]))
+
+    def _serialize(self, result: Result, name: str) -> bytes:
+        if result.type in ("CONSTRUCT", "DESCRIBE"):
+            return serialize_graph(result.graph, name, self.context)
+        if name in ("json", "tsv"):
+            return serialize_result(result, name).encode()
+        return result.serialize(format=name, encoding="utf-8")
+
+    def _update(self, text: str) -> Reply:
+        from rdflib.plugins.sparql.parser import parseUpdate
+        from rdflib.plugins.sparql.algebra import translateUpdate
+
+        try:
+            update = translateUpdate(parseUpdate(text), initNs=PREFIXES)
+        except Exception as exc:  # pyparsing's errors and rdflib's translation errors
+            return _error(400, f"update: SPARQL syntax error: {exc}")
+        check_offline(self.dataset, update, "update", self.graphs)
+        before = set(self.dataset.quads())
+        try:
+            self.dataset.update(update)
+        except Exception as exc:
+            return _error(400, f"update: the update failed while running: {exc}")
+        after = set(self.dataset.quads())
+        return Reply(204, "text/plain", b"", (frozenset(after - before), frozenset(before - after)))
+
+
+@lru_cache(maxsize=256)
+def _parsed(text: str):  # noqa: ANN202 - rdflib's prepared Query
+    """A query parsed once per worker (pyparsing is slow and clients repeat their queries)."""
+    return prepare(text, "query")
+
+
+def _with_dataset(query, defaults: Sequence[str], named: Sequence[str]):  # noqa: ANN001, ANN202
+    """A copy of `query` whose dataset is the protocol's default-graph-uri and named-graph-uri lists."""
+    from rdflib.plugins.sparql.parserutils import CompValue
+    from rdflib.plugins.sparql.sparql import Query
+
+    algebra = CompValue(query.algebra.name, **query.algebra)
+    algebra["datasetClause"] = [CompValue("DatasetClause", default=URIRef(iri)) for iri in defaults] + [
+        CompValue("DatasetClause", named=URIRef(iri)) for iri in named
+    ]
+    return Query(query.prologue, algebra)
+
+
+def _capped(result: Result, limit: int) -> int:
+    """How many rows (triples) `result` has, evaluating at most limit + 1 rows of a SELECT (rdflib is lazy)."""
+    if result.type == "SELECT":
+        return sum(1 for _ in itertools.islice(result, limit + 1))
+    if result.type in ("CONSTRUCT", "DESCRIBE"):
+        return len(result.graph)
+    return 0
+
+
+def _worker_main(connection: Connection, evaluator: _Evaluator, inherited: list[Connection]) -> None:
+    """A worker's loop: answer jobs until the server closes its end of the pipe."""
+    import rdflib.plugins.sparql
+
+    rdflib.plugins.sparql.SPARQL_LOAD_GRAPHS = False  # never parse a FROM IRI from the web or disk
+    for server_end in inherited:
+        server_end.close()
+    signal.set_wakeup_fd(-1)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the server's; it stops its workers
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    demoted = []
+
+    def demote(signum: int, frame: object) -> None:  # a long query yields the CPU to short ones
+        os.nice(10)
+        demoted.append(True)
+
+    signal.signal(signal.SIGPROF, demote)
+    while True:
+        try:
+            job = connection.recv()
+        except (EOFError, OSError):
+            return
+        # should the server die mid-query, the kernel still ends this process a little after the limit
+        signal.alarm(int(evaluator.settings.timeout) + 5)
+        signal.setitimer(signal.ITIMER_PROF, DEMOTE_AFTER)
+        try:
+            reply = evaluator.answer(job)
+        except Exception as exc:  # a bug, not the client's fault: say so rather than die silently
+            reply = _error(500, f"{job['kind']}: internal error: {exc!r}")
+        signal.setitimer(signal.ITIMER_PROF, 0)
+        signal.alarm(0)
+        try:
+            connection.send(replace(reply, retire=bool(demoted)))
+        except (BrokenPipeError, OSError):
+            return
+        if demoted:  # only a privileged process may raise its priority again: end, the server forks another
+            return
+
+
+class _Worker:
+    """The server's handle on one worker process."""
+
+    def __init__(self, pool: Pool) -> None:
+        context = multiprocessing.get_context("fork")
+        self.connection, child_end = context.Pipe()
+        # the server's ends of every pipe, this one's included: the worker sees EOF when the server is gone
+        inherited = [worker.connection for worker in pool.workers] + [self.connection]
+        self.process = context.Process(
+            target=_worker_main, args=(child_end, pool.evaluator, inherited), name="kg-serve-worker", daemon=True
+        )
+        self.process.start()
+        child_end.close()
+        self.generation = pool.generation
+
+    async def call(self, job: dict[str, Any]) -> Reply:
+        """Send `job` and wait (without blocking the event loop) for the reply."""
+        loop = asyncio.get_running_loop()
+        ready = loop.create_future()
+        descriptor = self.connection.fileno()
+        loop.add_reader(descriptor, lambda: ready.done() or ready.set_result(None))
+        try:
+            self.connection.send(job)
+            await ready
+        finally:
+            loop.remove_reader(descriptor)
+        return self.connection.recv()
+
+    def kill(self) -> None:
+        self.process.kill()
+        self.process.join()
+        self.connection.close()
+
+
+class Pool:
+    """Worker processes forked from this one; a query gets an idle one, or a new one while under the cap."""
+
+    def __init__(self, evaluator: _Evaluator) -> None:
+        self.evaluator = evaluator
+        self.settings = evaluator.settings
+        self.workers: list[_Worker] = []
+        self._idle: list[_Worker] = []
+        self._waiting: list[asyncio.Future] = []
+        self.generation = 0  # bumped by an update: older workers hold the old data
+        self._answers: OrderedDict[str, Reply] = OrderedDict()  # least recently used first
+
+    def start(self) -> None:
+        # import and build rdflib's SPARQL parser here, once, so that every fork starts warm (~0.2 s otherwise)
+        self.evaluator.answer({"kind": "query", "text": "ASK {}", "default_graphs": [], "named_graphs": [], "accept": None})
+        for _ in range(self.settings.workers):
+            self._idle.append(self._spawn())
+
+    def stop(self) -> None:
+        for worker in self.workers:
+            worker.kill()
+        self.workers.clear()
+        self._idle.clear()
+
+    def _spawn(self) -> _Worker:
+        worker = _Worker(self)
+        self.workers.append(worker)
+        return worker
+
+    def _discard(self, worker: _Worker) -> None:
+        worker.kill()
+        self.workers.remove(worker)
+
+    async def _acquire(self) -> _Worker:
+        while self._idle:
+            worker = self._idle.pop()
+            if worker.process.is_alive():
+                return worker
+            self._discard(worker)  # died while idle (killed from outside): reap it, take another
+        if len(self.workers) < self.settings.max_workers:
+            return self._spawn()
+        waiter = asyncio.get_running_loop().create_future()
+        self._waiting.append(waiter)
+        try:
+            return await waiter
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():  # handed a worker just as the wait timed out
+                self._release(waiter.result())
+            raise
+        finally:
+            if waiter in self._waiting:
+                self._waiting.remove(waiter)
+
+    def _release(self, worker: _Worker) -> None:
+        if worker.generation != self.generation:
+            self._discard(worker)
+            worker = self._spawn()
+        while self._waiting:
+            waiter = self._waiting.pop(0)
+            if not waiter.done():
+                waiter.set_result(worker)
+                return
+        if len(self._idle) < self.settings.workers:
+            self._idle.append(worker)
+        else:
+            self._discard(worker)
+
+    async def run(self, job: dict[str, Any]) -> Reply:
+        """The reply to `job` (from the answer cache when the same query was answered before), or a 503 when
+        no worker frees up or the job outruns the time limit."""
+        key = repr(sorted(job.items())) if job["kind"] == "query" else None
+        if key in self._answers:
+            self._answers.move_to_end(key)
+            return self._answers[key]
+        reply = await self._run(job)
+        if key is not None and reply.status == 200 and self.settings.cache and len(reply.body) <= _CACHED_BODY:
+            self._answers[key] = reply
+            if len(self._answers) > self.settings.cache:
+                self._answers.popitem(last=False)
+        return reply
+
+    async def _run(self, job: dict[str, Any]) -> Reply:
+        limit = self.settings.timeout
+        try:
+            worker = await asyncio.wait_for(self._acquire(), limit)
+        except TimeoutError:
+            return _error(503, f"{job['kind']}: all {self.settings.max_workers} query workers stayed busy for {limit:g} s; retry later")
+        try:
+            reply = await asyncio.wait_for(worker.call(job), limit)
+        except TimeoutError:
+            self._discard(worker)
+            self._release(self._spawn())
+            return _error(
+                503, f"{job['kind']}: stopped after the server's time limit of {limit:g} s (the query was cancelled)"
+            )
+        except (EOFError, OSError):
+            code = worker.process.exitcode
+            self._discard(worker)
+            self._release(self._spawn())
+            return _error(500, f"{job['kind']}: the query process died (exit code {code})")
+        if job["kind"] == "update" or reply.retire:  # changed its copy of the dataset, or its priority
+            self._discard(worker)
+            worker = self._spawn()
+        self._release(worker)
+        return reply
+
+    def apply(self, changes: tuple[frozenset, frozenset]) -> None:
+        """Apply an update's changes to the server's dataset; idle workers are replaced by fresh forks."""
+        added, removed = changes
+        dataset = self.evaluator.dataset
+        for quad in removed:
+            dataset.remove(quad)
+        for subject, predicate, obj, graph in added:
+            dataset.graph(graph.identifier if isinstance(graph, Graph) else graph).add((subject, predicate, obj))
+        self.evaluator.graphs.update(graph_names(dataset))
+        self.generation += 1
+        self._answers.clear()
+        for worker in list(self._idle):
+            self._idle.remove(worker)
+            self._discard(worker)
+        for _ in range(self.settings.workers):
+            self._idle.append(self._spawn())
+
+
+# ---------------------------------------------------------------------------------------------- HTTP
+
+
+def negotiate(accept: str | None, offered: list[str]) -> str | None:
+    """The offered media type the Accept header prefers (the last offered on a tie), None if it accepts none."""
+    try:
+        return mimeparse.best_match(offered, accept or "*/*") or None
+    except (ValueError, mimeparse.MimeTypeParseException):  # a malformed Accept header: treat as */*
+        return offered[-1]
+
+
+def graph_names(dataset: Dataset) -> set[URIRef]:
+    """The IRIs of the dataset's named graphs (rdflib's own default graph is not one)."""
+    return {
+        context.identifier
+        for context in dataset.contexts()
+        if isinstance(context.identifier, URIRef) and context.identifier != DATASET_DEFAULT_GRAPH_ID
+    }
+
+
+def serialize_graph(graph: Graph, name: str, context: dict) -> bytes:
+    """A graph as bytes in rdflib format `name`; JSON-LD compacted with the project's context."""
+    bind_prefixes(graph)
+    options = {"context": context} if name == "json-ld" else {}
+    return graph.serialize(format=name, encoding="utf-8", **options)
+
+
+def _respond(reply: Reply, vary: bool = True) -> Response:
+    media = reply.media_type
+    if media.startswith(_TEXT_TYPES) and reply.status != 204:
+        media += "; charset=utf-8"
+    headers = {"Vary": "Accept"} if vary else {}
+    if reply.status == 204:
+        return Response(status_code=204, headers=headers)
+    return Response(reply.body, status_code=reply.status, headers=headers, media_type=media)
+
+
+def _refuse(status: int, message: str, **headers: str) -> Response:
+    return PlainTextResponse(message.rstrip("\n") + "\n", status_code=status, headers=headers or None)
+
+
+class _Refused(Exception):
+    """A request the protocol refuses, with its status and message."""
+
+    def __init__(self, status: int, message: str, **headers: str) -> None:
+        super().__init__(message)
+        self.status, self.message, self.headers = status, message, headers
+
+
+def _form(text: str, where: str) -> dict[str, list[str]]:
+    """An application/x-www-form-urlencoded string (query string or body) as lists of values; UTF-8 strictly."""
+    try:
+        return parse_qs(text, keep_blank_values=True, encoding="utf-8", errors="strict")
+    except UnicodeDecodeError:
+        raise _Refused(400, f"the {where} is not UTF-8 once percent-decoded") from None
+
+
+def _media_type(header: str) -> tuple[str, dict[str, str]]:
+    kind, _, rest = header.partition(";")
+    parameters = {}
+    for item in rest.split(";"):
+        key, equals, value = item.partition("=")
+        if equals:
+            parameters[key.strip().lower()] = value.strip().strip('"').lower()
+    return kind.strip().lower(), parameters
+
+
+async def _body(request: Request, limit: int) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise _Refused(413, f"the request body is {declared} bytes; the server accepts at most {limit}")
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise _Refused(413, f"the request body is larger than {limit} bytes, the server's limit")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _single(params: dict[str, list[str]], name: str) -> str | None:
+    values = params.get(name, [])
+    if len(values) > 1:
+        raise _Refused(400, f"the request has {len(values)} '{name}' parameters; the protocol allows one")
+    return values[0] if values else None
+
+
+async def _operation(request: Request, settings: Settings) -> tuple[str | None, str | None, dict[str, list[str]]]:
+    """(query, update, parameters) of a protocol request; _Refused for what the protocol does not allow."""
+    raw_query = request.url.query
+    if len(raw_query) > settings.max_body:
+        raise _Refused(414, f"the query string is longer than {settings.max_body} bytes, the server's limit")
+    params = _form(raw_query, "query string")
+    if request.method in ("GET", "HEAD"):
+        if "update" in params:
+            raise _Refused(400, "an update must be sent with POST, never GET")
+        return _single(params, "query"), None, params
+    header = request.headers.get("content-type")
+    if header is None:
+        raise _Refused(415, "a POST needs a Content-Type: application/x-www-form-urlencoded, "
+                       "application/sparql-query or application/sparql-update")
+    kind, parameters = _media_type(header)
+    charset = parameters.get("charset", "utf-8")
+    if charset not in ("utf-8", "utf8"):
+        raise _Refused(415, f"the body must be UTF-8, not {charset}")
+    body = await _body(request, settings.max_body)
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise _Refused(400, f"the body is not UTF-8 (byte {exc.start}: {exc.reason})") from None
+    if "query" in params or "update" in params:
+        raise _Refused(400, "a POST carries its query or update in the body; the URL must not carry another")
+    if kind == "application/x-www-form-urlencoded":
+        form = _form(text, "body")
+        for name in ("default-graph-uri", "named-graph-uri", "using-graph-uri", "using-named-graph-uri"):
+            params.setdefault(name, []).extend(form.get(name, []))
+        query, update = _single(form, "query"), _single(form, "update")
+        if query is not None and update is not None:
+            raise _Refused(400, "the form has both a query and an update; send one")
+        if query is None and update is None:
+            raise _Refused(400, "the form has neither a 'query' nor an 'update' parameter")
+        return query, update, params
+    if kind == "application/sparql-query":
+        return text, None, params
+    if kind == "application/sparql-update":
+        return None, text, params
+    raise _Refused(415, f"unsupported Content-Type {kind!r}: use application/x-www-form-urlencoded, "
+                   "application/sparql-query or application/sparql-update")
+
+
+def _public_url(request: Request, settings: Settings) -> str:
+    return (settings.public_url or str(request.base_url)).rstrip("/")
+
+
+async def sparql_endpoint(request: Request) -> Response:
+    """The SPARQL 1.1 Protocol: queries by GET and POST, updates only when allowed; the service description."""
+    settings: Settings = request.app.state.settings
+    try:
+        query, update, params = await _operation(request, settings)
+        if update is not None:
+            return await _update(request, update, params)
+    except _Refused as refused:
+        return _refuse(refused.status, refused.message, **refused.headers)
+    if query is None:
+        return service_description(request)
+    job = {
+        "kind": "query",
+        "text": query,
+        "default_graphs": params.get("default-graph-uri", []),
+        "named_graphs": params.get("named-graph-uri", []),
+        "accept": request.headers.get("accept"),
+    }
+    return _respond(await request.app.state.pool.run(job))
+
+
+async def _update(request: Request, text: str, params: dict[str, list[str]]) -> Response:
+    settings: Settings = request.app.state.settings
+    if settings.update_token is None:
+        raise _Refused(403, "this endpoint is read-only: SPARQL Update is refused (the graph is built from its sources)")
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), settings.update_token.encode()):
+        raise _Refused(401, "an update needs the server's bearer token (Authorization: Bearer TOKEN)",
+                       **{"WWW-Authenticate": 'Bearer realm="kg"'})
+    if params.get("using-graph-uri") or params.get("using-named-graph-uri"):
+        raise _Refused(400, "using-graph-uri and using-named-graph-uri are not supported; use USING in the update")
+    pool: Pool = request.app.state.pool
+    reply = await pool.run({"kind": "update", "text": text})
+    if reply.changes is not None:
+        pool.apply(reply.changes)
+    return _respond(reply, vary=False)
+
+
+def service_description(request: Request) -> Response:
+    """The SPARQL 1.1 Service Description of this endpoint, as RDF (a browser is sent to the query page)."""
+    settings: Settings = request.app.state.settings
+    media = negotiate(request.headers.get("accept"), ["text/html", *GRAPH_TYPES])
+    if media == "text/html":
+        return RedirectResponse("/query", status_code=303, headers={"Vary": "Accept"})
+    if media is None:
+        return _refuse(406, f"the service description is available as: {', '.join(GRAPH_TYPES)}")
+    endpoint = URIRef(_public_url(request, settings) + "/sparql")
+    dataset: Dataset = request.app.state.built.dataset
+    graph = Graph()
+    graph.bind("sd", SD)
+    graph.bind("void", VOID)
+    service, default = BNode("service"), BNode("dataset")
+    graph.add((service, RDF.type, SD.Service))
+    graph.add((service, SD.endpoint, endpoint))
+    graph.add((service, SD.supportedLanguage, SD.SPARQL11Query))
+    if settings.update_token is not None:
+        graph.add((service, SD.supportedLanguage, SD.SPARQL11Update))
+    for name in sorted(_RESULT_FORMATS):
+        graph.add((service, SD.resultFormat, W3C_FORMATS[name]))
+    graph.add((service, SD.feature, SD.UnionDefaultGraph))  # the default graph is the union of the named graphs
+    graph.add((service, SD.defaultDataset, default))
+    graph.add((default, RDF.type, SD.Dataset))
+    union = BNode("default-graph")
+    graph.add((default, SD.defaultGraph, union))
+    graph.add((union, RDF.type, SD.Graph))
+    graph.add((union, VOID.triples, Literal(len(dataset))))
+    for name in sorted(graph_names(dataset)):
+        named, described = BNode(), BNode()
+        graph.add((default, SD.namedGraph, named))
+        graph.add((named, RDF.type, SD.NamedGraph))
+        graph.add((named, SD.name, name))
+        graph.add((named, SD.graph, described))
+        graph.add((described, RDF.type, SD.Graph))
+        graph.add((described, VOID.triples, Literal(len(dataset.graph(name)))))
+    return _respond(Reply(200, media, serialize_graph(graph, GRAPH_TYPES[media], request.app.state.context)))
+
+
+# ---------------------------------------------------------------------------------------------- linked data
+
+
+def _see_other(request: Request, html: str | None, document: str) -> Response:
+    """303 to the HTML page or the document of the negotiated (or ?format=) type (Cool URIs, section 4.3)."""
+    formats = {"html": "text/html", **DOCUMENT_EXTENSIONS} if html else dict(DOCUMENT_EXTENSIONS)
+    chosen = request.query_params.get("format")
+    if chosen is not None:
+        if chosen not in formats:
+            return _refuse(400, f"unknown format {chosen!r}; use one of {', '.join(formats)}")
+    else:
+        by_media = {media: name for name, media in formats.items()}
+        # on a tie (*/*) the HTML page wins, listed last
+        media = negotiate(request.headers.get("accept"), [*DOCUMENT_EXTENSIONS.values(), *(["text/html"] if html else [])])
+        if media is None:
+            return _refuse(406, f"available as: {', '.join(formats.values())}")
+        chosen = by_media[media]
+    target = html if chosen == "html" else f"{document}.{chosen}"
+    return RedirectResponse(target, status_code=303, headers={"Vary": "Accept"})
+
+
+def _document(request: Request, graph: Graph, extension: str) -> Response:
+    media = DOCUMENT_EXTENSIONS[extension]
+    return _respond(Reply(200, media, serialize_graph(graph, GRAPH_TYPES[media], request.app.state.context)), vary=False)
+
+
+def _split_extension(path: str) -> tuple[str, str | None]:
+    stem, dot, extension = path.rpartition(".")
+    return (stem, extension) if dot and extension in DOCUMENT_EXTENSIONS else (path, None)
+
+
+def _known(dataset: Dataset, node: URIRef) -> bool:
+    return (node, None, None) in dataset or (None, None, node) in dataset
+
+
+def entity_description(dataset: Dataset, node: URIRef) -> Graph:
+    """What a client needs about `node`: its concise bounded description, the labels of the nodes it links to,
+    and the claims it is supported by or derived from, with their selectors (quote and offsets)."""
+    description = Graph()
+    dataset.cbd(node, target_graph=description)
+    for claim in itertools.chain(dataset.objects(node, KG.supportedBy), dataset.objects(node, PROV.wasDerivedFrom)):
+        dataset.cbd(claim, target_graph=description)
+    for linked in set(description.objects()) | set(dataset.subjects(KG.supportedBy, node)):
+        if isinstance(linked, URIRef) and linked != node:
+            for value in dataset.objects(linked, RDFS.label):
+                description.add((linked, RDFS.label, value))
+    for supported in dataset.subjects(KG.supportedBy, node):  # a claim's page lists what it supports
+        description.add((supported, KG.supportedBy, node))
+    return description
+
+
+async def entity(request: Request) -> Response:
+    """/id/REST: 303 to /page/REST or /data/REST.EXT; 404 for an IRI the dataset does not mention."""
+    rest = request.path_params["rest"]
+    if not _known(request.app.state.built.dataset, ID[rest]):
+        return _refuse(404, f"{ID[rest]} is not in this graph")
+    return _see_other(request, f"/page/{rest}", f"/data/{rest}")
+
+
+async def entity_data(request: Request) -> Response:
+    """/data/REST.EXT: the description of the entity ID/REST."""
+    rest, extension = _split_extension(request.path_params["rest"])
+    dataset: Dataset = request.app.state.built.dataset
+    if extension is None:
+        return _refuse(404, f"no such document; add one of .{', .'.join(DOCUMENT_EXTENSIONS)}")
+    if not _known(dataset, ID[rest]):
+        return _refuse(404, f"{ID[rest]} is not in this graph")
+    return _document(request, entity_description(dataset, ID[rest]), extension)
+
+
+def _named_document(name: str, html: str | None, graph_of: Callable[[Request], Graph]) -> list[Route]:
+    """The routes of one whole-graph document: /NAME (303) and /NAME.EXT."""
+
+    async def resource(request: Request) -> Response:
+        return _see_other(request, html, f"/{name}")
+
+    async def document(request: Request) -> Response:
+        extension = request.path_params["extension"]
+        if extension not in DOCUMENT_EXTENSIONS:
+            return _refuse(404, f"no such document; /{name} is available as .{', .'.join(DOCUMENT_EXTENSIONS)}")
+        return _document(request, graph_of(request), extension)
+
+    return [Route(f"/{name}", resource), Route(f"/{name}.{{extension:str}}", document)]
+
+
+async def named_graph(request: Request) -> Response:
+    """/graph/NAME and /graph/NAME.EXT: one of the dataset's named graphs, whole."""
+    name, extension = _split_extension(request.path_params["name"])
+    dataset: Dataset = request.app.state.built.dataset
+    if GRAPH[name] not in graph_names(dataset):
+        return _refuse(404, f"{GRAPH[name]} is not a graph of this server")
+    if extension is None:
+        return _see_other(request, None, f"/graph/{name}")
+    return _document(request, dataset.graph(GRAPH[name]), extension)
+
+
+def _ontology(request: Request) -> Graph:
+    return request.app.state.built.dataset.graph(ONTOLOGY_GRAPH)
+
+
+def _shapes(request: Request) -> Graph:
+    return request.app.state.shapes
+
+
+# ---------------------------------------------------------------------------------------------- the app
+
+
+def add_graphs(dataset: Dataset, assignments: Sequence[str]) -> None:
+    """Add each `IRI=FILE` as a named graph (its syntax guessed from the extension); an empty file is an empty
+    graph the server still holds. InputError / UsageError name the file or the option."""
+    from rdflib.util import guess_format
+
+    for item in assignments:
+        iri, equals, path = item.partition("=")
+        if not equals or not iri or not path:
+            raise UsageError(f"--graph expects IRI=FILE, not {item!r}")
+        name = URIRef(iri)
+        if name in graph_names(dataset):
+            raise UsageError(f"--graph {iri}: the dataset already has a graph of that name")
+        syntax = guess_format(path)
+        if syntax is None:
+            raise UsageError(f"--graph {iri}: cannot tell the RDF syntax of {path!r} from its extension")
+        try:
+            dataset.graph(name).parse(path, format=syntax)
+        except OSError as exc:
+            raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from None
+        except Exception as exc:  # parser errors of every syntax
+            raise InputError(f"{path}: malformed {syntax}: {exc}") from None
+
+
+
+def create_app(built: Built, settings: Settings = Settings(), extra_routes: Sequence[BaseRoute] = ()) -> Starlette:
+    """The server: protocol endpoint, dereferencing, the HTML pages of kg.pages when present, `extra_routes`.
+
+    `app.state.built` (the kg.build.Built served) and `app.state.settings` are what route handlers read.
+    """
+    evaluator = _Evaluator(built.dataset, graph_names(built.dataset), load_context(settings.project.context), settings)
+    pool = Pool(evaluator)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        pool.start()
+        try:
+            yield
+        finally:
+            pool.stop()
+
+    routes: list[BaseRoute] = [
+        Route("/sparql", sparql_endpoint, methods=["GET", "POST"]),
+        Route("/id/{rest:path}", entity),
+        Route("/data/{rest:path}", entity_data),
+        Route("/graph/{name:str}", named_graph),
+        *_named_document("ontology", "/docs/ontology/", _ontology),
+        *_named_document("shapes", None, _shapes),
+        *extra_routes,
+    ]
+    if importlib.util.find_spec("kg.pages") is not None:
+        from kg import pages
+
+        routes += pages.routes()
+    app = Starlette(
+        routes=routes,
+        lifespan=lifespan,
+        middleware=[
+            Middleware(
+                CORSMiddleware,
+                allow_origins=["*"],
+                allow_methods=["GET", "POST"],
+                allow_headers=["Accept", "Content-Type", "Authorization"],
+                allow_credentials=False,
+            )
+        ],
+    )
+    app.state.built = built
+    app.state.settings = settings
+    app.state.pool = pool
+    app.state.context = evaluator.context
+    app.state.shapes = load_shapes(settings.project)
+    return app
+
+
+def run(app: Starlette, host: str, port: int, announce: Callable[[str], None]) -> None:
+    """Serve `app` with uvicorn on host:port (0: any free port); `announce` gets the base URL once it listens."""
+    import socket
+
+    import uvicorn
+
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # asyncio sets TCP_NODELAY only then
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(128)  # connections wait in the backlog until the workers are ready
+    bound = sock.getsockname()[1]
+    shown = f"[{host}]" if family == socket.AF_INET6 else host
+    logging = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
+    logging["handlers"]["access"]["stream"] = "ext://sys.stderr"  # stdout is for the one line that says where
+    config = uvicorn.Config(app, log_config=logging, lifespan="on", timeout_graceful_shutdown=2)
+    server = uvicorn.Server(config)
+    original_startup = server.startup
+
+    async def startup(sockets: list | None = None) -> None:
+        await original_startup(sockets=sockets)
+        announce(f"http://{shown}:{bound}")
+
+    server.startup = startup  # type: ignore[method-assign]
+    try:
+        server.run(sockets=[sock])
+    finally:
+        sock.close()

@@ -1,0 +1,264 @@
+"""The web pages (kg.pages) through Starlette's test client, on the project's own build.
+
+Expected texts are written by hand from the fact sheet (data/sources/canada-us-defence-factsheet.txt) and
+data/statements.ttl; the rendered HTML is compared after Jinja's escaping (markupsafe.escape) or unescaped.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from markupsafe import escape
+from rdflib import Literal
+from starlette.applications import Starlette
+from starlette.testclient import TestClient
+
+from kg.build import CACHE_ENV, Built
+from kg.load import new_dataset
+from kg.namespaces import CLAIM, DCTERMS, ID, KG, OA, ONTOLOGY_GRAPH, PROJECT_ROOT, RDF, RDFS, SCHEMA, SOURCES_GRAPH, STATEMENTS_GRAPH
+from kg.pages import routes
+from kg.serve import Settings
+from kg.query import load_catalogue, run_query, run_sparql
+
+SOURCE = PROJECT_ROOT / "data" / "sources" / "canada-us-defence-factsheet.txt"
+_MARK = re.compile(r'<mark class="claim[^"]*" data-claims="([^"]*)"[^>]*><a [^>]*>(.*?)</a></mark>', re.DOTALL)
+
+
+def client_for(built: Built, cache: Path, monkeypatch: pytest.MonkeyPatch) -> TestClient:
+    """A test client over an app holding only the pages' routes, with the ontology docs cached in `cache`."""
+    monkeypatch.setenv(CACHE_ENV, str(cache))
+    app = Starlette(routes=routes())
+    app.state.built = built
+    app.state.settings = Settings()
+    return TestClient(app)
+
+
+@pytest.fixture(scope="session")
+def docs_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("pages-cache")
+
+
+@pytest.fixture
+def client(built_project: Built, docs_cache: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
+    with client_for(built_project, docs_cache, monkeypatch) as test_client:
+        yield test_client
+
+
+def blockquotes(page: str) -> list[str]:
+    """The text of every quote figure, with the highlighted part wrapped in [[ ]]."""
+    found = re.findall(r"<blockquote>(.*?)</blockquote>", page, re.DOTALL)
+    return [html.unescape(q.replace("<mark>", "[[").replace("</mark>", "]]")) for q in found]
+
+
+def test_entity_page_shows_labels_types_and_facts(client: TestClient) -> None:
+    response = client.get("/page/NORAD")
+    assert response.status_code == 200
+    assert response.headers["content-type"].startswith("text/html")
+    page = response.text
+    assert '<html lang="en">' in page
+    french = escape("Commandement de la défense aérospatiale de l'Amérique du Nord")
+    assert f'<dd lang="fr">{french}</dd>' in page
+    assert '<dd lang="en">North American Aerospace Defense Command</dd>' in page
+    # C11 "Commanded and staffed by Americans and Canadians": both nationalities, linked to their pages
+    assert '<a href="/page/UnitedStates" title="id:UnitedStates">United States</a>' in page
+    assert '<a href="/page/Canada" title="id:Canada">Canada</a>' in page
+    # C07 "we work together in NORAD": the cooperation refers to NORAD (an incoming, stated fact)
+    incoming = page[page.index("Referred to by") :]
+    assert '<a href="/page/NORADCooperation" title="id:NORADCooperation">Canada–US cooperation in NORAD</a>' in incoming
+    # prov:wasInfluencedBy only follows from kg:supportedBy by reasoning: marked inferred
+    row = re.search(r'<tr class="inferred"><td><a [^>]*title="prov:wasInfluencedBy"', page)
+    assert row is not None
+    stated = re.search(r'<tr><td><a [^>]*title="kg:staffNationality"', page)
+    assert stated is not None
+
+
+def test_entity_page_shows_each_quote_inside_its_sentence(client: TestClient) -> None:
+    page = client.get("/page/NORAD").text
+    sentence = (
+        "At home, we work together in NORAD – the North American Aerospace Defense Command – to ensure the "
+        "security of our approaches and shared airspace and to warn against maritime threats from offshore."
+    )
+    assert blockquotes(page) == [
+        sentence.replace("we work together in NORAD", "[[we work together in NORAD]]"),
+        sentence.replace(
+            "NORAD – the North American Aerospace Defense Command", "[[NORAD – the North American Aerospace Defense Command]]"
+        ),
+        "[[Commanded and staffed by Americans and Canadians]], NORAD celebrated its 65th anniversary in 2023.",
+    ]
+    for ident in ("C07", "C08", "C11"):
+        assert f'<a class="claim-link" href="/document#{ident}">{ident}</a>' in page
+
+
+def test_derived_fact_shows_the_claim_it_is_derived_from(client: TestClient) -> None:
+    page = client.get("/page/NORADFounding").text
+    assert blockquotes(page) == [
+        "Commanded and staffed by Americans and Canadians, [[NORAD celebrated its 65th anniversary in 2023]]."
+    ]
+    assert '<span class="badge">derived from</span>' in page
+
+
+def test_types_link_to_the_ontology_documentation(client: TestClient) -> None:
+    page = client.get("/page/NORAD").text
+    link = re.search(r'<a href="/docs/ontology/#([^"]+)" title="kg:MilitaryCommand">', page)
+    assert link is not None
+    docs = client.get("/docs/ontology/").text
+    assert f'id="{link.group(1)}"' in docs
+
+
+def test_document_view_highlights_every_claim_with_its_exact_quote(client: TestClient, built_project: Built) -> None:
+    page = client.get("/document").text
+    graph = built_project.dataset
+    quotes = {
+        str(graph.value(claim, DCTERMS.identifier)): str(exact)
+        for claim in graph.subjects(RDF.type, KG.Claim)
+        for selector in graph.objects(claim, OA.hasSelector)
+        for exact in graph.objects(selector, OA.exact)
+    }
+    assert len(quotes) == 52
+    for ident in quotes:
+        assert page.count(f'id="{ident}"') == 1
+        assert f'<li id="claim-{ident}">' in page
+    highlighted: dict[str, str] = {}
+    for claims, text in _MARK.findall(page):
+        for ident in claims.split():
+            highlighted[ident] = highlighted.get(ident, "") + html.unescape(text)
+    assert highlighted == quotes
+    # C07 "we work together in NORAD" and C08 "NORAD – the North American…" share the word NORAD
+    assert '<mark class="claim overlap" data-claims="C07 C08"' in page
+
+
+def test_document_view_keeps_the_source_text_byte_for_byte(client: TestClient) -> None:
+    page = client.get("/document").text
+    body = re.search(r'<div class="source-text">(.*?)</div>', page, re.DOTALL)
+    assert body is not None
+    assert html.unescape(re.sub(r"<[^>]+>", "", body.group(1))) == SOURCE.read_text(encoding="utf-8")
+
+
+def test_document_view_sets_off_the_headings(client: TestClient) -> None:
+    page = client.get("/document").text
+    headings = re.findall(r'<strong class="heading">(.*?)</strong>', page)
+    # the title line, then the section headings of the fact sheet as it spells them
+    assert headings[:7] == [
+        "DEFENDING COMMON INTERESTS IN OUR NORTH AMERICAN HOMELAND &amp; ABROAD",
+        "NATO",
+        "NORAD",
+        "SOUTH AMERICA",
+        "THE ARCTIC",
+        "CARRIBBEAN",
+        "UKRAINE",
+    ]
+
+
+def test_document_view_links_claims_to_what_they_support(client: TestClient) -> None:
+    page = client.get("/document").text
+    item = page[page.index('<li id="claim-C07">') :]
+    item = item[: item.index("</li>")]
+    assert '<a href="/page/NORADCooperation" title="id:NORADCooperation">' in item
+    assert '<a href="/page/NORAD" title="id:NORAD">' in item
+
+
+def test_query_page_lists_every_catalogue_query(client: TestClient) -> None:
+    page = client.get("/query").text
+    catalogue = load_catalogue(PROJECT_ROOT / "queries")
+    names = re.findall(r'<button type="button" class="example" data-name="([^"]+)"', page)
+    assert names == list(catalogue)
+    for query in catalogue.values():
+        assert f">{escape(query.title)}</button>" in page
+    assert '<textarea id="sparql"' in page
+    assert '<script src="/static/query.js" defer></script>' in page
+    assert client.get("/static/query.js").status_code == 200
+
+
+def test_query_examples_answer_like_the_catalogue(client: TestClient, built_project: Built) -> None:
+    """Each example, as the editor receives it, gives the rows `kg query NAME` gives with the defaults."""
+    page = client.get("/query").text
+    examples = dict(re.findall(r'data-name="([^"]+)" data-query="([^"]*)"', page))
+    catalogue = load_catalogue(PROJECT_ROOT / "queries")
+    graph = built_project.dataset
+    for name, query in catalogue.items():
+        text = html.unescape(examples[name])
+        if any(param.required for param in query.params):
+            assert "UNDEF" in text
+            continue
+        expected = run_query(graph, query, {})
+        result = run_sparql(graph, text)
+        assert result.vars == expected.vars, name
+        assert answers(result) == answers(expected), name
+    # by hand: the three activities Canada carries out with the United States (C07, C20–C21, C38)
+    rows = run_sparql(graph, html.unescape(examples["operations-with"])).bindings
+    assert sorted(row["activity"] for row in rows) == [
+        ID.CaribbeanDrugInterdiction,
+        ID.NORADCooperation,
+        ID.NorthKoreaSanctionsEnforcement,
+    ]
+
+
+def answers(result) -> Counter:
+    return Counter(tuple(row.get(var) for var in result.vars) for row in result.bindings)
+
+
+def test_home_links_every_page_and_indexes_entities(client: TestClient) -> None:
+    page = client.get("/").text
+    for href in ("/document", "/query", "/docs/ontology/"):
+        assert f'href="{href}"' in page
+    for entity in ("Canada", "NORAD", "NORADCooperation", "Ukraine"):
+        assert f'href="/page/{entity}"' in page
+    assert 'href="/page/claim/' not in page  # claims are reached through the document
+
+
+def test_ontology_documentation_is_served_with_the_site_header(client: TestClient) -> None:
+    response = client.get("/docs/ontology/")
+    assert response.status_code == 200
+    assert "Defence cooperation knowledge graph ontology" in response.text
+    assert '<a href="/query">Query</a>' in response.text
+    assert "<script src=" not in response.text  # everything inline or local
+
+
+def test_unknown_entities_get_a_404_page(client: TestClient) -> None:
+    response = client.get("/page/NoSuchThing")
+    assert response.status_code == 404
+    assert "https://w3id.org/defence-kg/id/NoSuchThing" in response.text
+    hostile = client.get("/page/%3Cscript%3Ealert(1)%3C%2Fscript%3E")
+    assert hostile.status_code == 404
+    assert "<script>alert(1)</script>" not in hostile.text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in hostile.text
+
+
+def test_hostile_text_is_escaped(built_project: Built, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Labels, quotes and source text that look like markup are shown as text."""
+    dataset = new_dataset()
+    dataset.graph(ONTOLOGY_GRAPH).__iadd__(built_project.dataset.graph(ONTOLOGY_GRAPH))
+    statements = dataset.graph(STATEMENTS_GRAPH)
+    text = 'Intro. The <script>alert("x")</script> & <b>bold</b> claim. End.'
+    statements.add((ID.doc, RDF.type, KG.SourceDocument))
+    dataset.graph(SOURCES_GRAPH).add((ID.doc, SCHEMA.text, Literal(text)))
+    claim = CLAIM.X1
+    quote_start = text.index("<script>")
+    quote = '<script>alert("x")</script> & <b>bold</b>'
+    selector_quote, selector_position = ID.q, ID.p
+    statements.add((claim, RDF.type, KG.Claim))
+    statements.add((claim, DCTERMS.identifier, Literal("X1")))
+    statements.add((claim, OA.hasSource, ID.doc))
+    statements.add((claim, OA.hasSelector, selector_quote))
+    statements.add((selector_quote, OA.exact, Literal(quote)))
+    statements.add((claim, OA.hasSelector, selector_position))
+    statements.add((selector_position, OA.start, Literal(quote_start)))
+    statements.add((selector_position, OA.end, Literal(quote_start + len(quote))))
+    statements.add((ID.Evil, RDFS.label, Literal('<img src=x onerror="alert(1)">', lang="en")))
+    statements.add((ID.Evil, KG.supportedBy, claim))
+    with client_for(Built(dataset, built_project.report), tmp_path, monkeypatch) as hostile:
+        entity = hostile.get("/page/Evil").text
+        document = hostile.get("/document").text
+    for page in (entity, document):
+        assert "<script>" not in page
+        assert "<b>" not in page
+        assert "<img" not in page
+    assert "&lt;img src=x onerror=&#34;alert(1)&#34;&gt;" in entity
+    assert blockquotes(entity) == ['The [[<script>alert("x")</script> & <b>bold</b>]] claim.']
+    marks = _MARK.findall(document)
+    assert [(claims, html.unescape(text)) for claims, text in marks] == [("X1", quote)]

@@ -1,0 +1,215 @@
+"""Hostile requests against `kg serve`: each must be refused (no 2xx), nothing may reach the loopback listener
+(a socket server standing in for any outside host or file), and the server must answer `ASK {}` after each.
+
+The server here runs with `--timeout 3` so that the runaway query is stopped quickly, without an answer cache
+(so that `ASK {}` really runs in a worker each time), and with a public URL different from the one the tests
+use, which its service description must announce.
+"""
+
+from __future__ import annotations
+
+import socket
+import statistics
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+from rdflib import Graph, URIRef
+
+from conftest import ServerProcess, start_server
+from kg.namespaces import SD
+
+TIMEOUT = 3
+PUBLIC_URL = "https://kg.example.org/defence"
+
+
+@dataclass
+class Listener:
+    """A TCP server on a free loopback port that records every connection made to it."""
+
+    port: int
+    connections: list[tuple[str, int]] = field(default_factory=list)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}/"
+
+
+@pytest.fixture(scope="module")
+def listener() -> Iterator[Listener]:
+    server = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    server.bind(("127.0.0.1", 0))
+    server.listen(16)
+    server.settimeout(0.2)
+    recorded = Listener(server.getsockname()[1])
+    stopping = threading.Event()
+
+    def accept() -> None:
+        while not stopping.is_set():
+            try:
+                connection, peer = server.accept()
+            except TimeoutError:
+                continue
+            recorded.connections.append(peer)
+            connection.close()
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    yield recorded
+    stopping.set()
+    thread.join()
+    server.close()
+
+
+@pytest.fixture(scope="module")
+def hostile_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    directory = tmp_path_factory.mktemp("hostile")
+    # no answer cache: every request here must reach a worker process
+    with start_server(directory, "--timeout", str(TIMEOUT), "--public-url", PUBLIC_URL, "--cache", "0") as server:
+        yield server
+
+
+def _healthy(server: ServerProcess) -> None:
+    response = httpx.get(f"{server.url}/sparql", params={"query": "ASK {}"}, timeout=10)
+    assert response.status_code == 200 and response.json()["boolean"] is True
+
+
+def _request(server: ServerProcess, **kwargs: object) -> httpx.Response:
+    return httpx.request(url=f"{server.url}/sparql", timeout=30, **kwargs)  # type: ignore[arg-type]
+
+
+def _form(query: str) -> dict[str, object]:
+    return {"method": "POST", "data": {"query": query}}
+
+
+HOSTILE = {  # name -> (request, expected status, words the refusal must say)
+    "update by form": ({"method": "POST", "data": {"update": "CLEAR ALL"}}, 403, "read-only"),
+    "update by body": ({"method": "POST", "content": b"DROP ALL",
+                        "headers": {"Content-Type": "application/sparql-update"}}, 403, "read-only"),
+    "update as a query": (_form("INSERT DATA { <urn:x:a> <urn:x:b> <urn:x:c> }"), 400, "Update is not supported"),
+    "update by GET": ({"method": "GET", "params": {"update": "CLEAR ALL"}}, 400, "POST"),
+    "LOAD as an update": ({"method": "POST", "data": {"update": "LOAD <{listener}>"}}, 403, "read-only"),
+    "LOAD as a query": (_form("LOAD <{listener}>"), 400, "Update is not supported"),
+    "SERVICE": (_form("SELECT * WHERE { SERVICE <{listener}> { ?s ?p ?o } }"), 400, "SERVICE is not allowed"),
+    "SERVICE SILENT": (_form("SELECT * WHERE { SERVICE SILENT <{listener}> { ?s ?p ?o } }"), 400, "SERVICE"),
+    "FROM a file": (_form("SELECT * FROM <file:///etc/passwd> WHERE { ?s ?p ?o }"), 400,
+                    "FROM <file:///etc/passwd> is not a graph of this dataset"),
+    "FROM the network": (_form("SELECT * FROM <{listener}> WHERE { ?s ?p ?o }"), 400, "is not a graph"),
+    "FROM NAMED": (_form("SELECT * FROM NAMED <{listener}x> WHERE { GRAPH ?g { ?s ?p ?o } }"), 400,
+                   "FROM NAMED <{listener}x> is not a graph"),
+    "default-graph-uri": ({"method": "GET", "params": {"query": "ASK {}", "default-graph-uri": "{listener}"}}, 400,
+                          "is not a graph"),
+    "named-graph-uri file": ({"method": "GET", "params": {"query": "ASK {}", "named-graph-uri": "file:///etc/passwd"}},
+                             400, "FROM NAMED <file:///etc/passwd>"),
+    "oversized body": ({"method": "POST", "content": b"ASK {} #" + b"x" * (2 << 20),
+                        "headers": {"Content-Type": "application/sparql-query"}}, 413, "at most"),
+    "non-UTF-8 body": ({"method": "POST", "content": "ASK { ?s ?p \"caf\u00e9\" }".encode("latin-1"),
+                        "headers": {"Content-Type": "application/sparql-query"}}, 400, "not UTF-8"),
+    "non-UTF-8 charset": ({"method": "POST", "content": "ASK {}".encode("utf-16"),
+                           "headers": {"Content-Type": "application/sparql-query; charset=UTF-16"}}, 415, "UTF-8"),
+    "non-UTF-8 form": ({"method": "POST", "content": b"query=ASK%20%7B%7D%20%23%E9",
+                        "headers": {"Content-Type": "application/x-www-form-urlencoded"}}, 400, "not UTF-8"),
+    "deeply nested": (_form("SELECT * WHERE " + "{" * 5000 + "}" * 5000), 400, "query"),
+    "deeply nested expression": (_form("SELECT (" + "(" * 5000 + "1" + ")" * 5000 + " AS ?x) {}"), 400, "query"),
+}
+
+
+def _fill(value: object, listener: Listener) -> object:
+    if isinstance(value, str):
+        return value.replace("{listener}", listener.url)
+    if isinstance(value, dict):
+        return {key: _fill(item, listener) for key, item in value.items()}
+    return value
+
+
+@pytest.mark.parametrize("name", HOSTILE)
+def test_hostile_request_is_refused(hostile_server: ServerProcess, listener: Listener, name: str) -> None:
+    request, status, words = HOSTILE[name]
+    response = _request(hostile_server, **_fill(request, listener))  # type: ignore[arg-type]
+    assert response.status_code == status, response.text[:500]
+    assert _fill(words, listener) in response.text
+    assert "root:" not in response.text  # nothing of /etc/passwd
+    assert listener.connections == []
+    _healthy(hostile_server)
+
+
+def test_a_runaway_query_is_stopped_while_others_keep_answering(
+    hostile_server: ServerProcess, listener: Listener
+) -> None:
+    """A five-way cross join (150 bytes) runs until the time limit kills its worker; meanwhile `ASK {}` requests
+    from four clients keep being answered (two runaways: the machine has two cores, both busy). The bounds are generous: the point is that they are not queued
+    behind the runaway query (which would take TIMEOUT seconds each)."""
+    runaway = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l . ?m ?n2 ?o }"
+    latencies: list[float] = []
+    started = time.monotonic()
+
+    def ask_repeatedly() -> None:
+        with httpx.Client(timeout=30) as client:
+            while time.monotonic() - started < TIMEOUT - 0.5:
+                before = time.monotonic()
+                response = client.get(f"{hostile_server.url}/sparql", params={"query": "ASK {}"})
+                latencies.append(time.monotonic() - before)
+                assert response.status_code == 200 and response.json()["boolean"] is True
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        stopped = [pool.submit(_request, hostile_server, **_form(runaway)) for _ in range(2)]
+        time.sleep(0.3)  # both runaway queries are running
+        askers = [pool.submit(ask_repeatedly) for _ in range(4)]
+        for asker in askers:
+            asker.result()
+        responses = [future.result() for future in stopped]
+    elapsed = time.monotonic() - started
+    for response in responses:
+        assert response.status_code == 503
+        assert f"time limit of {TIMEOUT} s" in response.text
+    latencies.sort()
+    p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
+    print(f"\nASK {{}} during two runaway queries: {len(latencies)} requests, "
+          f"p50 {statistics.median(latencies) * 1000:.1f} ms, p99 {p99 * 1000:.1f} ms; runaway stopped after {elapsed:.1f} s")
+    assert len(latencies) >= 10
+    assert p99 < 2.0
+    assert elapsed < TIMEOUT + 5
+    assert listener.connections == []
+    _healthy(hostile_server)
+
+
+def test_the_service_description_names_the_public_url(hostile_server: ServerProcess) -> None:
+    response = httpx.get(f"{hostile_server.url}/sparql", headers={"Accept": "application/n-triples"})
+    description = Graph().parse(data=response.content, format="nt")
+    assert set(description.objects(None, SD.endpoint)) == {URIRef(f"{PUBLIC_URL}/sparql")}
+
+
+def _children(server: ServerProcess) -> dict[int, str]:
+    """The server's child processes (its workers): pid -> state (R, S, Z...)."""
+    children = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:  # the process ended meanwhile
+            continue
+        if int(fields[1]) == server.pid:
+            children[int(stat.parent.name)] = fields[0]
+    return children
+
+
+def test_stopped_workers_are_reaped_and_replaced(hostile_server: ServerProcess) -> None:
+    """After the battery (and the killed runaway workers) the server has live workers and no zombie children."""
+    states = list(_children(hostile_server).values())
+    assert states and "Z" not in states, states
+    _healthy(hostile_server)
+
+
+def test_a_long_query_finishes_in_a_demoted_worker_which_is_then_replaced(hostile_server: ServerProcess) -> None:
+    """A query using more than half a second of CPU lowers its worker's priority; that worker is not reused."""
+    before = set(_children(hostile_server))
+    long = "SELECT (COUNT(*) AS ?n) WHERE { ?claim a kg:Claim . ?s ?p ?o }"  # 52 x every triple
+    response = _request(hostile_server, **_form(long))
+    assert response.status_code == 200, response.text
+    after = set(_children(hostile_server))
+    assert before - after and after - before  # one worker gone, a new one forked
+    _healthy(hostile_server)

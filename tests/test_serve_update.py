@@ -1,0 +1,81 @@
+"""`kg serve --allow-update`: updates only with the bearer token, still offline (no LOAD), seen by later queries."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from rdflib import Graph
+
+from conftest import ServerProcess, start_server
+from kg.namespaces import SD
+
+TOKEN = "s3cret-token"
+ASK_ADDED = "ASK { GRAPH <urn:x:notes> { <urn:x:a> <urn:x:b> 'c' } }"
+
+
+@pytest.fixture(scope="module")
+def writable_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    os.environ["KG_UPDATE_TOKEN"] = TOKEN  # the token by environment, not on the command line
+    try:
+        with start_server(tmp_path_factory.mktemp("writable"), "--allow-update") as server:
+            yield server
+    finally:
+        del os.environ["KG_UPDATE_TOKEN"]
+
+
+def _ask(server: ServerProcess, query: str) -> bool:
+    response = httpx.get(f"{server.url}/sparql", params={"query": query}, timeout=30)
+    assert response.status_code == 200, response.text
+    return response.json()["boolean"]
+
+
+def _update(server: ServerProcess, update: str, token: str | None) -> httpx.Response:
+    headers = {"Content-Type": "application/sparql-update"}
+    if token is not None:
+        headers["Authorization"] = f"Bearer {token}"
+    return httpx.post(f"{server.url}/sparql", content=update.encode(), headers=headers, timeout=30)
+
+
+def test_updates_need_the_token(writable_server: ServerProcess) -> None:
+    insert = "INSERT DATA { GRAPH <urn:x:notes> { <urn:x:a> <urn:x:b> 'c' } }"
+    assert not _ask(writable_server, ASK_ADDED)  # also puts the answer in the server's cache
+    for token in (None, "wrong"):
+        refused = _update(writable_server, insert, token)
+        assert refused.status_code == 401 and refused.headers["www-authenticate"].startswith("Bearer")
+    assert not _ask(writable_server, ASK_ADDED)
+    assert _update(writable_server, insert, TOKEN).status_code == 204
+    assert _ask(writable_server, ASK_ADDED)  # every worker, and the cache, see the change
+    assert _ask(writable_server, "ASK FROM <urn:x:notes> { <urn:x:a> <urn:x:b> 'c' }")  # a graph of the server now
+    delete = "DELETE DATA { GRAPH <urn:x:notes> { <urn:x:a> <urn:x:b> 'c' } }"
+    assert _update(writable_server, delete, TOKEN).status_code == 204
+    assert not _ask(writable_server, ASK_ADDED)
+
+
+def test_updates_stay_offline(writable_server: ServerProcess) -> None:
+    load = _update(writable_server, "LOAD <file:///etc/passwd> INTO GRAPH <urn:x:g>", TOKEN)
+    assert load.status_code == 400 and "LOAD is not allowed" in load.text
+    using = _update(writable_server, "INSERT { <urn:x:s> <urn:x:p> ?o } USING <http://127.0.0.1:9/> WHERE { ?s ?p ?o }",
+                    TOKEN)
+    assert using.status_code == 400 and "USING <http://127.0.0.1:9/> is not a graph" in using.text
+    service = _update(writable_server, "INSERT { ?s ?p ?o } WHERE { SERVICE <http://127.0.0.1:9/> { ?s ?p ?o } }",
+                      TOKEN)
+    assert service.status_code == 400 and "SERVICE is not allowed" in service.text
+
+
+def test_the_service_description_announces_updates(writable_server: ServerProcess) -> None:
+    description = Graph().parse(data=httpx.get(f"{writable_server.url}/sparql").content, format="turtle")
+    assert (None, SD.supportedLanguage, SD.SPARQL11Update) in description
+
+
+def test_allow_update_needs_a_token(tmp_path: Path) -> None:
+    environment = {key: value for key, value in os.environ.items() if key != "KG_UPDATE_TOKEN"}
+    result = subprocess.run([str(Path(sys.executable).with_name("kg")), "serve", "--allow-update"],
+                            capture_output=True, text=True, env=environment, timeout=60)
+    assert result.returncode == 2
+    assert "--allow-update needs --token" in result.stderr
