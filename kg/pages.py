@@ -20,13 +20,15 @@ from rdflib import BNode, Dataset, Graph, Literal, URIRef, Variable
 from rdflib.namespace import ORG, SKOS
 from rdflib.term import Node
 from starlette.requests import Request
-from starlette.responses import FileResponse, HTMLResponse
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
+from kg.ask import answer
 from kg.build import Built, cache_dir
-from kg.errors import InputError
+from kg.errors import InputError, UsageError
 from kg.coverage import coverage, sentence_units
 from kg.describe import statements
 from kg.export import write_atomic
@@ -43,6 +45,7 @@ from kg.namespaces import (
     STATEMENTS_GRAPH,
 )
 from kg.query import CatalogueQuery, bind_params, load_catalogue, supporting_claims
+from kg.serve import negotiate
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
 STATIC = Path(__file__).parent / "static"
@@ -413,6 +416,34 @@ def ontology_page(request: Request) -> FileResponse:
     return FileResponse(_docs(request).path, media_type="text/html; charset=utf-8")
 
 
+MAX_QUESTION = 1000  # characters; a question is a sentence, not a document
+
+
+async def ask_page(request: Request) -> Response:
+    """`/ask?q=…[&lang=en|fr]`: kg.ask's answer as JSON (Accept or `format=json`) or as a page with its form."""
+    params = request.query_params
+    question, lang = params.get("q", "").strip(), params.get("lang") or None
+    wants_json = params.get("format") == "json" or (
+        "format" not in params and negotiate(request.headers.get("accept"), ["application/json", "text/html"])
+        == "application/json"
+    )
+    problem = ""
+    if wants_json and not question:
+        problem = "missing parameter q (the question)"
+    elif len(question) > MAX_QUESTION:
+        problem = f"the question is longer than {MAX_QUESTION} characters"
+    reply = None
+    if question and not problem:
+        try:
+            reply = await run_in_threadpool(answer, _built(request), question, lang,
+                                            request.app.state.settings.project.queries)
+        except UsageError as error:  # an unknown reply language
+            problem = str(error)
+    if wants_json:
+        return JSONResponse({"error": problem} if problem else reply.as_json(), status_code=400 if problem else 200)
+    return _render(request, "ask.html", 400 if problem else 200, question=question, problem=problem, reply=reply)
+
+
 def routes() -> list[BaseRoute]:
     """The pages' routes, mounted by the server's app (which sets `app.state.built`)."""
     return [
@@ -420,6 +451,7 @@ def routes() -> list[BaseRoute]:
         Route("/page/{rest:path}", entity, name="entity"),
         Route("/document", document, name="document"),
         Route("/query", query_page, name="query"),
+        Route("/ask", ask_page, name="ask"),
         Route("/docs/ontology/", ontology_page, name="ontology-docs"),
         Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
     ]

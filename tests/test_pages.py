@@ -262,3 +262,48 @@ def test_hostile_text_is_escaped(built_project: Built, tmp_path: Path, monkeypat
     assert blockquotes(entity) == ['The [[<script>alert("x")</script> & <b>bold</b>]] claim.']
     marks = _MARK.findall(document)
     assert [(claims, html.unescape(text)) for claims, text in marks] == [("X1", quote)]
+
+
+# --- /ask: kg.ask over HTTP ---------------------------------------------------------------------------------------
+
+
+def test_ask_answers_in_json_with_the_quotes(client: TestClient) -> None:
+    from tests.test_ask import US_OPERATIONS
+
+    response = client.get("/ask", params={"q": "Quelles opérations le Canada mène-t-il avec les États-Unis ?",
+                                          "format": "json"})
+    assert response.status_code == 200
+    reply = response.json()
+    assert (reply["status"], reply["query"], reply["language"]) == ("answered", "operations-with", "fr")
+    got = sorted((q["id"], q["quote"]) for row in reply["quotes"] for q in row)
+    assert got == sorted(q for quotes in US_OPERATIONS.values() for q in quotes)
+
+
+def test_ask_page_shows_the_form_and_each_quote_linked_to_the_document(client: TestClient) -> None:
+    assert '<form class="ask"' in client.get("/ask").text  # no question yet: only the form
+    page = client.get("/ask", params={"q": "Which operations does Canada conduct with the US?"},
+                      headers={"Accept": "text/html"}).text
+    assert '<a class="claim-link" href="/document#C38">C38</a>' in page
+    assert "<mark>Canada works with the United States and Allies to enforce sanctions on North Korea</mark>" in page
+
+
+def test_ask_fails_honestly_over_http(client: TestClient) -> None:
+    reply = client.get("/ask", params={"q": "What is the weather in Paris?"},
+                       headers={"Accept": "application/json"}).json()
+    assert reply["status"] in ("unanswerable", "not-covered") and len(reply["suggestions"]) == 3
+    assert reply["rows"] == [] and reply["query"] is None
+
+
+@pytest.mark.parametrize("params, error", [
+    ({"format": "json"}, "missing parameter q"),
+    ({"q": "x" * 1001, "format": "json"}, "longer than 1000 characters"),
+    ({"q": "What does Canada lead?", "lang": "de", "format": "json"}, "unknown language 'de'"),
+])
+def test_ask_rejects_bad_requests_with_400(client: TestClient, params: dict, error: str) -> None:
+    response = client.get("/ask", params=params)
+    assert response.status_code == 400 and error in response.json()["error"]
+
+
+def test_ask_page_escapes_the_question(client: TestClient) -> None:
+    page = client.get("/ask", params={"q": "<script>alert(1)</script>"}).text
+    assert "<script>alert(1)</script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
