@@ -17,11 +17,22 @@ OA = Namespace("http://www.w3.org/ns/oa#")
 SCHEMA = Namespace("https://schema.org/")
 SH = Namespace("http://www.w3.org/ns/shacl#")
 GEO = Namespace("http://www.opengis.net/ont/geosparql#")
+WD = Namespace("http://www.wikidata.org/entity/")  # Wikidata items (the SSSOM table's object_id)
+WDT = Namespace("http://www.wikidata.org/prop/direct/")  # Wikidata truthy statements
+SSSOM = Namespace("https://w3id.org/sssom/")
+SEMAPV = Namespace("https://w3id.org/semapv/vocab/")
 
 ONTOLOGY_GRAPH = GRAPH.ontology
 STATEMENTS_GRAPH = GRAPH.statements
 SOURCES_GRAPH = GRAPH.sources
 INFERRED_GRAPH = GRAPH.inferred
+LINKS_GRAPH = GRAPH.links  # the SSSOM mappings to Wikidata, with their evidence
+PYCOUNTRY_GRAPH = GRAPH["offline/pycountry"]  # ISO 3166-1 facts from the pycountry package
+WIKIDATA_GRAPH = GRAPH["external/wikidata"]  # the enrichment cache fetched by `kg enrich`
+# the graphs beside the document's: links and outside facts about the same things (never reasoned over)
+LINKED_GRAPHS = (LINKS_GRAPH, PYCOUNTRY_GRAPH, WIKIDATA_GRAPH)
+
+WIKIDATA_ENDPOINT = "https://query.wikidata.org/sparql"  # the Wikidata Query Service
 
 PREFIXES = {
     "kg": KG,
@@ -32,6 +43,10 @@ PREFIXES = {
     "schema": SCHEMA,
     "sh": SH,
     "geo": GEO,
+    "wd": WD,
+    "wdt": WDT,
+    "sssom": SSSOM,
+    "semapv": SEMAPV,
     "dcterms": DCTERMS,
     "owl": OWL,
     "prov": PROV,

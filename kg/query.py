@@ -22,7 +22,7 @@ from rdflib.term import Node
 
 from kg.errors import InputError, QueryError, UsageError
 from kg.load import curie
-from kg.namespaces import DCTERMS, KG, OA, PREFIXES, PROV, RDF, RDFS, XSD
+from kg.namespaces import DCTERMS, KG, OA, PREFIXES, PROV, RDF, RDFS, WIKIDATA_ENDPOINT, WIKIDATA_GRAPH, XSD
 
 if TYPE_CHECKING:
     from rdflib.plugins.sparql.sparql import Query
@@ -161,9 +161,10 @@ def _is_update(text: str) -> bool:
     return True
 
 
-def _check_offline(graph: Graph, query: Query, where: str) -> None:
-    """Refuse what would make rdflib reach outside the built dataset: SERVICE, and FROM / FROM NAMED
-    naming anything but one of the dataset's own non-empty graphs (rdflib fetches or reads any other)."""
+def _check_offline(graph: Graph, query: Query, where: str, allow_service: bool = False) -> None:
+    """Refuse what would make rdflib reach outside the built dataset: SERVICE (unless `allow_service`, for the
+    Wikidata endpoint only, which `answer_service_offline` then points at the enrichment cache), and FROM /
+    FROM NAMED naming anything but one of the dataset's own non-empty graphs (rdflib fetches or reads any other)."""
     from rdflib.plugins.sparql.parserutils import CompValue
 
     pending: list[object] = [query.algebra]
@@ -171,7 +172,16 @@ def _check_offline(graph: Graph, query: Query, where: str) -> None:
         node = pending.pop()
         if isinstance(node, CompValue):
             if node.name == "ServiceGraphPattern":
-                raise QueryError(f"{where}: SERVICE is not allowed: queries run offline, over the built graph only")
+                if not allow_service:
+                    raise QueryError(
+                        f"{where}: SERVICE is not allowed: queries run offline, over the built graph only "
+                        f"(--allow-service answers SERVICE <{WIKIDATA_ENDPOINT}> from the enrichment cache)"
+                    )
+                if str(node.term) != WIKIDATA_ENDPOINT:
+                    raise QueryError(
+                        f"{where}: SERVICE <{node.term}> is not allowed: only SERVICE <{WIKIDATA_ENDPOINT}> is "
+                        "answered, offline, from the enrichment cache (kg enrich)"
+                    )
             pending.extend(node.values())
         elif isinstance(node, (list, tuple)):
             pending.extend(node)
@@ -183,9 +193,32 @@ def _check_offline(graph: Graph, query: Query, where: str) -> None:
             raise QueryError(f"{where}: {keyword} <{iri}> is not a graph of this dataset (its graphs: {names})")
 
 
-def _evaluate(graph: Graph, query: Query, where: str, bindings: dict[Variable, Node] | None = None) -> Result:
+def answer_service_offline(query: Query) -> Query:
+    """Rewrite, in the algebra, each `SERVICE <Wikidata endpoint> { P }` into `GRAPH <graph/external/wikidata>
+    { P }`, so that the pattern is matched against the enrichment cache instead of the network."""
+    from rdflib.plugins.sparql.algebra import Graph as GraphPattern
+    from rdflib.plugins.sparql.algebra import translateGroupGraphPattern, traverse
+
+    def offline(node: object) -> object:
+        if getattr(node, "name", None) == "ServiceGraphPattern" and str(node.term) == WIKIDATA_ENDPOINT:
+            return GraphPattern(WIKIDATA_GRAPH, translateGroupGraphPattern(node.graph))
+        return None
+
+    query.algebra = traverse(query.algebra, visitPost=offline)
+    return query
+
+
+def _evaluate(
+    graph: Graph,
+    query: Query,
+    where: str,
+    bindings: dict[Variable, Node] | None = None,
+    allow_service: bool = False,
+) -> Result:
     """Run a prepared query, evaluated here (rdflib is lazy) so that a failure is a QueryError, not a traceback."""
-    _check_offline(graph, query, where)
+    _check_offline(graph, query, where, allow_service)
+    if allow_service:
+        query = answer_service_offline(query)
     try:
         result = graph.query(query, initBindings=bindings or {})
         if result.type == "SELECT":
@@ -268,15 +301,18 @@ def _convert(graph: Graph, param: Param, value: str) -> Node:
     return Literal(value)
 
 
-def run_query(graph: Graph, query: CatalogueQuery, params: dict[str, str]) -> Result:
-    """Run a catalogue query over `graph` (the dataset: asserted + inferred) with its parameters bound."""
+def run_query(
+    graph: Graph, query: CatalogueQuery, params: dict[str, str], allow_service: bool = False
+) -> Result:
+    """Run a catalogue query over `graph` (the dataset: asserted + inferred) with its parameters bound;
+    `allow_service` answers SERVICE to Wikidata from the enrichment cache."""
     where = str(query.path)
-    return _evaluate(graph, prepare(query.text, where), where, bind_params(graph, query, params))
+    return _evaluate(graph, prepare(query.text, where), where, bind_params(graph, query, params), allow_service)
 
 
-def run_sparql(graph: Graph, text: str, where: str = "query") -> Result:
-    """Run ad-hoc SPARQL over `graph`."""
-    return _evaluate(graph, prepare(text, where), where)
+def run_sparql(graph: Graph, text: str, where: str = "query", allow_service: bool = False) -> Result:
+    """Run ad-hoc SPARQL over `graph` (`allow_service`: as for run_query)."""
+    return _evaluate(graph, prepare(text, where), where, allow_service=allow_service)
 
 
 def parse_assignments(items: list[str]) -> dict[str, str]:
