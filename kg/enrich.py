@@ -189,8 +189,8 @@ def enrich(
     cache = new_dataset()
     graph = cache.graph(WIKIDATA_GRAPH)
     graph += facts
-    retrieval = BNode("retrieval")
-    query_entity = BNode("query")
+    retrieval = BNode()
+    query_entity = BNode()
     graph.add((WIKIDATA_GRAPH, RDF.type, PROV.Entity))
     graph.add((WIKIDATA_GRAPH, PROV.wasGeneratedBy, retrieval))
     graph.add((retrieval, RDF.type, PROV.Activity))

@@ -70,14 +70,16 @@ FORMATS = {
 ASSERTED = (ONTOLOGY_GRAPH, STATEMENTS_GRAPH, SOURCES_GRAPH, *LINKED_GRAPHS)
 
 
-def selected_graphs(inferred: bool) -> tuple:
-    """The named graphs an export holds."""
-    return ASSERTED + ((INFERRED_GRAPH,) if inferred else ())
+def selected_graphs(dataset: Dataset, inferred: bool) -> tuple:
+    """The named graphs an export holds: the asserted ones (the links and outside-data graphs only when the
+    dataset has them), and the inferred one if asked."""
+    present = tuple(g for g in ASSERTED if g not in LINKED_GRAPHS or len(dataset.graph(g)))
+    return present + ((INFERRED_GRAPH,) if inferred else ())
 
 
 def export_graph(dataset: Dataset, fmt: str, inferred: bool = False) -> Graph:
     """What a `fmt` export serialises: a Dataset of the selected named graphs for TriG, else their union."""
-    graphs = selected_graphs(inferred)
+    graphs = selected_graphs(dataset, inferred)
     if fmt != "trig":
         return merged(dataset, *graphs)
     selection = new_dataset()

@@ -68,14 +68,14 @@ def read_links(path: Path, project: Project = Project()) -> Graph:
     import logging
     import warnings
 
-    from sssom.parsers import parse_sssom_table
-    from sssom.validators import validate
-    from sssom.writers import to_rdf_graph
-
     shown = project.relative(path)
     logging.getLogger("sssom").setLevel(logging.ERROR)  # its info lines about prefixes are not for users
     with warnings.catch_warnings():  # sssom's own pandas deprecation warnings: nothing a user can act on
         warnings.simplefilter("ignore")
+        from sssom.parsers import parse_sssom_table
+        from sssom.validators import validate
+        from sssom.writers import to_rdf_graph
+
         try:
             mapping_set = parse_sssom_table(path)
         except Exception as exc:  # sssom raises ValueError, KeyError, yaml and pandas errors for bad tables
@@ -85,12 +85,28 @@ def read_links(path: Path, project: Project = Project()) -> Graph:
     errors = [f"{kind.name}: {result.message}" for kind, report in reports.items() for result in report.results]
     if errors:
         raise InputError(f"{shown}: SSSOM validation failed:\n  " + "\n  ".join(errors))
+    named = {}
     for axiom in graph.subjects(RDF.type, OWL.Axiom):
         subject = graph.value(axiom, OWL.annotatedSource)
         predicate = graph.value(axiom, OWL.annotatedProperty)
         target = graph.value(axiom, OWL.annotatedTarget)
+        named[axiom] = mapping_iri(subject, target)
         graph.add((subject, predicate, target))
-    return graph
+    return _renamed(graph, named)
+
+
+def mapping_iri(subject: URIRef, target: URIRef) -> URIRef:
+    """The IRI of the mapping axiom from `subject` to `target`: id:link/LOCAL-QID. sssom makes each axiom a blank
+    node; a name lets people cite a link, and keeps graph comparison (exports, tests) fast."""
+    return ID[f"link/{subject.removeprefix(ID)}-{target.rstrip('/').rsplit('/', 1)[-1]}"]
+
+
+def _renamed(graph: Graph, names: dict) -> Graph:
+    """`graph` with each node of `names` replaced by its new name."""
+    renamed = Graph()
+    for triple in graph:
+        renamed.add(tuple(names.get(node, node) for node in triple))
+    return renamed
 
 
 def add_links(dataset: Dataset, project: Project = Project()) -> None:

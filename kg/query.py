@@ -22,7 +22,7 @@ from rdflib.term import Node
 
 from kg.errors import InputError, QueryError, UsageError
 from kg.load import curie
-from kg.namespaces import DCTERMS, KG, OA, PREFIXES, PROV, RDF, RDFS, WIKIDATA_ENDPOINT, WIKIDATA_GRAPH, XSD
+from kg.namespaces import BASE, DCTERMS, KG, OA, PREFIXES, PROV, RDF, RDFS, WIKIDATA_ENDPOINT, WIKIDATA_GRAPH, XSD
 
 if TYPE_CHECKING:
     from rdflib.plugins.sparql.sparql import Query
@@ -234,7 +234,8 @@ def _normalise(text: str) -> str:
 
 def resolve_entity(graph: Graph, text: str) -> URIRef:
     """The node meant by `text`: an IRI (bare or <...>), a CURIE with a project prefix, or a label/altLabel/prefLabel
-    in any language (case and surrounding whitespace ignored). UsageError, with candidates, if unknown or ambiguous."""
+    in any language (case and surrounding whitespace ignored). UsageError, with candidates, if unknown or ambiguous.
+    Labels name project nodes only: the Wikidata items of the enrichment cache share their names ("NATO")."""
     wanted = text.strip()
     iri = _as_iri(wanted)
     if iri is not None:
@@ -244,7 +245,7 @@ def resolve_entity(graph: Graph, text: str) -> URIRef:
     by_label: dict[str, set[URIRef]] = {}
     for predicate in _LABELS:
         for node, name in graph.subject_objects(predicate):
-            if isinstance(node, URIRef):
+            if isinstance(node, URIRef) and node.startswith(BASE):
                 by_label.setdefault(_normalise(str(name)), set()).add(node)
     matches = sorted(by_label.get(_normalise(wanted), ()))
     if len(matches) == 1:

@@ -24,7 +24,7 @@ from rdflib.compare import isomorphic
 from rdflib.namespace import PROV, RDF, SKOS
 
 from kg.cli import app
-from kg.enrich import USER_AGENT, Etiquette, batch_query, disagreements, enrich, keep_facts
+from kg.enrich import USER_AGENT, Etiquette, batch_query, disagreements, enrich, keep_facts, load_cache
 from kg.errors import EndpointError, InputError
 from kg.link import linked_items, mappings
 from kg.load import Project, curie, load_dataset
@@ -325,3 +325,24 @@ def test_cli_enrich_failure_exits_2_naming_endpoint_and_cause(project_copy, faul
 
 def _exact_items() -> set:
     return {row.object for row in mappings(_links_only()) if row.predicate == SKOS.exactMatch}
+
+
+def test_an_enriched_dataset_exports_and_reparses(built_project, tmp_path: Path) -> None:
+    """The cache's graph (blank PROV nodes, literals of every kind) survives the JSON-LD and TriG exports."""
+    from kg.export import export_graph, serialize
+    from kg.load import new_dataset
+
+    project = Project(tmp_path)
+    project.wikidata_cache.parent.mkdir(parents=True)
+    shutil.copy(FIXTURE.parent / "cache.trig", project.wikidata_cache)
+    dataset = new_dataset()
+    for graph in built_project.dataset.graphs():
+        target = dataset.graph(graph.identifier)
+        target += graph
+    load_cache(dataset, project)
+    assert len(dataset.graph(WIKIDATA_GRAPH)) > 38
+    jsonld = Graph().parse(data=serialize(dataset, "jsonld", Project().context), format="json-ld")
+    assert isomorphic(jsonld, export_graph(dataset, "jsonld"))
+    trig = Dataset()
+    trig.parse(data=serialize(dataset, "trig", Project().context), format="trig")
+    assert isomorphic(trig.graph(WIKIDATA_GRAPH), dataset.graph(WIKIDATA_GRAPH))

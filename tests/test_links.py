@@ -205,7 +205,7 @@ def test_pycountry_graph_holds_codes_french_names_and_provenance(built_project) 
     assert graph.value(ID.Russia, KG.isoNumericCode) == Literal("643")
     assert Literal("Russie, Fédération de", lang="fr") in set(graph.objects(ID.Russia, KG.isoName))
     assert Literal("États-Unis", lang="fr") in set(graph.objects(ID.UnitedStates, KG.isoName))
-    package = graph.value(PYCOUNTRY_GRAPH, PROV.wasDerivedFrom)
+    package = graph.value(graph.value(PYCOUNTRY_GRAPH, PROV.wasGeneratedBy), PROV.used)
     assert graph.value(package, SCHEMA.softwareVersion) == Literal(pycountry_version()) == Literal("26.2.16")
     assert pycountry.countries.get(alpha_2="LV").alpha_3 == str(graph.value(ID.Latvia, KG.isoAlpha3Code))
 
@@ -269,9 +269,19 @@ def test_service_is_refused_without_the_flag(project_copy) -> None:
     result = kg(project_copy, "sparql", SERVICE_QUERY % "https://query.wikidata.org/sparql")
     assert result.exit_code == 2
     assert "SERVICE is not allowed: queries run offline" in result.output and "--allow-service" in result.output
+    federated = kg(project_copy, "query", "iso-codes-wikidata")
+    assert federated.exit_code == 2 and "SERVICE is not allowed" in federated.output
+
+
+def test_service_to_another_endpoint_is_refused_even_with_the_flag(project_copy) -> None:
+    result = kg(project_copy, "sparql", SERVICE_QUERY % "https://dbpedia.org/sparql", "--allow-service")
+    assert result.exit_code == 2
+    assert "SERVICE <https://dbpedia.org/sparql> is not allowed: only SERVICE <https://query.wikidata.org/sparql>" \
+        in result.output
 
 
 def test_service_to_wikidata_is_answered_from_the_cache_with_the_flag(project_copy) -> None:
+    """(Last of the module: its cache file makes the next command rebuild.)"""
     cache = project_copy.wikidata_cache
     cache.parent.mkdir(parents=True, exist_ok=True)
     cache.write_text(
@@ -286,10 +296,3 @@ def test_service_to_wikidata_is_answered_from_the_cache_with_the_flag(project_co
         assert result.stdout.splitlines() == ["c", "CA"]
     finally:
         cache.unlink()
-
-
-def test_service_to_another_endpoint_is_refused_even_with_the_flag(project_copy) -> None:
-    result = kg(project_copy, "sparql", SERVICE_QUERY % "https://dbpedia.org/sparql", "--allow-service")
-    assert result.exit_code == 2
-    assert "SERVICE <https://dbpedia.org/sparql> is not allowed: only SERVICE <https://query.wikidata.org/sparql>" \
-        in result.output
