@@ -120,3 +120,17 @@ def test_the_kg_version_is_part_of_the_key(project: Project, monkeypatch: pytest
     before = cache_key(project)
     monkeypatch.setattr(kg.build, "__version__", "0.0.0-other")
     assert cache_key(project) != before
+
+
+@pytest.mark.parametrize(
+    "relative", ["data/links.sssom.tsv", "data/links-iso3166.tsv", "data/external/wikidata.trig"]
+)
+def test_the_links_and_outside_data_are_in_the_cache_key(project: Project, relative: str) -> None:
+    """Absent, present and edited are three different keys (the fixture project has none of these files)."""
+    absent = cache_key(project)
+    path = project.root / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("# one\n", encoding="utf-8")
+    present = cache_key(project)
+    path.write_text("# two\n", encoding="utf-8")
+    assert len({absent, present, cache_key(project)}) == 3

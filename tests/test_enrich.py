@@ -6,6 +6,7 @@ Wikidata-shaped fixture (tests/fixtures/wikidata/items.ttl), and a small fault-i
 from __future__ import annotations
 
 import http.server
+import json
 import re
 import shutil
 import socket
@@ -304,6 +305,9 @@ def test_cli_enrich_prints_what_it_did_and_the_build_includes_it(project_copy, o
     assert result.exit_code == 0, result.output
     assert f"fetched 38 triples about {len(_exact_items())} items from {oxigraph_endpoint}" in result.output
     assert "disagreements between the document and Wikidata: 0" in result.output
+    as_json = runner.invoke(app, [*root, "enrich", "--endpoint", oxigraph_endpoint, "--format", "json"])
+    report = json.loads(as_json.stdout)
+    assert (report["endpoint"], report["triples"], report["disagreements"]) == (oxigraph_endpoint, 38, [])
     codes = runner.invoke(
         app, [*root, "sparql", "SELECT ?c WHERE { GRAPH <https://w3id.org/defence-kg/graph/external/wikidata> "
               "{ wd:Q16 wdt:P298 ?c } }", "--format", "csv"]

@@ -263,6 +263,10 @@ def test_kg_links_missing_flags_an_entity_listed_nowhere(project_copy) -> None:
 # --- SERVICE --------------------------------------------------------------------------------------------------
 
 SERVICE_QUERY = "SELECT ?c WHERE { SERVICE <%s> { wd:Q16 wdt:P297 ?c } }"
+CACHE = (
+    "<https://w3id.org/defence-kg/graph/external/wikidata> { "
+    '<http://www.wikidata.org/entity/Q16> <http://www.wikidata.org/prop/direct/P297> "CA" . }\n'
+)
 
 
 def test_service_is_refused_without_the_flag(project_copy) -> None:
@@ -280,19 +284,11 @@ def test_service_to_another_endpoint_is_refused_even_with_the_flag(project_copy)
         in result.output
 
 
-def test_service_to_wikidata_is_answered_from_the_cache_with_the_flag(project_copy) -> None:
-    """(Last of the module: its cache file makes the next command rebuild.)"""
-    cache = project_copy.wikidata_cache
-    cache.parent.mkdir(parents=True, exist_ok=True)
-    cache.write_text(
-        "<https://w3id.org/defence-kg/graph/external/wikidata> { "
-        '<http://www.wikidata.org/entity/Q16> <http://www.wikidata.org/prop/direct/P297> "CA" . }\n',
-        encoding="utf-8",
-    )
-    try:
-        query = SERVICE_QUERY % "https://query.wikidata.org/sparql"
-        result = kg(project_copy, "sparql", query, "--allow-service", "--format", "csv")
-        assert result.exit_code == 0, result.output
-        assert result.stdout.splitlines() == ["c", "CA"]
-    finally:
-        cache.unlink()
+def test_service_to_wikidata_is_answered_from_the_cache_with_the_flag(project: Project) -> None:
+    """On the small fixture project (quick to rebuild), given an enrichment cache."""
+    project.wikidata_cache.parent.mkdir(parents=True)
+    project.wikidata_cache.write_text(CACHE, encoding="utf-8")
+    query = SERVICE_QUERY % "https://query.wikidata.org/sparql"
+    result = kg(project, "sparql", query, "--allow-service", "--format", "csv")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == ["c", "CA"]
