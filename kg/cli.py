@@ -353,11 +353,12 @@ def locate(ctx: click.Context, quote: str, occurrence: int) -> None:
 def links(ctx: click.Context, fmt: str, missing: bool) -> None:
     """Every link to Wikidata with its evidence; with --missing, the entities left unlinked and why.
 
-    --missing exits 1 if a real-world entity is neither linked nor listed in data/links-unverified.tsv.
+    --missing exits 1 if a real-world entity is neither linked nor listed in data/links-unverified.tsv, or if
+    that file lists an entity that is not in the graph, under another label, or linked after all.
     """
     import json
 
-    from kg.link import mappings
+    from kg.link import mappings, unverified_problems
     from kg.link import missing as unlinked
 
     _choice(fmt, ("text", "tsv", "json"), "format")
@@ -365,6 +366,7 @@ def links(ctx: click.Context, fmt: str, missing: bool) -> None:
     dataset = _built(project).dataset
     if missing:
         listed, unlisted = unlinked(dataset, project)
+        problems = unverified_problems(dataset, project)
         rows = [row.to_json() for row in listed + unlisted]
         for row in rows:
             row["reason"] = row["reason"] or "NOT LISTED: neither linked nor in data/links-unverified.tsv"
@@ -390,14 +392,22 @@ def links(ctx: click.Context, fmt: str, missing: bool) -> None:
                     f"    evidence: {row['evidence']}"
                 )
     if missing:
+        for problem in problems:
+            click.echo(f"{project.relative(project.links_unverified)}: {problem}", err=True)
         click.echo(f"{len(rows)} unlinked real-world entities, {len(unlisted)} not listed", err=True)
-        if unlisted:
+        if unlisted or problems:
             ctx.exit(1)
 
 
 @app.command()
 @click.option("--endpoint", default=None, help="SPARQL endpoint URL [default: the Wikidata Query Service].")
-@click.option("--timeout", type=float, default=60.0, show_default=True, help="Seconds to wait for each answer.")
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=60.0,
+    show_default=True,
+    help="Seconds to wait for each answer.",
+)
 @click.option("--batch-size", type=click.IntRange(min=1), default=50, show_default=True, help="Items per request.")
 @click.option("--format", "-f", "fmt", default="text", show_default=True, help="text | json")
 @click.pass_context

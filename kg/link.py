@@ -250,6 +250,15 @@ def check_unverified(statements: Graph, linked: set[URIRef], listed: list[Unlink
     return problems
 
 
+def unverified_problems(dataset: Dataset, project: Project = Project()) -> list[str]:
+    """check_unverified on the project's links-unverified.tsv (none without the file)."""
+    if not project.links_unverified.is_file():
+        return []
+    listed = read_unverified(project.links_unverified, project)
+    linked = {row.subject for row in mappings(dataset)}
+    return check_unverified(dataset.graph(STATEMENTS_GRAPH), linked, listed)
+
+
 def linked_items(dataset: Graph) -> dict[URIRef, URIRef]:
     """Wikidata item -> the project entity linked to it by skos:exactMatch."""
     exact = (row for row in mappings(dataset) if row.predicate == SKOS.exactMatch)

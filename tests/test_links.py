@@ -27,6 +27,7 @@ from kg.link import (
     read_links,
     read_unverified,
     real_world_entities,
+    unverified_problems,
 )
 from kg.load import Project, curie, new_dataset
 from kg.namespaces import (
@@ -102,6 +103,7 @@ def test_every_real_world_entity_is_linked_or_listed_unverified(built_project, s
     assert {ID.Canada, ID.NATO, ID.NORAD, ID.CanadianDollar, ID.AtlanticOcean, ID.Tank} <= set(entities)
     unverified = read_unverified(PROJECT.links_unverified)
     assert check_unverified(statements, {row.subject for row in rows}, unverified) == []
+    assert unverified_problems(built_project.dataset) == []
 
 
 # --- the checks fail on bad input ---------------------------------------------------------------------------
@@ -246,6 +248,18 @@ def test_kg_links_missing_lists_the_unlinked_with_why(project_copy) -> None:
 
     listed = {row["subject"]: row["reason"] for row in json.loads(result.stdout)}
     assert "id:NORAD" in listed and listed["id:NORAD"] and "id:Canada" not in listed
+
+
+def test_kg_links_missing_flags_a_wrong_row_of_the_unverified_list(project_copy) -> None:
+    path = project_copy.links_unverified
+    original = path.read_text(encoding="utf-8")
+    try:
+        path.write_text(original + "id:Canada\tCanada\tlisted by mistake\n", encoding="utf-8")
+        result = kg(project_copy, "links", "--missing")
+        assert result.exit_code == 1
+        assert "links-unverified.tsv: id:Canada: listed as unverified but linked in the SSSOM table" in result.output
+    finally:
+        path.write_text(original, encoding="utf-8")
 
 
 def test_kg_links_missing_flags_an_entity_listed_nowhere(project_copy) -> None:
