@@ -74,7 +74,8 @@ def oxigraph_endpoint(tmp_path_factory: pytest.TempPathFactory):
 
 class FaultServer:
     """An HTTP server on a free port answering POSTs by a script of behaviours, one per request (the last
-    repeats): 'ok' (the fixture as Turtle), 'sleep' (longer than the client waits), or a status code, sent
+    repeats): 'ok' (the fixture as Turtle), 'junk' (200 with a body that is not Turtle), 'sleep' (longer than the
+    client waits), or a status code, sent
     with `Retry-After: 1` for 429. It records each request's time and User-Agent."""
 
     def __init__(self, script: list[str]) -> None:
@@ -91,8 +92,8 @@ class FaultServer:
                     time.sleep(1.5)
                     action = "ok"
                 try:
-                    if action == "ok":
-                        body = FIXTURE.read_bytes()
+                    if action in ("ok", "junk"):
+                        body = FIXTURE.read_bytes() if action == "ok" else b"<html>not Turtle"
                         self.send_response(200)
                         self.send_header("Content-Type", "text/turtle")
                     else:
@@ -236,6 +237,13 @@ def test_500_retries_with_backoff_then_fails_and_keeps_the_cache(built_project, 
     with pytest.raises(EndpointError, match=rf"{server.url}: HTTP 500 after 3 attempt\(s\)"):
         enrich(built_project.dataset, cache_project, server.url, FAST, sleep=waits.append)
     assert waits == [0.01, 0.02] and len(server.requests) == 3
+    assert cache_project.wikidata_cache.read_bytes() == PREVIOUS
+
+
+def test_an_answer_that_is_not_turtle_fails_and_keeps_the_cache(built_project, cache_project, fault_server) -> None:
+    server = fault_server("junk")
+    with pytest.raises(EndpointError, match=rf"{server.url}: the answer is not Turtle"):
+        enrich(built_project.dataset, cache_project, server.url, FAST)
     assert cache_project.wikidata_cache.read_bytes() == PREVIOUS
 
 
