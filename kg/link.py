@@ -11,14 +11,17 @@ skos:exactMatch and skos:closeMatch do not merge nodes under OWL RL, where owl:s
 from __future__ import annotations
 
 import csv
+import hashlib
 import re
 from dataclasses import asdict, dataclass
+from importlib.metadata import version
 from pathlib import Path
 
 from rdflib import Dataset, Graph, URIRef
 from rdflib.namespace import ORG, OWL, RDF, RDFS, SKOS
 
 from kg.errors import InputError
+from kg.export import write_atomic
 from kg.load import Project, curie, label
 from kg.namespaces import ID, KG, LINKS_GRAPH, SSSOM, STATEMENTS_GRAPH, WD
 
@@ -109,11 +112,34 @@ def _renamed(graph: Graph, names: dict) -> Graph:
     return renamed
 
 
+def cached_links(project: Project = Project()) -> Graph:
+    """read_links on the project's table, kept as N-Triples in the build cache directory under the hash of the
+    table, the sssom version and this module: importing sssom alone takes 1.6 s, so a rebuild after an edit
+    elsewhere skips it."""
+    from kg.build import cache_dir
+
+    digest = hashlib.sha256(project.links.read_bytes())
+    digest.update(f"\0sssom {version('sssom')}\0".encode())
+    digest.update(Path(__file__).read_bytes())
+    directory = cache_dir(project)
+    path = directory / f"links-{digest.hexdigest()}.nt"
+    try:
+        return Graph().parse(data=path.read_bytes().decode("utf-8"), format="nt")
+    except Exception:  # absent, unreadable or corrupt (any parser error): read the table again
+        pass
+    graph = read_links(project.links, project)
+    write_atomic(path, graph.serialize(format="nt", encoding="utf-8"))
+    for stale in directory.glob("links-*.nt"):
+        if stale != path:
+            stale.unlink(missing_ok=True)
+    return graph
+
+
 def add_links(dataset: Dataset, project: Project = Project()) -> None:
     """Load the project's SSSOM table (if any) into the links graph, after checking it against the statements."""
     if not project.links.is_file():
         return
-    links = read_links(project.links, project)
+    links = cached_links(project)
     target = dataset.graph(LINKS_GRAPH)
     target += links
     problems = check_mappings(dataset.graph(STATEMENTS_GRAPH), mappings(target))

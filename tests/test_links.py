@@ -154,6 +154,27 @@ def test_two_close_matches_to_one_object_are_allowed(statements) -> None:
     assert check_mappings(statements, close) == []
 
 
+def test_the_links_graph_is_kept_until_the_table_changes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import kg.link
+    from rdflib.compare import isomorphic
+
+    project = Project(tmp_path)
+    project.links.parent.mkdir(parents=True)
+    shutil.copy(PROJECT.links, project.links)
+    first = kg.link.cached_links(project)
+    assert isomorphic(first, read_links(PROJECT.links))
+
+    def not_again(*args: object) -> None:
+        raise AssertionError("the table was read again")
+
+    monkeypatch.setattr(kg.link, "read_links", not_again)
+    assert isomorphic(kg.link.cached_links(project), first)
+    with project.links.open("a", encoding="utf-8") as stream:
+        stream.write("\n")
+    with pytest.raises(AssertionError, match="read again"):
+        kg.link.cached_links(project)
+
+
 def test_an_invalid_sssom_table_is_refused_with_its_name(tmp_path: Path) -> None:
     table = tmp_path / "links.sssom.tsv"
     text = PROJECT.links.read_text(encoding="utf-8").replace("semapv:ManualMappingCuration", "semapv:Guesswork", 1)
