@@ -59,3 +59,14 @@ def built_project(tmp_path_factory: pytest.TempPathFactory) -> Built:
 def any_built(request: pytest.FixtureRequest) -> Built:
     """The fixture project's build, then the project's own."""
     return request.getfixturevalue(f"built_{request.param}")
+
+
+@pytest.fixture(scope="session")
+def project_copy(tmp_path_factory: pytest.TempPathFactory) -> Project:
+    """A writable copy of the project's own inputs (without any enrichment cache), with its own build cache,
+    shared by the command-line tests of links and enrichment (a test that edits a file restores it)."""
+    root = tmp_path_factory.mktemp("project-copy") / "project"
+    for folder in ("ontology", "queries"):
+        shutil.copytree(PROJECT_ROOT / folder, root / folder)
+    shutil.copytree(PROJECT_ROOT / "data", root / "data", ignore=shutil.ignore_patterns("external"))
+    return Project(root)

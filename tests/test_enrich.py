@@ -296,16 +296,6 @@ def test_disagreements_are_reported_not_resolved(built_project) -> None:
 # --- the command line ----------------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def project_copy(tmp_path_factory: pytest.TempPathFactory) -> Project:
-    """A copy of the project's inputs (no enrichment cache), with its own build cache."""
-    root = tmp_path_factory.mktemp("enrich-cli") / "project"
-    for folder in ("ontology", "queries"):
-        shutil.copytree(PROJECT_ROOT / folder, root / folder)
-    shutil.copytree(PROJECT_ROOT / "data", root / "data", ignore=shutil.ignore_patterns("external"))
-    return Project(root)
-
-
 def test_cli_enrich_prints_what_it_did_and_the_build_includes_it(project_copy, oxigraph_endpoint) -> None:
     runner = CliRunner()
     root = ["--root", str(project_copy.root)]

@@ -245,15 +245,6 @@ def test_pycountry_graph_holds_codes_french_names_and_provenance(built_project) 
 # --- kg links -------------------------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def project_copy(tmp_path_factory: pytest.TempPathFactory) -> Project:
-    root = tmp_path_factory.mktemp("links-cli") / "project"
-    for folder in ("ontology", "queries"):
-        shutil.copytree(PROJECT_ROOT / folder, root / folder)
-    shutil.copytree(PROJECT_ROOT / "data", root / "data", ignore=shutil.ignore_patterns("external"))
-    return Project(root)
-
-
 def kg(project: Project, *args: str):
     return runner.invoke(app, ["--root", str(project.root), *args], env={"COLUMNS": "250"})
 
