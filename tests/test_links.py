@@ -35,7 +35,6 @@ from kg.namespaces import (
     KG,
     LINKS_GRAPH,
     OWL,
-    PROJECT_ROOT,
     PROV,
     PYCOUNTRY_GRAPH,
     RDFS,
