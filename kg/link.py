@@ -1,10 +1,11 @@
 """Links to Wikidata: the SSSOM table (data/links.sssom.tsv), read and validated with the `sssom` library, as
 the `graph/links` named graph; and which real-world entities are linked, listed unverified, or neither.
 
-The RDF is sssom's own (the SSSOM/RDF serialisation): one `owl:Axiom` per mapping, with owl:annotatedSource,
-owl:annotatedProperty and owl:annotatedTarget, the justification, the confidence and the evidence (rdfs:comment),
-under the mapping set. Standard readers of SSSOM read it back, and every link keeps its evidence. The plain
-`subject skos:exactMatch object` triple is added beside each axiom, so that queries join on it directly.
+The RDF is sssom's own (the SSSOM/RDF serialisation, a standard form rather than one made up here): one
+`owl:Axiom` per mapping, with owl:annotatedSource, owl:annotatedProperty and owl:annotatedTarget, the
+justification, the confidence and the evidence (rdfs:comment), under the mapping set, so that every link keeps its
+evidence in the graph. Each axiom is named `id:link/ENTITY-QID` (sssom makes it a blank node), and the plain
+`subject skos:exactMatch object` triple is added beside it, so that queries join on it directly.
 skos:exactMatch and skos:closeMatch do not merge nodes under OWL RL, where owl:sameAs would.
 """
 
@@ -93,7 +94,10 @@ def read_links(path: Path, project: Project = Project()) -> Graph:
         subject = graph.value(axiom, OWL.annotatedSource)
         predicate = graph.value(axiom, OWL.annotatedProperty)
         target = graph.value(axiom, OWL.annotatedTarget)
-        named[axiom] = mapping_iri(subject, target)
+        name = mapping_iri(subject, target)
+        if name in named.values():
+            raise InputError(f"{shown}: more than one mapping from {curie(subject)} to {curie(target)}")
+        named[axiom] = name
         graph.add((subject, predicate, target))
     return _renamed(graph, named)
 

@@ -182,6 +182,15 @@ def test_an_invalid_sssom_table_is_refused_with_its_name(tmp_path: Path) -> None
         read_links(table)
 
 
+def test_two_mappings_between_the_same_pair_are_refused(tmp_path: Path) -> None:
+    table = tmp_path / "links.sssom.tsv"
+    text = PROJECT.links.read_text(encoding="utf-8")
+    row = next(line for line in text.splitlines() if line.startswith("id:Canada\t"))
+    table.write_text(text + row.replace("skos:exactMatch", "skos:closeMatch") + "\n", encoding="utf-8")
+    with pytest.raises(InputError, match="more than one mapping from id:Canada to wd:Q16"):
+        read_links(table)
+
+
 def test_an_unknown_prefix_is_refused(tmp_path: Path) -> None:
     table = tmp_path / "links.sssom.tsv"
     text = PROJECT.links.read_text(encoding="utf-8").replace("wikidata:Q16\t", "wdx:Q16\t", 1)
