@@ -103,8 +103,11 @@ def retry_delay(response, attempt: int, etiquette: Etiquette) -> float:
     if header:
         if header.strip().isdigit():
             return min(float(header), etiquette.max_wait)
-        when = email.utils.parsedate_to_datetime(header)
-        if when is not None:
+        try:
+            when = email.utils.parsedate_to_datetime(header)
+        except (TypeError, ValueError):  # neither seconds nor a date: ignored, as if absent
+            when = None
+        if when is not None and when.tzinfo is not None:
             return min(max((when - datetime.now(UTC)).total_seconds(), 0.0), etiquette.max_wait)
     return min(etiquette.backoff * 2**attempt, etiquette.max_wait)
 
@@ -119,7 +122,9 @@ def fetch(
     """POST one CONSTRUCT to `endpoint` and parse the Turtle answer, retrying on 429 and 5xx."""
     import httpx
 
-    for attempt in range(etiquette.attempts):
+    attempt = 0
+    while True:
+        attempt += 1
         try:
             response = client.post(
                 endpoint,
@@ -131,19 +136,18 @@ def fetch(
             raise EndpointError(f"{endpoint}: no answer within {etiquette.timeout:g} s (timeout)") from None
         except httpx.HTTPError as exc:
             raise EndpointError(f"{endpoint}: request failed: {exc}") from None
-        if response.status_code in RETRY_STATUSES and attempt + 1 < etiquette.attempts:
-            sleep(retry_delay(response, attempt, etiquette))
+        if response.status_code in RETRY_STATUSES and attempt < etiquette.attempts:
+            sleep(retry_delay(response, attempt - 1, etiquette))
             continue
         if response.status_code != 200:
             detail = response.text.strip().splitlines()[0][:200] if response.text.strip() else "no body"
             raise EndpointError(
-                f"{endpoint}: HTTP {response.status_code} after {attempt + 1} attempt(s): {detail}"
+                f"{endpoint}: HTTP {response.status_code} after {attempt} attempt(s): {detail}"
             )
         try:
             return Graph().parse(data=response.text, format="turtle")
         except Exception as exc:  # rdflib's parser errors
             raise EndpointError(f"{endpoint}: the answer is not Turtle: {exc}") from None
-    raise AssertionError("unreachable: the last attempt returns or raises")
 
 
 def keep_facts(fetched: Graph, items: set[URIRef]) -> tuple[Graph, int]:

@@ -257,6 +257,28 @@ def test_unreachable_endpoint_fails_clearly(built_project, cache_project) -> Non
 # --- units: the query, the filter, the disagreements ------------------------------------------------------------
 
 
+class _Answer:
+    def __init__(self, retry_after: str | None) -> None:
+        self.headers = {"Retry-After": retry_after} if retry_after is not None else {}
+
+
+@pytest.mark.parametrize(
+    ("header", "attempt", "expected"),
+    [
+        ("1", 0, 1.0),  # seconds, as given
+        ("3600", 0, 5.0),  # capped at max_wait
+        (None, 0, 0.01),  # no header: exponential backoff from FAST's 0.01 s
+        (None, 2, 0.04),
+        ("Wed, 21 Oct 2015 07:28:00 GMT", 0, 0.0),  # a date in the past: no wait
+        ("soon", 1, 0.02),  # unreadable: as if absent
+    ],
+)
+def test_retry_delay(header, attempt, expected) -> None:
+    from kg.enrich import retry_delay
+
+    assert retry_delay(_Answer(header), attempt, FAST) == pytest.approx(expected)
+
+
 def test_batch_query_fills_the_values_block() -> None:
     text = batch_query(Project().enrich_query.read_text(), [WD.Q16, WD.Q30])
     assert "VALUES ?item { <http://www.wikidata.org/entity/Q16> <http://www.wikidata.org/entity/Q30> }" in text
