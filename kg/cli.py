@@ -421,12 +421,14 @@ def enrich(ctx: click.Context, endpoint: str | None, timeout: float, batch_size:
 
     from kg.enrich import Etiquette
     from kg.enrich import enrich as run_enrich
+    from kg.load import load_dataset
     from kg.namespaces import WIKIDATA_ENDPOINT
 
     _choice(fmt, ("text", "json"), "format")
     project = _project(ctx)
     etiquette = Etiquette(batch_size=batch_size, timeout=timeout)
-    done = run_enrich(_built(project).dataset, project, endpoint or WIKIDATA_ENDPOINT, etiquette)
+    # the asserted graphs are enough (links and statements): no need to reason, validate or rebuild for them
+    done = run_enrich(load_dataset(project), project, endpoint or WIKIDATA_ENDPOINT, etiquette)
     if fmt == "json":
         click.echo(json.dumps(done.to_json(), ensure_ascii=False, indent=2))
         return
