@@ -36,7 +36,7 @@ from rdflib.namespace import OWL, SKOS
 
 from kg.errors import UsageError
 from kg.load import curie, label
-from kg.namespaces import KG, PROJECT_ROOT, RDF, RDFS
+from kg.namespaces import BASE, KG, LINKED_GRAPHS, PROJECT_ROOT, RDF, RDFS
 from kg.query import CatalogueQuery, Param, load_catalogue, resolve_entity, run_query, why
 
 if TYPE_CHECKING:
@@ -168,7 +168,8 @@ class Mention:
 
 
 class EntityIndex:
-    """Every name (label, prefLabel, altLabel, hiddenLabel) of every individual and class, folded."""
+    """Every name (label, prefLabel, altLabel, hiddenLabel) of every individual and class of the project (IRIs
+    under its base: what Wikidata calls the linked items, from the enrichment cache, names nothing here), folded."""
 
     def __init__(self, graph: Graph) -> None:
         excluded = {node for kind in _NOT_ENTITIES for node in graph.subjects(RDF.type, kind)}
@@ -178,7 +179,9 @@ class EntityIndex:
         self.classes = classes
         for predicate in _NAME_PREDICATES:
             for node, name in graph.subject_objects(predicate):
-                if not isinstance(node, URIRef) or node in excluded or not isinstance(name, Literal):
+                if not isinstance(node, URIRef) or not node.startswith(BASE) or node in excluded:
+                    continue
+                if not isinstance(name, Literal):
                     continue
                 if name.language not in (None, "en", "fr"):
                     continue
@@ -395,8 +398,10 @@ class Asker:
 
     def _vocabulary(self) -> set[str]:
         """Stems of every word the graph's literals (labels, definitions, claims, the source text) or the catalogue
-        use: a question word outside it is about something the fact sheet does not cover."""
-        texts = [str(o) for o in self.graph.objects() if isinstance(o, Literal)]
+        use: a question word outside it is about something the fact sheet does not cover. The linked graphs (the
+        links' evidence, Wikidata's facts) are not the fact sheet and do not count."""
+        own = [g for g in self.graph.graphs() if g.identifier not in LINKED_GRAPHS]
+        texts = [str(o) for g in own for o in g.objects() if isinstance(o, Literal)]
         for query in self.catalogue.values():
             texts += [query.title, query.description, *(q for _, q in query.examples)]
         distinct = {word for text in texts for word in _WORD.findall(text)}  # fold each word once, not each use
@@ -501,8 +506,16 @@ def asker(built: Built, queries: Path = PROJECT_ROOT / "queries") -> Asker:
     return cached[2]
 
 
-def answer(built: Built, question: str, lang: str | None = None, queries: Path = PROJECT_ROOT / "queries") -> Answer:
-    """Answer `question` from the catalogue (see the module docstring); `lang` forces the reply's language."""
+def answer(
+    built: Built,
+    question: str,
+    lang: str | None = None,
+    queries: Path = PROJECT_ROOT / "queries",
+    allow_service: bool = False,
+) -> Answer:
+    """Answer `question` from the catalogue (see the module docstring); `lang` forces the reply's language;
+    `allow_service` lets a federated query's SERVICE be answered from the enrichment cache (kg.query.run_query),
+    otherwise such a query is refused with a kg.errors.QueryError that says so."""
     if lang not in (None, *_TEXTS):
         raise UsageError(f"unknown language {lang!r}; use one of {', '.join(_TEXTS)}")
     ask = asker(built, queries)
@@ -538,10 +551,10 @@ def answer(built: Built, question: str, lang: str | None = None, queries: Path =
         result.options = [f"{b.query.title} ({b.query.name})" for b in tied]
         result.suggestions = []
         return result
-    return _run(ask, result, ranked[0][2], mentions)
+    return _run(ask, result, ranked[0][2], mentions, allow_service)
 
 
-def _run(ask: Asker, result: Answer, binding: Binding, mentions: list[Mention]) -> Answer:
+def _run(ask: Asker, result: Answer, binding: Binding, mentions: list[Mention], allow_service: bool) -> Answer:
     """Run the chosen query with its bound parameters; fill rows, quotes and notes."""
     graph, language, query = ask.graph, result.language, binding.query
     given: dict[str, str] = {}
@@ -563,7 +576,7 @@ def _run(ask: Asker, result: Answer, binding: Binding, mentions: list[Mention]) 
                 node = resolve_entity(graph, param.default)
                 given[param.name] = str(node)
                 result.param_labels[param.name] = f"{label(graph, node, language)} ({curie(node)})"
-    outcome = run_query(graph, query, given)
+    outcome = run_query(graph, query, given, allow_service)
     supports = why(graph, outcome)
     result.query, result.title, result.params = query.name, query.title, given
     body = query.text.splitlines()

@@ -42,11 +42,14 @@ def cache_dir(project: Project) -> Path:
 
 
 def cache_key(project: Project) -> str:
-    """SHA-256 over the kg version, its code, and every input file's name and bytes (a missing file counts too).
+    """SHA-256 over the kg and pycountry versions, kg's code, and every input file's name and bytes (a missing
+    file counts too).
 
     The code is hashed as well so that a changed pipeline (say, the junk filter) never serves an old build.
     """
-    digest = hashlib.sha256(f"kg {__version__}\0".encode())
+    from kg.offline import pycountry_version
+
+    digest = hashlib.sha256(f"kg {__version__}\0pycountry {pycountry_version()}\0".encode())
     code = sorted(Path(__file__).parent.glob("*.py"))
     for name, path in [(p.name, p) for p in code] + [(project.relative(p), p) for p in project.build_inputs()]:
         digest.update(f"{name}\0".encode())

@@ -1,4 +1,5 @@
-"""The `kg` command line: build, validate, query, export, coverage, describe and locate, over the cached build.
+"""The `kg` command line: build, validate, query, export, coverage, describe, locate, links and enrich, over the
+cached build.
 
 Imports of rdflib, owlrl, pyshacl and rich happen inside the commands so that start-up stays light (plain click,
 not typer: typer imports pydantic while parsing arguments). Expected errors (kg.errors) become one message on
@@ -211,6 +212,12 @@ def queries(ctx: click.Context) -> None:
     _console().print(table)
 
 
+_ALLOW_SERVICE = (
+    "Answer SERVICE <https://query.wikidata.org/sparql> offline, from the enrichment cache (kg enrich); "
+    "any other SERVICE is refused."
+)
+
+
 def _print_result(result: Any, fmt: str, supports: Any = None) -> None:
     """Write a SPARQL result in `fmt` to stdout."""
     from kg.query import serialize_result, to_table
@@ -226,8 +233,9 @@ def _print_result(result: Any, fmt: str, supports: Any = None) -> None:
 @click.option("--param", "-p", multiple=True, help="KEY=VALUE, repeatable.")
 @click.option("--format", "-f", "fmt", default="table", show_default=True, help="table | json | csv | tsv | md")
 @click.option("--why", is_flag=True, help="Show the claims (and quotes) behind each row.")
+@click.option("--allow-service", is_flag=True, help=_ALLOW_SERVICE)
 @click.pass_context
-def query(ctx: click.Context, name: str, param: tuple[str, ...], fmt: str, why: bool) -> None:
+def query(ctx: click.Context, name: str, param: tuple[str, ...], fmt: str, why: bool, allow_service: bool) -> None:
     """Run a catalogue query with its parameters."""
     from kg.query import FORMATS, get_query, load_catalogue, parse_assignments, run_query
     from kg.query import why as explain
@@ -237,15 +245,16 @@ def query(ctx: click.Context, name: str, param: tuple[str, ...], fmt: str, why: 
     selected = get_query(load_catalogue(project.queries), name)
     given = parse_assignments(list(param))
     graph = _built(project).dataset
-    result = run_query(graph, selected, given)
+    result = run_query(graph, selected, given, allow_service)
     _print_result(result, fmt, explain(graph, result) if why else None)
 
 
 @app.command()
 @click.argument("query_or_file", cls=_Argument, help="SPARQL text, or a path to a .rq file.")
 @click.option("--format", "-f", "fmt", default="table", show_default=True, help="table | json | csv | tsv | md")
+@click.option("--allow-service", is_flag=True, help=_ALLOW_SERVICE)
 @click.pass_context
-def sparql(ctx: click.Context, query_or_file: str, fmt: str) -> None:
+def sparql(ctx: click.Context, query_or_file: str, fmt: str, allow_service: bool) -> None:
     """Run ad-hoc SPARQL over the dataset (asserted + inferred); project prefixes are predeclared."""
     from kg.query import FORMATS, run_sparql
 
@@ -253,7 +262,7 @@ def sparql(ctx: click.Context, query_or_file: str, fmt: str) -> None:
     path = Path(query_or_file)
     is_file = len(query_or_file) < 4096 and "\n" not in query_or_file and path.is_file()
     text, where = (path.read_text(encoding="utf-8"), str(path)) if is_file else (query_or_file, "query")
-    _print_result(run_sparql(_built(_project(ctx)).dataset, text, where), fmt)
+    _print_result(run_sparql(_built(_project(ctx)).dataset, text, where, allow_service), fmt)
 
 
 @app.command("export")
@@ -342,8 +351,9 @@ def locate(ctx: click.Context, quote: str, occurrence: int) -> None:
 @click.argument("question", cls=_Argument, help="A question in English or French, in quotes.")
 @click.option("--format", "-f", "fmt", default="text", show_default=True, help="text | json")
 @click.option("--explain", is_flag=True, help="Also print the SPARQL that was run.")
+@click.option("--allow-service", is_flag=True, help=_ALLOW_SERVICE)
 @click.pass_context
-def ask(ctx: click.Context, question: str, fmt: str, explain: bool) -> None:
+def ask(ctx: click.Context, question: str, fmt: str, explain: bool, allow_service: bool) -> None:
     """Answer a plain-language question from the query catalogue, with the quotes behind each row.
 
     Exit 0 when answered (also when nothing matches), 3 when it cannot answer (with the closest catalogue
@@ -355,7 +365,7 @@ def ask(ctx: click.Context, question: str, fmt: str, explain: bool) -> None:
 
     _choice(fmt, ("text", "json"), "format")
     project = _project(ctx)
-    result = answer(_built(project), question, queries=project.queries)
+    result = answer(_built(project), question, queries=project.queries, allow_service=allow_service)
     if fmt == "json":
         document = result.as_json()
         if explain:
@@ -433,3 +443,98 @@ def serve(
 
     run(create_app(built, settings), host, port, announce)
 
+
+@app.command()
+@click.option("--format", "-f", "fmt", default="text", show_default=True, help="text | tsv | json")
+@click.option("--missing", is_flag=True, help="List the real-world entities left unlinked, with why.")
+@click.pass_context
+def links(ctx: click.Context, fmt: str, missing: bool) -> None:
+    """Every link to Wikidata with its evidence; with --missing, the entities left unlinked and why.
+
+    --missing exits 1 if a real-world entity is neither linked nor listed in data/links-unverified.tsv, or if
+    that file lists an entity that is not in the graph, under another label, or linked after all.
+    """
+    import json
+
+    from kg.link import mappings, unverified_problems
+    from kg.link import missing as unlinked
+
+    _choice(fmt, ("text", "tsv", "json"), "format")
+    project = _project(ctx)
+    dataset = _built(project).dataset
+    if missing:
+        listed, unlisted = unlinked(dataset, project)
+        problems = unverified_problems(dataset, project)
+        rows = [row.to_json() for row in listed + unlisted]
+        for row in rows:
+            row["reason"] = row["reason"] or "NOT LISTED: neither linked nor in data/links-unverified.tsv"
+        columns = ("subject", "label", "reason")
+    else:
+        rows = [row.to_json() for row in mappings(dataset)]
+        columns = ("subject", "subject_label", "predicate", "object", "object_label", "justification",
+                   "confidence", "evidence")
+    if fmt == "json":
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+    elif fmt == "tsv":
+        click.echo("\t".join(columns))
+        for row in rows:
+            click.echo("\t".join(str(row[column]) for column in columns))
+    else:
+        for row in rows:
+            if missing:
+                click.echo(f"{row['subject']} ({row['label']}): {row['reason']}")
+            else:
+                click.echo(
+                    f"{row['subject']} ({row['subject_label']}) {row['predicate']} {row['object']} "
+                    f"({row['object_label']}) [{row['justification']}, confidence {row['confidence']}]\n"
+                    f"    evidence: {row['evidence']}"
+                )
+    if missing:
+        for problem in problems:
+            click.echo(f"{project.relative(project.links_unverified)}: {problem}", err=True)
+        click.echo(f"{len(rows)} unlinked real-world entities, {len(unlisted)} not listed", err=True)
+        if unlisted or problems:
+            ctx.exit(1)
+
+
+@app.command()
+@click.option("--endpoint", default=None, help="SPARQL endpoint URL [default: the Wikidata Query Service].")
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=60.0,
+    show_default=True,
+    help="Seconds to wait for each answer.",
+)
+@click.option("--batch-size", type=click.IntRange(min=1), default=50, show_default=True, help="Items per request.")
+@click.option("--format", "-f", "fmt", default="text", show_default=True, help="text | json")
+@click.pass_context
+def enrich(ctx: click.Context, endpoint: str | None, timeout: float, batch_size: int, fmt: str) -> None:
+    """Fetch facts about the linked Wikidata items into data/external/wikidata.trig; report disagreements.
+
+    The document is never changed: where it and Wikidata differ (founding years, memberships), the difference
+    is printed. On failure (exit 2) the previous cache is left as it was.
+    """
+    import json
+
+    from kg.enrich import Etiquette
+    from kg.enrich import enrich as run_enrich
+    from kg.load import load_dataset
+    from kg.namespaces import WIKIDATA_ENDPOINT
+
+    _choice(fmt, ("text", "json"), "format")
+    project = _project(ctx)
+    etiquette = Etiquette(batch_size=batch_size, timeout=timeout)
+    # the asserted graphs are enough (links and statements): no need to reason, validate or rebuild for them
+    done = run_enrich(load_dataset(project), project, endpoint or WIKIDATA_ENDPOINT, etiquette)
+    if fmt == "json":
+        click.echo(json.dumps(done.to_json(), ensure_ascii=False, indent=2))
+        return
+    click.echo(
+        f"fetched {done.triples} triples about {done.items} items from {done.endpoint} in {done.requests} "
+        f"request(s) at {done.retrieved} ({done.dropped} unexpected triples dropped); wrote {done.path}"
+    )
+    click.echo(f"disagreements between the document and Wikidata: {len(done.disagreements)}")
+    for item in done.disagreements:
+        click.echo(f"  {item.topic} ({item.to_json()['subject']}): "
+                   f"document: {item.document}; Wikidata: {item.external}")

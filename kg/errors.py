@@ -35,3 +35,10 @@ class OutputError(KgError):
     """An output file cannot be written (the message names the path and the cause); nothing is half-written."""
 
     exit_code = 2
+
+
+class EndpointError(KgError):
+    """A SPARQL endpoint could not answer (timeout, HTTP error, unreadable answer); the message names the endpoint
+    and the cause, and the enrichment cache is left as it was."""
+
+    exit_code = 2

@@ -1,6 +1,7 @@
 """Stage 5, export: the dataset as Turtle, JSON-LD (compacted with ontology/context.jsonld), N-Triples, TriG, RDF/XML.
 
-Flat formats hold the union of the asserted graphs (ontology, statements, sources) and, with `inferred`, the
+Flat formats hold the union of the asserted graphs (ontology, statements, sources, and the links, pycountry
+and enrichment graphs when present) and, with `inferred`, the
 inferred graph; TriG keeps each as its named graph. Turtle and TriG use rdflib's serialisers with one change:
 a number or boolean is written in shorthand only when that keeps its lexical form (rdflib writes
 "9700000000"^^xsd:decimal as 9700000000.0, a different RDF term). Files are written atomically: the whole
@@ -25,7 +26,7 @@ from rdflib.term import Node
 
 from kg.errors import OutputError, UsageError
 from kg.load import merged, new_dataset
-from kg.namespaces import INFERRED_GRAPH, ONTOLOGY_GRAPH, SOURCES_GRAPH, STATEMENTS_GRAPH
+from kg.namespaces import INFERRED_GRAPH, LINKED_GRAPHS, ONTOLOGY_GRAPH, SOURCES_GRAPH, STATEMENTS_GRAPH
 
 # the Turtle shorthand tokens that read back as the same literal (rdflib rewrites every xsd:double shorthand)
 _EXACT_SHORTHAND = {
@@ -66,17 +67,19 @@ FORMATS = {
     "trig": ("kg-trig", "trig"),
     "xml": ("xml", "rdf"),
 }
-ASSERTED = (ONTOLOGY_GRAPH, STATEMENTS_GRAPH, SOURCES_GRAPH)
+ASSERTED = (ONTOLOGY_GRAPH, STATEMENTS_GRAPH, SOURCES_GRAPH, *LINKED_GRAPHS)
 
 
-def selected_graphs(inferred: bool) -> tuple:
-    """The named graphs an export holds."""
-    return ASSERTED + ((INFERRED_GRAPH,) if inferred else ())
+def selected_graphs(dataset: Dataset, inferred: bool) -> tuple:
+    """The named graphs an export holds: the asserted ones (the links and outside-data graphs only when the
+    dataset has them), and the inferred one if asked."""
+    present = tuple(g for g in ASSERTED if g not in LINKED_GRAPHS or len(dataset.graph(g)))
+    return present + ((INFERRED_GRAPH,) if inferred else ())
 
 
 def export_graph(dataset: Dataset, fmt: str, inferred: bool = False) -> Graph:
     """What a `fmt` export serialises: a Dataset of the selected named graphs for TriG, else their union."""
-    graphs = selected_graphs(inferred)
+    graphs = selected_graphs(dataset, inferred)
     if fmt != "trig":
         return merged(dataset, *graphs)
     selection = new_dataset()

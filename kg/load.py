@@ -50,6 +50,26 @@ class Project:
         return self.root / "data" / "statements.ttl"
 
     @property
+    def links(self) -> Path:
+        return self.root / "data" / "links.sssom.tsv"
+
+    @property
+    def links_unverified(self) -> Path:
+        return self.root / "data" / "links-unverified.tsv"
+
+    @property
+    def country_codes(self) -> Path:
+        return self.root / "data" / "links-iso3166.tsv"
+
+    @property
+    def wikidata_cache(self) -> Path:
+        return self.root / "data" / "external" / "wikidata.trig"
+
+    @property
+    def enrich_query(self) -> Path:
+        return self.root / "queries" / "enrich" / "wikidata.rq"
+
+    @property
     def sources(self) -> Path:
         return self.root / "data" / "sources"
 
@@ -62,13 +82,17 @@ class Project:
         return self.root / "queries" / "qc"
 
     def build_inputs(self) -> list[Path]:
-        """Every file a build reads (the cache key hashes these): TBox, shapes, statements, texts, QC queries."""
+        """Every file a build reads (the cache key hashes these): TBox, shapes, statements, texts, QC queries,
+        the links and the ISO 3166 matches, and the enrichment cache (each optional: absent, it adds no graph)."""
         return [
             self.ontology,
             self.shapes,
             self.statements,
             *sorted(self.sources.glob("*.txt")),
             *sorted(self.qc.glob("*.rq")),
+            self.links,
+            self.country_codes,
+            self.wikidata_cache,
         ]
 
     def relative(self, path: Path) -> str:
@@ -158,13 +182,21 @@ def read_source(project: Project, relative: str) -> str:
 
 
 def load_dataset(project: Project = Project()) -> Dataset:
-    """The asserted dataset: ontology, statements and the text of every kg:sourceFile, each in its named graph."""
+    """The asserted dataset: ontology, statements and the text of every kg:sourceFile, each in its named graph;
+    then, when their files are present, the Wikidata links, the pycountry facts and the enrichment cache."""
+    from kg.enrich import load_cache
+    from kg.link import add_links
+    from kg.offline import add_country_facts
+
     dataset = new_dataset()
     parse_turtle(project.ontology, dataset.graph(ONTOLOGY_GRAPH), project)
     statements = parse_turtle(project.statements, dataset.graph(STATEMENTS_GRAPH), project)
     sources = dataset.graph(SOURCES_GRAPH)
     for document, relative in statements.subject_objects(KG.sourceFile):
         sources.add((document, SCHEMA.text, Literal(read_source(project, str(relative)))))
+    add_links(dataset, project)
+    add_country_facts(dataset, project)
+    load_cache(dataset, project)
     return dataset
 
 

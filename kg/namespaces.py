@@ -19,11 +19,22 @@ SH = Namespace("http://www.w3.org/ns/shacl#")
 GEO = Namespace("http://www.opengis.net/ont/geosparql#")
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")  # SPARQL 1.1 Service Description
 W3C_FORMATS = Namespace("http://www.w3.org/ns/formats/")  # the W3C's IRIs for media formats
+WD = Namespace("http://www.wikidata.org/entity/")  # Wikidata items (the SSSOM table's object_id)
+WDT = Namespace("http://www.wikidata.org/prop/direct/")  # Wikidata truthy statements
+SSSOM = Namespace("https://w3id.org/sssom/")
+SEMAPV = Namespace("https://w3id.org/semapv/vocab/")
 
 ONTOLOGY_GRAPH = GRAPH.ontology
 STATEMENTS_GRAPH = GRAPH.statements
 SOURCES_GRAPH = GRAPH.sources
 INFERRED_GRAPH = GRAPH.inferred
+LINKS_GRAPH = GRAPH.links  # the SSSOM mappings to Wikidata, with their evidence
+PYCOUNTRY_GRAPH = GRAPH["offline/pycountry"]  # ISO 3166-1 facts from the pycountry package
+WIKIDATA_GRAPH = GRAPH["external/wikidata"]  # the enrichment cache fetched by `kg enrich`
+# the graphs beside the document's: links and outside facts about the same things (never reasoned over)
+LINKED_GRAPHS = (LINKS_GRAPH, PYCOUNTRY_GRAPH, WIKIDATA_GRAPH)
+
+WIKIDATA_ENDPOINT = "https://query.wikidata.org/sparql"  # the Wikidata Query Service
 
 PREFIXES = {
     "kg": KG,
@@ -34,6 +45,10 @@ PREFIXES = {
     "schema": SCHEMA,
     "sh": SH,
     "geo": GEO,
+    "wd": WD,
+    "wdt": WDT,
+    "sssom": SSSOM,
+    "semapv": SEMAPV,
     "dcterms": DCTERMS,
     "owl": OWL,
     "prov": PROV,

@@ -28,7 +28,7 @@ from starlette.templating import Jinja2Templates
 
 from kg.ask import answer
 from kg.build import Built, cache_dir
-from kg.errors import InputError, UsageError
+from kg.errors import InputError, QueryError, UsageError
 from kg.coverage import coverage, sentence_units
 from kg.describe import statements
 from kg.export import write_atomic
@@ -437,7 +437,7 @@ async def ask_page(request: Request) -> Response:
         try:
             reply = await run_in_threadpool(answer, _built(request), question, lang,
                                             request.app.state.settings.project.queries)
-        except UsageError as error:  # an unknown reply language
+        except (UsageError, QueryError) as error:  # an unknown reply language; a federated query (no SERVICE here)
             problem = str(error)
     if wants_json:
         return JSONResponse({"error": problem} if problem else reply.as_json(), status_code=400 if problem else 200)

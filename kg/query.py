@@ -23,7 +23,7 @@ from rdflib.term import Node
 
 from kg.errors import InputError, QueryError, UsageError
 from kg.load import curie
-from kg.namespaces import DCTERMS, KG, OA, PREFIXES, PROV, RDF, RDFS, XSD
+from kg.namespaces import BASE, DCTERMS, KG, OA, PREFIXES, PROV, RDF, RDFS, WIKIDATA_ENDPOINT, WIKIDATA_GRAPH, XSD
 
 if TYPE_CHECKING:
     from rdflib.plugins.sparql.sparql import Query, Update
@@ -177,10 +177,14 @@ def _is_update(text: str) -> bool:
     return True
 
 
-def check_offline(graph: Graph, query: Query | Update, where: str, graphs: set[URIRef] | None = None) -> None:
-    """Refuse what would make rdflib reach outside the built dataset: SERVICE, LOAD, and FROM / FROM NAMED /
-    USING naming anything but one of the dataset's own graphs: `graphs`, by default its non-empty ones (rdflib
-    fetches or reads any other unless rdflib.plugins.sparql.SPARQL_LOAD_GRAPHS is off, as `kg serve` sets it)."""
+def check_offline(
+    graph: Graph, query: Query | Update, where: str, graphs: set[URIRef] | None = None, allow_service: bool = False
+) -> None:
+    """Refuse what would make rdflib reach outside the built dataset: SERVICE (unless `allow_service`, for the
+    Wikidata endpoint only, which `answer_service_offline` then points at the enrichment cache), LOAD, and FROM /
+    FROM NAMED / USING naming anything but one of the dataset's own graphs: `graphs`, by default its non-empty
+    ones (rdflib fetches or reads any other unless rdflib.plugins.sparql.SPARQL_LOAD_GRAPHS is off, as `kg serve`
+    sets it)."""
     from rdflib.plugins.sparql.parserutils import CompValue
 
     own = graphs if graphs is not None else {
@@ -191,7 +195,16 @@ def check_offline(graph: Graph, query: Query | Update, where: str, graphs: set[U
         node = pending.pop()
         if isinstance(node, CompValue):
             if node.name == "ServiceGraphPattern":
-                raise QueryError(f"{where}: SERVICE is not allowed: queries run offline, over the built graph only")
+                if not allow_service:
+                    raise QueryError(
+                        f"{where}: SERVICE is not allowed: queries run offline, over the built graph only "
+                        f"(--allow-service answers SERVICE <{WIKIDATA_ENDPOINT}> from the enrichment cache)"
+                    )
+                if str(node.term) != WIKIDATA_ENDPOINT:
+                    raise QueryError(
+                        f"{where}: SERVICE <{node.term}> is not allowed: only SERVICE <{WIKIDATA_ENDPOINT}> is "
+                        "answered, offline, from the enrichment cache (kg enrich)"
+                    )
             if node.name == "Load":
                 raise QueryError(f"{where}: LOAD is not allowed: nothing is fetched, the graph is built from its sources")
             if node.name in ("DatasetClause", "UsingClause"):
@@ -208,9 +221,32 @@ def check_offline(graph: Graph, query: Query | Update, where: str, graphs: set[U
             pending.extend(node)
 
 
-def _evaluate(graph: Graph, query: Query, where: str, bindings: dict[Variable, Node] | None = None) -> Result:
+def answer_service_offline(query: Query) -> Query:
+    """Rewrite, in the algebra, each `SERVICE <Wikidata endpoint> { P }` into `GRAPH <graph/external/wikidata>
+    { P }`, so that the pattern is matched against the enrichment cache instead of the network."""
+    from rdflib.plugins.sparql.algebra import Graph as GraphPattern
+    from rdflib.plugins.sparql.algebra import translateGroupGraphPattern, traverse
+
+    def offline(node: object) -> object:
+        if getattr(node, "name", None) == "ServiceGraphPattern" and str(node.term) == WIKIDATA_ENDPOINT:
+            return GraphPattern(WIKIDATA_GRAPH, translateGroupGraphPattern(node.graph))
+        return None
+
+    query.algebra = traverse(query.algebra, visitPost=offline)
+    return query
+
+
+def _evaluate(
+    graph: Graph,
+    query: Query,
+    where: str,
+    bindings: dict[Variable, Node] | None = None,
+    allow_service: bool = False,
+) -> Result:
     """Run a prepared query, evaluated here (rdflib is lazy) so that a failure is a QueryError, not a traceback."""
-    check_offline(graph, query, where)
+    check_offline(graph, query, where, allow_service=allow_service)
+    if allow_service:
+        query = answer_service_offline(query)
     try:
         result = graph.query(query, initBindings=bindings or {})
         if result.type == "SELECT":
@@ -226,7 +262,8 @@ def _normalise(text: str) -> str:
 
 def resolve_entity(graph: Graph, text: str) -> URIRef:
     """The node meant by `text`: an IRI (bare or <...>), a CURIE with a project prefix, or a label/altLabel/prefLabel
-    in any language (case and surrounding whitespace ignored). UsageError, with candidates, if unknown or ambiguous."""
+    in any language (case and surrounding whitespace ignored). UsageError, with candidates, if unknown or ambiguous.
+    Labels name project nodes only: the Wikidata items of the enrichment cache share their names ("NATO")."""
     wanted = text.strip()
     iri = _as_iri(wanted)
     if iri is not None:
@@ -236,7 +273,7 @@ def resolve_entity(graph: Graph, text: str) -> URIRef:
     by_label: dict[str, set[URIRef]] = {}
     for predicate in _LABELS:
         for node, name in graph.subject_objects(predicate):
-            if isinstance(node, URIRef):
+            if isinstance(node, URIRef) and node.startswith(BASE):
                 by_label.setdefault(_normalise(str(name)), set()).add(node)
     matches = sorted(by_label.get(_normalise(wanted), ()))
     if len(matches) == 1:
@@ -293,15 +330,18 @@ def _convert(graph: Graph, param: Param, value: str) -> Node:
     return Literal(value)
 
 
-def run_query(graph: Graph, query: CatalogueQuery, params: dict[str, str]) -> Result:
-    """Run a catalogue query over `graph` (the dataset: asserted + inferred) with its parameters bound."""
+def run_query(
+    graph: Graph, query: CatalogueQuery, params: dict[str, str], allow_service: bool = False
+) -> Result:
+    """Run a catalogue query over `graph` (the dataset: asserted + inferred) with its parameters bound;
+    `allow_service` answers SERVICE to Wikidata from the enrichment cache."""
     where = str(query.path)
-    return _evaluate(graph, prepare(query.text, where), where, bind_params(graph, query, params))
+    return _evaluate(graph, prepare(query.text, where), where, bind_params(graph, query, params), allow_service)
 
 
-def run_sparql(graph: Graph, text: str, where: str = "query") -> Result:
-    """Run ad-hoc SPARQL over `graph`."""
-    return _evaluate(graph, prepare(text, where), where)
+def run_sparql(graph: Graph, text: str, where: str = "query", allow_service: bool = False) -> Result:
+    """Run ad-hoc SPARQL over `graph` (`allow_service`: as for run_query)."""
+    return _evaluate(graph, prepare(text, where), where, allow_service=allow_service)
 
 
 def parse_assignments(items: list[str]) -> dict[str, str]:

@@ -2,7 +2,8 @@
 
 Validating the materialised graph would let inferred types hide missing ones and change results, so pyshacl
 sees statements + sources with the ontology mixed in (`ont_graph`, `inference='none'`), and each
-`queries/qc/*.rq` runs over ontology + statements + sources; every row it returns is a violation.
+`queries/qc/*.rq` runs over ontology + statements + sources + the links and outside-facts graphs (so that
+owl:sameAs is caught there too); every row it returns is a violation.
 Warnings and infos are reported but do not make the data non-conforming.
 """
 
@@ -17,7 +18,7 @@ from rdflib.term import Node
 
 from kg.errors import InputError
 from kg.load import curie, merged, named
-from kg.namespaces import ONTOLOGY_GRAPH, RDF, SH, SOURCES_GRAPH, STATEMENTS_GRAPH
+from kg.namespaces import LINKED_GRAPHS, ONTOLOGY_GRAPH, RDF, SH, SOURCES_GRAPH, STATEMENTS_GRAPH
 from kg.query import load_catalogue, run_sparql
 
 
@@ -139,7 +140,7 @@ _QC_SEVERITIES = {"error": "Violation", "warning": "Warning", "info": "Info"}
 def qc_findings(dataset: Dataset, qc_dir: Path) -> list[Finding]:
     """One finding per row of each quality-check query, of the severity its header declares: the first
     column is the node at fault, and ROBOT-style `?property` and `?value` columns give the path and value."""
-    asserted = merged(dataset, ONTOLOGY_GRAPH, STATEMENTS_GRAPH, SOURCES_GRAPH)
+    asserted = merged(dataset, ONTOLOGY_GRAPH, STATEMENTS_GRAPH, SOURCES_GRAPH, *LINKED_GRAPHS)
     findings = []
     for query in load_catalogue(qc_dir).values():
         if query.severity not in _QC_SEVERITIES:

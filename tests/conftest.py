@@ -15,13 +15,13 @@ import signal
 import subprocess
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
 
 from kg.build import CACHE_ENV, Built, build
-from kg.load import Project
+from kg.load import Project, new_dataset
 from kg.namespaces import PROJECT_ROOT
 
 PIPELINE = Path(__file__).parent / "fixtures" / "pipeline"
@@ -123,3 +123,32 @@ def kg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProces
     """`kg serve` on the project's own data, on a free port of 127.0.0.1, for the whole session."""
     with start_server(tmp_path_factory.mktemp("kg-serve")) as server:
         yield server
+
+
+@pytest.fixture(scope="session")
+def project_copy(tmp_path_factory: pytest.TempPathFactory) -> Project:
+    """A writable copy of the project's own inputs (without any enrichment cache), with its own build cache,
+    shared by the command-line tests of links and enrichment (a test that edits a file restores it)."""
+    root = tmp_path_factory.mktemp("project-copy") / "project"
+    for folder in ("ontology", "queries"):
+        shutil.copytree(PROJECT_ROOT / folder, root / folder)
+    shutil.copytree(PROJECT_ROOT / "data", root / "data", ignore=shutil.ignore_patterns("external"))
+    return Project(root)
+
+
+@pytest.fixture(scope="session")
+def enriched_built(built_project: Built, tmp_path_factory: pytest.TempPathFactory) -> Built:
+    """The project's build with the fixture enrichment cache (tests/fixtures/wikidata/cache.trig, what `kg enrich`
+    wrote from the Oxigraph fixture server) loaded as `kg build` loads data/external/wikidata.trig. Queries
+    over it run with SERVICE to Wikidata allowed (answered from that cache): the CLI needs --allow-service."""
+    from kg.enrich import load_cache
+
+    project = Project(tmp_path_factory.mktemp("enriched"))
+    project.wikidata_cache.parent.mkdir(parents=True)
+    shutil.copy(PROJECT_ROOT / "tests" / "fixtures" / "wikidata" / "cache.trig", project.wikidata_cache)
+    dataset = new_dataset()
+    for graph in built_project.dataset.graphs():
+        target = dataset.graph(graph.identifier)
+        target += graph
+    load_cache(dataset, project)
+    return replace(built_project, dataset=dataset)

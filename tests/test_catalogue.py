@@ -29,9 +29,8 @@ SOURCE = PROJECT_ROOT / "data" / "sources" / "canada-us-defence-factsheet.txt"
 
 
 @pytest.fixture(scope="session")
-def kg_dataset(built_project):
-    """The project's built dataset (asserted + inferred graphs), built once per session by conftest."""
-    return built_project.dataset
+def kg_dataset(enriched_built):
+    return enriched_built.dataset
 
 
 @pytest.fixture(scope="session")
@@ -64,7 +63,7 @@ def _answer(kg_dataset, catalogue, name, params):
     """(header, normalised rows, rdflib result) of a catalogue query, run once per parameter set."""
     key = (id(kg_dataset), name, tuple(sorted(params.items())))
     if key not in _ANSWERS:
-        result = run_query(kg_dataset, catalogue[name], params)
+        result = run_query(kg_dataset, catalogue[name], params, allow_service=True)
         header = tuple(str(v) for v in result.vars)
         rows = [tuple(value(row[i]) for i in range(len(header))) for row in result]
         _ANSWERS[key] = (header, rows, result)
@@ -138,6 +137,10 @@ HEADERS = {
     "activities-by-actor": ("activity", "activityLabel", "kind"),
     "source-document": ("document", "title", "publisher", "language", "sourceFile", "sha256", "currency",
                         "claims"),
+    "country-iso-codes": ("state", "stateLabel", "alpha2", "alpha3", "numeric", "isoNameEn", "isoNameFr"),
+    "nato-members-mentioned": ("state", "stateLabel", "item", "statedInDocument"),
+    "wikidata-labels": ("entity", "entityLabel", "match", "item", "wikidataLabelEn", "wikidataLabelFr"),
+    "iso-codes-wikidata": ("state", "stateLabel", "item", "isoAlpha3", "wikidataAlpha3", "agree"),
 }
 
 # Queries whose rows are aggregates over literals, so their first column is not a node.
@@ -657,6 +660,67 @@ CASES = [
         ("id:factsheet", "Defending common interests in our North American homeland & abroad",
          "id:GovernmentOfCanada", "en", "data/sources/canada-us-defence-factsheet.txt",
          hashlib.sha256(SOURCE.read_text(encoding="utf-8").encode("utf-8")).hexdigest(), "id:CanadianDollar", 52),
+    ]),
+
+    #################################################################
+    # Outside data: pycountry (offline), the enrichment cache, SERVICE
+    #################################################################
+    # The twelve states the fact sheet names (Canada, the United States, Ukraine, Latvia, Venezuela, North
+    # Korea, Iraq, Syria, Jordan, Lebanon, Kuwait, Russia), with their ISO 3166-1 codes and the standard's own
+    # English and French short names (ISO 3166-1: e.g. "Russian Federation" / "Russie, Fédération de").
+    Case("country-iso-codes", ("state", "alpha2", "alpha3", "numeric", "isoNameEn", "isoNameFr"), [
+        ("id:Canada", "CA", "CAN", "124", "Canada", "Canada"),
+        ("id:Iraq", "IQ", "IRQ", "368", "Iraq", "Irak"),
+        ("id:Jordan", "JO", "JOR", "400", "Jordan", "Jordanie"),
+        ("id:Kuwait", "KW", "KWT", "414", "Kuwait", "Koweït"),
+        ("id:Lebanon", "LB", "LBN", "422", "Lebanon", "Liban"),
+        ("id:Latvia", "LV", "LVA", "428", "Latvia", "Lettonie"),
+        ("id:NorthKorea", "KP", "PRK", "408", "Korea, Democratic People's Republic of",
+         "Corée, République populaire démocratique de"),
+        ("id:Russia", "RU", "RUS", "643", "Russian Federation", "Russie, Fédération de"),
+        ("id:Syria", "SY", "SYR", "760", "Syrian Arab Republic", "Syrienne, République arabe"),
+        ("id:Ukraine", "UA", "UKR", "804", "Ukraine", "Ukraine"),
+        ("id:UnitedStates", "US", "USA", "840", "United States", "États-Unis"),
+        ("id:Venezuela", "VE", "VEN", "862", "Venezuela, Bolivarian Republic of",
+         "Vénézuela, république bolivarienne du"),
+    ], ordered=True),
+    # The fixture cache has one P463 statement: Canada (Q16) member of NATO (Q7184), the fact sheet's own
+    # C04 ("Canada is a founding member of NATO"), so it is also stated in the document.
+    Case("nato-members-mentioned", ("state", "item", "statedInDocument"), [
+        ("id:Canada", "wd:Q16", True),
+    ]),
+    # The fixture cache labels the twelve states' items and NATO's in English only (no French label could be
+    # verified offline); each item is the one data/links.sssom.tsv links, its label the table's object_label.
+    Case("wikidata-labels", ("entity", "match", "item", "wikidataLabelEn", "wikidataLabelFr"), [
+        ("id:Canada", "skos:exactMatch", "wd:Q16", "Canada", N),
+        ("id:Iraq", "skos:exactMatch", "wd:Q796", "Iraq", N),
+        ("id:Jordan", "skos:exactMatch", "wd:Q810", "Jordan", N),
+        ("id:Kuwait", "skos:exactMatch", "wd:Q817", "Kuwait", N),
+        ("id:Latvia", "skos:exactMatch", "wd:Q211", "Latvia", N),
+        ("id:Lebanon", "skos:exactMatch", "wd:Q822", "Lebanon", N),
+        ("id:NATO", "skos:exactMatch", "wd:Q7184", "NATO", N),
+        ("id:NorthKorea", "skos:exactMatch", "wd:Q423", "North Korea", N),
+        ("id:Russia", "skos:exactMatch", "wd:Q159", "Russia", N),
+        ("id:Syria", "skos:exactMatch", "wd:Q858", "Syria", N),
+        ("id:Ukraine", "skos:exactMatch", "wd:Q212", "Ukraine", N),
+        ("id:UnitedStates", "skos:exactMatch", "wd:Q30", "United States of America", N),
+        ("id:Venezuela", "skos:exactMatch", "wd:Q717", "Venezuela", N),
+    ]),
+    # SERVICE <https://query.wikidata.org/sparql> answered from the fixture cache: its P298 codes are the
+    # ISO 3166-1 alpha-3 codes, so every state agrees.
+    Case("iso-codes-wikidata", ("state", "item", "isoAlpha3", "wikidataAlpha3", "agree"), [
+        ("id:Canada", "wd:Q16", "CAN", "CAN", True),
+        ("id:Iraq", "wd:Q796", "IRQ", "IRQ", True),
+        ("id:Jordan", "wd:Q810", "JOR", "JOR", True),
+        ("id:Kuwait", "wd:Q817", "KWT", "KWT", True),
+        ("id:Latvia", "wd:Q211", "LVA", "LVA", True),
+        ("id:Lebanon", "wd:Q822", "LBN", "LBN", True),
+        ("id:NorthKorea", "wd:Q423", "PRK", "PRK", True),
+        ("id:Russia", "wd:Q159", "RUS", "RUS", True),
+        ("id:Syria", "wd:Q858", "SYR", "SYR", True),
+        ("id:Ukraine", "wd:Q212", "UKR", "UKR", True),
+        ("id:UnitedStates", "wd:Q30", "USA", "USA", True),
+        ("id:Venezuela", "wd:Q717", "VEN", "VEN", True),
     ]),
 ]
 

@@ -35,7 +35,7 @@ def test_export_reparses_to_its_source_graph(any_built: Built, fmt: str, inferre
     source = export_graph(any_built.dataset, fmt, inferred)
     back = _reparse(serialize(any_built.dataset, fmt, CONTEXT, inferred), fmt)
     if fmt == "trig":
-        for identifier in selected_graphs(inferred):
+        for identifier in selected_graphs(any_built.dataset, inferred):
             assert len(source.graph(identifier)) > 0
             assert isomorphic(back.graph(identifier), source.graph(identifier)), identifier
     else:

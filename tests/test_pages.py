@@ -175,7 +175,8 @@ def test_query_page_lists_every_catalogue_query(client: TestClient) -> None:
 
 
 def test_query_examples_answer_like_the_catalogue(client: TestClient, built_project: Built) -> None:
-    """Each example, as the editor receives it, gives the rows `kg query NAME` gives with the defaults."""
+    """Each example, as the editor receives it, gives the rows `kg query NAME` gives with the defaults (a
+    federated one as `kg query --allow-service` does: the server itself refuses SERVICE)."""
     page = client.get("/query").text
     examples = dict(re.findall(r'data-name="([^"]+)" data-query="([^"]*)"', page))
     catalogue = load_catalogue(PROJECT_ROOT / "queries")
@@ -185,8 +186,8 @@ def test_query_examples_answer_like_the_catalogue(client: TestClient, built_proj
         if any(param.required for param in query.params):
             assert "UNDEF" in text
             continue
-        expected = run_query(graph, query, {})
-        result = run_sparql(graph, text)
+        expected = run_query(graph, query, {}, allow_service=True)
+        result = run_sparql(graph, text, allow_service=True)
         assert result.vars == expected.vars, name
         assert answers(result) == answers(expected), name
     # by hand: the three activities Canada carries out with the United States (C07, C20–C21, C38)
@@ -298,6 +299,7 @@ def test_ask_fails_honestly_over_http(client: TestClient) -> None:
     ({"format": "json"}, "missing parameter q"),
     ({"q": "x" * 1001, "format": "json"}, "longer than 1000 characters"),
     ({"q": "What does Canada lead?", "lang": "de", "format": "json"}, "unknown language 'de'"),
+    ({"q": "Do the ISO codes of the countries mentioned agree with Wikidata?", "format": "json"}, "SERVICE is not allowed"),
 ])
 def test_ask_rejects_bad_requests_with_400(client: TestClient, params: dict, error: str) -> None:
     response = client.get("/ask", params=params)

@@ -1,0 +1,337 @@
+"""Links to Wikidata (data/links.sssom.tsv), the unlinked list, the pycountry facts, `kg links` and SERVICE.
+
+The project's table must validate with the sssom library and hold only well-formed, evidenced, one-to-one
+links from entities of the graph; each check is also shown to fail on a bad table or row.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pycountry
+import pytest
+from click.testing import CliRunner
+from rdflib import Literal, URIRef
+from rdflib.namespace import RDF, SKOS
+
+from kg.cli import app
+from kg.errors import InputError
+from kg.link import (
+    EXTERNAL_ID,
+    Mapping,
+    check_mappings,
+    check_unverified,
+    mappings,
+    missing,
+    read_links,
+    read_unverified,
+    real_world_entities,
+    unverified_problems,
+)
+from kg.load import Project, curie, new_dataset
+from kg.namespaces import (
+    ID,
+    KG,
+    LINKS_GRAPH,
+    OWL,
+    PROV,
+    PYCOUNTRY_GRAPH,
+    RDFS,
+    SCHEMA,
+    SEMAPV,
+    STATEMENTS_GRAPH,
+    WD,
+)
+from kg.offline import country_matches, pycountry_version
+from kg.validate import qc_findings
+
+PROJECT = Project()
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def rows(built_project) -> list[Mapping]:
+    return mappings(built_project.dataset)
+
+
+@pytest.fixture(scope="module")
+def statements(built_project):
+    return built_project.dataset.graph(STATEMENTS_GRAPH)
+
+
+# --- the project's table -------------------------------------------------------------------------------------
+
+
+def test_the_table_validates_with_the_sssom_library() -> None:
+    graph = read_links(PROJECT.links)
+    assert len(list(graph.subjects(RDF.type, OWL.Axiom))) >= 13  # 12 states and NATO at least
+
+
+def test_every_object_is_a_wikidata_entity_iri(rows) -> None:
+    assert rows
+    bad = [curie(row.object) for row in rows if not EXTERNAL_ID.fullmatch(str(row.object))]
+    assert bad == []
+
+
+def test_no_two_subjects_exact_match_the_same_object(rows) -> None:
+    exact = [row.object for row in rows if row.predicate == SKOS.exactMatch]
+    assert len(exact) == len(set(exact))
+
+
+def test_every_mapped_subject_is_in_the_graph_with_the_given_label(rows, statements) -> None:
+    for row in rows:
+        assert Literal(row.subject_label, lang="en") in set(statements.objects(row.subject, RDFS.label)), row
+
+
+def test_every_mapping_keeps_its_evidence(rows) -> None:
+    for row in rows:
+        local = str(row.object).rsplit("/", 1)[-1]
+        assert row.justification.startswith(SEMAPV) and local in row.evidence, row
+
+
+def test_the_checks_pass_on_the_project(rows, statements) -> None:
+    assert check_mappings(statements, rows) == []
+
+
+def test_exports_include_the_links_with_their_evidence(built_project) -> None:
+    from kg.export import export_graph
+
+    exported = export_graph(built_project.dataset, "turtle")
+    axiom = ID["link/Canada-Q16"]
+    assert (ID.Canada, SKOS.exactMatch, WD.Q16) in exported
+    assert (axiom, OWL.annotatedTarget, WD.Q16) in exported and "Q16" in str(exported.value(axiom, RDFS.comment))
+
+
+def test_every_real_world_entity_is_linked_or_listed_unverified(built_project, statements, rows) -> None:
+    listed, unlisted = missing(built_project.dataset)
+    assert [curie(row.subject) for row in unlisted] == []
+    entities = real_world_entities(built_project.dataset)
+    assert {row.subject for row in listed} | {row.subject for row in rows} >= set(entities)
+    assert {ID.Canada, ID.NATO, ID.NORAD, ID.CanadianDollar, ID.AtlanticOcean, ID.Tank} <= set(entities)
+    unverified = read_unverified(PROJECT.links_unverified)
+    assert check_unverified(statements, {row.subject for row in rows}, unverified) == []
+    assert unverified_problems(built_project.dataset) == []
+
+
+# --- the checks fail on bad input ---------------------------------------------------------------------------
+
+
+def _row(**changes) -> Mapping:
+    values = dict(
+        subject=ID.Canada,
+        subject_label="Canada",
+        predicate=SKOS.exactMatch,
+        object=WD.Q16,
+        object_label="Canada",
+        justification=SEMAPV.ManualMappingCuration,
+        confidence=1.0,
+        evidence="a public file ties Q16 to 'Canada'",
+    )
+    return Mapping(**(values | changes))
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        ([_row(subject=ID.Atlantis)], "subject id:Atlantis is not an entity of the graph"),
+        ([_row(subject_label="Kanada")], "subject_label 'Kanada' is not a label of it"),
+        ([_row(object=URIRef("https://www.wikidata.org/wiki/Q16"))], "is not a Wikidata entity IRI"),
+        ([_row(object=URIRef("http://www.wikidata.org/entity/P31"), evidence="P31")], "is not a Wikidata entity"),
+        ([_row(evidence="looked right")], "the comment does not cite Q16"),
+        ([_row(), _row(subject=ID.UnitedStates, subject_label="United States")], "skos:exactMatch from several"),
+    ],
+)
+def test_check_mappings_fails_on(statements, bad, message) -> None:
+    problems = check_mappings(statements, bad)
+    assert any(message in problem for problem in problems), problems
+
+
+def test_two_close_matches_to_one_object_are_allowed(statements) -> None:
+    close = [_row(predicate=SKOS.closeMatch), _row(predicate=SKOS.closeMatch, subject=ID.UnitedStates,
+                                                   subject_label="United States")]
+    assert check_mappings(statements, close) == []
+
+
+def test_the_links_graph_is_kept_until_the_table_changes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import kg.link
+    from rdflib.compare import isomorphic
+
+    project = Project(tmp_path)
+    project.links.parent.mkdir(parents=True)
+    shutil.copy(PROJECT.links, project.links)
+    first = kg.link.cached_links(project)
+    assert isomorphic(first, read_links(PROJECT.links))
+
+    def not_again(*args: object) -> None:
+        raise AssertionError("the table was read again")
+
+    monkeypatch.setattr(kg.link, "read_links", not_again)
+    assert isomorphic(kg.link.cached_links(project), first)
+    with project.links.open("a", encoding="utf-8") as stream:
+        stream.write("\n")
+    with pytest.raises(AssertionError, match="read again"):
+        kg.link.cached_links(project)
+
+
+def test_an_invalid_sssom_table_is_refused_with_its_name(tmp_path: Path) -> None:
+    table = tmp_path / "links.sssom.tsv"
+    text = PROJECT.links.read_text(encoding="utf-8").replace("semapv:ManualMappingCuration", "semapv:Guesswork", 1)
+    table.write_text(text, encoding="utf-8")
+    with pytest.raises(InputError, match=r"links.sssom.tsv: SSSOM validation failed:\n  JsonSchema: .*Guesswork"):
+        read_links(table)
+
+
+def test_two_mappings_between_the_same_pair_are_refused(tmp_path: Path) -> None:
+    table = tmp_path / "links.sssom.tsv"
+    text = PROJECT.links.read_text(encoding="utf-8")
+    row = next(line for line in text.splitlines() if line.startswith("id:Canada\t"))
+    table.write_text(text + row.replace("skos:exactMatch", "skos:closeMatch") + "\n", encoding="utf-8")
+    with pytest.raises(InputError, match="more than one mapping from id:Canada to wd:Q16"):
+        read_links(table)
+
+
+def test_an_unknown_prefix_is_refused(tmp_path: Path) -> None:
+    table = tmp_path / "links.sssom.tsv"
+    text = PROJECT.links.read_text(encoding="utf-8").replace("wikidata:Q16\t", "wdx:Q16\t", 1)
+    table.write_text(text, encoding="utf-8")
+    with pytest.raises(InputError, match="SSSOM validation failed"):
+        read_links(table)
+
+
+def test_check_unverified_fails_on_a_linked_or_unknown_subject(statements) -> None:
+    from kg.link import Unlinked
+
+    problems = check_unverified(
+        statements, {ID.Canada}, [Unlinked(ID.Canada, "Canada", "x"), Unlinked(ID.Atlantis, "Atlantis", "x")]
+    )
+    assert problems == [
+        "id:Canada: listed as unverified but linked in the SSSOM table",
+        "id:Atlantis: not an entity of the graph",
+    ]
+
+
+def test_owl_sameas_in_the_links_graph_is_a_violation(tmp_path: Path) -> None:
+    dataset = new_dataset()
+    dataset.graph(LINKS_GRAPH).add((ID.Canada, OWL.sameAs, WD.Q16))
+    folder = tmp_path / "qc"
+    folder.mkdir()
+    shutil.copy(PROJECT.qc / "sameas.rq", folder)
+    findings = qc_findings(dataset, folder)
+    assert [(curie(f.focus), f.path, f.severity) for f in findings] == [("id:Canada", "owl:sameAs", "Violation")]
+
+
+# --- pycountry ---------------------------------------------------------------------------------------------
+
+
+def test_every_state_is_matched_to_iso_3166_exactly_once(statements) -> None:
+    states = set(statements.subjects(RDF.type, KG.State))
+    matches = country_matches()
+    assert set(matches) == states and len(set(matches.values())) == len(states) == 12
+
+
+def test_iso_matches_agree_with_the_sssom_evidence(rows) -> None:
+    """The OWID row cited as evidence for each state's QID begins with the alpha-3 code and the label."""
+    evidence = {row.subject: row.evidence for row in rows}
+    for state, alpha_3 in country_matches().items():
+        label = next(row.subject_label for row in rows if row.subject == state)
+        assert f"'{alpha_3},{label}," in evidence[state], curie(state)
+
+
+def test_pycountry_graph_holds_codes_french_names_and_provenance(built_project) -> None:
+    graph = built_project.dataset.graph(PYCOUNTRY_GRAPH)
+    # ISO 3166-1: Canada CA/CAN/124, Russia RU/RUS/643 ("Russie, Fédération de" in pycountry's French)
+    assert graph.value(ID.Canada, KG.isoAlpha2Code) == Literal("CA")
+    assert graph.value(ID.Russia, KG.isoNumericCode) == Literal("643")
+    assert Literal("Russie, Fédération de", lang="fr") in set(graph.objects(ID.Russia, KG.isoName))
+    assert Literal("États-Unis", lang="fr") in set(graph.objects(ID.UnitedStates, KG.isoName))
+    package = graph.value(graph.value(PYCOUNTRY_GRAPH, PROV.wasGeneratedBy), PROV.used)
+    assert graph.value(package, SCHEMA.softwareVersion) == Literal(pycountry_version()) == Literal("26.2.16")
+    assert pycountry.countries.get(alpha_2="LV").alpha_3 == str(graph.value(ID.Latvia, KG.isoAlpha3Code))
+
+
+# --- kg links -------------------------------------------------------------------------------------------------
+
+
+def kg(project: Project, *args: str):
+    return runner.invoke(app, ["--root", str(project.root), *args], env={"COLUMNS": "250"})
+
+
+def test_kg_links_prints_every_mapping_with_its_evidence(project_copy, rows) -> None:
+    result = kg(project_copy, "links", "--format", "tsv")
+    assert result.exit_code == 0, result.output
+    lines = result.stdout.splitlines()
+    assert lines[0].split("\t") == [
+        "subject", "subject_label", "predicate", "object", "object_label", "justification", "confidence", "evidence"
+    ]
+    assert len(lines) == 1 + len(rows)
+    assert any(line.startswith("id:Canada\tCanada\tskos:exactMatch\twd:Q16\tCanada\t") for line in lines)
+    text = kg(project_copy, "links").stdout
+    assert "id:NATO (NATO) skos:exactMatch wd:Q7184 (NATO)" in text and "evidence: " in text
+
+
+def test_kg_links_missing_lists_the_unlinked_with_why(project_copy) -> None:
+    result = kg(project_copy, "links", "--missing", "--format", "json")
+    assert result.exit_code == 0, result.output
+    import json
+
+    listed = {row["subject"]: row["reason"] for row in json.loads(result.stdout)}
+    assert "id:NORAD" in listed and listed["id:NORAD"] and "id:Canada" not in listed
+
+
+def test_kg_links_missing_flags_a_wrong_row_of_the_unverified_list(project_copy) -> None:
+    path = project_copy.links_unverified
+    original = path.read_text(encoding="utf-8")
+    try:
+        path.write_text(original + "id:Canada\tCanada\tlisted by mistake\n", encoding="utf-8")
+        result = kg(project_copy, "links", "--missing")
+        assert result.exit_code == 1
+        assert "links-unverified.tsv: id:Canada: listed as unverified but linked in the SSSOM table" in result.output
+    finally:
+        path.write_text(original, encoding="utf-8")
+
+
+def test_kg_links_missing_flags_an_entity_listed_nowhere(project_copy) -> None:
+    path = project_copy.links_unverified
+    original = path.read_text(encoding="utf-8")
+    try:
+        path.write_text("".join(line for line in original.splitlines(True) if not line.startswith("id:NORAD\t")))
+        result = kg(project_copy, "links", "--missing")
+        assert result.exit_code == 1
+        assert "id:NORAD (North American Aerospace Defense Command): NOT LISTED" in result.stdout
+    finally:
+        path.write_text(original, encoding="utf-8")
+
+
+# --- SERVICE --------------------------------------------------------------------------------------------------
+
+SERVICE_QUERY = "SELECT ?c WHERE { SERVICE <%s> { wd:Q16 wdt:P297 ?c } }"
+CACHE = (
+    "<https://w3id.org/defence-kg/graph/external/wikidata> { "
+    '<http://www.wikidata.org/entity/Q16> <http://www.wikidata.org/prop/direct/P297> "CA" . }\n'
+)
+
+
+def test_service_is_refused_without_the_flag(project_copy) -> None:
+    result = kg(project_copy, "sparql", SERVICE_QUERY % "https://query.wikidata.org/sparql")
+    assert result.exit_code == 2
+    assert "SERVICE is not allowed: queries run offline" in result.output and "--allow-service" in result.output
+    federated = kg(project_copy, "query", "iso-codes-wikidata")
+    assert federated.exit_code == 2 and "SERVICE is not allowed" in federated.output
+
+
+def test_service_to_another_endpoint_is_refused_even_with_the_flag(project_copy) -> None:
+    result = kg(project_copy, "sparql", SERVICE_QUERY % "https://dbpedia.org/sparql", "--allow-service")
+    assert result.exit_code == 2
+    assert "SERVICE <https://dbpedia.org/sparql> is not allowed: only SERVICE <https://query.wikidata.org/sparql>" \
+        in result.output
+
+
+def test_service_to_wikidata_is_answered_from_the_cache_with_the_flag(project: Project) -> None:
+    """On the small fixture project (quick to rebuild), given an enrichment cache."""
+    project.wikidata_cache.parent.mkdir(parents=True)
+    project.wikidata_cache.write_text(CACHE, encoding="utf-8")
+    query = SERVICE_QUERY % "https://query.wikidata.org/sparql"
+    result = kg(project, "sparql", query, "--allow-service", "--format", "csv")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == ["c", "CA"]
