@@ -35,3 +35,9 @@ class OutputError(KgError):
     """An output file cannot be written (the message names the path and the cause); nothing is half-written."""
 
     exit_code = 2
+
+
+class StoreError(KgError):
+    """A store cannot be opened or reached, or holds no build (or a stale one) of the current inputs."""
+
+    exit_code = 2

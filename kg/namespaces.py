@@ -22,6 +22,7 @@ ONTOLOGY_GRAPH = GRAPH.ontology
 STATEMENTS_GRAPH = GRAPH.statements
 SOURCES_GRAPH = GRAPH.sources
 INFERRED_GRAPH = GRAPH.inferred
+BUILD_GRAPH = GRAPH.build  # in a persistent store, outside the dataset: what inputs it was built from
 
 PREFIXES = {
     "kg": KG,

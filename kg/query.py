@@ -1,7 +1,7 @@
 """Stage 4, query: the catalogue of competency questions (queries/*.rq), parameter binding and result formats.
 
 Each .rq file starts with a comment header (`# title:`, `# description:`, `# param: NAME TYPE = DEFAULT -- help`,
-`# example-LANG:`); parameters are bound as initBindings, entity values resolved from an IRI, a CURIE or a
+`# example-LANG:`); parameters are bound by the store (initBindings in rdflib, VALUES elsewhere), entity values resolved from an IRI, a CURIE or a
 label. Results are written in the W3C SPARQL 1.1 JSON/CSV/TSV formats, Markdown or a rich table, and `why`
 traces each row's first node to the claims (and quotes) that support it.
 """
@@ -16,16 +16,18 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rdflib import BNode, Graph, Literal, URIRef, Variable
-from rdflib.namespace import SKOS
 from rdflib.query import Result
 from rdflib.term import Node
 
 from kg.errors import InputError, QueryError, UsageError
 from kg.load import curie
-from kg.namespaces import DCTERMS, KG, OA, PREFIXES, PROV, RDF, RDFS, XSD
+from kg.namespaces import PREFIXES, XSD
+from kg.store import as_store
 
 if TYPE_CHECKING:
     from rdflib.plugins.sparql.sparql import Query
+
+    from kg.store import Store
     from rich.table import Table
 
 PARAM_TYPES = ("entity", "string", "integer", "gYear")
@@ -36,7 +38,6 @@ _PARAM = re.compile(
     r"(?:\s*=\s*(?P<default>.*?))?(?:\s+--\s+(?P<help>.*))?\s*$"
 )
 _GYEAR = re.compile(r"-?\d{4,}(Z|[+-]\d\d:\d\d)?")
-_LABELS = (RDFS.label, SKOS.altLabel, SKOS.prefLabel)
 _TSV_ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
@@ -161,9 +162,9 @@ def _is_update(text: str) -> bool:
     return True
 
 
-def _check_offline(graph: Graph, query: Query, where: str) -> None:
-    """Refuse what would make rdflib reach outside the built dataset: SERVICE, and FROM / FROM NAMED
-    naming anything but one of the dataset's own non-empty graphs (rdflib fetches or reads any other)."""
+def check_offline(query: Query, own: list[URIRef], where: str) -> None:
+    """Refuse what would make a store reach outside the built dataset: SERVICE, and FROM / FROM NAMED naming
+    anything but one of the dataset's own non-empty graphs `own` (rdflib fetches or reads any other)."""
     from rdflib.plugins.sparql.parserutils import CompValue
 
     pending: list[object] = [query.algebra]
@@ -175,44 +176,37 @@ def _check_offline(graph: Graph, query: Query, where: str) -> None:
             pending.extend(node.values())
         elif isinstance(node, (list, tuple)):
             pending.extend(node)
-    own = {context.identifier for context in getattr(graph, "contexts", lambda: [])() if len(context)}
     for clause in query.algebra.get("datasetClause") or []:
         keyword, iri = ("FROM", clause["default"]) if "default" in clause else ("FROM NAMED", clause["named"])
         if iri not in own:
-            names = ", ".join(sorted(curie(name) for name in own if isinstance(name, URIRef)))
+            names = ", ".join(sorted(curie(name) for name in own))
             raise QueryError(f"{where}: {keyword} <{iri}> is not a graph of this dataset (its graphs: {names})")
-
-
-def _evaluate(graph: Graph, query: Query, where: str, bindings: dict[Variable, Node] | None = None) -> Result:
-    """Run a prepared query, evaluated here (rdflib is lazy) so that a failure is a QueryError, not a traceback."""
-    _check_offline(graph, query, where)
-    try:
-        result = graph.query(query, initBindings=bindings or {})
-        if result.type == "SELECT":
-            result.bindings  # noqa: B018 - forces evaluation
-        return result
-    except Exception as exc:  # evaluation errors: type errors in functions, recursion, ...
-        raise QueryError(f"{where}: the query failed while running: {exc}") from None
 
 
 def _normalise(text: str) -> str:
     return " ".join(text.split()).casefold()
 
 
-def resolve_entity(graph: Graph, text: str) -> URIRef:
+_MENTIONED = "ASK { { ?node ?p ?o } UNION { ?s ?p ?node } }"
+_NAMES = """SELECT ?node ?name WHERE {
+  VALUES ?predicate { rdfs:label skos:altLabel skos:prefLabel }
+  ?node ?predicate ?name FILTER(isIRI(?node))
+}"""
+
+
+def resolve_entity(source: Store | Graph, text: str) -> URIRef:
     """The node meant by `text`: an IRI (bare or <...>), a CURIE with a project prefix, or a label/altLabel/prefLabel
     in any language (case and surrounding whitespace ignored). UsageError, with candidates, if unknown or ambiguous."""
+    store = as_store(source)
     wanted = text.strip()
     iri = _as_iri(wanted)
     if iri is not None:
-        if (iri, None, None) in graph or (None, None, iri) in graph:
+        if store.query(_MENTIONED, {Variable("node"): iri}).askAnswer:
             return iri
         raise UsageError(f"unknown entity {wanted!r}: {curie(iri)} does not occur in the graph")
     by_label: dict[str, set[URIRef]] = {}
-    for predicate in _LABELS:
-        for node, name in graph.subject_objects(predicate):
-            if isinstance(node, URIRef):
-                by_label.setdefault(_normalise(str(name)), set()).add(node)
+    for node, name in store.query(_NAMES):
+        by_label.setdefault(_normalise(str(name)), set()).add(node)
     matches = sorted(by_label.get(_normalise(wanted), ()))
     if len(matches) == 1:
         return matches[0]
@@ -236,8 +230,8 @@ def _as_iri(text: str) -> URIRef | None:
     return None
 
 
-def bind_params(graph: Graph, query: CatalogueQuery, given: dict[str, str]) -> dict[Variable, Node]:
-    """initBindings for `query`: given values (or defaults) converted to their declared types."""
+def bind_params(source: Store | Graph, query: CatalogueQuery, given: dict[str, str]) -> dict[Variable, Node]:
+    """The bindings of `query`'s variables: given values (or defaults) converted to their declared types."""
     declared = {param.name: param for param in query.params}
     unknown = sorted(set(given) - set(declared))
     if unknown:
@@ -247,15 +241,15 @@ def bind_params(graph: Graph, query: CatalogueQuery, given: dict[str, str]) -> d
     if missing:
         raise UsageError(f"query {query.name!r} needs --param {'=... --param '.join(missing)}=...")
     return {
-        Variable(param.name): _convert(graph, param, given.get(param.name, param.default) or "")
+        Variable(param.name): _convert(source, param, given.get(param.name, param.default) or "")
         for param in query.params
     }
 
 
-def _convert(graph: Graph, param: Param, value: str) -> Node:
+def _convert(source: Store | Graph, param: Param, value: str) -> Node:
     """A parameter value as an RDF term of the parameter's type."""
     if param.type == "entity":
-        return resolve_entity(graph, value)
+        return resolve_entity(source, value)
     if param.type == "integer":
         try:
             return Literal(int(value.strip()))
@@ -268,15 +262,15 @@ def _convert(graph: Graph, param: Param, value: str) -> Node:
     return Literal(value)
 
 
-def run_query(graph: Graph, query: CatalogueQuery, params: dict[str, str]) -> Result:
-    """Run a catalogue query over `graph` (the dataset: asserted + inferred) with its parameters bound."""
-    where = str(query.path)
-    return _evaluate(graph, prepare(query.text, where), where, bind_params(graph, query, params))
+def run_query(source: Store | Graph, query: CatalogueQuery, params: dict[str, str]) -> Result:
+    """Run a catalogue query over a store (or an rdflib dataset: asserted + inferred) with its parameters bound."""
+    store = as_store(source)
+    return store.query(query.text, bind_params(store, query, params), str(query.path))
 
 
-def run_sparql(graph: Graph, text: str, where: str = "query") -> Result:
-    """Run ad-hoc SPARQL over `graph`."""
-    return _evaluate(graph, prepare(text, where), where)
+def run_sparql(source: Store | Graph, text: str, where: str = "query") -> Result:
+    """Run ad-hoc SPARQL over a store (or an rdflib dataset)."""
+    return as_store(source).query(text, where=where)
 
 
 def parse_assignments(items: list[str]) -> dict[str, str]:
@@ -298,28 +292,48 @@ class Support:
     claims: tuple[tuple[str, str], ...]
 
 
-def why(graph: Graph, result: Result) -> list[Support]:
+_SUPPORTS = """SELECT ?node ?claim ?id ?quote ?stated WHERE {
+  { ?node kg:supportedBy ?claim BIND(true AS ?stated) } UNION { ?node prov:wasDerivedFrom ?claim BIND(false AS ?stated) }
+  ?claim a kg:Claim .
+  OPTIONAL { ?claim dcterms:identifier ?id }
+  OPTIONAL { ?claim oa:hasSelector/oa:exact ?quote }
+}"""
+
+
+def why(source: Store | Graph, result: Result) -> list[Support]:
     """For each row, the claims its first column's node is supported by or derived from, with their quotes."""
     first = result.vars[0] if result.vars else None
     nodes = [row.get(first) for row in result.bindings]
-    return [Support(node, why_claims(graph, node)) for node in nodes]
+    claims = _supports(as_store(source))
+    return [Support(node, claims.get(node, ())) for node in nodes]
 
 
-def why_claims(graph: Graph, node: Node | None) -> tuple[tuple[str, str], ...]:
+def why_claims(source: Store | Graph, node: Node | None) -> tuple[tuple[str, str], ...]:
     """(identifier, quote) of every claim that supports `node` (kg:supportedBy) or that a derived fact is
     computed from (prov:wasDerivedFrom, marked so); '' for a claim without a quote.
     """
-    claims = set()
-    stated = set(graph.objects(node, KG.supportedBy))
-    for claim in stated | set(graph.objects(node, PROV.wasDerivedFrom)):
-        if (claim, RDF.type, KG.Claim) not in graph:
-            continue
-        ident = str(graph.value(claim, DCTERMS.identifier) or curie(claim))
-        if claim not in stated:
-            ident += " (derived from)"
-        quotes = [str(q) for sel in graph.objects(claim, OA.hasSelector) for q in graph.objects(sel, OA.exact)]
-        claims.update((ident, quote) for quote in quotes or [""])
-    return tuple(sorted(claims))
+    if not isinstance(node, URIRef):
+        return ()
+    return _supports(as_store(source), node).get(node, ())
+
+
+def _supports(store: Store, node: URIRef | None = None) -> dict[Node, tuple[tuple[str, str], ...]]:
+    """why_claims of `node`, or of every node when None, in one query."""
+    found: dict[Node, dict[Node, tuple[set[str], set[str], bool]]] = {}
+    rows = store.query(_SUPPORTS, {Variable("node"): node} if node is not None else None)
+    for subject, claim, ident, quote, stated in rows:
+        idents, quotes, was_stated = found.setdefault(subject, {}).get(claim, (set(), set(), False))
+        idents.add(str(ident) if ident is not None else curie(claim))
+        quotes.add(str(quote) if quote is not None else "")
+        found[subject][claim] = (idents, quotes, was_stated or stated.toPython())
+    supports = {}
+    for subject, claims in found.items():
+        pairs = set()
+        for idents, quotes, stated in claims.values():
+            ident = min(idents) + ("" if stated else " (derived from)")
+            pairs.update((ident, quote) for quote in (quotes - {""} or {""}))
+        supports[subject] = tuple(sorted(pairs))
+    return supports
 
 
 def display(term: Node | None) -> str:
