@@ -48,7 +48,7 @@ SPARQL_USER_ENV = "KG_SPARQL_USER"
 SPARQL_PASSWORD_ENV = "KG_SPARQL_PASSWORD"
 KINDS = ("memory", "oxigraph:PATH", "sparql:URL")
 _HTTP_TIMEOUT = 120  # seconds: a large INSERT DATA batch on a busy 2-core machine
-_INSERT_BATCH = 500  # triples per INSERT DATA request (Virtuoso refuses very long generated SQL)
+_INSERT_BATCH = 500  # triples per INSERT request (Virtuoso refuses very long generated SQL)
 _PROLOGUE = "".join(f"PREFIX {prefix}: <{namespace}>\n" for prefix, namespace in PREFIXES.items())
 _ALL_QUADS = "SELECT ?g ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } }"
 
@@ -158,7 +158,7 @@ class _Checked:
         except KgError:
             raise
         except Exception as exc:  # evaluation errors: type errors in functions, recursion, server errors...
-            raise QueryError(f"{where}: the query failed while running on {self.spec}: {exc}") from None
+            raise QueryError(f"{where}: the query failed while running: {exc}") from None
 
     def dataset(self) -> Dataset:
         result = self.query(_ALL_QUADS)
@@ -215,6 +215,7 @@ class OxigraphStore(_Checked):
         if not create and not path.is_dir():
             raise StoreError(f"no oxigraph store at {path}; create it with `kg --store {self.spec} build`")
         try:
+            path.mkdir(parents=True, exist_ok=True)
             self._store = pyoxigraph.Store(str(path))
         except OSError as exc:
             raise StoreError(f"cannot open the oxigraph store at {path}: {exc}") from None
@@ -284,7 +285,7 @@ class SparqlStore(_Checked):
             with self._opener.open(request, timeout=_HTTP_TIMEOUT) as response:
                 return response.read()
         except urllib.error.HTTPError as exc:
-            detail = exc.read().decode("utf-8", "replace").strip()[:500]
+            detail = exc.read().decode("utf-8", "replace").strip().split("\n")[0][:500]  # the reason, not the echo
             raise StoreError(f"SPARQL server {url} answered {exc.code} {exc.reason}: {detail}") from None
         except (urllib.error.URLError, OSError) as exc:
             reason = getattr(exc, "reason", exc)
@@ -323,7 +324,8 @@ class SparqlStore(_Checked):
             if isinstance(graph.identifier, URIRef) and len(graph):
                 for batch in _batches(graph):
                     lines = "\n".join(" ".join(term.n3() for term in triple) + " ." for triple in batch)
-                    self.update(f"INSERT DATA {{ GRAPH <{graph.identifier}> {{\n{lines}\n}} }}")
+                    # INSERT ... WHERE {}, not INSERT DATA: Virtuoso refuses blank nodes in INSERT DATA
+                    self.update(f"INSERT {{ GRAPH <{graph.identifier}> {{\n{lines}\n}} }} WHERE {{}}")
 
     def build_key(self) -> str | None:
         answer = self._select(f"SELECT ?key WHERE {{ GRAPH <{BUILD_GRAPH}> {{ ?b <{DCTERMS.identifier}> ?key }} }}")
