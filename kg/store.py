@@ -3,8 +3,9 @@
 - `memory`: the rdflib Dataset of the build (from the pickle cache), queried in process (the default);
 - `oxigraph:PATH`: a pyoxigraph store persisted on disk at PATH, filled by `kg --store oxigraph:PATH build`;
 - `sparql:URL`: any SPARQL 1.1 server: queries as form-encoded POST to URL (Virtuoso hangs on a direct
-  `application/sparql-query` POST), updates to $KG_SPARQL_UPDATE_URL (default: URL) with the credentials in
-  $KG_SPARQL_USER / $KG_SPARQL_PASSWORD (HTTP basic or digest, whichever the server asks for).
+  `application/sparql-query` POST), updates to $KG_SPARQL_UPDATE_URL (default: URL), loading by a Graph Store
+  Protocol PUT of each graph to $KG_SPARQL_GRAPH_STORE_URL when set (else by SPARQL Update in batches), with
+  the credentials in $KG_SPARQL_USER / $KG_SPARQL_PASSWORD (HTTP basic or digest, as the server asks).
 
 Every store answers `query` with an rdflib Result (SELECT rows as rdflib terms, ASK a bool, CONSTRUCT/DESCRIBE a
 graph), so result formatting and the tests do not depend on the store. `query` is the single entry point for
@@ -44,6 +45,7 @@ if TYPE_CHECKING:
 
 STORE_ENV = "KG_STORE"
 SPARQL_UPDATE_URL_ENV = "KG_SPARQL_UPDATE_URL"
+GRAPH_STORE_URL_ENV = "KG_SPARQL_GRAPH_STORE_URL"
 SPARQL_USER_ENV = "KG_SPARQL_USER"
 SPARQL_PASSWORD_ENV = "KG_SPARQL_PASSWORD"
 KINDS = ("memory", "oxigraph:PATH", "sparql:URL")
@@ -265,22 +267,25 @@ class SparqlStore(_Checked):
         self.spec = f"sparql:{url}"
         self.url = url
         self.update_url = os.environ.get(SPARQL_UPDATE_URL_ENV) or url
+        self.graph_store_url = os.environ.get(GRAPH_STORE_URL_ENV)
         passwords = urllib.request.HTTPPasswordMgrWithDefaultRealm()
         user = os.environ.get(SPARQL_USER_ENV)
         if user:
-            passwords.add_password(None, self.update_url, user, os.environ.get(SPARQL_PASSWORD_ENV, ""))
-            passwords.add_password(None, self.url, user, os.environ.get(SPARQL_PASSWORD_ENV, ""))
+            services = [self.url, self.update_url, self.graph_store_url]
+            passwords.add_password(None, [s for s in services if s], user, os.environ.get(SPARQL_PASSWORD_ENV, ""))
         self._opener = urllib.request.build_opener(
             urllib.request.HTTPBasicAuthHandler(passwords), urllib.request.HTTPDigestAuthHandler(passwords)
         )
 
     def _post(self, url: str, fields: list[tuple[str, str]], accept: str) -> bytes:
-        """POST form `fields` to `url`; StoreError naming the URL when it cannot be reached or refuses."""
-        request = urllib.request.Request(
-            url,
-            data=urllib.parse.urlencode(fields).encode(),
-            headers={"Accept": accept, "Content-Type": "application/x-www-form-urlencoded"},
-        )
+        """POST form `fields` to `url` (the protocol's form encoding), accepting `accept`."""
+        body = urllib.parse.urlencode(fields).encode()
+        return self._send(url, body, "application/x-www-form-urlencoded", "POST", accept)
+
+    def _send(self, url: str, body: bytes, content_type: str, method: str, accept: str = "*/*") -> bytes:
+        """The response to one request; StoreError naming the URL when it cannot be reached or refuses."""
+        headers = {"Accept": accept, "Content-Type": content_type}
+        request = urllib.request.Request(url, data=body, headers=headers, method=method)
         try:
             with self._opener.open(request, timeout=_HTTP_TIMEOUT) as response:
                 return response.read()
@@ -321,10 +326,17 @@ class SparqlStore(_Checked):
         for graph in [*self.graphs(), BUILD_GRAPH]:
             self.update(f"DROP SILENT GRAPH <{graph}>")
         for graph in dataset.contexts():
-            if isinstance(graph.identifier, URIRef) and len(graph):
+            if not (isinstance(graph.identifier, URIRef) and len(graph)):
+                continue
+            if self.graph_store_url:  # one request per graph: blank nodes and every literal's datatype kept
+                query = urllib.parse.urlencode({"graph": str(graph.identifier)})
+                body = graph.serialize(format="nt", encoding="utf-8")
+                self._send(f"{self.graph_store_url}?{query}", body, "application/n-triples", "PUT")
+            else:
                 for batch in _batches(graph):
                     lines = "\n".join(" ".join(term.n3() for term in triple) + " ." for triple in batch)
-                    # INSERT ... WHERE {}, not INSERT DATA: Virtuoso refuses blank nodes in INSERT DATA
+                    # INSERT ... WHERE {}, not INSERT DATA: Virtuoso refuses blank nodes in INSERT DATA (and
+                    # turns an integral xsd:decimal into an integer here: use its Graph Store instead)
                     self.update(f"INSERT {{ GRAPH <{graph.identifier}> {{\n{lines}\n}} }} WHERE {{}}")
 
     def build_key(self) -> str | None:

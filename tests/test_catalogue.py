@@ -775,3 +775,19 @@ def test_provenance_quotes_are_the_source_text():
         for row in case.rows:
             quote, start, end = (row[columns.index(c)] for c in ("quote", "start", "end"))
             assert text[start:end] == quote
+
+
+@pytest.mark.parametrize("case", [pytest.param(case, id=case.test_id) for case in CASES])
+def test_every_store_answers_with_the_same_terms(kg_store, built_project, catalogue, case: Case):
+    """Not only the same values: the same RDF terms (lexical form, datatype, language) as rdflib in memory,
+    in the same order when the query orders its rows (blank nodes, whose labels are the store's, as `_:`)."""
+    def terms(result):
+        return [tuple("_:" if isinstance(term, BNode) else term for term in row) for row in result]
+
+    header, _, result = _answer(kg_store, catalogue, case.query, case.params)
+    reference_header, _, reference = _answer(built_project.dataset, catalogue, case.query, case.params)
+    assert header == reference_header
+    if case.ordered:
+        assert terms(result) == terms(reference)
+    else:
+        assert Counter(terms(result)) == Counter(terms(reference))
