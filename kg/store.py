@@ -100,8 +100,9 @@ def parse_spec(spec: str) -> tuple[str, str]:
 
 
 def open_store(spec: str, project: Project = Project(), built: Callable[[], Dataset] | None = None) -> Store:
-    """The store `spec` names, ready to query. `memory` holds `built()` (default: the cached build of
-    `project`); the others must hold a build of the current inputs, else StoreError (absent or stale)."""
+    """The store `spec` names, ready to query (oxigraph: read-only). `memory` holds `built()` (default: the
+    cached build of `project`); the others must hold a build of the current inputs, else StoreError (absent or
+    stale)."""
     kind, argument = parse_spec(spec)
     if kind == "memory":
         if built is None:
@@ -115,7 +116,8 @@ def open_store(spec: str, project: Project = Project(), built: Callable[[], Data
 
 
 def create_store(spec: str) -> Store:
-    """The store `spec` names, to be (re)filled by `load` (an oxigraph directory is created if absent)."""
+    """The store `spec` names, writable, to be (re)filled by `load` and changed by `update` (an oxigraph
+    directory is created if absent)."""
     kind, argument = parse_spec(spec)
     if kind == "memory":
         return MemoryStore(new_dataset())
@@ -207,7 +209,8 @@ class MemoryStore(_Checked):
 
 
 class OxigraphStore(_Checked):
-    """A pyoxigraph store persisted in directory `path`."""
+    """A pyoxigraph store persisted in directory `path`: opened for writing by `create_store` (one writer, which
+    holds the directory's lock), read-only by `open_store` (any number of readers, e.g. a server and `kg query`)."""
 
     def __init__(self, path: Path, create: bool) -> None:
         import pyoxigraph
@@ -217,8 +220,9 @@ class OxigraphStore(_Checked):
         if not create and not path.is_dir():
             raise StoreError(f"no oxigraph store at {path}; create it with `kg --store {self.spec} build`")
         try:
-            path.mkdir(parents=True, exist_ok=True)
-            self._store = pyoxigraph.Store(str(path))
+            if create:
+                path.mkdir(parents=True, exist_ok=True)
+            self._store = pyoxigraph.Store(str(path)) if create else pyoxigraph.Store.read_only(str(path))
         except OSError as exc:
             raise StoreError(f"cannot open the oxigraph store at {path}: {exc}") from None
 

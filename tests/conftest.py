@@ -16,7 +16,7 @@ import pytest
 from kg.build import CACHE_ENV, Built, build
 from kg.load import Project
 from kg.namespaces import PROJECT_ROOT
-from kg.store import create_store
+from kg.store import STORE_ENV, create_store
 
 PIPELINE = Path(__file__).parent / "fixtures" / "pipeline"
 
@@ -30,9 +30,10 @@ def copy_project(target: Path) -> Project:
 
 @pytest.fixture(autouse=True)
 def _no_cache_override(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each project uses its own `.kg-cache/`, whatever the environment says."""
+    """Each project uses its own `.kg-cache/` and the memory store, whatever the environment says."""
     monkeypatch.delenv(CACHE_ENV, raising=False)
     monkeypatch.delenv("KG_ROOT", raising=False)
+    monkeypatch.delenv(STORE_ENV, raising=False)
 
 
 @pytest.fixture
