@@ -80,7 +80,7 @@ def shacl_findings(dataset: Dataset, shapes: Graph) -> list[Finding]:
             path=path_text(results, results.value(result, SH.resultPath)),
             severity=_local(results.value(result, SH.resultSeverity)),
             message=_message(results, result),
-            source=_shape_name(shapes, results.value(result, SH.sourceShape)),
+            source=shape_name(shapes, results.value(result, SH.sourceShape)),
             value=results.value(result, SH.value),
         )
         for result in results.objects(None, SH.result)  # top-level results only, not sh:detail ones
@@ -99,14 +99,14 @@ def _message(results: Graph, result: Node) -> str:
     return f"violates {curie(results.value(result, SH.sourceConstraintComponent))}"
 
 
-def _shape_name(shapes: Graph, shape: Node | None) -> str:
+def shape_name(shapes: Graph, shape: Node | None) -> str:
     """A shape's CURIE; a blank-node property shape is named by its parent shape and path."""
     if shape is None:
         return ""
     if isinstance(shape, BNode):
         parent = shapes.value(None, SH.property, shape)
         if parent is not None:
-            return f"{_shape_name(shapes, parent)} / {path_text(shapes, shapes.value(shape, SH.path))}"
+            return f"{shape_name(shapes, parent)} / {path_text(shapes, shapes.value(shape, SH.path))}"
     return curie(shape)
 
 
