@@ -188,10 +188,6 @@ def _normalise(text: str) -> str:
 
 
 _MENTIONED = "ASK { { ?node ?p ?o } UNION { ?s ?p ?node } }"
-_NAMES = """SELECT ?node ?name WHERE {
-  VALUES ?predicate { rdfs:label skos:altLabel skos:prefLabel }
-  ?node ?predicate ?name FILTER(isIRI(?node))
-}"""
 
 
 def resolve_entity(source: Store | Graph, text: str) -> URIRef:
@@ -205,7 +201,7 @@ def resolve_entity(source: Store | Graph, text: str) -> URIRef:
             return iri
         raise UsageError(f"unknown entity {wanted!r}: {curie(iri)} does not occur in the graph")
     by_label: dict[str, set[URIRef]] = {}
-    for node, name in store.query(_NAMES):
+    for node, name in store.names():
         by_label.setdefault(_normalise(str(name)), set()).add(node)
     matches = sorted(by_label.get(_normalise(wanted), ()))
     if len(matches) == 1:

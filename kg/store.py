@@ -37,7 +37,7 @@ from rdflib.term import Node
 
 from kg.errors import KgError, QueryError, StoreError, UsageError
 from kg.load import Project, new_dataset
-from kg.namespaces import BUILD_GRAPH, DCTERMS, GRAPH, PREFIXES
+from kg.namespaces import BUILD_GRAPH, DCTERMS, GRAPH, PREFIXES, RDFS, SKOS
 
 if TYPE_CHECKING:
     import pyoxigraph
@@ -53,6 +53,11 @@ _HTTP_TIMEOUT = 120  # seconds: a large INSERT DATA batch on a busy 2-core machi
 _INSERT_BATCH = 500  # triples per INSERT request (Virtuoso refuses very long generated SQL)
 _PROLOGUE = "".join(f"PREFIX {prefix}: <{namespace}>\n" for prefix, namespace in PREFIXES.items())
 _ALL_QUADS = "SELECT ?g ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } }"
+NAME_PREDICATES = (RDFS.label, SKOS.altLabel, SKOS.prefLabel)
+_NAMES = f"""SELECT ?node ?name WHERE {{
+  VALUES ?predicate {{ {" ".join(f"<{p}>" for p in NAME_PREDICATES)} }}
+  ?node ?predicate ?name FILTER(isIRI(?node))
+}}"""
 
 
 class Store(Protocol):
@@ -76,6 +81,9 @@ class Store(Protocol):
 
     def dataset(self) -> Dataset:
         """The whole dataset as an rdflib Dataset (for exports and `kg describe`)."""
+
+    def names(self) -> list[tuple[URIRef, Literal]]:
+        """(node, name) for every rdfs:label, skos:altLabel and skos:prefLabel of an IRI (to resolve entities)."""
 
     def build_key(self) -> str | None:
         """The cache key of the inputs the stored dataset was built from (None if never recorded)."""
@@ -164,6 +172,9 @@ class _Checked:
         except Exception as exc:  # evaluation errors: type errors in functions, recursion, server errors...
             raise QueryError(f"{where}: the query failed while running: {exc}") from None
 
+    def names(self) -> list[tuple[URIRef, Literal]]:
+        return [(node, name) for node, name in self.query(_NAMES)]
+
     def dataset(self) -> Dataset:
         result = self.query(_ALL_QUADS)
         dataset = new_dataset()
@@ -200,6 +211,11 @@ class MemoryStore(_Checked):
 
     def dataset(self) -> Dataset:
         return self._dataset  # type: ignore[return-value]
+
+    def names(self) -> list[tuple[URIRef, Literal]]:
+        # straight from rdflib's indexes: 2 ms where the SPARQL form takes 40 (entity parameters of every query)
+        pairs = (pair for predicate in NAME_PREDICATES for pair in self._dataset.subject_objects(predicate))
+        return [(node, name) for node, name in pairs if isinstance(node, URIRef)]
 
     def build_key(self) -> str | None:
         return None
