@@ -288,6 +288,7 @@ class SparqlStore(_Checked):
         self.url = url
         self.update_url = os.environ.get(SPARQL_UPDATE_URL_ENV) or url
         self.graph_store_url = os.environ.get(GRAPH_STORE_URL_ENV)
+        self._graphs: list[URIRef] | None = None
         passwords = urllib.request.HTTPPasswordMgrWithDefaultRealm()
         user = os.environ.get(SPARQL_USER_ENV)
         if user:
@@ -321,11 +322,14 @@ class SparqlStore(_Checked):
         return parse_select(self._post(self.url, [("query", text)], "application/sparql-results+json"))
 
     def graphs(self) -> list[URIRef]:
-        # the server may hold other graphs (Virtuoso: its own system graphs): the dataset is the project's
-        answer = self._select(
-            f"SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ ?s ?p ?o }} FILTER(STRSTARTS(STR(?g), {_iri_string(GRAPH)})) }}"
-        )
-        return sorted(g for g in (row[0] for row in answer) if g != BUILD_GRAPH)
+        # the server may hold other graphs (Virtuoso: its own system graphs): the dataset is the project's.
+        # Asked once, then kept until this store changes them (a query would otherwise cost two requests).
+        if self._graphs is None:
+            answer = self._select(
+                f"SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ ?s ?p ?o }} FILTER(STRSTARTS(STR(?g), {_iri_string(GRAPH)})) }}"
+            )
+            self._graphs = sorted(g for g in (row[0] for row in answer) if g != BUILD_GRAPH)
+        return self._graphs
 
     def _execute(self, text: str, prepared: Query, bindings: Mapping[Variable, Node]) -> Result:
         fields = [("query", with_prefixes(bind_values(text, bindings)))]
@@ -340,6 +344,7 @@ class SparqlStore(_Checked):
         return parse_select(body)
 
     def update(self, text: str) -> None:
+        self._graphs = None
         self._post(self.update_url, [("update", with_prefixes(text))], "*/*")
 
     def load(self, dataset: Dataset) -> None:
@@ -352,6 +357,7 @@ class SparqlStore(_Checked):
                 query = urllib.parse.urlencode({"graph": str(graph.identifier)})
                 body = graph.serialize(format="nt", encoding="utf-8")
                 self._send(f"{self.graph_store_url}?{query}", body, "application/n-triples", "PUT")
+                self._graphs = None
             else:
                 for batch in _batches(graph):
                     lines = "\n".join(" ".join(term.n3() for term in triple) + " ." for triple in batch)
