@@ -53,6 +53,7 @@ _HTTP_TIMEOUT = 120  # seconds: a large INSERT DATA batch on a busy 2-core machi
 _INSERT_BATCH = 500  # triples per INSERT request (Virtuoso refuses very long generated SQL)
 _PROLOGUE = "".join(f"PREFIX {prefix}: <{namespace}>\n" for prefix, namespace in PREFIXES.items())
 _ALL_QUADS = "SELECT ?g ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } }"
+_COUNT_QUADS = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
 NAME_PREDICATES = (RDFS.label, SKOS.altLabel, SKOS.prefLabel)
 _NAMES = f"""SELECT ?node ?name WHERE {{
   VALUES ?predicate {{ {" ".join(f"<{p}>" for p in NAME_PREDICATES)} }}
@@ -177,6 +178,12 @@ class _Checked:
 
     def dataset(self) -> Dataset:
         result = self.query(_ALL_QUADS)
+        expected = self.query(_COUNT_QUADS).bindings[0][Variable("n")].toPython()
+        if len(result.bindings) != expected:  # a server's cap on result rows cuts answers short without saying so
+            raise StoreError(
+                f"store {self.spec} returned {len(result.bindings)} of its {expected} quads: raise the server's "
+                "limit on result rows (Virtuoso: ResultSetMaxRows in [SPARQL])"
+            )
         dataset = new_dataset()
         for row in result.bindings:
             dataset.graph(row[Variable("g")]).add((row[Variable("s")], row[Variable("p")], row[Variable("o")]))
@@ -226,7 +233,10 @@ class MemoryStore(_Checked):
 
 class OxigraphStore(_Checked):
     """A pyoxigraph store persisted in directory `path`: opened for writing by `create_store` (one writer, which
-    holds the directory's lock), read-only by `open_store` (any number of readers, e.g. a server and `kg query`)."""
+    holds the directory's lock), read-only by `open_store` (any number of readers, e.g. a server and `kg query`).
+
+    Oxigraph 0.5 stores a literal of a type derived from xsd:integer (xsd:positiveInteger, xsd:int, ...) as an
+    xsd:integer: its value is kept, its datatype lost (the project has one: kg:ordinal "65"^^xsd:positiveInteger)."""
 
     def __init__(self, path: Path, create: bool) -> None:
         import pyoxigraph
