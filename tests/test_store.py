@@ -16,7 +16,8 @@ from test_cli import kg
 from kg.errors import QueryError, UsageError
 from kg.load import Project
 from kg.namespaces import ID, KG, STATEMENTS_GRAPH, XSD
-from kg.store import bind_values, create_store, parse_spec
+from kg.query import serialize_result
+from kg.store import MemoryStore, bind_values, create_store, parse_spec
 
 # --- specs ------------------------------------------------------------------------------------------------------
 
@@ -146,6 +147,14 @@ def test_every_store_gives_back_the_dataset_it_was_loaded_with(project_store, bu
         assert isomorphic(expected, returned.graph(name)), name
     derived = [(s, p, o) for s, p, o in given.triples((None, None, None)) if isinstance(o, Literal) and o.datatype in OXIGRAPH_INTEGERS]
     assert derived == [(ID.NORADAnniversary65, KG.ordinal, Literal("65", datatype=XSD.positiveInteger))]
+
+
+def test_every_store_answers_construct_as_memory_does(project_store, built_project) -> None:
+    text = "CONSTRUCT { ?claim dcterms:identifier ?id } WHERE { ?claim a kg:Claim ; dcterms:identifier ?id }"
+    result = project_store.query(text)
+    assert isomorphic(result.graph, MemoryStore(built_project.dataset).query(text).graph)
+    assert len(result.graph) == 52  # C01-C52
+    assert 'claim:C07 dcterms:identifier "C07" .' in serialize_result(result, "table")  # the project's prefixes
 
 
 @pytest.mark.parametrize("kind", ["memory", "oxigraph"])
