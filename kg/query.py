@@ -21,7 +21,7 @@ from rdflib.query import Result
 from rdflib.term import Node
 
 from kg.errors import InputError, QueryError, UsageError
-from kg.load import curie
+from kg.load import bind_prefixes, curie
 from kg.namespaces import PREFIXES, XSD
 from kg.store import as_store
 
@@ -370,7 +370,8 @@ def to_table(result: Result, supports: list[Support] | None = None) -> Table:
 def serialize_result(result: Result, fmt: str, supports: list[Support] | None = None) -> str:
     """The result as text: W3C SPARQL 1.1 JSON/CSV/TSV, or Markdown; graph results (CONSTRUCT) as Turtle."""
     if result.type in ("CONSTRUCT", "DESCRIBE"):
-        return result.serialize(format="turtle").decode("utf-8")
+        bind_prefixes(result.graph)  # the project's prefixes, whatever the store bound (Virtuoso: ns0:, ns1:...)
+        return result.graph.serialize(format="turtle")
     if supports is not None and fmt in ("csv", "tsv"):
         raise UsageError("--why works with the table, md and json formats")
     if fmt == "json":

@@ -492,10 +492,7 @@ def _ask(answer: bool) -> Result:
 
 def _graph_result(prepared: Query, body: bytes, fmt: str) -> Result:
     """A CONSTRUCT/DESCRIBE answer (RDF text) as an rdflib Result holding the graph."""
-    from kg.load import bind_prefixes
-
     graph = Graph().parse(data=body, format=fmt)
-    bind_prefixes(graph)  # after parsing: the project's prefixes, not the server's (Virtuoso writes ns0:, ns1:...)
     result = Result("CONSTRUCT" if prepared.algebra.name == "ConstructQuery" else "DESCRIBE")
     result.graph = graph
     return result
