@@ -4,8 +4,8 @@
 - `oxigraph:PATH`: a pyoxigraph store persisted on disk at PATH, filled by `kg --store oxigraph:PATH build`;
 - `sparql:URL`: any SPARQL 1.1 server: queries as form-encoded POST to URL (Virtuoso hangs on a direct
   `application/sparql-query` POST), updates to $KG_SPARQL_UPDATE_URL (default: URL), loading by a Graph Store
-  Protocol PUT of each graph to $KG_SPARQL_GRAPH_STORE_URL when set (else by SPARQL Update in batches), with
-  the credentials in $KG_SPARQL_USER / $KG_SPARQL_PASSWORD (HTTP basic or digest, as the server asks).
+  Protocol PUT of each graph to $KG_SPARQL_GRAPH_STORE_URL, with the credentials in $KG_SPARQL_USER /
+  $KG_SPARQL_PASSWORD (HTTP basic or digest, as the server asks).
 
 Every store answers `query` with an rdflib Result (SELECT rows as rdflib terms, ASK a bool, CONSTRUCT/DESCRIBE a
 graph), so result formatting and the tests do not depend on the store. `query` is the single entry point for
@@ -30,7 +30,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from rdflib import BNode, Dataset, Graph, Literal, URIRef, Variable
+from rdflib import Dataset, Graph, Literal, URIRef, Variable
 from rdflib.namespace import XSD
 from rdflib.query import Result
 from rdflib.term import Node
@@ -40,7 +40,6 @@ from kg.load import Project, new_dataset
 from kg.namespaces import BUILD_GRAPH, DCTERMS, GRAPH, PREFIXES, RDFS, SKOS
 
 if TYPE_CHECKING:
-    import pyoxigraph
     from rdflib.plugins.sparql.sparql import Query
 
 STORE_ENV = "KG_STORE"
@@ -49,8 +48,7 @@ GRAPH_STORE_URL_ENV = "KG_SPARQL_GRAPH_STORE_URL"
 SPARQL_USER_ENV = "KG_SPARQL_USER"
 SPARQL_PASSWORD_ENV = "KG_SPARQL_PASSWORD"
 KINDS = ("memory", "oxigraph:PATH", "sparql:URL")
-_HTTP_TIMEOUT = 120  # seconds: a large INSERT DATA batch on a busy 2-core machine
-_INSERT_BATCH = 500  # triples per INSERT request (Virtuoso refuses very long generated SQL)
+_HTTP_TIMEOUT = 300  # seconds: loading a large graph on a busy 2-core machine
 _PROLOGUE = "".join(f"PREFIX {prefix}: <{namespace}>\n" for prefix, namespace in PREFIXES.items())
 _ALL_QUADS = "SELECT ?g ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } }"
 _COUNT_QUADS = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
@@ -358,22 +356,21 @@ class SparqlStore(_Checked):
         self._post(self.update_url, [("update", with_prefixes(text))], "*/*")
 
     def load(self, dataset: Dataset) -> None:
+        # one Graph Store Protocol PUT per graph keeps blank nodes and every literal's datatype; SPARQL Update
+        # does not on Virtuoso (INSERT DATA refuses blank nodes, INSERT ... WHERE {} makes "2"^^xsd:decimal an
+        # integer)
+        if not self.graph_store_url:
+            raise StoreError(
+                f"loading {self.spec} needs its Graph Store Protocol endpoint in ${GRAPH_STORE_URL_ENV} "
+                "(Virtuoso: http://HOST:PORT/sparql-graph-crud-auth)"
+            )
         for graph in [*self.graphs(), BUILD_GRAPH]:
             self.update(f"DROP SILENT GRAPH <{graph}>")
         for graph in dataset.contexts():
-            if not (isinstance(graph.identifier, URIRef) and len(graph)):
-                continue
-            if self.graph_store_url:  # one request per graph: blank nodes and every literal's datatype kept
-                query = urllib.parse.urlencode({"graph": str(graph.identifier)})
-                body = graph.serialize(format="nt", encoding="utf-8")
-                self._send(f"{self.graph_store_url}?{query}", body, "application/n-triples", "PUT")
-                self._graphs = None
-            else:
-                for batch in _batches(graph):
-                    lines = "\n".join(" ".join(term.n3() for term in triple) + " ." for triple in batch)
-                    # INSERT ... WHERE {}, not INSERT DATA: Virtuoso refuses blank nodes in INSERT DATA (and
-                    # turns an integral xsd:decimal into an integer here: use its Graph Store instead)
-                    self.update(f"INSERT {{ GRAPH <{graph.identifier}> {{\n{lines}\n}} }} WHERE {{}}")
+            if isinstance(graph.identifier, URIRef) and len(graph):
+                target = f"{self.graph_store_url}?{urllib.parse.urlencode({'graph': str(graph.identifier)})}"
+                self._send(target, graph.serialize(format="nt", encoding="utf-8"), "application/n-triples", "PUT")
+        self._graphs = None
 
     def build_key(self) -> str | None:
         answer = self._select(f"SELECT ?key WHERE {{ GRAPH <{BUILD_GRAPH}> {{ ?b <{DCTERMS.identifier}> ?key }} }}")
@@ -386,32 +383,6 @@ class SparqlStore(_Checked):
 
 def _iri_string(iri: str) -> str:
     return Literal(str(iri)).n3()
-
-
-def _batches(graph: Graph) -> list[list[tuple[Node, Node, Node]]]:
-    """`graph`'s triples in batches of about _INSERT_BATCH, keeping every blank node's triples in one batch
-    (a blank node label only means the same node within one request)."""
-    parent: dict[Node, Node] = {}
-
-    def root(node: Node) -> Node:
-        while parent.setdefault(node, node) != node:
-            node = parent[node]
-        return node
-
-    for s, _, o in graph:
-        if isinstance(s, BNode) and isinstance(o, BNode):
-            parent[root(s)] = root(o)
-    groups: dict[object, list] = {}
-    for triple in graph:
-        s, _, o = triple
-        anchor = next((root(n) for n in (s, o) if isinstance(n, BNode)), None)
-        groups.setdefault(anchor if anchor is not None else triple, []).append(triple)
-    batches: list[list] = [[]]
-    for group in groups.values():
-        if len(batches[-1]) + len(group) > _INSERT_BATCH and batches[-1]:
-            batches.append([])
-        batches[-1].extend(group)
-    return [batch for batch in batches if batch]
 
 
 def _nquads(dataset: Dataset) -> bytes:

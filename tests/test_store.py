@@ -13,7 +13,7 @@ from rdflib import Dataset, Graph, Literal, URIRef, Variable
 from rdflib.compare import isomorphic
 from test_cli import kg
 
-from kg.errors import QueryError, UsageError
+from kg.errors import QueryError, StoreError, UsageError
 from kg.load import Project
 from kg.namespaces import ID, KG, STATEMENTS_GRAPH, XSD
 from kg.query import serialize_result
@@ -230,3 +230,10 @@ def test_why_on_oxigraph_is_the_same_as_on_memory(oxigraph_project: tuple[Projec
     assert answers[1].exit_code == 0, answers[1].stderr
     memory, oxigraph = (json.loads(answer.stdout) for answer in answers)
     assert oxigraph["why"] == memory["why"] and memory["why"]
+
+
+def test_loading_a_server_needs_its_graph_store(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("KG_SPARQL_GRAPH_STORE_URL", raising=False)
+    store = create_store("sparql:http://127.0.0.1:9/sparql")
+    with pytest.raises(StoreError, match=r"needs its Graph Store Protocol endpoint in \$KG_SPARQL_GRAPH_STORE_URL"):
+        store.load(Dataset())
