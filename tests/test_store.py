@@ -237,3 +237,28 @@ def test_loading_a_server_needs_its_graph_store(monkeypatch: pytest.MonkeyPatch)
     store = create_store("sparql:http://127.0.0.1:9/sparql")
     with pytest.raises(StoreError, match=r"needs its Graph Store Protocol endpoint in \$KG_SPARQL_GRAPH_STORE_URL"):
         store.load(Dataset())
+
+
+def test_the_cli_reads_a_fresh_store_as_it_reads_memory(project_store, built_project) -> None:
+    """`kg --store SPEC query --why` and `kg describe` on the project's data in oxigraph and the SPARQL server."""
+    if project_store.spec == "memory":
+        pytest.skip("the memory store is the cache itself: see test_cli")
+    from click.testing import CliRunner
+
+    from kg.build import cache_key
+    from kg.cli import app
+    from kg.query import load_catalogue, run_query, why
+
+    project_store.set_build_key(cache_key(Project()))
+    runner = CliRunner()
+    args = ["query", "operations-with", "--param", "partner=NATO", "--why", "-f", "json"]
+    answer = runner.invoke(app, ["--store", project_store.spec, *args])
+    assert answer.exit_code == 0, answer.stderr
+    query = load_catalogue(Project().queries)["operations-with"]
+    reference = run_query(built_project.dataset, query, {"partner": "NATO"})
+    expected = serialize_result(reference, "json", why(built_project.dataset, reference))
+    assert json.loads(answer.stdout) == json.loads(expected)
+    described = runner.invoke(app, ["--store", project_store.spec, "describe", "NORAD"], env={"COLUMNS": "250"})
+    assert described.exit_code == 0, described.stderr
+    assert "North American Aerospace Defense Command" in described.stdout
+    assert "“we work together in NORAD”" in described.stdout
