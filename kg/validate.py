@@ -8,17 +8,19 @@ Warnings and infos are reported but do not make the data non-conforming.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from rdflib import BNode, Dataset, Graph, URIRef
 from rdflib.collection import Collection
+from rdflib.query import Result
 from rdflib.term import Node
 
 from kg.errors import InputError
 from kg.load import curie, merged, named
 from kg.namespaces import ONTOLOGY_GRAPH, RDF, SH, SOURCES_GRAPH, STATEMENTS_GRAPH
-from kg.query import load_catalogue, run_sparql
+from kg.query import CatalogueQuery, load_catalogue, run_sparql
 
 
 @dataclass(frozen=True)
@@ -54,11 +56,14 @@ def _term_text(node: Node | None) -> str | None:
 
 def validate(dataset: Dataset, shapes: Graph, qc_dir: Path) -> Report:
     """Run the SHACL shapes and the QC queries over the asserted graphs of `dataset`."""
-    findings = shacl_findings(dataset, shapes) + qc_findings(dataset, qc_dir)
-    conforms = all(f.severity != "Violation" for f in findings)
+    return report_of(shacl_findings(dataset, shapes) + qc_findings(dataset, qc_dir))
+
+
+def report_of(findings: list[Finding]) -> Report:
+    """The report of `findings`: conforming unless one is a Violation; violations first, then by source."""
     order = {"Violation": 0, "Warning": 1, "Info": 2}
-    findings.sort(key=lambda f: (order.get(f.severity, 3), f.source, str(f.focus), f.path, f.message))
-    return Report(conforms, tuple(findings))
+    ordered = sorted(findings, key=lambda f: (order.get(f.severity, 3), f.source, str(f.focus), f.path, f.message))
+    return Report(all(f.severity != "Violation" for f in ordered), tuple(ordered))
 
 
 def shacl_findings(dataset: Dataset, shapes: Graph) -> list[Finding]:
@@ -137,15 +142,21 @@ _QC_SEVERITIES = {"error": "Violation", "warning": "Warning", "info": "Info"}
 
 
 def qc_findings(dataset: Dataset, qc_dir: Path) -> list[Finding]:
-    """One finding per row of each quality-check query, of the severity its header declares: the first
-    column is the node at fault, and ROBOT-style `?property` and `?value` columns give the path and value."""
+    """The quality checks run over ontology + statements + sources of `dataset` (see `run_qc`)."""
     asserted = merged(dataset, ONTOLOGY_GRAPH, STATEMENTS_GRAPH, SOURCES_GRAPH)
+    return run_qc(qc_dir, lambda query: run_sparql(asserted, query.text, str(query.path)))
+
+
+def run_qc(qc_dir: Path, run: Callable[[CatalogueQuery], Result]) -> list[Finding]:
+    """One finding per row of each quality-check query (`run` runs it), of the severity its header declares:
+    the first column is the node at fault, and ROBOT-style `?property` and `?value` columns give the path and
+    value."""
     findings = []
     for query in load_catalogue(qc_dir).values():
         if query.severity not in _QC_SEVERITIES:
             allowed = "|".join(_QC_SEVERITIES)
             raise InputError(f"{query.path}: the header needs '# severity: {allowed}', not {query.severity!r}")
-        for row in run_sparql(asserted, query.text, str(query.path)):
+        for row in run(query):
             prop = row.get("property")
             findings.append(
                 Finding(
