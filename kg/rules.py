@@ -9,7 +9,7 @@ are generated from the TBox's `owl:propertyChainAxiom` lists. Every rule becomes
     INSERT { GRAPH inferred { HEAD } } USING ontology USING statements USING inferred
     WHERE { BODY FILTER NOT EXISTS { HEAD } }
 
-and all rules run in rounds until a round adds nothing. The result is owlrl's closure less the asserted
+and the rules run by strata (see `stratum`), each in rounds until a round adds nothing. The result is owlrl's closure less the asserted
 triples and less kg.reason's junk (test_rules proves it on the project's graphs); rules never produce junk,
 so nothing is filtered afterwards. OWL vocabulary no rule implements (owl:hasKey, owl:FunctionalProperty,
 owl:sameAs, restrictions, ...) is refused with an InputError rather than silently ignored.
@@ -77,9 +77,24 @@ def parse_rule(path: Path) -> Rule:
 
 
 def load_rules(directory: Path = RULES_DIR) -> list[Rule]:
-    """The rule files of `directory`: schema rules (scm-*) first, so that each round sees the fuller TBox."""
-    paths = sorted(directory.glob("*.rq"), key=lambda path: (not path.stem.startswith("scm-"), path.stem))
-    return [parse_rule(path) for path in paths]
+    """The rule files of `directory`, by name."""
+    return [parse_rule(path) for path in sorted(directory.glob("*.rq"))]
+
+
+STRATA = ("schema", "properties", "types")
+
+
+def stratum(rule: Rule) -> str:
+    """Which stratum a rule belongs to. With the supported vocabulary, statements between individuals never
+    depend on types, and neither depends on anything but the TBox, so the strata run to their fixpoints one
+    after the other: the TBox closure (scm-*), then the statements (sub/equivalent properties, inverses,
+    symmetry, transitivity, chains), then the types (domains, ranges, classes), each pass over the whole data
+    done as few times as possible (one stratum's confirming round no longer re-runs the others)."""
+    if rule.name.startswith("scm-"):
+        return "schema"
+    if rule.name.startswith("cax-") or rule.name in ("prp-dom", "prp-rng"):
+        return "types"
+    return "properties"
 
 
 def chain_rules(store: Store) -> list[Rule]:
@@ -132,15 +147,17 @@ def materialise(store: Store, directory: Path = RULES_DIR) -> int:
     check_supported(store)
     rules = load_rules(directory) + chain_rules(store)
     store.update(f"CLEAR SILENT GRAPH <{INFERRED_GRAPH}>")
-    size, rounds = -1, 0
+    size, rounds = 0, 0
     with _using_own_graphs():
-        while True:
-            rounds += 1
-            for rule in rules:
-                store.update(rule.update())
-            size, previous = inferred_count(store), size
-            if size == previous:
-                break
+        for name in STRATA:
+            layer = [rule for rule in rules if stratum(rule) == name]
+            while True:
+                rounds += 1
+                for rule in layer:
+                    store.update(rule.update())
+                size, previous = inferred_count(store), size
+                if size == previous:
+                    break
     check_consistency(clashes(store))
     return rounds
 

@@ -17,7 +17,7 @@ from kg.errors import InconsistencyError, InputError
 from kg.load import Project, load_dataset, new_dataset, parse_turtle
 from kg.namespaces import ID, INFERRED_GRAPH, KG, ONTOLOGY_GRAPH, PROJECT_ROOT, STATEMENTS_GRAPH
 from kg.reason import infer
-from kg.rules import load_rules, materialise, parse_rule
+from kg.rules import STRATA, load_rules, materialise, parse_rule, stratum
 from kg.store import Store, create_store
 
 EVERY_AXIOM = PROJECT_ROOT / "tests" / "fixtures" / "rules" / "every-axiom.ttl"
@@ -135,7 +135,7 @@ def test_a_malformed_rule_file_is_named(tmp_path: Path) -> None:
         parse_rule(rule)
 
 
-def test_schema_rules_run_first() -> None:
-    names = [rule.name for rule in load_rules()]
-    schema = [name for name in names if name.startswith("scm-")]
-    assert names[: len(schema)] == schema and "cax-sco" in names and "prp-rng" in names
+def test_every_rule_file_has_its_stratum() -> None:
+    strata = {rule.name: stratum(rule) for rule in load_rules()}
+    assert strata["scm-sco"] == "schema" and strata["prp-trp"] == "properties" and strata["prp-rng"] == "types"
+    assert strata["cax-sco"] == "types" and set(strata.values()) == set(STRATA)
