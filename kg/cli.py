@@ -170,12 +170,36 @@ def _console(stderr: bool = False) -> Any:
     return Console(stderr=stderr)
 
 
+REASONERS = ("owlrl", "rules")
+VALIDATORS = ("pyshacl", "sparql")
+
+
 @app.command()
 @click.option("--out", type=click.Path(path_type=Path), help="Directory for exports and reports [default: ROOT/dist].")
+@click.option(
+    "--reasoner",
+    type=click.Choice(REASONERS),
+    default="owlrl",
+    show_default=True,
+    help="owlrl (the reference, in Python) or rules: the OWL 2 RL rules the ontology uses, as SPARQL updates "
+    "run inside the --store (oxigraph or sparql; with --validator sparql).",
+)
+@click.option(
+    "--validator",
+    type=click.Choice(VALIDATORS),
+    default="pyshacl",
+    show_default=True,
+    help="pyshacl (the reference, in Python) or sparql: the shapes as graph-wide SPARQL run inside the --store "
+    "(with --reasoner rules).",
+)
 @click.pass_context
-def build(ctx: click.Context, out: Path | None) -> None:
+def build(ctx: click.Context, out: Path | None, reasoner: str, validator: str) -> None:
     """Parse, reason, validate; write every export and the validation report, and load the built dataset into
-    the --store (oxigraph, sparql). Exit 1 if not conforming."""
+    the --store (oxigraph, sparql). Exit 1 if not conforming.
+
+    With --reasoner rules --validator sparql (and --store oxigraph:PATH or sparql:URL) the whole build runs
+    inside the store, for large graphs: the store loads the files, reasons and validates; the reports are
+    written, the exports are not (`kg --store ... export` writes them)."""
     import json
 
     from rdflib import Dataset
@@ -190,6 +214,9 @@ def build(ctx: click.Context, out: Path | None) -> None:
     gc.enable()  # a build allocates (and frees) a lot: collect as usual
     project = _project(ctx)
     target = out or project.root / "dist"
+    if (reasoner, validator) != ("owlrl", "pyshacl"):
+        _build_in_store(ctx, project, target, reasoner, validator)
+        return
     with Progress(console=_console(stderr=True), auto_refresh=False) as progress:
         task = progress.add_task("build", total=5 + 2 * len(FORMATS))
 
@@ -219,6 +246,37 @@ def build(ctx: click.Context, out: Path | None) -> None:
     click.echo(render(built.report, built.dataset), err=not built.report.conforms, nl=False)
     click.echo(f"wrote {target}", err=True)
     if not built.report.conforms:
+        ctx.exit(1)
+
+
+def _build_in_store(ctx: click.Context, project: Project, target: Path, reasoner: str, validator: str) -> None:
+    """`kg build --reasoner rules --validator sparql`: load, reason and validate inside the --store (kg.instore)."""
+    import json
+
+    from kg.build import cache_key
+    from kg.export import write_atomic
+    from kg.instore import build_in_store, labels_of
+    from kg.store import create_store, parse_spec
+    from kg.validate import render
+
+    spec = ctx.find_object(_Options).store
+    if (reasoner, validator) != ("rules", "sparql") or parse_spec(spec)[0] == "memory":
+        raise UsageError(
+            "--reasoner rules and --validator sparql run inside the store: give both, with --store oxigraph:PATH "
+            "or sparql:URL (the memory store keeps owlrl and pyshacl, the reference)"
+        )
+    key = cache_key(project)  # before the build reads its inputs, as the cache does
+    store = create_store(spec)
+    click.echo(f"kg: loading, reasoning and validating in {spec}…", err=True)
+    result = build_in_store(store, project)
+    store.set_build_key(key)
+    labels = labels_of(store, result.report)
+    write_atomic(target / "validation-report.txt", render(result.report, labels).encode())
+    write_atomic(target / "validation-report.json", json.dumps(result.report.to_json(), indent=2).encode())
+    click.echo(render(result.report, labels), err=not result.report.conforms, nl=False)
+    fallback = f"; pyshacl validated {', '.join(result.fallback)}" if result.fallback else ""
+    click.echo(f"built in {spec}: {result.rounds} rule rounds{fallback}; reports in {target}", err=True)
+    if not result.report.conforms:
         ctx.exit(1)
 
 

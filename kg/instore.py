@@ -50,8 +50,8 @@ def load_files(store: Store, project: Project) -> None:
             native.bulk_load(
                 path=str(path), format=ox.RdfFormat.TURTLE, base_iri=path.resolve().as_uri(), to_graph=ox.NamedNode(graph)
             )
-        except SyntaxError as exc:
-            raise InputError(f"{project.relative(path)}: malformed Turtle: {exc}") from None
+        except SyntaxError as exc:  # Oxigraph's parse error carries the line
+            raise InputError(f"{project.relative(path)}:{exc.lineno}: malformed Turtle: {exc.msg}") from None
         except OSError as exc:
             raise InputError(f"{project.relative(path)}: cannot read ({exc.strerror or exc})") from None
     sources = ox.NamedNode(SOURCES_GRAPH)
