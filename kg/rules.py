@@ -101,10 +101,10 @@ def chain_rules(store: Store) -> list[Rule]:
     """prp-spo2, one rule per `owl:propertyChainAxiom`: x p1 y1 ... yn-1 pn z gives x p z."""
     # A member's position is the number of list cells from the head of the list to its own cell.
     rows = store.query(
-        f"""SELECT ?property ?list ?member (COUNT(?cell) AS ?position) WHERE {{
+        """SELECT ?property ?list ?member (COUNT(?cell) AS ?position) WHERE {
             ?property owl:propertyChainAxiom ?list .
             ?list rdf:rest* ?cell . ?cell rdf:rest* ?node . ?node rdf:first ?member
-        }} GROUP BY ?property ?list ?node ?member"""
+        } GROUP BY ?property ?list ?node ?member"""
     )
     chains: dict[tuple, list[tuple[int, URIRef]]] = {}
     for row in rows:
@@ -180,9 +180,9 @@ def clashes(store: Store) -> Graph:
     """owlrl's error reports for the closure's clashes, in its own words, for kg.reason.check_consistency:
     cax-dw (disjoint classes sharing an individual) and cls-nothing2 (a member of owl:Nothing)."""
     rows = store.query(
-        f"""SELECT ?x ?a ?b WHERE {{
-            {{ ?a owl:disjointWith ?b . ?x a ?a . ?x a ?b }} UNION {{ ?x a owl:Nothing }}
-        }}"""
+        """SELECT ?x ?a ?b WHERE {
+            { ?a owl:disjointWith ?b . ?x a ?a . ?x a ?b } UNION { ?x a owl:Nothing }
+        }"""
     )
     report = Graph()
     error = URIRef(ERRNS + "error")
