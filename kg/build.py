@@ -48,9 +48,10 @@ def cache_key(project: Project) -> str:
     The code is hashed as well so that a changed pipeline (say, the junk filter) never serves an old build.
     """
     from kg.offline import pycountry_version
+    from kg.rules import RULES_DIR
 
     digest = hashlib.sha256(f"kg {__version__}\0pycountry {pycountry_version()}\0".encode())
-    code = sorted(Path(__file__).parent.glob("*.py"))
+    code = sorted(Path(__file__).parent.glob("*.py")) + sorted(RULES_DIR.glob("*.rq"))  # the rules are code too
     for name, path in [(p.name, p) for p in code] + [(project.relative(p), p) for p in project.build_inputs()]:
         digest.update(f"{name}\0".encode())
         digest.update(path.read_bytes() if path.is_file() else b"\0missing\0")

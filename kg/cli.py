@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gc
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -20,6 +21,7 @@ from kg.errors import KgError, UsageError
 if TYPE_CHECKING:
     from kg.build import Built
     from kg.load import Project
+    from kg.store import Store
 
 
 class _Argument(click.Argument):
@@ -93,9 +95,21 @@ class _Group(click.Group):
     show_envvar=True,
     help="Project root (inputs, .kg-cache/) [default: this checkout].",
 )
+@click.option(
+    "--store",
+    envvar="KG_STORE",
+    show_envvar=True,
+    default="memory",
+    show_default=True,
+    help="Where the built dataset is queried: memory (rdflib), oxigraph:PATH (on disk, filled by "
+    "`kg --store oxigraph:PATH build`) or sparql:URL (a SPARQL 1.1 server).",
+)
 @click.pass_context
-def app(ctx: click.Context, root: Path | None) -> None:
-    ctx.obj = root
+def app(ctx: click.Context, root: Path | None, store: str) -> None:
+    from kg.store import parse_spec
+
+    parse_spec(store)  # a malformed spec fails before any work
+    ctx.obj = _Options(root, store)
 
 
 def main() -> None:
@@ -108,10 +122,26 @@ def main() -> None:
     app()
 
 
+@dataclass(frozen=True)
+class _Options:
+    """The global options: project root and store spec."""
+
+    root: Path | None
+    store: str
+
+
 def _project(ctx: click.Context) -> Project:
     from kg.load import Project
 
-    return Project(ctx.obj.resolve()) if ctx.obj else Project()
+    root = ctx.find_object(_Options).root
+    return Project(root.resolve()) if root else Project()
+
+
+def _store(ctx: click.Context, project: Project) -> Store:
+    """The store of `--store`, holding the build of the current inputs (memory: from the cache, built if stale)."""
+    from kg.store import open_store
+
+    return open_store(ctx.find_object(_Options).store, project, lambda: _built(project).dataset)
 
 
 def _choice(value: str, options: tuple[str, ...] | dict, what: str) -> None:
@@ -141,25 +171,55 @@ def _console(stderr: bool = False) -> Any:
     return Console(stderr=stderr)
 
 
+REASONERS = ("owlrl", "rules")
+VALIDATORS = ("pyshacl", "sparql")
+
+
 @app.command()
 @click.option("--out", type=click.Path(path_type=Path), help="Directory for exports and reports [default: ROOT/dist].")
+@click.option(
+    "--reasoner",
+    type=click.Choice(REASONERS),
+    default="owlrl",
+    show_default=True,
+    help="owlrl (the reference, in Python) or rules: the OWL 2 RL rules the ontology uses, as SPARQL updates "
+    "run inside the --store (oxigraph or sparql; with --validator sparql).",
+)
+@click.option(
+    "--validator",
+    type=click.Choice(VALIDATORS),
+    default="pyshacl",
+    show_default=True,
+    help="pyshacl (the reference, in Python) or sparql: the shapes as graph-wide SPARQL run inside the --store "
+    "(with --reasoner rules).",
+)
 @click.pass_context
-def build(ctx: click.Context, out: Path | None) -> None:
-    """Parse, reason, validate; write every export and the validation report. Exit 1 if not conforming."""
+def build(ctx: click.Context, out: Path | None, reasoner: str, validator: str) -> None:
+    """Parse, reason, validate; write every export and the validation report, and load the built dataset into
+    the --store (oxigraph, sparql). Exit 1 if not conforming.
+
+    With --reasoner rules --validator sparql (and --store oxigraph:PATH or sparql:URL) the whole build runs
+    inside the store, for large graphs: the store loads the files, reasons and validates; the reports are
+    written, the exports are not (`kg --store ... export` writes them)."""
     import json
 
     from rdflib import Dataset
     from rich.progress import Progress
 
     from kg.build import build as run_build
+    from kg.build import cache_key
     from kg.export import FORMATS, export, write_atomic
+    from kg.store import create_store, parse_spec
     from kg.validate import render
 
     gc.enable()  # a build allocates (and frees) a lot: collect as usual
     project = _project(ctx)
     target = out or project.root / "dist"
+    if (reasoner, validator) != ("owlrl", "pyshacl"):
+        _build_in_store(ctx, project, target, reasoner, validator)
+        return
     with Progress(console=_console(stderr=True), auto_refresh=False) as progress:
-        task = progress.add_task("build", total=4 + 2 * len(FORMATS))
+        task = progress.add_task("build", total=5 + 2 * len(FORMATS))
 
         def step(name: str) -> None:
             progress.update(task, description=name, advance=1)
@@ -171,7 +231,14 @@ def build(ctx: click.Context, out: Path | None) -> None:
                     step(f"export {fmt}{' ' + suffix if suffix else ''}")
                     export(dataset, fmt, target / f"defence-kg{suffix}.{extension}", project.context, inferred)
 
+        spec = ctx.find_object(_Options).store
+        key = cache_key(project)  # before the build reads its inputs, as the cache does
         built = run_build(project, step, write_exports)
+        if parse_spec(spec)[0] != "memory":
+            step(f"load {spec}")
+            store = create_store(spec)
+            store.load(built.dataset)
+            store.set_build_key(key)
         step("validation report")
         write_atomic(target / "validation-report.txt", render(built.report, built.dataset).encode())
         write_atomic(target / "validation-report.json", json.dumps(built.report.to_json(), indent=2).encode())
@@ -180,6 +247,37 @@ def build(ctx: click.Context, out: Path | None) -> None:
     click.echo(render(built.report, built.dataset), err=not built.report.conforms, nl=False)
     click.echo(f"wrote {target}", err=True)
     if not built.report.conforms:
+        ctx.exit(1)
+
+
+def _build_in_store(ctx: click.Context, project: Project, target: Path, reasoner: str, validator: str) -> None:
+    """`kg build --reasoner rules --validator sparql`: load, reason and validate inside the --store (kg.instore)."""
+    import json
+
+    from kg.build import cache_key
+    from kg.export import write_atomic
+    from kg.instore import build_in_store, labels_of
+    from kg.store import create_store, parse_spec
+    from kg.validate import render
+
+    spec = ctx.find_object(_Options).store
+    if (reasoner, validator) != ("rules", "sparql") or parse_spec(spec)[0] == "memory":
+        raise UsageError(
+            "--reasoner rules and --validator sparql run inside the store: give both, with --store oxigraph:PATH "
+            "or sparql:URL (the memory store keeps owlrl and pyshacl, the reference)"
+        )
+    key = cache_key(project)  # before the build reads its inputs, as the cache does
+    store = create_store(spec)
+    click.echo(f"kg: loading, reasoning and validating in {spec}…", err=True)
+    result = build_in_store(store, project)
+    store.set_build_key(key)
+    labels = labels_of(store, result.report)
+    write_atomic(target / "validation-report.txt", render(result.report, labels).encode())
+    write_atomic(target / "validation-report.json", json.dumps(result.report.to_json(), indent=2).encode())
+    click.echo(render(result.report, labels), err=not result.report.conforms, nl=False)
+    fallback = f"; pyshacl validated {', '.join(result.fallback)}" if result.fallback else ""
+    click.echo(f"built in {spec}: {result.rounds} rule rounds{fallback}; reports in {target}", err=True)
+    if not result.report.conforms:
         ctx.exit(1)
 
 
@@ -244,9 +342,9 @@ def query(ctx: click.Context, name: str, param: tuple[str, ...], fmt: str, why: 
     project = _project(ctx)
     selected = get_query(load_catalogue(project.queries), name)
     given = parse_assignments(list(param))
-    graph = _built(project).dataset
-    result = run_query(graph, selected, given, allow_service)
-    _print_result(result, fmt, explain(graph, result) if why else None)
+    store = _store(ctx, project)
+    result = run_query(store, selected, given, allow_service)
+    _print_result(result, fmt, explain(store, result) if why else None)
 
 
 @app.command()
@@ -262,7 +360,8 @@ def sparql(ctx: click.Context, query_or_file: str, fmt: str, allow_service: bool
     path = Path(query_or_file)
     is_file = len(query_or_file) < 4096 and "\n" not in query_or_file and path.is_file()
     text, where = (path.read_text(encoding="utf-8"), str(path)) if is_file else (query_or_file, "query")
-    _print_result(run_sparql(_built(_project(ctx)).dataset, text, where, allow_service), fmt)
+    project = _project(ctx)
+    _print_result(run_sparql(_store(ctx, project), text, where, allow_service), fmt)
 
 
 @app.command("export")
@@ -276,7 +375,7 @@ def export_command(ctx: click.Context, fmt: str, inferred: bool, output: Path | 
 
     _choice(fmt, FORMATS, "format")
     project = _project(ctx)
-    dataset = _built(project).dataset
+    dataset = _store(ctx, project).dataset()
     if output is None:
         sys.stdout.buffer.write(serialize(dataset, fmt, project.context, inferred))
         sys.stdout.flush()
@@ -313,9 +412,10 @@ def describe(ctx: click.Context, entity: str) -> None:
     from kg.describe import to_renderables
     from kg.query import resolve_entity
 
-    graph = _built(_project(ctx)).dataset
+    store = _store(ctx, _project(ctx))
+    node = resolve_entity(store, entity)
     console = _console()
-    for renderable in to_renderables(collect(graph, resolve_entity(graph, entity))):
+    for renderable in to_renderables(collect(store.dataset(), node)):
         console.print(renderable)
 
 

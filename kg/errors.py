@@ -42,3 +42,9 @@ class EndpointError(KgError):
     and the cause, and the enrichment cache is left as it was."""
 
     exit_code = 2
+
+
+class StoreError(KgError):
+    """A store cannot be opened or reached, or holds no build (or a stale one) of the current inputs."""
+
+    exit_code = 2

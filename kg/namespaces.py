@@ -35,6 +35,7 @@ WIKIDATA_GRAPH = GRAPH["external/wikidata"]  # the enrichment cache fetched by `
 LINKED_GRAPHS = (LINKS_GRAPH, PYCOUNTRY_GRAPH, WIKIDATA_GRAPH)
 
 WIKIDATA_ENDPOINT = "https://query.wikidata.org/sparql"  # the Wikidata Query Service
+BUILD_GRAPH = GRAPH.build  # in a persistent store, outside the dataset: what inputs it was built from
 
 PREFIXES = {
     "kg": KG,

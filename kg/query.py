@@ -2,31 +2,36 @@
 
 Each .rq file starts with a comment header (`# title:`, `# description:`, `# param: NAME TYPE = DEFAULT -- help`,
 `# param-range: NAME CLASS...` (the classes an entity parameter's value is an instance of, one suffices; kg.ask
-binds only fitting entities), `# example-LANG:`); parameters are bound as initBindings, entity values resolved
-from an IRI, a CURIE or a label. Results are written in the W3C SPARQL 1.1 JSON/CSV/TSV formats, Markdown or a
-rich table, and `why` traces each row's first node to the claims (and quotes) that support it.
+binds only fitting entities), `# example-LANG:`); parameters are bound by the store (initBindings in rdflib,
+VALUES elsewhere), entity values resolved from an IRI, a CURIE or a label. Results are written in the W3C
+SPARQL 1.1 JSON/CSV/TSV formats, Markdown or a rich table, and `why` traces each row's first node to the claims
+(and quotes) that support it.
 """
 
 from __future__ import annotations
 
 import difflib
+import functools
 import json
 import re
 from dataclasses import dataclass, replace
 from pathlib import Path
+from collections.abc import Collection
 from typing import TYPE_CHECKING
 
 from rdflib import BNode, Graph, Literal, URIRef, Variable
-from rdflib.namespace import SKOS
 from rdflib.query import Result
 from rdflib.term import Node
 
 from kg.errors import InputError, QueryError, UsageError
-from kg.load import curie
+from kg.load import bind_prefixes, curie
 from kg.namespaces import BASE, DCTERMS, KG, OA, PREFIXES, PROV, RDF, RDFS, WIKIDATA_ENDPOINT, WIKIDATA_GRAPH, XSD
+from kg.store import as_store
 
 if TYPE_CHECKING:
     from rdflib.plugins.sparql.sparql import Query, Update
+
+    from kg.store import Store
     from rich.table import Table
 
 PARAM_TYPES = ("entity", "string", "integer", "gYear")
@@ -37,7 +42,6 @@ _PARAM = re.compile(
     r"(?:\s*=\s*(?P<default>.*?))?(?:\s+--\s+(?P<help>.*))?\s*$"
 )
 _GYEAR = re.compile(r"-?\d{4,}(Z|[+-]\d\d:\d\d)?")
-_LABELS = (RDFS.label, SKOS.altLabel, SKOS.prefLabel)
 _TSV_ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
@@ -149,10 +153,9 @@ def get_query(catalogue: dict[str, CatalogueQuery], name: str) -> CatalogueQuery
 def prepare(text: str, where: str = "query") -> Query:
     """Parse and translate SPARQL (project prefixes predeclared); QueryError with line, column and reason."""
     from pyparsing import ParseBaseException
-    from rdflib.plugins.sparql import prepareQuery
 
     try:
-        return prepareQuery(text, initNs=PREFIXES)
+        return _prepared(text)
     except ParseBaseException as exc:
         if _is_update(text):
             raise QueryError(
@@ -166,6 +169,14 @@ def prepare(text: str, where: str = "query") -> Query:
         raise QueryError(f"{where}: invalid SPARQL: {exc}") from None
 
 
+@functools.lru_cache(maxsize=256)
+def _prepared(text: str) -> Query:
+    """rdflib's parse of `text`, kept: parsing takes ~25 ms a query, ten times what pyoxigraph takes to answer it."""
+    from rdflib.plugins.sparql import prepareQuery
+
+    return prepareQuery(text, initNs=PREFIXES)
+
+
 def _is_update(text: str) -> bool:
     """Whether `text` parses as SPARQL Update (to say so instead of a query syntax error)."""
     from rdflib.plugins.sparql.parser import parseUpdate
@@ -177,19 +188,13 @@ def _is_update(text: str) -> bool:
     return True
 
 
-def check_offline(
-    graph: Graph, query: Query | Update, where: str, graphs: set[URIRef] | None = None, allow_service: bool = False
-) -> None:
-    """Refuse what would make rdflib reach outside the built dataset: SERVICE (unless `allow_service`, for the
-    Wikidata endpoint only, which `answer_service_offline` then points at the enrichment cache), LOAD, and FROM /
-    FROM NAMED / USING naming anything but one of the dataset's own graphs: `graphs`, by default its non-empty
-    ones (rdflib fetches or reads any other unless rdflib.plugins.sparql.SPARQL_LOAD_GRAPHS is off, as `kg serve`
-    sets it)."""
+def check_offline(query: Query | Update, own: Collection[URIRef], where: str, allow_service: bool = False) -> None:
+    """Refuse what would make a store reach outside the built dataset: SERVICE (unless `allow_service`, for the
+    Wikidata endpoint only, which `service_offline` then points at the enrichment cache), LOAD, and FROM / FROM
+    NAMED / USING naming anything but one of the dataset's own graphs `own` (rdflib fetches or reads any other
+    unless rdflib.plugins.sparql.SPARQL_LOAD_GRAPHS is off, as `kg serve` sets it)."""
     from rdflib.plugins.sparql.parserutils import CompValue
 
-    own = graphs if graphs is not None else {
-        context.identifier for context in getattr(graph, "contexts", lambda: [])() if len(context)
-    }
     pending: list[object] = [query.algebra]
     while pending:
         node = pending.pop()
@@ -221,60 +226,39 @@ def check_offline(
             pending.extend(node)
 
 
-def answer_service_offline(query: Query) -> Query:
-    """Rewrite, in the algebra, each `SERVICE <Wikidata endpoint> { P }` into `GRAPH <graph/external/wikidata>
-    { P }`, so that the pattern is matched against the enrichment cache instead of the network."""
-    from rdflib.plugins.sparql.algebra import Graph as GraphPattern
-    from rdflib.plugins.sparql.algebra import translateGroupGraphPattern, traverse
-
-    def offline(node: object) -> object:
-        if getattr(node, "name", None) == "ServiceGraphPattern" and str(node.term) == WIKIDATA_ENDPOINT:
-            return GraphPattern(WIKIDATA_GRAPH, translateGroupGraphPattern(node.graph))
-        return None
-
-    query.algebra = traverse(query.algebra, visitPost=offline)
-    return query
+_WIKIDATA_SERVICE = re.compile(r"\bSERVICE\s+(?:SILENT\s+)?<" + re.escape(WIKIDATA_ENDPOINT) + ">", re.IGNORECASE)
 
 
-def _evaluate(
-    graph: Graph,
-    query: Query,
-    where: str,
-    bindings: dict[Variable, Node] | None = None,
-    allow_service: bool = False,
-) -> Result:
-    """Run a prepared query, evaluated here (rdflib is lazy) so that a failure is a QueryError, not a traceback."""
-    check_offline(graph, query, where, allow_service=allow_service)
-    if allow_service:
-        query = answer_service_offline(query)
-    try:
-        result = graph.query(query, initBindings=bindings or {})
-        if result.type == "SELECT":
-            result.bindings  # noqa: B018 - forces evaluation
-        return result
-    except Exception as exc:  # evaluation errors: type errors in functions, recursion, ...
-        raise QueryError(f"{where}: the query failed while running: {exc}") from None
+def service_offline(text: str) -> str:
+    """`SERVICE <Wikidata endpoint> { P }` rewritten as `GRAPH <graph/external/wikidata> { P }`: the same grammar
+    (keyword, IRI, group), so the pattern is matched against the enrichment cache, on any store, instead of the
+    network. The caller checks the result again: a SERVICE written otherwise (say, with a prefixed name) is left
+    as it is and then refused."""
+    return _WIKIDATA_SERVICE.sub(f"GRAPH <{WIKIDATA_GRAPH}>", text)
 
 
 def _normalise(text: str) -> str:
     return " ".join(text.split()).casefold()
 
 
-def resolve_entity(graph: Graph, text: str) -> URIRef:
+_MENTIONED = "ASK { { ?node ?p ?o } UNION { ?s ?p ?node } }"
+
+
+def resolve_entity(source: Store | Graph, text: str) -> URIRef:
     """The node meant by `text`: an IRI (bare or <...>), a CURIE with a project prefix, or a label/altLabel/prefLabel
     in any language (case and surrounding whitespace ignored). UsageError, with candidates, if unknown or ambiguous.
     Labels name project nodes only: the Wikidata items of the enrichment cache share their names ("NATO")."""
+    store = as_store(source)
     wanted = text.strip()
     iri = _as_iri(wanted)
     if iri is not None:
-        if (iri, None, None) in graph or (None, None, iri) in graph:
+        if store.query(_MENTIONED, {Variable("node"): iri}).askAnswer:
             return iri
         raise UsageError(f"unknown entity {wanted!r}: {curie(iri)} does not occur in the graph")
     by_label: dict[str, set[URIRef]] = {}
-    for predicate in _LABELS:
-        for node, name in graph.subject_objects(predicate):
-            if isinstance(node, URIRef) and node.startswith(BASE):
-                by_label.setdefault(_normalise(str(name)), set()).add(node)
+    for node, name in store.names():
+        if node.startswith(BASE):
+            by_label.setdefault(_normalise(str(name)), set()).add(node)
     matches = sorted(by_label.get(_normalise(wanted), ()))
     if len(matches) == 1:
         return matches[0]
@@ -298,8 +282,8 @@ def _as_iri(text: str) -> URIRef | None:
     return None
 
 
-def bind_params(graph: Graph, query: CatalogueQuery, given: dict[str, str]) -> dict[Variable, Node]:
-    """initBindings for `query`: given values (or defaults) converted to their declared types."""
+def bind_params(source: Store | Graph, query: CatalogueQuery, given: dict[str, str]) -> dict[Variable, Node]:
+    """The bindings of `query`'s variables: given values (or defaults) converted to their declared types."""
     declared = {param.name: param for param in query.params}
     unknown = sorted(set(given) - set(declared))
     if unknown:
@@ -309,15 +293,15 @@ def bind_params(graph: Graph, query: CatalogueQuery, given: dict[str, str]) -> d
     if missing:
         raise UsageError(f"query {query.name!r} needs --param {'=... --param '.join(missing)}=...")
     return {
-        Variable(param.name): _convert(graph, param, given.get(param.name, param.default) or "")
+        Variable(param.name): _convert(source, param, given.get(param.name, param.default) or "")
         for param in query.params
     }
 
 
-def _convert(graph: Graph, param: Param, value: str) -> Node:
+def _convert(source: Store | Graph, param: Param, value: str) -> Node:
     """A parameter value as an RDF term of the parameter's type."""
     if param.type == "entity":
-        return resolve_entity(graph, value)
+        return resolve_entity(source, value)
     if param.type == "integer":
         try:
             return Literal(int(value.strip()))
@@ -331,17 +315,17 @@ def _convert(graph: Graph, param: Param, value: str) -> Node:
 
 
 def run_query(
-    graph: Graph, query: CatalogueQuery, params: dict[str, str], allow_service: bool = False
+    source: Store | Graph, query: CatalogueQuery, params: dict[str, str], allow_service: bool = False
 ) -> Result:
-    """Run a catalogue query over `graph` (the dataset: asserted + inferred) with its parameters bound;
+    """Run a catalogue query over a store (or an rdflib dataset: asserted + inferred) with its parameters bound;
     `allow_service` answers SERVICE to Wikidata from the enrichment cache."""
-    where = str(query.path)
-    return _evaluate(graph, prepare(query.text, where), where, bind_params(graph, query, params), allow_service)
+    store = as_store(source)
+    return store.query(query.text, bind_params(store, query, params), str(query.path), allow_service)
 
 
-def run_sparql(graph: Graph, text: str, where: str = "query", allow_service: bool = False) -> Result:
-    """Run ad-hoc SPARQL over `graph` (`allow_service`: as for run_query)."""
-    return _evaluate(graph, prepare(text, where), where, allow_service=allow_service)
+def run_sparql(source: Store | Graph, text: str, where: str = "query", allow_service: bool = False) -> Result:
+    """Run ad-hoc SPARQL over a store (or an rdflib dataset); `allow_service`: as for run_query."""
+    return as_store(source).query(text, where=where, allow_service=allow_service)
 
 
 def parse_assignments(items: list[str]) -> dict[str, str]:
@@ -363,11 +347,20 @@ class Support:
     claims: tuple[tuple[str, str], ...]
 
 
-def why(graph: Graph, result: Result) -> list[Support]:
+_SUPPORTS = """SELECT ?node ?claim ?id ?quote ?stated WHERE {
+  { ?node kg:supportedBy ?claim BIND(true AS ?stated) } UNION { ?node prov:wasDerivedFrom ?claim BIND(false AS ?stated) }
+  ?claim a kg:Claim .
+  OPTIONAL { ?claim dcterms:identifier ?id }
+  OPTIONAL { ?claim oa:hasSelector/oa:exact ?quote }
+}"""
+
+
+def why(source: Store | Graph, result: Result) -> list[Support]:
     """For each row, the claims its first column's node is supported by or derived from, with their quotes."""
     first = result.vars[0] if result.vars else None
     nodes = [row.get(first) for row in result.bindings]
-    return [Support(node, why_claims(graph, node)) for node in nodes]
+    claims = _supports(as_store(source))
+    return [Support(node, claims.get(node, ())) for node in nodes]
 
 
 def supporting_claims(graph: Graph, node: Node | None) -> list[tuple[Node, bool]]:
@@ -381,18 +374,32 @@ def supporting_claims(graph: Graph, node: Node | None) -> list[tuple[Node, bool]
     )
 
 
-def why_claims(graph: Graph, node: Node | None) -> tuple[tuple[str, str], ...]:
+def why_claims(source: Store | Graph, node: Node | None) -> tuple[tuple[str, str], ...]:
     """(identifier, quote) of every claim that supports `node` (kg:supportedBy) or that a derived fact is
     computed from (prov:wasDerivedFrom, marked so); '' for a claim without a quote.
     """
-    claims = set()
-    for claim, derived in supporting_claims(graph, node):
-        ident = str(graph.value(claim, DCTERMS.identifier) or curie(claim))
-        if derived:
-            ident += " (derived from)"
-        quotes = [str(q) for sel in graph.objects(claim, OA.hasSelector) for q in graph.objects(sel, OA.exact)]
-        claims.update((ident, quote) for quote in quotes or [""])
-    return tuple(sorted(claims))
+    if not isinstance(node, URIRef):
+        return ()
+    return _supports(as_store(source), node).get(node, ())
+
+
+def _supports(store: Store, node: URIRef | None = None) -> dict[Node, tuple[tuple[str, str], ...]]:
+    """why_claims of `node`, or of every node when None, in one query."""
+    found: dict[Node, dict[Node, tuple[set[str], set[str], bool]]] = {}
+    rows = store.query(_SUPPORTS, {Variable("node"): node} if node is not None else None)
+    for subject, claim, ident, quote, stated in rows:
+        idents, quotes, was_stated = found.setdefault(subject, {}).get(claim, (set(), set(), False))
+        idents.add(str(ident) if ident is not None else curie(claim))
+        quotes.add(str(quote) if quote is not None else "")
+        found[subject][claim] = (idents, quotes, was_stated or stated.toPython())
+    supports = {}
+    for subject, claims in found.items():
+        pairs = set()
+        for idents, quotes, stated in claims.values():
+            ident = min(idents) + ("" if stated else " (derived from)")
+            pairs.update((ident, quote) for quote in (quotes - {""} or {""}))
+        supports[subject] = tuple(sorted(pairs))
+    return supports
 
 
 def display(term: Node | None) -> str:
@@ -425,7 +432,8 @@ def to_table(result: Result, supports: list[Support] | None = None) -> Table:
 def serialize_result(result: Result, fmt: str, supports: list[Support] | None = None) -> str:
     """The result as text: W3C SPARQL 1.1 JSON/CSV/TSV, or Markdown; graph results (CONSTRUCT) as Turtle."""
     if result.type in ("CONSTRUCT", "DESCRIBE"):
-        return result.serialize(format="turtle").decode("utf-8")
+        bind_prefixes(result.graph)  # the project's prefixes, whatever the store bound (Virtuoso: ns0:, ns1:...)
+        return result.graph.serialize(format="turtle")
     if supports is not None and fmt in ("csv", "tsv"):
         raise UsageError("--why works with the table, md and json formats")
     if fmt == "json":

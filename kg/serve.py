@@ -141,7 +141,7 @@ class _Evaluator:
         defaults, named = job["default_graphs"], job["named_graphs"]
         if defaults or named:  # the protocol's dataset replaces the query's FROM / FROM NAMED
             query = _with_dataset(query, defaults, named)
-        check_offline(self.dataset, query, "query", self.graphs)
+        check_offline(query, self.graphs, "query")
         kind = query.algebra.name
         offered = GRAPH_TYPES if kind in ("ConstructQuery", "DescribeQuery") else ANSWER_TYPES
         if kind == "AskQuery":
@@ -180,7 +180,7 @@ class _Evaluator:
             update = translateUpdate(parseUpdate(text), initNs=PREFIXES)
         except Exception as exc:  # pyparsing's errors and rdflib's translation errors
             return _error(400, f"update: SPARQL syntax error: {exc}")
-        check_offline(self.dataset, update, "update", self.graphs)
+        check_offline(update, self.graphs, "update")
         before = set(self.dataset.quads())
         try:
             self.dataset.update(update)

@@ -9,17 +9,19 @@ Warnings and infos are reported but do not make the data non-conforming.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from rdflib import BNode, Dataset, Graph, URIRef
 from rdflib.collection import Collection
+from rdflib.query import Result
 from rdflib.term import Node
 
 from kg.errors import InputError
 from kg.load import curie, merged, named
 from kg.namespaces import LINKED_GRAPHS, ONTOLOGY_GRAPH, RDF, SH, SOURCES_GRAPH, STATEMENTS_GRAPH
-from kg.query import load_catalogue, run_sparql
+from kg.query import CatalogueQuery, load_catalogue, run_sparql
 
 
 @dataclass(frozen=True)
@@ -55,11 +57,14 @@ def _term_text(node: Node | None) -> str | None:
 
 def validate(dataset: Dataset, shapes: Graph, qc_dir: Path) -> Report:
     """Run the SHACL shapes and the QC queries over the asserted graphs of `dataset`."""
-    findings = shacl_findings(dataset, shapes) + qc_findings(dataset, qc_dir)
-    conforms = all(f.severity != "Violation" for f in findings)
+    return report_of(shacl_findings(dataset, shapes) + qc_findings(dataset, qc_dir))
+
+
+def report_of(findings: list[Finding]) -> Report:
+    """The report of `findings`: conforming unless one is a Violation; violations first, then by source."""
     order = {"Violation": 0, "Warning": 1, "Info": 2}
-    findings.sort(key=lambda f: (order.get(f.severity, 3), f.source, str(f.focus), f.path, f.message))
-    return Report(conforms, tuple(findings))
+    ordered = sorted(findings, key=lambda f: (order.get(f.severity, 3), f.source, str(f.focus), f.path, f.message))
+    return Report(all(f.severity != "Violation" for f in ordered), tuple(ordered))
 
 
 def shacl_findings(dataset: Dataset, shapes: Graph) -> list[Finding]:
@@ -81,7 +86,7 @@ def shacl_findings(dataset: Dataset, shapes: Graph) -> list[Finding]:
             path=path_text(results, results.value(result, SH.resultPath)),
             severity=_local(results.value(result, SH.resultSeverity)),
             message=_message(results, result),
-            source=_shape_name(shapes, results.value(result, SH.sourceShape)),
+            source=shape_name(shapes, results.value(result, SH.sourceShape)),
             value=results.value(result, SH.value),
         )
         for result in results.objects(None, SH.result)  # top-level results only, not sh:detail ones
@@ -100,14 +105,14 @@ def _message(results: Graph, result: Node) -> str:
     return f"violates {curie(results.value(result, SH.sourceConstraintComponent))}"
 
 
-def _shape_name(shapes: Graph, shape: Node | None) -> str:
+def shape_name(shapes: Graph, shape: Node | None) -> str:
     """A shape's CURIE; a blank-node property shape is named by its parent shape and path."""
     if shape is None:
         return ""
     if isinstance(shape, BNode):
         parent = shapes.value(None, SH.property, shape)
         if parent is not None:
-            return f"{_shape_name(shapes, parent)} / {path_text(shapes, shapes.value(shape, SH.path))}"
+            return f"{shape_name(shapes, parent)} / {path_text(shapes, shapes.value(shape, SH.path))}"
     return curie(shape)
 
 
@@ -138,15 +143,22 @@ _QC_SEVERITIES = {"error": "Violation", "warning": "Warning", "info": "Info"}
 
 
 def qc_findings(dataset: Dataset, qc_dir: Path) -> list[Finding]:
-    """One finding per row of each quality-check query, of the severity its header declares: the first
-    column is the node at fault, and ROBOT-style `?property` and `?value` columns give the path and value."""
+    """The quality checks run over the asserted graphs of `dataset`: ontology, statements, sources and the linked
+    graphs (see `run_qc`)."""
     asserted = merged(dataset, ONTOLOGY_GRAPH, STATEMENTS_GRAPH, SOURCES_GRAPH, *LINKED_GRAPHS)
+    return run_qc(qc_dir, lambda query: run_sparql(asserted, query.text, str(query.path)))
+
+
+def run_qc(qc_dir: Path, run: Callable[[CatalogueQuery], Result]) -> list[Finding]:
+    """One finding per row of each quality-check query (`run` runs it), of the severity its header declares:
+    the first column is the node at fault, and ROBOT-style `?property` and `?value` columns give the path and
+    value."""
     findings = []
     for query in load_catalogue(qc_dir).values():
         if query.severity not in _QC_SEVERITIES:
             allowed = "|".join(_QC_SEVERITIES)
             raise InputError(f"{query.path}: the header needs '# severity: {allowed}', not {query.severity!r}")
-        for row in run_sparql(asserted, query.text, str(query.path)):
+        for row in run(query):
             prop = row.get("property")
             findings.append(
                 Finding(

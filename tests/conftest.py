@@ -1,4 +1,5 @@
-"""Shared fixtures: a small pipeline project (tests/fixtures/pipeline/project) copied per test, and its build.
+"""Shared fixtures: a small pipeline project (tests/fixtures/pipeline/project) copied per test, its build, and the
+project's build loaded into each store (the SPARQL one from $KG_TEST_SPARQL_URL).
 
 The copy gets the project's own ontology/context.jsonld (the context is an input of the export, not a fixture)
 and its own cache directory, so a test may edit its inputs freely.
@@ -23,6 +24,7 @@ import pytest
 from kg.build import CACHE_ENV, Built, build
 from kg.load import Project, new_dataset
 from kg.namespaces import PROJECT_ROOT
+from kg.store import STORE_ENV, create_store
 
 PIPELINE = Path(__file__).parent / "fixtures" / "pipeline"
 
@@ -36,9 +38,10 @@ def copy_project(target: Path) -> Project:
 
 @pytest.fixture(autouse=True)
 def _no_cache_override(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Each project uses its own `.kg-cache/`, whatever the environment says."""
+    """Each project uses its own `.kg-cache/` and the memory store, whatever the environment says."""
     monkeypatch.delenv(CACHE_ENV, raising=False)
     monkeypatch.delenv("KG_ROOT", raising=False)
+    monkeypatch.delenv(STORE_ENV, raising=False)
 
 
 @pytest.fixture
@@ -152,3 +155,34 @@ def enriched_built(built_project: Built, tmp_path_factory: pytest.TempPathFactor
         target += graph
     load_cache(dataset, project)
     return replace(built_project, dataset=dataset)
+
+
+SPARQL_URL_ENV = "KG_TEST_SPARQL_URL"
+REQUIRE_SPARQL_ENV = "KG_REQUIRE_SPARQL_STORE"
+STORE_KINDS = ("memory", "oxigraph", "sparql")
+
+
+def sparql_test_url() -> str:
+    """The SPARQL server tests load and query ($KG_TEST_SPARQL_URL); skip without one, unless one is required."""
+    url = os.environ.get(SPARQL_URL_ENV)
+    if url:
+        return url
+    if os.environ.get(REQUIRE_SPARQL_ENV):
+        pytest.fail(f"{REQUIRE_SPARQL_ENV} is set but {SPARQL_URL_ENV} is not: no SPARQL server to test against")
+    pytest.skip(f"no SPARQL server: set {SPARQL_URL_ENV} (see README, Testing against Virtuoso)")
+
+
+def store_spec(kind: str, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A store spec of `kind`: oxigraph in a fresh temporary directory, sparql at the test server."""
+    if kind == "oxigraph":
+        return f"oxigraph:{tmp_path_factory.mktemp('oxigraph') / 'store'}"
+    return f"sparql:{sparql_test_url()}" if kind == "sparql" else "memory"
+
+
+@pytest.fixture(scope="session", params=STORE_KINDS)
+def project_store(request: pytest.FixtureRequest, enriched_built: Built, tmp_path_factory: pytest.TempPathFactory):
+    """The project's build, with the fixture enrichment cache, in each store (memory, oxigraph, sparql), loaded
+    once per session (read-only)."""
+    store = create_store(store_spec(request.param, tmp_path_factory))
+    store.load(enriched_built.dataset)
+    return store

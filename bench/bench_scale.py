@@ -1,0 +1,353 @@
+"""Scale benchmark: load, reason, validate and the whole catalogue at growing sizes, against peers in the same run.
+
+For each size, bench/generate.py writes a synthetic project (the project's data plus generated documents),
+then every step runs in its own process, so that its peak memory (ru_maxrss) is its own:
+
+- oxigraph (the in-store path): Oxigraph loads the files (kg.instore), reasons with the SPARQL rules
+  (kg.rules), validates with the shapes as SPARQL (kg.shacl_sparql) and the quality checks, and answers every
+  catalogue query (kg.query.run_query, as `kg query` does: rdflib parses each query first);
+- rdflib (the reference, the memory store): rdflib parses, owlrl reasons, pyshacl validates, rdflib answers the
+  catalogue. owlrl and pyshacl only run up to --reference-cap triples (they grow as size^1.35 and worse), and
+  every step stops at --timeout;
+- Jena 4.5 (Debian's libapache-jena-java): `riot --validate` parses the statements, `shacl validate` checks the
+  same data as the others (ontology + statements + source texts, dumped from Oxigraph as N-Triples).
+
+Times are the step's own work, measured inside the process (imports and the untimed set-up excluded), except
+Jena's, which are whole processes (JVM start-up, about 1 s, included). Catalogue figures are the median of
+--runs runs of each query. Figures are printed as ratios against the peers measured in the same run, with the
+growth exponent of each step (the slope of log time against log triples between consecutive sizes). The
+markdown table goes to --out.
+
+Debian's Jena needs two fixes, done in a temporary directory, never in the system: its xerces classes were
+renamed to the package `xerces.*` but look for their message bundles (`xerces/impl/msg/*.properties`,
+`xerces/impl/xpath/regex/message.properties`) where the jar keeps them under `org/apache/jena/ext/xerces/`, so
+the bundles are copied to a `shim` directory put first on the class path; and /usr/share/java holds both
+log4j-over-slf4j and slf4j-log4j12, which refuse to load together, so the class path lists every jar but those.
+
+Run: python bench/bench_scale.py [--sizes 20000 200000 2000000] [--runs 3] [--out dist/bench-scale.md]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+JAVA_DIR = Path("/usr/share/java")
+JENA_JAR = JAVA_DIR / "jena-core.jar"
+CLASHING_JARS = ("log4j-over-slf4j", "slf4j-log4j12")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Workers: one step in this process, its result printed as JSON
+# ---------------------------------------------------------------------------------------------------------
+
+
+# Values for the parameters that have no default (the README's examples).
+REQUIRED = {"name": "US", "fact": "id:NORADFounding"}
+
+
+def _catalogue_times(store: object, project: object, runs: int) -> dict[str, float]:
+    """Median seconds of each catalogue query (default parameters, else REQUIRED) on `store`."""
+    from kg.query import load_catalogue, run_query
+
+    medians = {}
+    for name, query in load_catalogue(project.queries).items():
+        given = {p.name: REQUIRED[p.name] for p in query.params if p.required}
+        samples = []
+        for _ in range(runs):
+            start = time.perf_counter()
+            run_query(store, query, given)
+            samples.append(time.perf_counter() - start)
+        medians[name] = statistics.median(samples)
+    return medians
+
+
+def worker(step: str, project_root: Path, store_path: Path, runs: int) -> dict:
+    """Run one step and return its measurements (seconds of work, plus what the step reports)."""
+    from kg.load import Project
+    from kg.namespaces import INFERRED_GRAPH
+    from kg.shacl_sparql import DATA_GRAPHS
+
+    project = Project(project_root)
+    spec = f"oxigraph:{store_path}"
+    if step.startswith("oxigraph-"):
+        from kg.store import OxigraphStore, create_store
+
+        store = create_store(spec) if step != "oxigraph-catalogue" else OxigraphStore(store_path, create=False)
+    start = time.perf_counter()
+    result: dict = {}
+    if step == "oxigraph-load":
+        from kg.instore import load_files
+
+        load_files(store, project)
+        seconds = time.perf_counter() - start
+        result["triples"] = int(next(iter(store.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")))[0])
+        _dump(store, DATA_GRAPHS, store_path.parent / "asserted.nt")
+    elif step == "oxigraph-reason":
+        from kg.rules import inferred_count, materialise
+
+        result["rounds"] = materialise(store)
+        seconds = time.perf_counter() - start
+        result["inferred"] = inferred_count(store)
+        _dump(store, (INFERRED_GRAPH,), store_path.parent / "inferred.nt")
+    elif step == "oxigraph-validate":
+        from kg.load import load_shapes
+        from kg.shacl_sparql import run_generated, validate_in_store
+        from kg.validate import run_qc
+
+        findings = validate_in_store(store, load_shapes(project)).findings
+        findings += run_qc(project.qc, lambda q: run_generated(store, q.text, str(q.path), DATA_GRAPHS))
+        seconds = time.perf_counter() - start
+        result["findings"] = len(findings)
+    elif step == "oxigraph-catalogue":
+        result["queries"] = _catalogue_times(store, project, runs)
+        seconds = sum(result["queries"].values())
+    else:  # rdflib steps: parse first (timed only for rdflib-load)
+        from kg.load import load_dataset
+
+        dataset = load_dataset(project)
+        parsed = time.perf_counter()
+        if step == "rdflib-load":
+            seconds = parsed - start
+        elif step == "rdflib-reason":
+            from kg.reason import infer
+
+            result["inferred"] = len(infer(dataset))
+            seconds = time.perf_counter() - parsed
+        elif step == "rdflib-validate":
+            from kg.load import load_shapes
+            from kg.validate import validate
+
+            result["findings"] = len(validate(dataset, load_shapes(project), project.qc).findings)
+            seconds = time.perf_counter() - parsed
+        elif step == "rdflib-catalogue":
+            from kg.store import MemoryStore
+
+            # the catalogue reads asserted + inferred: the inferred graph Oxigraph's rules made (owlrl's, as
+            # test_rules proves), since owlrl itself cannot finish the larger sizes
+            dataset.graph(INFERRED_GRAPH).parse(store_path.parent / "inferred.nt", format="nt")
+            result["queries"] = _catalogue_times(MemoryStore(dataset), project, runs)
+            seconds = sum(result["queries"].values())
+        else:
+            raise SystemExit(f"unknown step {step}")
+    result["seconds"] = seconds
+    return result
+
+
+def _dump(store: object, graphs: tuple, target: Path) -> None:
+    """Named graphs of an Oxigraph store as one N-Triples file (for Jena, and for rdflib's catalogue)."""
+    import pyoxigraph as ox
+
+    with target.open("wb") as out:
+        for graph in graphs:
+            store._store.dump(out, format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(graph))  # noqa: SLF001
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The run: every step in its own process, peak memory from wait4
+# ---------------------------------------------------------------------------------------------------------
+
+
+def measured(command: list[str], timeout: float) -> tuple[dict | None, float, float]:
+    """(JSON the process printed or None if it failed or timed out, wall seconds, peak RSS in MB)."""
+    start = time.perf_counter()
+    with tempfile.TemporaryFile() as output:
+        process = subprocess.Popen(command, stdout=output, stderr=subprocess.DEVNULL)
+        deadline = start + timeout
+        while True:
+            pid, status, usage = os.wait4(process.pid, os.WNOHANG)
+            if pid:
+                break
+            if time.perf_counter() > deadline:
+                process.kill()
+                _, status, usage = os.wait4(process.pid, 0)
+                return None, time.perf_counter() - start, usage.ru_maxrss / 1024
+            time.sleep(0.02)
+        wall = time.perf_counter() - start
+        output.seek(0)
+        text = output.read().decode()
+    ok = os.waitstatus_to_exitcode(status) == 0
+    lines = [line for line in text.splitlines() if line.startswith("{")]
+    return (json.loads(lines[-1]) if ok and lines else None), wall, usage.ru_maxrss / 1024
+
+
+def jena_classpath(shim: Path) -> str:
+    """The class path for Debian's Jena, with the xerces message bundles copied into `shim` (see the docstring)."""
+    prefix = "org/apache/jena/ext/xerces/"
+    with zipfile.ZipFile(JENA_JAR) as jar:
+        for name in jar.namelist():
+            if name.startswith(prefix) and name.endswith(".properties"):
+                target = shim / "xerces" / name[len(prefix):]
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_bytes(jar.read(name))
+    jars = sorted(str(p) for p in JAVA_DIR.glob("*.jar") if not p.name.startswith(CLASHING_JARS))
+    return os.pathsep.join([str(shim), *jars])
+
+
+def run_size(size: int, work: Path, args: argparse.Namespace, classpath: str | None) -> dict:
+    """Every step at one size: {step: {"seconds", "wall", "mb", ...}}."""
+    sys.path.insert(0, str(ROOT / "bench"))
+    from generate import generate
+
+    project = work / f"project-{size}"
+    generate(project, size, args.seed)
+    store = work / f"store-{size}"
+    me = [sys.executable, str(Path(__file__).resolve()), "--worker"]
+    results: dict[str, dict] = {}
+
+    def step(name: str, limit: float | None = None) -> None:
+        if limit is not None and size > limit:
+            results[name] = {"skipped": f"above {limit:,.0f} triples"}
+            return
+        command = [*me, name, "--project", str(project), "--store", str(store), "--runs", str(args.runs)]
+        data, wall, mb = measured(command, args.timeout)
+        results[name] = (data or {"failed": f"> {args.timeout:.0f} s" if wall >= args.timeout else "failed"})
+        results[name].update(wall=wall, mb=mb)
+        print(f"  {size:>9,} {name:<20} {results[name].get('seconds', float('nan')):8.2f} s {mb:8.0f} MB", flush=True)
+
+    for name in ("oxigraph-load", "oxigraph-reason", "oxigraph-validate", "oxigraph-catalogue"):
+        step(name)
+    step("rdflib-load", args.rdflib_cap)
+    step("rdflib-reason", args.reference_cap)
+    step("rdflib-validate", args.reference_cap)
+    step("rdflib-catalogue", args.rdflib_cap)
+    if classpath:
+        java = ["java", "-Xmx4g", "-cp", classpath]
+        for name, command in (
+            ("jena-parse", [*java, "riotcmd.riot", "--validate", str(project / "data" / "statements.ttl")]),
+            ("jena-shacl", [*java, "shacl.shacl", "validate", "--shapes", str(project / "ontology" / "shapes.ttl"),
+                            "--data", str(work / "asserted.nt")]),
+        ):
+            start = time.perf_counter()
+            process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            _, status, usage = os.wait4(process.pid, 0)
+            wall = time.perf_counter() - start
+            ok = os.waitstatus_to_exitcode(status) == 0
+            results[name] = {"seconds": wall, "wall": wall, "mb": usage.ru_maxrss / 1024} if ok else {"failed": "failed"}
+            print(f"  {size:>9,} {name:<20} {wall:8.2f} s {usage.ru_maxrss / 1024:8.0f} MB", flush=True)
+    shutil.rmtree(project, ignore_errors=True)
+    shutil.rmtree(store, ignore_errors=True)
+    results["triples"] = results["oxigraph-load"].get("triples", size)
+    return results
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The report
+# ---------------------------------------------------------------------------------------------------------
+
+ROWS = (  # (label, our step, [(peer label, peer step)])
+    ("load", "oxigraph-load", [("rdflib", "rdflib-load"), ("Jena riot", "jena-parse")]),
+    ("reason", "oxigraph-reason", [("owlrl", "rdflib-reason")]),
+    ("validate", "oxigraph-validate", [("pyshacl", "rdflib-validate"), ("Jena SHACL", "jena-shacl")]),
+    ("catalogue (sum of medians)", "oxigraph-catalogue", [("rdflib", "rdflib-catalogue")]),
+)
+
+
+def seconds(results: dict, step: str) -> float | None:
+    return results.get(step, {}).get("seconds")
+
+
+def cell(results: dict, ours: str, peers: list[tuple[str, str]]) -> str:
+    mine = seconds(results, ours)
+    if mine is None:
+        return results.get(ours, {}).get("failed", "—")
+    parts = [f"{mine:.2f} s, {results[ours]['mb']:.0f} MB"]
+    for label, step in peers:
+        theirs = seconds(results, step)
+        if theirs:
+            parts.append(f"{mine / theirs:.2g}× {label}")
+        elif step in results:
+            parts.append(f"{label}: {results[step].get('skipped') or results[step].get('failed')}")
+    return "; ".join(parts)
+
+
+def exponent(runs: list[dict], step: str) -> str:
+    """Log-log slopes of the step's time between consecutive sizes."""
+    slopes = []
+    for small, large in zip(runs, runs[1:]):
+        a, b = seconds(small, step), seconds(large, step)
+        if a and b:
+            slopes.append(f"{math.log(b / a) / math.log(large['triples'] / small['triples']):.2f}")
+    return ", ".join(slopes) or "—"
+
+
+def report(runs: list[dict], load: str) -> str:
+    sizes = [f"{r['triples']:,} triples" for r in runs]
+    lines = [
+        f"Machine load during the run: {load}.",
+        "",
+        "| step (Oxigraph: rules + SPARQL shapes) | " + " | ".join(sizes) + " | growth exponent |",
+        "|---" * (len(runs) + 2) + "|",
+    ]
+    for label, ours, peers in ROWS:
+        lines.append(f"| {label} | " + " | ".join(cell(r, ours, peers) for r in runs) + f" | {exponent(runs, ours)} |")
+    peer_steps = sorted({step for _, _, peers in ROWS for _, step in peers})
+    lines += ["", "| peer | " + " | ".join(sizes) + " | growth exponent |", "|---" * (len(runs) + 2) + "|"]
+    for step in peer_steps:
+        cells = []
+        for r in runs:
+            value = seconds(r, step)
+            info = r.get(step, {})
+            cells.append(f"{value:.2f} s, {info['mb']:.0f} MB" if value else info.get("skipped") or info.get("failed", "—"))
+        lines.append(f"| {step} | " + " | ".join(cells) + f" | {exponent(runs, step)} |")
+    lines += ["", "Targets (Oxigraph): end to end ≤ 60 s; every catalogue query ≤ 100 ms median.", ""]
+    for r in runs:
+        total = sum(seconds(r, s) or 0 for s in ("oxigraph-load", "oxigraph-reason", "oxigraph-validate", "oxigraph-catalogue"))
+        queries = r.get("oxigraph-catalogue", {}).get("queries", {})
+        slowest = max(queries.items(), key=lambda item: item[1], default=("—", 0))
+        over = sum(1 for v in queries.values() if v > 0.1)
+        lines.append(
+            f"- {r['triples']:,} triples: end to end {total:.1f} s; slowest catalogue query {slowest[0]} "
+            f"{slowest[1] * 1000:.0f} ms median; {over} of {len(queries)} queries over 100 ms."
+        )
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[20_000, 200_000])
+    parser.add_argument("--runs", type=int, default=3, help="runs of each catalogue query (median)")
+    parser.add_argument("--timeout", type=float, default=600, help="seconds before a step is stopped")
+    parser.add_argument("--reference-cap", type=int, default=20_000, help="largest size for owlrl and pyshacl")
+    parser.add_argument("--rdflib-cap", type=int, default=200_000, help="largest size for rdflib parse/queries")
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--out", type=Path, default=ROOT / "dist" / "bench-scale.md")
+    parser.add_argument("--worker", help=argparse.SUPPRESS)
+    parser.add_argument("--project", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--store", type=Path, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        print(json.dumps(worker(args.worker, args.project, args.store, args.runs)))
+        return
+    load = "load average {:.1f} {:.1f} {:.1f} at the start".format(*os.getloadavg())
+    with tempfile.TemporaryDirectory(prefix="kg-bench-scale-") as temporary:
+        work = Path(temporary)
+        classpath = None
+        if JENA_JAR.exists() and shutil.which("java"):
+            (work / "shim").mkdir()
+            classpath = jena_classpath(work / "shim")
+        else:
+            print("Jena not found (apt-get install libapache-jena-java): no Jena peer", file=sys.stderr)
+        runs = [run_size(size, work, args, classpath) for size in args.sizes]
+    load += ", {:.1f} {:.1f} {:.1f} at the end".format(*os.getloadavg())
+    text = report(runs, load)
+    print("\n" + text)
+    from kg.export import write_atomic
+
+    write_atomic(args.out, text.encode())
+    print(f"wrote {args.out}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()

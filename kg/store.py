@@ -1,0 +1,478 @@
+"""Where the built dataset lives and is queried: one interface, three stores, chosen by a spec string.
+
+- `memory`: the rdflib Dataset of the build (from the pickle cache), queried in process (the default);
+- `oxigraph:PATH`: a pyoxigraph store persisted on disk at PATH, filled by `kg --store oxigraph:PATH build`;
+- `sparql:URL`: any SPARQL 1.1 server: queries as form-encoded POST to URL (Virtuoso hangs on a direct
+  `application/sparql-query` POST), updates to $KG_SPARQL_UPDATE_URL (default: URL), loading by a Graph Store
+  Protocol PUT of each graph to $KG_SPARQL_GRAPH_STORE_URL, with the credentials in $KG_SPARQL_USER /
+  $KG_SPARQL_PASSWORD (HTTP basic or digest, as the server asks).
+
+Every store answers `query` with an rdflib Result (SELECT rows as rdflib terms, ASK a bool, CONSTRUCT/DESCRIBE a
+graph), so result formatting and the tests do not depend on the store. `query` is the single entry point for
+reading: it parses the text with rdflib first (one syntax and error report for all stores) and refuses, before
+anything is sent, what would leave the dataset (SERVICE, FROM a foreign graph); updates go through `update`.
+
+The dataset is its named graphs (ontology, statements, sources, inferred): a query's default graph is their
+union on every store, and GRAPH ranges over them only. An oxigraph or SPARQL store also keeps, in
+BUILD_GRAPH (outside the dataset), the cache key of the inputs it was built from, so a stale store is refused.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+from rdflib import Dataset, Graph, Literal, URIRef, Variable
+from rdflib.namespace import XSD
+from rdflib.query import Result
+from rdflib.term import Node
+
+from kg.errors import KgError, QueryError, StoreError, UsageError
+from kg.load import Project, new_dataset
+from kg.namespaces import BUILD_GRAPH, DCTERMS, GRAPH, PREFIXES, RDFS, SKOS
+
+if TYPE_CHECKING:
+    from rdflib.plugins.sparql.sparql import Query
+
+STORE_ENV = "KG_STORE"
+SPARQL_UPDATE_URL_ENV = "KG_SPARQL_UPDATE_URL"
+GRAPH_STORE_URL_ENV = "KG_SPARQL_GRAPH_STORE_URL"
+SPARQL_USER_ENV = "KG_SPARQL_USER"
+SPARQL_PASSWORD_ENV = "KG_SPARQL_PASSWORD"
+KINDS = ("memory", "oxigraph:PATH", "sparql:URL")
+_HTTP_TIMEOUT = 300  # seconds: loading a large graph on a busy 2-core machine
+_PROLOGUE = "".join(f"PREFIX {prefix}: <{namespace}>\n" for prefix, namespace in PREFIXES.items())
+_ALL_QUADS = "SELECT ?g ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } }"
+_COUNT_QUADS = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
+NAME_PREDICATES = (RDFS.label, SKOS.altLabel, SKOS.prefLabel)
+_NAMES = f"""SELECT ?node ?name WHERE {{
+  VALUES ?predicate {{ {" ".join(f"<{p}>" for p in NAME_PREDICATES)} }}
+  ?node ?predicate ?name FILTER(isIRI(?node))
+}}"""
+
+
+class Store(Protocol):
+    """What every store offers. `spec` is how it was named (`memory`, `oxigraph:PATH`, `sparql:URL`)."""
+
+    spec: str
+
+    def load(self, dataset: Dataset) -> None:
+        """Replace the store's dataset with the named graphs of `dataset` (quads; blank nodes kept)."""
+
+    def query(
+        self, text: str, bindings: Mapping[Variable, Node] | None = None, where: str = "query", allow_service: bool = False
+    ) -> Result:
+        """Run a SPARQL query (project prefixes predeclared) with `bindings` pre-bound; QueryError naming
+        `where` when it does not parse, reaches outside the dataset, or fails while running. `allow_service`
+        answers SERVICE <Wikidata> from the enrichment cache graph (kg.query.service_offline)."""
+
+    def update(self, text: str) -> None:
+        """Run SPARQL 1.1 Update (project prefixes predeclared). Name the target graph (GRAPH <...>): the
+        default graph of an update is the store's own, not the union that queries see."""
+
+    def graphs(self) -> list[URIRef]:
+        """The non-empty named graphs of the dataset."""
+
+    def dataset(self) -> Dataset:
+        """The whole dataset as an rdflib Dataset (for exports and `kg describe`)."""
+
+    def names(self) -> list[tuple[URIRef, Literal]]:
+        """(node, name) for every rdfs:label, skos:altLabel and skos:prefLabel of an IRI (to resolve entities)."""
+
+    def build_key(self) -> str | None:
+        """The cache key of the inputs the stored dataset was built from (None if never recorded)."""
+
+    def set_build_key(self, key: str) -> None:
+        """Record the cache key of the inputs the stored dataset was built from."""
+
+
+def parse_spec(spec: str) -> tuple[str, str]:
+    """(kind, argument) of a store spec; UsageError naming the spec and the accepted forms if malformed."""
+    kind, colon, argument = spec.strip().partition(":")
+    accepted = f"use one of {', '.join(KINDS)}"
+    if kind == "memory" and not colon:
+        return kind, ""
+    if kind == "oxigraph" and argument.strip():
+        return kind, argument.strip()
+    if kind == "sparql" and re.match(r"https?://[^/\s]+\S*$", argument.strip()):
+        return kind, argument.strip()
+    if kind in ("oxigraph", "sparql"):
+        raise UsageError(f"store spec {spec!r} lacks its {'PATH' if kind == 'oxigraph' else 'http(s) URL'}; {accepted}")
+    raise UsageError(f"unknown store spec {spec!r}; {accepted}")
+
+
+def open_store(spec: str, project: Project = Project(), built: Callable[[], Dataset] | None = None) -> Store:
+    """The store `spec` names, ready to query (oxigraph: read-only). `memory` holds `built()` (default: the
+    cached build of `project`); the others must hold a build of the current inputs, else StoreError (absent or
+    stale)."""
+    kind, argument = parse_spec(spec)
+    if kind == "memory":
+        if built is None:
+            from kg.build import load_built
+
+            return MemoryStore(load_built(project).dataset)
+        return MemoryStore(built())
+    store: Store = OxigraphStore(Path(argument), create=False) if kind == "oxigraph" else SparqlStore(argument)
+    check_fresh(store, project)
+    return store
+
+
+def create_store(spec: str) -> Store:
+    """The store `spec` names, writable, to be (re)filled by `load` and changed by `update` (an oxigraph
+    directory is created if absent)."""
+    kind, argument = parse_spec(spec)
+    if kind == "memory":
+        return MemoryStore(new_dataset())
+    return OxigraphStore(Path(argument), create=True) if kind == "oxigraph" else SparqlStore(argument)
+
+
+def check_fresh(store: Store, project: Project) -> None:
+    """StoreError unless `store` holds a build of `project`'s current inputs."""
+    from kg.build import cache_key
+
+    recorded = store.build_key()
+    rebuild = f"run `kg --store {store.spec} build`"
+    if recorded is None:
+        raise StoreError(f"store {store.spec} holds no build of this project; {rebuild}")
+    if recorded != cache_key(project):
+        raise StoreError(f"store {store.spec} is stale: its inputs or the kg code changed since it was built; {rebuild}")
+
+
+def as_store(source: Store | Graph) -> Store:
+    """A store for `source`: a Store as is, an rdflib Graph/Dataset wrapped in a MemoryStore."""
+    return MemoryStore(source) if isinstance(source, Graph) else source
+
+
+class _Checked:
+    """The part every store shares: parse, refuse what leaves the dataset, then `_execute` (per store)."""
+
+    spec: str
+
+    def graphs(self) -> list[URIRef]:
+        raise NotImplementedError
+
+    def _execute(self, text: str, prepared: Query, bindings: Mapping[Variable, Node]) -> Result:
+        raise NotImplementedError
+
+    def query(
+        self, text: str, bindings: Mapping[Variable, Node] | None = None, where: str = "query", allow_service: bool = False
+    ) -> Result:
+        from kg.query import check_offline, prepare, service_offline
+
+        prepared = prepare(text, where)
+        check_offline(prepared, self.graphs(), where, allow_service)
+        if allow_service:  # SERVICE <Wikidata> answered from the enrichment cache; then nothing may be left to fetch
+            text = service_offline(text)
+            prepared = prepare(text, where)
+            check_offline(prepared, self.graphs(), where)
+        try:
+            return self._execute(text, prepared, bindings or {})
+        except KgError:
+            raise
+        except Exception as exc:  # evaluation errors: type errors in functions, recursion, server errors...
+            raise QueryError(f"{where}: the query failed while running: {exc}") from None
+
+    def names(self) -> list[tuple[URIRef, Literal]]:
+        return [(node, name) for node, name in self.query(_NAMES)]
+
+    def dataset(self) -> Dataset:
+        result = self.query(_ALL_QUADS)
+        expected = self.query(_COUNT_QUADS).bindings[0][Variable("n")].toPython()
+        if len(result.bindings) != expected:  # a server's cap on result rows cuts answers short without saying so
+            raise StoreError(
+                f"store {self.spec} returned {len(result.bindings)} of its {expected} quads: raise the server's "
+                "limit on result rows (Virtuoso: ResultSetMaxRows in [SPARQL])"
+            )
+        dataset = new_dataset()
+        for row in result.bindings:
+            dataset.graph(row[Variable("g")]).add((row[Variable("s")], row[Variable("p")], row[Variable("o")]))
+        return dataset
+
+
+class MemoryStore(_Checked):
+    """The rdflib Dataset in this process (its default graph is the union of its named graphs)."""
+
+    spec = "memory"
+
+    def __init__(self, dataset: Graph) -> None:
+        self._dataset = dataset
+
+    def graphs(self) -> list[URIRef]:
+        contexts = getattr(self._dataset, "contexts", lambda: [])()
+        return sorted(c.identifier for c in contexts if isinstance(c.identifier, URIRef) and len(c))
+
+    def _execute(self, text: str, prepared: Query, bindings: Mapping[Variable, Node]) -> Result:
+        result = self._dataset.query(prepared, initBindings=dict(bindings))
+        if result.type == "SELECT":
+            result.bindings  # noqa: B018 - rdflib is lazy: evaluate now, so that a failure is a QueryError
+        return result
+
+    def update(self, text: str) -> None:
+        self._dataset.update(text, initNs=PREFIXES)
+
+    def load(self, dataset: Dataset) -> None:
+        self._dataset = new_dataset()
+        for graph in dataset.contexts():
+            self._dataset.graph(graph.identifier).__iadd__(graph)
+
+    def dataset(self) -> Dataset:
+        return self._dataset  # type: ignore[return-value]
+
+    def names(self) -> list[tuple[URIRef, Literal]]:
+        # straight from rdflib's indexes: 2 ms where the SPARQL form takes 40 (entity parameters of every query)
+        pairs = (pair for predicate in NAME_PREDICATES for pair in self._dataset.subject_objects(predicate))
+        return [(node, name) for node, name in pairs if isinstance(node, URIRef)]
+
+    def build_key(self) -> str | None:
+        return None
+
+    def set_build_key(self, key: str) -> None:
+        """Nothing to record: the memory store is the build itself."""
+
+
+class OxigraphStore(_Checked):
+    """A pyoxigraph store persisted in directory `path`: opened for writing by `create_store` (one writer, which
+    holds the directory's lock), read-only by `open_store` (any number of readers, e.g. a server and `kg query`).
+
+    Oxigraph 0.5 stores a literal of a type derived from xsd:integer (xsd:positiveInteger, xsd:int, ...) as an
+    xsd:integer: its value is kept, its datatype lost (the project has one: kg:ordinal "65"^^xsd:positiveInteger)."""
+
+    def __init__(self, path: Path, create: bool) -> None:
+        import pyoxigraph
+
+        self.spec = f"oxigraph:{path}"
+        self._ox = pyoxigraph
+        if not create and not path.is_dir():
+            raise StoreError(f"no oxigraph store at {path}; create it with `kg --store {self.spec} build`")
+        try:
+            if create:
+                path.mkdir(parents=True, exist_ok=True)
+            self._store = pyoxigraph.Store(str(path)) if create else pyoxigraph.Store.read_only(str(path))
+        except OSError as exc:
+            raise StoreError(f"cannot open the oxigraph store at {path}: {exc}") from None
+
+    def graphs(self) -> list[URIRef]:
+        names = (URIRef(g.value) for g in self._store.named_graphs() if isinstance(g, self._ox.NamedNode))
+        return sorted(g for g in names if g != BUILD_GRAPH)
+
+    def _execute(self, text: str, prepared: Query, bindings: Mapping[Variable, Node]) -> Result:
+        ox = self._ox
+        scope = {}
+        if not prepared.algebra.get("datasetClause"):  # a FROM clause (of its own graphs) sets the dataset itself
+            own = [ox.NamedNode(g) for g in self.graphs()]
+            scope = {"default_graph": own, "named_graphs": own}
+        answer = self._store.query(with_prefixes(bind_values(text, bindings)), **scope)
+        if isinstance(answer, ox.QueryBoolean):
+            return _ask(bool(answer))
+        if isinstance(answer, ox.QueryTriples):
+            return _graph_result(prepared, answer.serialize(format=ox.RdfFormat.N_TRIPLES), "nt")
+        return parse_select(answer.serialize(format=ox.QueryResultsFormat.JSON))
+
+    def update(self, text: str) -> None:
+        self._store.update(with_prefixes(text))
+
+    def load(self, dataset: Dataset) -> None:
+        self._store.clear()
+        self._store.bulk_load(_nquads(dataset), format=self._ox.RdfFormat.N_QUADS)
+        self._store.flush()
+
+    def build_key(self) -> str | None:
+        graph = self._ox.NamedNode(BUILD_GRAPH)
+        found = self._store.quads_for_pattern(graph, self._ox.NamedNode(DCTERMS.identifier), None, graph)
+        return next((quad.object.value for quad in found), None)
+
+    def set_build_key(self, key: str) -> None:
+        ox = self._ox
+        graph = ox.NamedNode(BUILD_GRAPH)
+        self._store.remove_graph(graph) if self._store.contains_named_graph(graph) else None
+        self._store.add(ox.Quad(graph, ox.NamedNode(DCTERMS.identifier), ox.Literal(key), graph))
+        self._store.flush()
+
+
+class SparqlStore(_Checked):
+    """A SPARQL 1.1 server: the query and update services over HTTP (protocol, form-encoded POST)."""
+
+    def __init__(self, url: str) -> None:
+        self.spec = f"sparql:{url}"
+        self.url = url
+        self.update_url = os.environ.get(SPARQL_UPDATE_URL_ENV) or url
+        self.graph_store_url = os.environ.get(GRAPH_STORE_URL_ENV)
+        self._graphs: list[URIRef] | None = None
+        passwords = urllib.request.HTTPPasswordMgrWithDefaultRealm()
+        user = os.environ.get(SPARQL_USER_ENV)
+        if user:
+            services = [self.url, self.update_url, self.graph_store_url]
+            passwords.add_password(None, [s for s in services if s], user, os.environ.get(SPARQL_PASSWORD_ENV, ""))
+        self._opener = urllib.request.build_opener(
+            urllib.request.HTTPBasicAuthHandler(passwords), urllib.request.HTTPDigestAuthHandler(passwords)
+        )
+
+    def _post(self, url: str, fields: list[tuple[str, str]], accept: str) -> bytes:
+        """POST form `fields` to `url` (the protocol's form encoding), accepting `accept`."""
+        body = urllib.parse.urlencode(fields).encode()
+        return self._send(url, body, "application/x-www-form-urlencoded", "POST", accept)
+
+    def _send(self, url: str, body: bytes, content_type: str, method: str, accept: str = "*/*") -> bytes:
+        """The response to one request; StoreError naming the URL when it cannot be reached or refuses."""
+        headers = {"Accept": accept, "Content-Type": content_type}
+        request = urllib.request.Request(url, data=body, headers=headers, method=method)
+        try:
+            with self._opener.open(request, timeout=_HTTP_TIMEOUT) as response:
+                return response.read()
+        except urllib.error.HTTPError as exc:
+            detail = exc.read().decode("utf-8", "replace").strip().split("\n")[0][:500]  # the reason, not the echo
+            raise StoreError(f"SPARQL server {url} answered {exc.code} {exc.reason}: {detail}") from None
+        except (urllib.error.URLError, OSError) as exc:
+            reason = getattr(exc, "reason", exc)
+            raise StoreError(f"cannot reach the SPARQL server {url}: {reason}") from None
+
+    def _select(self, text: str) -> Result:
+        """A SELECT over the whole server (not limited to the dataset): for bookkeeping queries."""
+        return parse_select(self._post(self.url, [("query", text)], "application/sparql-results+json"))
+
+    def graphs(self) -> list[URIRef]:
+        # the server may hold other graphs (Virtuoso: its own system graphs): the dataset is the project's.
+        # Asked once, then kept until this store changes them (a query would otherwise cost two requests).
+        if self._graphs is None:
+            answer = self._select(
+                f"SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ ?s ?p ?o }} FILTER(STRSTARTS(STR(?g), {_iri_string(GRAPH)})) }}"
+            )
+            self._graphs = sorted(g for g in (row[0] for row in answer) if g != BUILD_GRAPH)
+        return self._graphs
+
+    def _execute(self, text: str, prepared: Query, bindings: Mapping[Variable, Node]) -> Result:
+        fields = [("query", with_prefixes(bind_values(text, bindings)))]
+        if not prepared.algebra.get("datasetClause"):  # protocol dataset = the project's graphs
+            own = self.graphs()
+            fields += [("default-graph-uri", str(g)) for g in own] + [("named-graph-uri", str(g)) for g in own]
+        if prepared.algebra.name in ("ConstructQuery", "DescribeQuery"):
+            return _graph_result(prepared, self._post(self.url, fields, "text/turtle"), "turtle")
+        body = self._post(self.url, fields, "application/sparql-results+json")
+        if prepared.algebra.name == "AskQuery":
+            return _ask(bool(json.loads(body)["boolean"]))
+        return parse_select(body)
+
+    def update(self, text: str) -> None:
+        self._graphs = None
+        self._post(self.update_url, [("update", with_prefixes(text))], "*/*")
+
+    def load(self, dataset: Dataset) -> None:
+        # one Graph Store Protocol PUT per graph keeps blank nodes and every literal's datatype; SPARQL Update
+        # does not on Virtuoso (INSERT DATA refuses blank nodes, INSERT ... WHERE {} makes "2"^^xsd:decimal an
+        # integer)
+        if not self.graph_store_url:
+            raise StoreError(
+                f"loading {self.spec} needs its Graph Store Protocol endpoint in ${GRAPH_STORE_URL_ENV} "
+                "(Virtuoso: http://HOST:PORT/sparql-graph-crud-auth)"
+            )
+        for graph in [*self.graphs(), BUILD_GRAPH]:
+            self.update(f"DROP SILENT GRAPH <{graph}>")
+        for graph in dataset.contexts():
+            if isinstance(graph.identifier, URIRef) and len(graph):
+                target = f"{self.graph_store_url}?{urllib.parse.urlencode({'graph': str(graph.identifier)})}"
+                self._send(target, graph.serialize(format="nt", encoding="utf-8"), "application/n-triples", "PUT")
+        self._graphs = None
+
+    def build_key(self) -> str | None:
+        answer = self._select(f"SELECT ?key WHERE {{ GRAPH <{BUILD_GRAPH}> {{ ?b <{DCTERMS.identifier}> ?key }} }}")
+        return next((str(row[0]) for row in answer), None)
+
+    def set_build_key(self, key: str) -> None:
+        self.update(f"DROP SILENT GRAPH <{BUILD_GRAPH}>")
+        self.update(f"INSERT DATA {{ GRAPH <{BUILD_GRAPH}> {{ <{BUILD_GRAPH}> <{DCTERMS.identifier}> {Literal(key).n3()} }} }}")
+
+
+def _iri_string(iri: str) -> str:
+    return Literal(str(iri)).n3()
+
+
+def _nquads(dataset: Dataset) -> bytes:
+    """The named graphs of `dataset` as N-Quads."""
+    quads = new_dataset()
+    for graph in dataset.contexts():
+        if isinstance(graph.identifier, URIRef) and len(graph):
+            quads.graph(graph.identifier).__iadd__(graph)
+    return quads.serialize(format="nquads", encoding="utf-8")
+
+
+def with_prefixes(text: str) -> str:
+    """`text` with the project's prefixes declared before it (its own declarations, later, take precedence)."""
+    return _PROLOGUE + text
+
+
+# SPARQL tokens that matter for finding the WHERE group: comments, strings and IRIs are skipped whole
+_TOKEN = re.compile(
+    r"""(?P<skip>\#[^\n]*|\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"|'''(?:[^'\\]|\\.|'(?!''))*'''"""
+    r"""|"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*'|<[^<>"{}|^`\\\x00-\x20]*>|[?$]\w+|[\w.-]*:[\w.%-]*)"""
+    r"""|(?P<word>[A-Za-z]+)|(?P<open>\{)|(?P<close>\})""",
+    re.DOTALL,
+)
+_UNSAFE_IRI = re.compile(r'[<>"{}|^`\\\x00-\x20]')
+
+
+def bind_values(text: str, bindings: Mapping[Variable, Node]) -> str:
+    """`text` with each binding pre-set by a `VALUES ?var { term }` at the start of the query's WHERE group:
+    how parameters reach stores that cannot take rdflib's in-process initBindings. Terms are written in
+    SPARQL syntax with their quotes escaped, so a value can never change the query's structure."""
+    if not bindings:
+        return text
+    clause = " ".join(f"VALUES ?{var} {{ {_term(term, var)} }}" for var, term in bindings.items())
+    depth, construct, where = 0, False, False
+    for token in _TOKEN.finditer(text):
+        kind = token.lastgroup
+        if kind == "word" and depth == 0:
+            construct = construct or token.group().upper() == "CONSTRUCT"
+            where = where or token.group().upper() == "WHERE"
+        elif kind == "open":
+            if depth == 0 and (where or not construct):  # a CONSTRUCT's template comes before its WHERE
+                return f"{text[: token.end()]} {clause}{text[token.end():]}"
+            depth += 1
+        elif kind == "close":
+            depth -= 1
+    raise QueryError("the query has no WHERE group to bind its parameters in")
+
+
+def _term(term: Node, var: Variable) -> str:
+    """A bound value in SPARQL syntax."""
+    if isinstance(term, URIRef) and not _UNSAFE_IRI.search(term):
+        return f"<{term}>"
+    if isinstance(term, Literal):
+        return term.n3()
+    raise UsageError(f"parameter {var} cannot be bound to {term!r}")
+
+
+def _normalised(term: Node | None) -> Node | None:
+    """A term as rdflib's own parser would make it: an xsd:string literal is a simple literal."""
+    if isinstance(term, Literal) and term.datatype == XSD.string:
+        return Literal(str(term))
+    return term
+
+
+def parse_select(body: bytes) -> Result:
+    """A SPARQL 1.1 JSON result document as an rdflib Result, its terms normalised."""
+    result = Result.parse(io.BytesIO(body), format="json")
+    if result.type == "SELECT":
+        result.bindings = [{var: _normalised(term) for var, term in row.items()} for row in result.bindings]
+    return result
+
+
+def _ask(answer: bool) -> Result:
+    result = Result("ASK")
+    result.askAnswer = answer
+    return result
+
+
+def _graph_result(prepared: Query, body: bytes, fmt: str) -> Result:
+    """A CONSTRUCT/DESCRIBE answer (RDF text) as an rdflib Result holding the graph."""
+    graph = Graph().parse(data=body, format=fmt)
+    result = Result("CONSTRUCT" if prepared.algebra.name == "ConstructQuery" else "DESCRIBE")
+    result.graph = graph
+    return result

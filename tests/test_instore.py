@@ -1,0 +1,72 @@
+"""kg.instore and `kg build --reasoner rules --validator sparql`: the build inside Oxigraph gives the reference
+build's inferred graph, validation findings and query answers."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from conftest import PIPELINE, copy_project
+
+from kg.build import Built
+from kg.cli import app
+from kg.instore import build_in_store
+from kg.load import Project
+from kg.namespaces import INFERRED_GRAPH
+from kg.store import create_store
+
+runner = CliRunner()
+
+
+def kg(project: Project, *args: str) -> object:
+    return runner.invoke(app, ["--root", str(project.root), *args])
+
+
+def findings(report: object) -> list[tuple]:
+    return sorted((str(f.focus), f.path, f.severity, f.message, f.source, str(f.value)) for f in report.findings)
+
+
+@pytest.mark.parametrize("which", ["fixture", "project"])
+def test_in_store_build_equals_the_reference_build(which: str, request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    reference: Built = request.getfixturevalue(f"built_{which}")
+    project = copy_project(tmp_path / "project") if which == "fixture" else Project()
+    store = create_store(f"oxigraph:{tmp_path / 'store'}")
+    result = build_in_store(store, project)
+    inferred = store.query(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{INFERRED_GRAPH}> {{ ?s ?p ?o }} }}").graph
+    assert set(inferred) == set(reference.dataset.graph(INFERRED_GRAPH))
+    assert result.fallback == []
+    assert result.report.conforms == reference.report.conforms
+    assert findings(result.report) == findings(reference.report)
+
+
+def test_kg_build_in_store_then_query(project: Project, tmp_path: Path) -> None:
+    spec = f"oxigraph:{tmp_path / 'store'}"
+    built = kg(project, "--store", spec, "build", "--reasoner", "rules", "--validator", "sparql", "--out", str(tmp_path / "out"))
+    assert built.exit_code == 0, built.output
+    assert "rule rounds" in built.output
+    report = json.loads((tmp_path / "out" / "validation-report.json").read_text(encoding="utf-8"))
+    assert report["conforms"] is True
+    in_store = kg(project, "--store", spec, "query", "partner-activities", "--format", "csv")
+    in_memory = kg(project, "query", "partner-activities", "--format", "csv")
+    assert in_store.exit_code == 0 and in_store.stdout == in_memory.stdout and in_store.stdout.count("\n") > 1
+
+
+@pytest.mark.parametrize(
+    "options",
+    [["--store", "memory", "--reasoner", "rules", "--validator", "sparql"], ["--store", "oxigraph:STORE", "--reasoner", "rules"]],
+    ids=["memory-store", "rules-without-sparql"],
+)
+def test_in_store_options_need_each_other_and_a_store(options: list[str], project: Project, tmp_path: Path) -> None:
+    store = [o.replace("STORE", str(tmp_path / "store")) for o in options]
+    result = kg(project, *store[:2], "build", *store[2:])
+    assert result.exit_code == 2
+    assert "--reasoner rules and --validator sparql run inside the store" in result.output
+
+
+def test_malformed_statements_name_file_and_line(project: Project, tmp_path: Path) -> None:
+    project.statements.write_bytes((PIPELINE / "malformed.ttl").read_bytes())
+    result = kg(project, "--store", f"oxigraph:{tmp_path / 'store'}", "build", "--reasoner", "rules", "--validator", "sparql")
+    assert result.exit_code == 2
+    assert "data/statements.ttl:7: malformed Turtle:" in result.output

@@ -1,0 +1,141 @@
+"""kg.rules: the SPARQL rules' closure equals owlrl's (kg.reason, the reference) less asserted triples and junk.
+
+Proven on the project's graph, the pipeline fixture, a fixture using every supported kind of axiom and a
+synthetic project of the scale benchmark, on the memory store (rdflib) and on Oxigraph. No owlrl inference is out of scope on these graphs: the sets are equal.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from conftest import PIPELINE
+from rdflib import Dataset, URIRef
+from rdflib.namespace import ORG, RDF, RDFS
+
+from kg.errors import InconsistencyError, InputError
+from kg.load import Project, load_dataset, new_dataset, parse_turtle
+from kg.namespaces import ID, INFERRED_GRAPH, KG, ONTOLOGY_GRAPH, PROJECT_ROOT, STATEMENTS_GRAPH
+from kg.reason import infer
+from kg.rules import STRATA, load_rules, materialise, parse_rule, stratum
+from kg.store import Store, create_store
+
+EVERY_AXIOM = PROJECT_ROOT / "tests" / "fixtures" / "rules" / "every-axiom.ttl"
+STORES = ["memory", "oxigraph"]
+
+
+def open_store(kind: str, tmp_path: Path) -> Store:
+    return create_store("memory" if kind == "memory" else f"oxigraph:{tmp_path / 'store'}")
+
+
+def statements_only(path: Path) -> Dataset:
+    dataset = new_dataset()
+    parse_turtle(path, dataset.graph(STATEMENTS_GRAPH))
+    return dataset
+
+
+def with_statements(statements: Path) -> Dataset:
+    """The fixture project's ontology with other statements."""
+    dataset = new_dataset()
+    parse_turtle(PIPELINE / "project" / "ontology" / "defence-kg.ttl", dataset.graph(ONTOLOGY_GRAPH))
+    parse_turtle(statements, dataset.graph(STATEMENTS_GRAPH))
+    return dataset
+
+
+def rules_closure(dataset: Dataset, kind: str, tmp_path: Path) -> set:
+    """What the rules put into the inferred graph of a store loaded with `dataset`."""
+    store = open_store(kind, tmp_path)
+    store.load(dataset)
+    materialise(store)
+    return set(store.query(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{INFERRED_GRAPH}> {{ ?s ?p ?o }} }}").graph)
+
+
+def generated(root: Path) -> Dataset:
+    """A small synthetic project of bench/generate.py (one document, with the project's own data)."""
+    from test_generate import generate
+
+    generate.generate(root, generate.TRIPLES_PER_DOCUMENT)
+    return load_dataset(Project(root))
+
+
+GRAPHS = {
+    "project": lambda tmp: load_dataset(Project()),
+    "pipeline-fixture": lambda tmp: load_dataset(Project(PIPELINE / "project")),
+    "every-axiom": lambda tmp: statements_only(EVERY_AXIOM),
+    "generated": lambda tmp: generated(tmp / "generated"),
+}
+
+
+@pytest.mark.parametrize("kind", STORES)
+@pytest.mark.parametrize("graph", GRAPHS)
+def test_rules_closure_equals_owlrl(graph: str, kind: str, tmp_path: Path) -> None:
+    dataset = GRAPHS[graph](tmp_path)
+    reference = set(infer(dataset))
+    ours = rules_closure(dataset, kind, tmp_path)
+    assert reference, "the reference closure is empty: the comparison would prove nothing"
+    missing, extra = sorted(reference - ours), sorted(ours - reference)
+    assert not missing and not extra, f"missing (owlrl only): {missing[:20]}\nextra (rules only): {extra[:20]}"
+
+
+def test_property_chains_and_transitivity_reach_the_project_answers(tmp_path: Path) -> None:
+    """Hand-checked consequences in the project's data: the SNMG are part of NATO (org:subOrganizationOf), so
+    patrolling with them is partnering with NATO (chain); a supported activity is influenced by its claim."""
+    inferred = rules_closure(load_dataset(Project()), "oxigraph", tmp_path)
+    assert (ID.SNMGPatrols, KG.withPartner, ID.NATO) in inferred
+    assert (ID.StandingNATOMaritimeGroups, ORG.transitiveSubOrganizationOf, ID.NATO) in inferred
+
+
+def test_a_new_axiom_is_honoured_without_a_new_rule(tmp_path: Path) -> None:
+    """The rules read the TBox from the store: a subclass axiom added to the data takes effect."""
+    dataset = statements_only(EVERY_AXIOM)
+    living = URIRef("https://example.org/LivingThing")
+    dataset.graph(STATEMENTS_GRAPH).add((URIRef("https://example.org/Animal"), RDFS.subClassOf, living))
+    inferred = rules_closure(dataset, "oxigraph", tmp_path)
+    assert (URIRef("https://example.org/rex"), RDF.type, living) in inferred
+
+
+@pytest.mark.parametrize("kind", STORES)
+def test_disjoint_classes_sharing_a_node_are_inconsistent(kind: str, tmp_path: Path) -> None:
+    store = open_store(kind, tmp_path)
+    store.load(with_statements(PIPELINE / "inconsistent-statements.ttl"))
+    with pytest.raises(InconsistencyError) as caught:
+        materialise(store)
+    message = str(caught.value)
+    assert "id:NATO" in message and "kg:Country" in message and "kg:Organisation" in message
+
+
+def test_a_member_of_nothing_is_inconsistent(tmp_path: Path) -> None:
+    statements = tmp_path / "nothing.ttl"
+    statements.write_text(
+        "<https://w3id.org/defence-kg/id/Ghost> a <http://www.w3.org/2002/07/owl#Nothing> .\n", encoding="utf-8"
+    )
+    store = open_store("oxigraph", tmp_path)
+    store.load(with_statements(statements))
+    with pytest.raises(InconsistencyError, match=r"id:Ghost .*Nothing"):
+        materialise(store)
+
+
+def test_unsupported_owl_vocabulary_is_refused(tmp_path: Path) -> None:
+    statements = tmp_path / "haskey.ttl"
+    statements.write_text(
+        "@prefix owl: <http://www.w3.org/2002/07/owl#> . @prefix ex: <https://example.org/> .\n"
+        "ex:Person owl:hasKey ( ex:name ) . ex:a ex:p ex:b ; owl:sameAs ex:c .\n",
+        encoding="utf-8",
+    )
+    store = open_store("oxigraph", tmp_path)
+    store.load(statements_only(statements))
+    with pytest.raises(InputError, match=r"owl:hasKey, owl:sameAs, which the SPARQL rules do not implement"):
+        materialise(store)
+
+
+def test_a_malformed_rule_file_is_named(tmp_path: Path) -> None:
+    rule = tmp_path / "broken.rq"
+    rule.write_text("# a comment\nSELECT ?x WHERE { ?x a ?y }\n", encoding="utf-8")
+    with pytest.raises(InputError, match=r"broken\.rq: a rule is 'CONSTRUCT"):
+        parse_rule(rule)
+
+
+def test_every_rule_file_has_its_stratum() -> None:
+    strata = {rule.name: stratum(rule) for rule in load_rules()}
+    assert strata["scm-sco"] == "schema" and strata["prp-trp"] == "properties" and strata["prp-rng"] == "types"
+    assert strata["cax-sco"] == "types" and set(strata.values()) == set(STRATA)

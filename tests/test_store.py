@@ -1,0 +1,270 @@
+"""The stores behind `--store`: specs, parameter binding outside rdflib, offline checks on every store, freshness,
+and the same exports and descriptions from oxigraph as from memory. (The catalogue's answers on every store are
+tested in test_catalogue.py.)"""
+
+from __future__ import annotations
+
+import json
+import socket
+from pathlib import Path
+
+import pytest
+from rdflib import Dataset, Graph, Literal, URIRef, Variable
+from rdflib.compare import isomorphic
+from test_cli import kg
+
+from kg.errors import QueryError, StoreError, UsageError
+from kg.load import Project
+from kg.namespaces import ID, KG, STATEMENTS_GRAPH, XSD
+from kg.query import serialize_result
+from kg.store import MemoryStore, bind_values, create_store, parse_spec
+
+# --- specs ------------------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("spec", "expected"),
+    [("memory", ("memory", "")), ("oxigraph:/tmp/x y", ("oxigraph", "/tmp/x y")),
+     ("sparql:http://127.0.0.1:8890/sparql", ("sparql", "http://127.0.0.1:8890/sparql"))],
+)
+def test_specs_parse(spec: str, expected: tuple[str, str]) -> None:
+    assert parse_spec(spec) == expected
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ("postgres:db", "unknown store spec 'postgres:db'; use one of memory, oxigraph:PATH, sparql:URL"),
+        ("memory:x", "unknown store spec 'memory:x'"),
+        ("oxigraph:", "store spec 'oxigraph:' lacks its PATH"),
+        ("sparql:ftp://host/sparql", "store spec 'sparql:ftp://host/sparql' lacks its http(s) URL"),
+    ],
+)
+def test_a_bad_spec_is_a_usage_error_exit_2(project: Project, spec: str, message: str) -> None:
+    result = kg(project, "--store", spec, "query", "partner-activities")
+    assert result.exit_code == 2
+    assert result.stderr == f"error: {message}\n" if spec == "postgres:db" else message in result.stderr
+
+
+def test_the_spec_comes_from_kg_store_too(project: Project, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KG_STORE", "nonsense")
+    result = kg(project, "query", "partner-activities")
+    assert result.exit_code == 2 and "unknown store spec 'nonsense'" in result.stderr
+
+
+def test_an_unreachable_server_is_named(project: Project) -> None:
+    with socket.socket() as probe:  # a free port, closed again: nothing listens there
+        probe.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{probe.getsockname()[1]}/sparql"
+    result = kg(project, "--store", f"sparql:{url}", "query", "partner-activities")
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"error: cannot reach the SPARQL server {url}: ")
+    assert "Traceback" not in result.stderr
+
+
+# --- parameters as VALUES ---------------------------------------------------------------------------------------
+
+
+def test_values_go_first_in_the_where_group_and_a_hostile_value_stays_a_literal(tmp_path: Path) -> None:
+    hostile = 'x" } } DROP ALL ; SELECT * { "'
+    text = 'SELECT ?s WHERE { # a comment with { braces }\n ?s rdfs:comment ?name FILTER(?s != "a { b") }'
+    bindings = {Variable("name"): Literal(hostile)}
+    assert bind_values(text, bindings).startswith(f"SELECT ?s WHERE {{ VALUES ?name {{ {Literal(hostile).n3()} }} #")
+    store = create_store(f"oxigraph:{tmp_path / 'store'}")  # binds by VALUES (rdflib would use initBindings)
+    store.update(f"INSERT DATA {{ GRAPH <{STATEMENTS_GRAPH}> {{ id:Canada rdfs:comment {Literal(hostile).n3()} }} }}")
+    assert store.query(text, bindings).bindings == [{Variable("s"): ID.Canada}]
+
+
+def test_values_skip_a_construct_template() -> None:
+    bound = bind_values("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }", {Variable("s"): URIRef(ID.Canada)})
+    assert bound == f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ VALUES ?s {{ <{ID.Canada}> }} ?s ?p ?o }}"
+
+
+def test_an_iri_that_would_break_out_is_refused() -> None:
+    with pytest.raises(UsageError, match="parameter s cannot be bound"):
+        bind_values("SELECT * { ?s ?p ?o }", {Variable("s"): URIRef("http://x/> } DROP ALL { <y")})
+
+
+def test_a_query_without_a_where_group_cannot_take_values() -> None:
+    with pytest.raises(QueryError, match="no WHERE group"):
+        bind_values("DESCRIBE <http://x/a>", {Variable("s"): URIRef("http://x/b")})
+
+
+# --- every store: offline, parameters, updates ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ("SELECT * WHERE { SERVICE <http://127.0.0.1:9/> { ?s ?p ?o } }", "SERVICE is not allowed"),
+        ("SELECT * FROM <file:///etc/passwd> WHERE { ?s ?p ?o }", "FROM <file:///etc/passwd> is not a graph"),
+        ("INSERT DATA { id:Canada kg:memberOf id:Narnia }", "SPARQL Update is not supported"),
+    ],
+)
+def test_every_store_refuses_what_leaves_the_dataset_before_sending_it(project_store, query: str, message: str) -> None:
+    with pytest.raises(QueryError, match=message):
+        project_store.query(query)
+
+
+def test_every_store_binds_parameters_and_answers_ask(project_store) -> None:
+    text = 'ASK { ?entity rdfs:label "Canada"@en }'
+    assert project_store.query(text, {Variable("entity"): URIRef(ID.Canada)}).askAnswer is True
+    assert project_store.query(text, {Variable("entity"): URIRef(ID.NATO)}).askAnswer is False
+
+
+def test_every_store_keeps_its_graphs_apart(project_store) -> None:
+    project_store.set_build_key("a key")  # bookkeeping, in its own graph (a no-op in memory)
+    assert STATEMENTS_GRAPH in project_store.graphs()
+    text = "SELECT * WHERE { GRAPH <https://w3id.org/defence-kg/graph/build> { ?s ?p ?o } }"
+    assert project_store.query(text).bindings == []  # bookkeeping is not data
+
+
+# Oxigraph (0.5.13) stores a literal of any type derived from xsd:integer as an xsd:integer: the value is kept,
+# the datatype lost. The project has one: NORAD's 65th anniversary, kg:ordinal "65"^^xsd:positiveInteger.
+OXIGRAPH_INTEGERS = {XSD[name] for name in (
+    "nonPositiveInteger", "negativeInteger", "long", "int", "short", "byte", "nonNegativeInteger",
+    "unsignedLong", "unsignedInt", "unsignedShort", "unsignedByte", "positiveInteger")}
+
+
+def _as_oxigraph_keeps_it(graph: Graph) -> Graph:
+    kept = Graph()
+    for s, p, o in graph:
+        retyped = isinstance(o, Literal) and o.datatype in OXIGRAPH_INTEGERS
+        kept.add((s, p, Literal(str(o), datatype=XSD.integer) if retyped else o))
+    return kept
+
+
+def test_every_store_gives_back_the_dataset_it_was_loaded_with(project_store, enriched_built) -> None:
+    """What exports and `kg describe` read: the same named graphs, isomorphic (blank nodes included), but for
+    the datatype Oxigraph drops (and only that: the project's one such literal)."""
+    given, returned = enriched_built.dataset, project_store.dataset()
+    names = sorted(g.identifier for g in given.graphs() if isinstance(g.identifier, URIRef) and len(g))
+    assert sorted(g.identifier for g in returned.graphs() if len(g)) == names
+    for name in names:
+        expected = given.graph(name)
+        if project_store.spec.startswith("oxigraph:"):
+            expected = _as_oxigraph_keeps_it(expected)
+        assert isomorphic(expected, returned.graph(name)), name
+    derived = [(s, p, o) for s, p, o in given.triples((None, None, None)) if isinstance(o, Literal) and o.datatype in OXIGRAPH_INTEGERS]
+    assert derived == [(ID.NORADAnniversary65, KG.ordinal, Literal("65", datatype=XSD.positiveInteger))]
+
+
+def test_every_store_answers_construct_as_memory_does(project_store, built_project) -> None:
+    text = "CONSTRUCT { ?claim dcterms:identifier ?id } WHERE { ?claim a kg:Claim ; dcterms:identifier ?id }"
+    result = project_store.query(text)
+    assert isomorphic(result.graph, MemoryStore(built_project.dataset).query(text).graph)
+    assert len(result.graph) == 52  # C01-C52
+    assert 'claim:C07 dcterms:identifier "C07" .' in serialize_result(result, "table")  # the project's prefixes
+
+
+@pytest.mark.parametrize("kind", ["memory", "oxigraph"])
+def test_updates_change_the_store(kind: str, tmp_path: Path) -> None:
+    store = create_store("memory" if kind == "memory" else f"oxigraph:{tmp_path / 'store'}")
+    store.update(f"INSERT DATA {{ GRAPH <{STATEMENTS_GRAPH}> {{ id:Canada kg:memberOf id:NATO }} }}")
+    assert store.graphs() == [STATEMENTS_GRAPH]
+    assert store.query("ASK { id:Canada kg:memberOf id:NATO }").askAnswer is True
+
+
+# --- oxigraph on disk: freshness, exports, describe -------------------------------------------------------------
+
+
+def test_oxigraph_needs_a_build_and_detects_a_stale_one(project: Project, tmp_path: Path) -> None:
+    spec = f"oxigraph:{tmp_path / 'store'}"
+    missing = kg(project, "--store", spec, "query", "partner-activities")
+    assert missing.exit_code == 2 and f"no oxigraph store at {tmp_path / 'store'}" in missing.stderr
+    assert kg(project, "--store", spec, "build", "--out", str(tmp_path / "dist")).exit_code == 0
+    fresh = kg(project, "--store", spec, "query", "partner-activities", "-f", "csv")
+    assert fresh.exit_code == 0, fresh.stderr
+    assert fresh.stdout == kg(project, "query", "partner-activities", "-f", "csv").stdout
+    project.statements.write_text(project.statements.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    stale = kg(project, "--store", spec, "query", "partner-activities")
+    assert stale.exit_code == 2
+    assert f"store {spec} is stale" in stale.stderr and f"kg --store {spec} build" in stale.stderr
+
+
+@pytest.fixture(scope="module")
+def oxigraph_project(tmp_path_factory: pytest.TempPathFactory) -> tuple[Project, str]:
+    """The fixture project, built into its cache (memory) and into an oxigraph store."""
+    from conftest import copy_project
+
+    base = tmp_path_factory.mktemp("oxigraph-project")
+    project = copy_project(base / "project")
+    spec = f"oxigraph:{base / 'store'}"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.delenv("KG_CACHE_DIR", raising=False)
+        patch.delenv("KG_STORE", raising=False)
+        result = kg(project, "--store", spec, "build", "--out", str(base / "dist"))
+    assert result.exit_code == 0, result.stderr
+    return project, spec
+
+
+@pytest.mark.parametrize("fmt", ["trig", "turtle", "jsonld"])
+def test_oxigraph_exports_the_same_graphs_as_memory(oxigraph_project: tuple[Project, str], fmt: str) -> None:
+    project, spec = oxigraph_project
+    exports = []
+    for store in ("memory", spec):
+        result = kg(project, "--store", store, "export", "-f", fmt, "--inferred")
+        assert result.exit_code == 0, result.stderr
+        exports.append(result.stdout)
+    if fmt == "trig":
+        memory, oxigraph = (Dataset().parse(data=text, format="trig") for text in exports)
+        assert sorted(g.identifier for g in memory.graphs()) == sorted(g.identifier for g in oxigraph.graphs())
+        for graph in memory.graphs():
+            assert isomorphic(graph, oxigraph.graph(graph.identifier)), graph.identifier
+    else:
+        memory, oxigraph = (Graph().parse(data=text, format="json-ld" if fmt == "jsonld" else fmt) for text in exports)
+        assert len(memory) > 100 and isomorphic(memory, oxigraph)
+
+
+def test_oxigraph_describes_as_memory_does(oxigraph_project: tuple[Project, str]) -> None:
+    project, spec = oxigraph_project
+    memory, oxigraph = (kg(project, "--store", store, "describe", "OTAN") for store in ("memory", spec))
+    assert oxigraph.exit_code == 0, oxigraph.stderr
+    assert "“Canada is a founding member of NATO”" in oxigraph.stdout
+    assert oxigraph.stdout == memory.stdout
+
+
+def test_why_on_oxigraph_is_the_same_as_on_memory(oxigraph_project: tuple[Project, str]) -> None:
+    project, spec = oxigraph_project
+    answers = [kg(project, "--store", s, "query", "partner-activities", "--why", "-f", "json") for s in ("memory", spec)]
+    assert answers[1].exit_code == 0, answers[1].stderr
+    memory, oxigraph = (json.loads(answer.stdout) for answer in answers)
+    assert oxigraph["why"] == memory["why"] and memory["why"]
+
+
+def test_loading_a_server_needs_its_graph_store(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("KG_SPARQL_GRAPH_STORE_URL", raising=False)
+    store = create_store("sparql:http://127.0.0.1:9/sparql")
+    with pytest.raises(StoreError, match=r"needs its Graph Store Protocol endpoint in \$KG_SPARQL_GRAPH_STORE_URL"):
+        store.load(Dataset())
+
+
+@pytest.mark.parametrize("kind", ["oxigraph", "sparql"])
+def test_the_cli_reads_a_fresh_store_as_it_reads_memory(kind: str, built_project, tmp_path_factory) -> None:
+    """`kg --store SPEC query --why` and `kg describe` on the project's data in oxigraph and the SPARQL server,
+    loaded as `kg build` loads them (the writer closed before the readers open: an oxigraph reader must not
+    open a directory a writer still holds)."""
+    from click.testing import CliRunner
+    from conftest import store_spec
+
+    from kg.build import cache_key
+    from kg.cli import app
+    from kg.query import load_catalogue, run_query, why
+
+    spec = store_spec(kind, tmp_path_factory)
+    writer = create_store(spec)
+    writer.load(built_project.dataset)
+    writer.set_build_key(cache_key(Project()))
+    del writer
+    runner = CliRunner()
+    args = ["query", "operations-with", "--param", "partner=NATO", "--why", "-f", "json"]
+    answer = runner.invoke(app, ["--store", spec, *args])
+    assert answer.exit_code == 0, answer.stderr
+    query = load_catalogue(Project().queries)["operations-with"]
+    reference = run_query(built_project.dataset, query, {"partner": "NATO"})
+    expected = serialize_result(reference, "json", why(built_project.dataset, reference))
+    assert json.loads(answer.stdout) == json.loads(expected)
+    described = runner.invoke(app, ["--store", spec, "describe", "NORAD"], env={"COLUMNS": "250"})
+    assert described.exit_code == 0, described.stderr
+    assert "North American Aerospace Defense Command" in described.stdout
+    assert "“we work together in NORAD”" in described.stdout
