@@ -241,9 +241,6 @@ def _normalise(text: str) -> str:
     return " ".join(text.split()).casefold()
 
 
-_MENTIONED = "ASK { { ?node ?p ?o } UNION { ?s ?p ?node } }"
-
-
 def resolve_entity(source: Store | Graph, text: str) -> URIRef:
     """The node meant by `text`: an IRI (bare or <...>), a CURIE with a project prefix, or a label/altLabel/prefLabel
     in any language (case and surrounding whitespace ignored). UsageError, with candidates, if unknown or ambiguous.
@@ -252,7 +249,7 @@ def resolve_entity(source: Store | Graph, text: str) -> URIRef:
     wanted = text.strip()
     iri = _as_iri(wanted)
     if iri is not None:
-        if store.query(_MENTIONED, {Variable("node"): iri}).askAnswer:
+        if store.mentions(iri):
             return iri
         raise UsageError(f"unknown entity {wanted!r}: {curie(iri)} does not occur in the graph")
     by_label: dict[str, set[URIRef]] = {}

@@ -53,6 +53,7 @@ _PROLOGUE = "".join(f"PREFIX {prefix}: <{namespace}>\n" for prefix, namespace in
 _ALL_QUADS = "SELECT ?g ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } }"
 _COUNT_QUADS = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
 NAME_PREDICATES = (RDFS.label, SKOS.altLabel, SKOS.prefLabel)
+_MENTIONED = "ASK { { ?node ?p ?o } UNION { ?s ?p ?node } }"
 _NAMES = f"""SELECT ?node ?name WHERE {{
   VALUES ?predicate {{ {" ".join(f"<{p}>" for p in NAME_PREDICATES)} }}
   ?node ?predicate ?name FILTER(isIRI(?node))
@@ -86,6 +87,9 @@ class Store(Protocol):
 
     def names(self) -> list[tuple[URIRef, Literal]]:
         """(node, name) for every rdfs:label, skos:altLabel and skos:prefLabel of an IRI (to resolve entities)."""
+
+    def mentions(self, node: URIRef) -> bool:
+        """Whether `node` occurs in the dataset, as a subject or an object."""
 
     def build_key(self) -> str | None:
         """The cache key of the inputs the stored dataset was built from (None if never recorded)."""
@@ -183,6 +187,9 @@ class _Checked:
     def names(self) -> list[tuple[URIRef, Literal]]:
         return [(node, name) for node, name in self.query(_NAMES)]
 
+    def mentions(self, node: URIRef) -> bool:
+        return bool(self.query(_MENTIONED, {Variable("node"): node}).askAnswer)
+
     def dataset(self) -> Dataset:
         result = self.query(_ALL_QUADS)
         expected = self.query(_COUNT_QUADS).bindings[0][Variable("n")].toPython()
@@ -225,6 +232,10 @@ class MemoryStore(_Checked):
 
     def dataset(self) -> Dataset:
         return self._dataset  # type: ignore[return-value]
+
+    def mentions(self, node: URIRef) -> bool:
+        # rdflib's indexes, not SPARQL: a cold `kg query` would pay ~100 ms to parse the ASK
+        return (node, None, None) in self._dataset or (None, None, node) in self._dataset
 
     def names(self) -> list[tuple[URIRef, Literal]]:
         # straight from rdflib's indexes: 2 ms where the SPARQL form takes 40 (entity parameters of every query)
