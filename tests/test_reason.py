@@ -7,7 +7,7 @@ from pathlib import Path
 import owlrl
 import pytest
 from conftest import PIPELINE
-from rdflib import BNode, Graph, Literal
+from rdflib import BNode, Graph, Literal, term
 from rdflib.namespace import OWL, RDF, RDFS, XSD
 
 from kg.errors import InconsistencyError
@@ -106,7 +106,12 @@ def _stock_closure(asserted: Graph) -> set:
     """owlrl as documented, no speed-ups: the reference our closure must equal."""
     graph = Graph()
     graph += asserted
-    owlrl.DeductiveClosure(owlrl.OWLRL_Semantics).expand(graph)
+    conversions = dict(term._toPythonMapping)
+    try:
+        owlrl.DeductiveClosure(owlrl.OWLRL_Semantics).expand(graph)
+    finally:  # stock owlrl leaves its lexical conversions in rdflib for later tests (its gYear refuses "2014Z")
+        term._toPythonMapping.clear()
+        term._toPythonMapping.update(conversions)
     return set(graph)
 
 
