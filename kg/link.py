@@ -17,7 +17,6 @@ import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-import yaml
 from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, ORG, OWL, RDF, RDFS, SKOS, XSD
 from rdflib.term import Node
@@ -96,6 +95,8 @@ def read_links(path: Path, project: Project = Project()) -> Graph:
     reader does not know, an undeclared prefix, a missing cell, a bad confidence or date, or two mappings between
     the same pair raise InputError naming the file (and line).
     """
+    import yaml  # here, not at the top: kg.link is imported by every command, yaml (11 ms) only by builds
+
     shown = project.relative(path)
     try:
         lines = path.read_text(encoding="utf-8").splitlines()
