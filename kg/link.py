@@ -124,24 +124,23 @@ def read_links(path: Path, project: Project = Project()) -> Graph:
         if slot in _SET_SLOTS:
             predicate, kind = _SET_SLOTS[slot]
             graph.add((node, predicate, _term(kind, value, prefixes, f"{shown}: {slot}")))
-    rows = list(csv.DictReader(body, delimiter="\t", quoting=csv.QUOTE_NONE))
-    columns = tuple(rows[0]) if rows else ()
-    unknown = [column for column in columns if column not in _MAPPING_SLOTS] if rows else []
-    if not rows or unknown or not set(_REQUIRED_COLUMNS) <= set(columns):
+    reader = csv.DictReader(body, delimiter="\t", quoting=csv.QUOTE_NONE)
+    columns = tuple(reader.fieldnames or ())
+    unknown = [column for column in columns if column not in _MAPPING_SLOTS]
+    if unknown or not set(_REQUIRED_COLUMNS) <= set(columns):
         raise InputError(f"{shown}: expected a header of SSSOM columns including {', '.join(_REQUIRED_COLUMNS)}"
                          + (f" (not read by kg: {', '.join(unknown)})" if unknown else ""))
     propagated = {slot: value for slot, value in metadata.items() if slot in _MAPPING_SLOTS}
-    number = len(lines) - len(body) + 1  # the line of the column header
-    for row in rows:
-        number += 1
-        where = f"{shown}:{number}"
+    for row in reader:
+        where = f"{shown}:{len(lines) - len(body) + reader.line_num}"  # the metadata block comes first
         if None in row or None in row.values():
             raise InputError(f"{where}: expected {len(columns)} tab-separated cells")
         cells = propagated | {column: cell for column, cell in row.items() if cell != ""}
         missing_cells = [column for column in _REQUIRED_COLUMNS if column not in cells]
         if missing_cells:
             raise InputError(f"{where}: empty {', '.join(missing_cells)}")
-        terms = {slot: _term(_MAPPING_SLOTS[slot][1], cell, prefixes, f"{where}: {slot}") for slot, cell in cells.items()}
+        terms = {slot: _term(_MAPPING_SLOTS[slot][1], cell, prefixes, f"{where}: {slot}")
+                 for slot, cell in cells.items()}
         subject, predicate, target = terms["subject_id"], terms["predicate_id"], terms["object_id"]
         axiom = mapping_iri(subject, target)
         if (axiom, RDF.type, OWL.Axiom) in graph:
