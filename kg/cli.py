@@ -208,7 +208,7 @@ def build(ctx: click.Context, out: Path | None, reasoner: str, validator: str) -
 
     from kg.build import build as run_build
     from kg.build import cache_key
-    from kg.export import FORMATS, export, write_atomic
+    from kg.export import FORMATS, export_all, write_atomic
     from kg.store import create_store, parse_spec
     from kg.validate import render
 
@@ -226,10 +226,7 @@ def build(ctx: click.Context, out: Path | None, reasoner: str, validator: str) -
             progress.refresh()
 
         def write_exports(dataset: Dataset) -> None:  # runs while validation finishes in the other process
-            for fmt, (_, extension) in FORMATS.items():
-                for inferred, suffix in ((False, ""), (True, "+inferred")):
-                    step(f"export {fmt}{' ' + suffix if suffix else ''}")
-                    export(dataset, fmt, target / f"defence-kg{suffix}.{extension}", project.context, inferred)
+            export_all(dataset, target, project.context, step)
 
         spec = ctx.find_object(_Options).store
         key = cache_key(project)  # before the build reads its inputs, as the cache does

@@ -15,6 +15,7 @@ import json
 import os
 import re
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 from rdflib import Dataset, Graph, Literal, plugin
@@ -98,7 +99,11 @@ def serialize(dataset: Dataset, fmt: str, context: Path, inferred: bool = False)
     """The export in `fmt` as bytes (UTF-8)."""
     if fmt not in FORMATS:
         raise UsageError(f"unknown export format {fmt!r}; use one of {', '.join(FORMATS)}")
-    graph = export_graph(dataset, fmt, inferred)
+    return _serialized(export_graph(dataset, fmt, inferred), fmt, context)
+
+
+def _serialized(graph: Graph, fmt: str, context: Path) -> bytes:
+    """`graph` (an export_graph) in `fmt` as bytes (UTF-8)."""
     options = {"context": load_context(context)} if fmt == "jsonld" else {}
     return graph.serialize(format=FORMATS[fmt][0], encoding="utf-8", **options)
 
@@ -133,3 +138,17 @@ def export(dataset: Dataset, fmt: str, path: Path, context: Path, inferred: bool
     """Serialise and write one export file atomically; returns the path written."""
     write_atomic(path, serialize(dataset, fmt, context, inferred))
     return path
+
+
+def export_all(
+    dataset: Dataset, directory: Path, context: Path, step: Callable[[str], None] = lambda name: None
+) -> None:
+    """Every format, without and with the inferred graph, as `directory`/defence-kg[+inferred].EXT (what
+    `kg build` writes). Each selection of graphs is copied once and shared by the formats that serialise it,
+    rather than once per format (the copies cost as much as two serialisations)."""
+    for inferred, suffix in ((False, ""), (True, "+inferred")):
+        shared = {kind: export_graph(dataset, kind, inferred) for kind in ("trig", "flat")}
+        for fmt, (_, extension) in FORMATS.items():
+            step(f"export {fmt}{' ' + suffix if suffix else ''}")
+            graph = shared["trig" if fmt == "trig" else "flat"]
+            write_atomic(directory / f"defence-kg{suffix}.{extension}", _serialized(graph, fmt, context))
