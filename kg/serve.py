@@ -755,7 +755,8 @@ def create_app(
 
     context = load_context(settings.project.context)
     if connect is None:
-        evaluator = _Evaluator(lambda: MemoryStore(built.dataset), built.dataset, graph_names(built.dataset), context, settings)
+        names = graph_names(built.dataset)
+        evaluator = _Evaluator(lambda: MemoryStore(built.dataset, held=names), built.dataset, names, context, settings)
     else:
         evaluator = _Evaluator(connect, None, graph_names(built.dataset), context, settings)
     pool = Pool(evaluator)

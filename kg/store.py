@@ -27,7 +27,7 @@ import re
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -222,18 +222,25 @@ class MemoryStore(_Checked):
 
     spec = "memory"
 
-    def __init__(self, dataset: Graph) -> None:
+    def __init__(self, dataset: Graph, held: Collection[URIRef] = ()) -> None:
         self._dataset = dataset
+        self._held = frozenset(held)  # graphs of the dataset even while empty (kg serve --graph of an empty file)
 
     def graphs(self) -> list[URIRef]:
         contexts = getattr(self._dataset, "contexts", lambda: [])()
-        return sorted(c.identifier for c in contexts if isinstance(c.identifier, URIRef) and len(c))
+        return sorted({c.identifier for c in contexts if isinstance(c.identifier, URIRef) and len(c)} | self._held)
 
     def _execute(self, text: str, prepared: Query, bindings: Mapping[Variable, Node], limit: int | None) -> Result:
         result = self._dataset.query(prepared, initBindings=dict(bindings))
-        if result.type == "SELECT":  # rdflib is lazy: evaluate now (a failure is a QueryError), up to `limit` rows
-            result.bindings = list(itertools.islice(result, limit))
-        return result
+        if result.type != "SELECT":
+            return result
+        # rdflib is lazy: evaluate now (so that a failure is a QueryError), up to `limit` rows, into a Result of
+        # its own (setting a lazy Result's bindings leaves its generator behind)
+        rows = itertools.islice(result, limit)
+        evaluated = Result("SELECT")
+        evaluated.vars = result.vars
+        evaluated.bindings = [{var: term for var, term in zip(result.vars, row) if term is not None} for row in rows]
+        return evaluated
 
     def update(self, text: str) -> None:
         self._dataset.update(text, initNs=PREFIXES)
