@@ -1,8 +1,9 @@
 """Stage 6, serve: the built dataset over HTTP, as a SPARQL 1.1 Protocol endpoint and as linked data.
 
 `create_app` is a Starlette application. Queries never run in the server's own process: each goes to a
-worker, a process forked from the server, which already holds the dataset (copy-on-write) and parses,
-checks and evaluates the query there. A worker that outruns `--timeout` is killed (the only way to stop
+worker, a process forked from the server, which queries its store (kg.store: the memory store holds the dataset
+copy-on-write; an oxigraph store is opened read-only by each worker after the fork; a SPARQL server is sent the
+query) through `Store.query`, which parses, checks and evaluates it. A worker that outruns `--timeout` is killed (the only way to stop
 rdflib mid-evaluation) and replaced, and the client gets a 503 saying so. The pool keeps `workers` idle
 processes and grows to `max_workers` while queries are running, so a runaway query never holds up the
 next one; a worker whose query has used DEMOTE_AFTER seconds of CPU lowers its own priority, so short
