@@ -231,16 +231,12 @@ class MemoryStore(_Checked):
         return sorted({c.identifier for c in contexts if isinstance(c.identifier, URIRef) and len(c)} | self._held)
 
     def _execute(self, text: str, prepared: Query, bindings: Mapping[Variable, Node], limit: int | None) -> Result:
+        if limit is not None and prepared.algebra.name == "SelectQuery":
+            prepared = _sliced(prepared, limit)
         result = self._dataset.query(prepared, initBindings=dict(bindings))
-        if result.type != "SELECT":
-            return result
-        # rdflib is lazy: evaluate now (so that a failure is a QueryError), up to `limit` rows, into a Result of
-        # its own (setting a lazy Result's bindings leaves its generator behind)
-        rows = itertools.islice(result, limit)
-        evaluated = Result("SELECT")
-        evaluated.vars = result.vars
-        evaluated.bindings = [{var: term for var, term in zip(result.vars, row) if term is not None} for row in rows]
-        return evaluated
+        if result.type == "SELECT":
+            result.bindings  # noqa: B018 - rdflib is lazy: evaluate now, so that a failure is a QueryError
+        return result
 
     def update(self, text: str) -> None:
         self._dataset.update(text, initNs=PREFIXES)
@@ -263,6 +259,16 @@ class MemoryStore(_Checked):
 
     def set_build_key(self, key: str) -> None:
         """Nothing to record: the memory store is the build itself."""
+
+
+def _sliced(prepared: Query, limit: int) -> Query:
+    """A copy of SELECT query `prepared` that stops after `limit` rows (rdflib evaluates no more)."""
+    from rdflib.plugins.sparql.parserutils import CompValue
+    from rdflib.plugins.sparql.sparql import Query as Prepared
+
+    algebra = CompValue(prepared.algebra.name, **prepared.algebra)
+    algebra["p"] = CompValue("Slice", p=prepared.algebra["p"], start=0, length=limit)
+    return Prepared(prepared.prologue, algebra)
 
 
 class OxigraphStore(_Checked):
