@@ -512,6 +512,7 @@ def serve(
     """Serve the graph: a SPARQL 1.1 endpoint at /sparql, every IRI dereferenceable, and the web pages.
 
     Read-only, offline (no SERVICE, LOAD or outside FROM) and time-limited by default; see the README.
+    With --store oxigraph:PATH or sparql:URL the queries run in that store, built by `kg --store ... build`.
     """
     import functools
 
