@@ -509,8 +509,13 @@ def serve(
     """Serve the graph: a SPARQL 1.1 endpoint at /sparql, every IRI dereferenceable, and the web pages.
 
     Read-only, offline (no SERVICE, LOAD or outside FROM) and time-limited by default; see the README.
+    With --store oxigraph:PATH or sparql:URL the queries run in that store, built by `kg --store ... build`.
     """
+    import functools
+
+    from kg.build import Built
     from kg.serve import Settings, add_graphs, create_app, run
+    from kg.store import open_store
 
     if allow_update and not token:
         raise UsageError("--allow-update needs --token (or $KG_UPDATE_TOKEN): updates are only taken with it")
@@ -519,10 +524,19 @@ def serve(
     if timeout <= 0 or max_rows < 0 or max_body <= 0 or cache < 0 or not 1 <= workers <= max_workers:
         raise UsageError("--timeout and --max-body must be positive, --max-rows and --cache not negative, "
                          "and 1 <= --workers <= --max-workers")
+    spec = ctx.find_object(_Options).store
+    if spec != "memory" and (allow_update or graphs):
+        raise UsageError(f"--allow-update and --graph need the memory store: --store {spec} is served read-only, as built")
     gc.enable()  # a long-running server: collect as usual (see main())
     project = _project(ctx)
-    built = _built(project)
-    add_graphs(built.dataset, graphs)
+    if spec == "memory":
+        built, connect = _built(project), None
+        add_graphs(built.dataset, graphs)
+    else:
+        # opened here to check it holds the current build and to copy its data for the pages (closed again
+        # before the workers fork); each worker opens its own handle and queries the store itself
+        built = Built(_store(ctx, project).dataset(), report=None)  # type: ignore[arg-type] - the pages read the data only
+        connect = functools.partial(open_store, spec, project)
     settings = Settings(
         public_url=public_url,
         timeout=timeout,
@@ -538,7 +552,7 @@ def serve(
     def announce(url: str) -> None:
         click.echo(f"kg serve: listening on {url}/ (SPARQL endpoint {url}/sparql)")
 
-    run(create_app(built, settings), host, port, announce)
+    run(create_app(built, settings, connect=connect), host, port, announce)
 
 
 @app.command()

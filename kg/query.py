@@ -16,7 +16,7 @@ import json
 import re
 from dataclasses import dataclass, replace
 from pathlib import Path
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from typing import TYPE_CHECKING
 
 from rdflib import BNode, Graph, Literal, URIRef, Variable
@@ -167,6 +167,19 @@ def prepare(text: str, where: str = "query") -> Query:
         raise QueryError(f"{message}\n  {exc.line}\n  {pointer}") from None
     except Exception as exc:  # rdflib's translation step: unknown prefix, bad aggregate, ...
         raise QueryError(f"{where}: invalid SPARQL: {exc}") from None
+
+
+def with_dataset(query: Query, defaults: Sequence[str], named: Sequence[str]) -> Query:
+    """A copy of `query` whose dataset is the SPARQL protocol's default-graph-uri and named-graph-uri lists
+    (they replace its FROM / FROM NAMED)."""
+    from rdflib.plugins.sparql.parserutils import CompValue
+    from rdflib.plugins.sparql.sparql import Query as Prepared
+
+    algebra = CompValue(query.algebra.name, **query.algebra)
+    algebra["datasetClause"] = [CompValue("DatasetClause", default=URIRef(iri)) for iri in defaults] + [
+        CompValue("DatasetClause", named=URIRef(iri)) for iri in named
+    ]
+    return Prepared(query.prologue, algebra)
 
 
 @functools.lru_cache(maxsize=256)

@@ -1,8 +1,9 @@
 """Stage 6, serve: the built dataset over HTTP, as a SPARQL 1.1 Protocol endpoint and as linked data.
 
 `create_app` is a Starlette application. Queries never run in the server's own process: each goes to a
-worker, a process forked from the server, which already holds the dataset (copy-on-write) and parses,
-checks and evaluates the query there. A worker that outruns `--timeout` is killed (the only way to stop
+worker, a process forked from the server, which queries its store (kg.store: the memory store holds the dataset
+copy-on-write; an oxigraph store is opened read-only by each worker after the fork; a SPARQL server is sent the
+query) through `Store.query`, which parses, checks and evaluates it. A worker that outruns `--timeout` is killed (the only way to stop
 rdflib mid-evaluation) and replaced, and the client gets a 503 saying so. The pool keeps `workers` idle
 processes and grows to `max_workers` while queries are running, so a runaway query never holds up the
 next one; a worker whose query has used DEMOTE_AFTER seconds of CPU lowers its own priority, so short
@@ -29,7 +30,6 @@ import signal
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
@@ -44,7 +44,7 @@ from starlette.responses import PlainTextResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from kg.build import Built
-from kg.errors import InputError, QueryError, UsageError
+from kg.errors import InputError, QueryError, StoreError, UsageError
 from kg.export import load_context
 from kg.load import Project, bind_prefixes, load_shapes
 from kg.namespaces import GRAPH, ID, KG, ONTOLOGY_GRAPH, PREFIXES, PROV, RDF, RDFS, SD, VOID, W3C_FORMATS
@@ -54,6 +54,8 @@ if TYPE_CHECKING:
     from multiprocessing.connection import Connection
 
     from rdflib.query import Result
+
+    from kg.store import Store
 
 # media type -> rdflib result serializer ('tsv' and 'json' are kg.query's); the last one is the default
 ANSWER_TYPES = {
@@ -117,12 +119,17 @@ def _error(status: int, message: str) -> Reply:
 
 @dataclass
 class _Evaluator:
-    """A worker's side: the dataset, its graph names, and how to answer one job."""
+    """A worker's side: the store it queries, and how to answer one job.
 
-    dataset: Dataset
+    `connect` opens the store, in the worker on its first job (a pyoxigraph handle must not cross a fork);
+    `dataset` is the memory store's dataset, which updates change (the other stores are read-only here)."""
+
+    connect: Callable[[], Store]
+    dataset: Dataset | None
     graphs: set[URIRef]
     context: dict
     settings: Settings
+    _store: Store | None = None
 
     def answer(self, job: dict[str, Any]) -> Reply:
         try:
@@ -131,37 +138,39 @@ class _Evaluator:
             return self._query(job)
         except QueryError as exc:
             return _error(400, str(exc))
+        except StoreError as exc:  # the store could not be opened or reached: not the client's fault
+            return _error(502, f"query: {exc}")
         except RecursionError:
             return _error(400, "query: nested too deeply to evaluate")
         except MemoryError:
             return _error(503, "query: stopped, it needed more memory than the server allows")
 
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            self._store = self.connect()
+        return self._store
+
     def _query(self, job: dict[str, Any]) -> Reply:
-        query = _parsed(job["text"])
         defaults, named = job["default_graphs"], job["named_graphs"]
-        if defaults or named:  # the protocol's dataset replaces the query's FROM / FROM NAMED
-            query = _with_dataset(query, defaults, named)
-        check_offline(query, self.graphs, "query")
-        kind = query.algebra.name
+        kind = prepare(job["text"], "query").algebra.name
         offered = GRAPH_TYPES if kind in ("ConstructQuery", "DescribeQuery") else ANSWER_TYPES
         if kind == "AskQuery":
             offered = {media: name for media, name in offered.items() if name in ("json", "xml")}
         media = negotiate(job["accept"], list(offered))
         if media is None:
             return _error(406, f"query: none of the Accept header's types can hold this result; offered: {', '.join(offered)}")
-        try:
-            result = self.dataset.query(query)
-            rows = _capped(result, self.settings.max_rows)
-        except (QueryError, RecursionError, MemoryError):
-            raise
-        except Exception as exc:  # evaluation errors: bad function arguments, unsupported features, ...
-            return _error(400, f"query: the query failed while running: {exc}")
-        if rows > self.settings.max_rows:
+        limit = self.settings.max_rows
+        # the protocol's dataset replaces the query's FROM / FROM NAMED; one row more than the cap tells "too many"
+        dataset = (defaults, named) if defaults or named else None
+        result = self.store.query(job["text"], where="query", dataset=dataset, limit=limit + 1)
+        rows = len(result.graph) if result.type in ("CONSTRUCT", "DESCRIBE") else len(result.bindings or ())
+        if rows > limit:
             unit = "triples" if result.type in ("CONSTRUCT", "DESCRIBE") else "rows"
             return _error(
                 422,
-                f"query: the result has more than {self.settings.max_rows} {unit}, the server's limit; "
-                f"nothing is returned rather than a partial result (add LIMIT {self.settings.max_rows} or narrow it)",
+                f"query: the result has more than {limit} {unit}, the server's limit; "
+                f"nothing is returned rather than a partial result (add LIMIT {limit} or narrow it)",
             )
         return Reply(200, media, self._serialize(result, offered[media]))
 
@@ -181,6 +190,8 @@ class _Evaluator:
         except Exception as exc:  # pyparsing's errors and rdflib's translation errors
             return _error(400, f"update: SPARQL syntax error: {exc}")
         check_offline(update, self.graphs, "update")
+        if self.dataset is None:
+            return _error(403, "update: this server's store is read-only (updates are served by the memory store only)")
         before = set(self.dataset.quads())
         try:
             self.dataset.update(update)
@@ -188,33 +199,6 @@ class _Evaluator:
             return _error(400, f"update: the update failed while running: {exc}")
         after = set(self.dataset.quads())
         return Reply(204, "text/plain", b"", (frozenset(after - before), frozenset(before - after)))
-
-
-@lru_cache(maxsize=256)
-def _parsed(text: str):  # noqa: ANN202 - rdflib's prepared Query
-    """A query parsed once per worker (pyparsing is slow and clients repeat their queries)."""
-    return prepare(text, "query")
-
-
-def _with_dataset(query, defaults: Sequence[str], named: Sequence[str]):  # noqa: ANN001, ANN202
-    """A copy of `query` whose dataset is the protocol's default-graph-uri and named-graph-uri lists."""
-    from rdflib.plugins.sparql.parserutils import CompValue
-    from rdflib.plugins.sparql.sparql import Query
-
-    algebra = CompValue(query.algebra.name, **query.algebra)
-    algebra["datasetClause"] = [CompValue("DatasetClause", default=URIRef(iri)) for iri in defaults] + [
-        CompValue("DatasetClause", named=URIRef(iri)) for iri in named
-    ]
-    return Query(query.prologue, algebra)
-
-
-def _capped(result: Result, limit: int) -> int:
-    """How many rows (triples) `result` has, evaluating at most limit + 1 rows of a SELECT (rdflib is lazy)."""
-    if result.type == "SELECT":
-        return sum(1 for _ in itertools.islice(result, limit + 1))
-    if result.type in ("CONSTRUCT", "DESCRIBE"):
-        return len(result.graph)
-    return 0
 
 
 def _worker_main(connection: Connection, evaluator: _Evaluator, inherited: list[Connection]) -> None:
@@ -304,7 +288,7 @@ class Pool:
 
     def start(self) -> None:
         # import and build rdflib's SPARQL parser here, once, so that every fork starts warm (~0.2 s otherwise)
-        self.evaluator.answer({"kind": "query", "text": "ASK {}", "default_graphs": [], "named_graphs": [], "accept": None})
+        prepare("ASK {}", "query")
         for _ in range(self.settings.workers):
             self._idle.append(self._spawn())
 
@@ -756,12 +740,26 @@ def add_graphs(dataset: Dataset, assignments: Sequence[str]) -> None:
 
 
 
-def create_app(built: Built, settings: Settings = Settings(), extra_routes: Sequence[BaseRoute] = ()) -> Starlette:
+def create_app(
+    built: Built,
+    settings: Settings = Settings(),
+    extra_routes: Sequence[BaseRoute] = (),
+    connect: Callable[[], Store] | None = None,
+) -> Starlette:
     """The server: protocol endpoint, dereferencing, the HTML pages of kg.pages when present, `extra_routes`.
 
+    Queries go to the store `connect` opens in each worker (default: the memory store over `built.dataset`,
+    which then takes updates); the pages and dereferencing read `built.dataset` (a copy of the store's data).
     `app.state.built` (the kg.build.Built served) and `app.state.settings` are what route handlers read.
     """
-    evaluator = _Evaluator(built.dataset, graph_names(built.dataset), load_context(settings.project.context), settings)
+    from kg.store import MemoryStore
+
+    context = load_context(settings.project.context)
+    if connect is None:
+        names = graph_names(built.dataset)
+        evaluator = _Evaluator(lambda: MemoryStore(built.dataset, held=names), built.dataset, names, context, settings)
+    else:
+        evaluator = _Evaluator(connect, None, graph_names(built.dataset), context, settings)
     pool = Pool(evaluator)
 
     @contextlib.asynccontextmanager

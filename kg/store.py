@@ -20,17 +20,18 @@ BUILD_GRAPH (outside the dataset), the cache key of the inputs it was built from
 from __future__ import annotations
 
 import io
+import itertools
 import json
 import os
 import re
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
-from rdflib import Dataset, Graph, Literal, URIRef, Variable
+from rdflib import BNode, Dataset, Graph, Literal, URIRef, Variable
 from rdflib.namespace import XSD
 from rdflib.query import Result
 from rdflib.term import Node
@@ -69,11 +70,19 @@ class Store(Protocol):
         """Replace the store's dataset with the named graphs of `dataset` (quads; blank nodes kept)."""
 
     def query(
-        self, text: str, bindings: Mapping[Variable, Node] | None = None, where: str = "query", allow_service: bool = False
+        self,
+        text: str,
+        bindings: Mapping[Variable, Node] | None = None,
+        where: str = "query",
+        allow_service: bool = False,
+        dataset: tuple[Sequence[str], Sequence[str]] | None = None,
+        limit: int | None = None,
     ) -> Result:
         """Run a SPARQL query (project prefixes predeclared) with `bindings` pre-bound; QueryError naming
         `where` when it does not parse, reaches outside the dataset, or fails while running. `allow_service`
-        answers SERVICE <Wikidata> from the enrichment cache graph (kg.query.service_offline)."""
+        answers SERVICE <Wikidata> from the enrichment cache graph (kg.query.service_offline). `dataset`, the
+        SPARQL protocol's (default graph IRIs, named graph IRIs), replaces the query's FROM / FROM NAMED. `limit`:
+        a SELECT answer holds at most that many rows (memory, oxigraph: no more are evaluated)."""
 
     def update(self, text: str) -> None:
         """Run SPARQL 1.1 Update (project prefixes predeclared). Name the target graph (GRAPH <...>): the
@@ -163,22 +172,33 @@ class _Checked:
     def graphs(self) -> list[URIRef]:
         raise NotImplementedError
 
-    def _execute(self, text: str, prepared: Query, bindings: Mapping[Variable, Node]) -> Result:
+    def _execute(self, text: str, prepared: Query, bindings: Mapping[Variable, Node], limit: int | None) -> Result:
+        """Evaluate `text`; its dataset is `prepared`'s dataset clause (the protocol's or its own FROM), if any,
+        else the store's own graphs (their union as default graph)."""
         raise NotImplementedError
 
     def query(
-        self, text: str, bindings: Mapping[Variable, Node] | None = None, where: str = "query", allow_service: bool = False
+        self,
+        text: str,
+        bindings: Mapping[Variable, Node] | None = None,
+        where: str = "query",
+        allow_service: bool = False,
+        dataset: tuple[Sequence[str], Sequence[str]] | None = None,
+        limit: int | None = None,
     ) -> Result:
-        from kg.query import check_offline, prepare, service_offline
+        from kg.query import check_offline, prepare, service_offline, with_dataset
 
-        prepared = prepare(text, where)
+        def prepared_of(text: str) -> Query:
+            return prepare(text, where) if dataset is None else with_dataset(prepare(text, where), *dataset)
+
+        prepared = prepared_of(text)
         check_offline(prepared, self.graphs(), where, allow_service)
         if allow_service:  # SERVICE <Wikidata> answered from the enrichment cache; then nothing may be left to fetch
             text = service_offline(text)
-            prepared = prepare(text, where)
+            prepared = prepared_of(text)
             check_offline(prepared, self.graphs(), where)
         try:
-            return self._execute(text, prepared, bindings or {})
+            return self._execute(text, prepared, bindings or {}, limit)
         except KgError:
             raise
         except Exception as exc:  # evaluation errors: type errors in functions, recursion, server errors...
@@ -209,14 +229,17 @@ class MemoryStore(_Checked):
 
     spec = "memory"
 
-    def __init__(self, dataset: Graph) -> None:
+    def __init__(self, dataset: Graph, held: Collection[URIRef] = ()) -> None:
         self._dataset = dataset
+        self._held = frozenset(held)  # graphs of the dataset even while empty (kg serve --graph of an empty file)
 
     def graphs(self) -> list[URIRef]:
         contexts = getattr(self._dataset, "contexts", lambda: [])()
-        return sorted(c.identifier for c in contexts if isinstance(c.identifier, URIRef) and len(c))
+        return sorted({c.identifier for c in contexts if isinstance(c.identifier, URIRef) and len(c)} | self._held)
 
-    def _execute(self, text: str, prepared: Query, bindings: Mapping[Variable, Node]) -> Result:
+    def _execute(self, text: str, prepared: Query, bindings: Mapping[Variable, Node], limit: int | None) -> Result:
+        if limit is not None and prepared.algebra.name == "SelectQuery":
+            prepared = _sliced(prepared, limit)
         result = self._dataset.query(prepared, initBindings=dict(bindings))
         if result.type == "SELECT":
             result.bindings  # noqa: B018 - rdflib is lazy: evaluate now, so that a failure is a QueryError
@@ -249,6 +272,16 @@ class MemoryStore(_Checked):
         """Nothing to record: the memory store is the build itself."""
 
 
+def _sliced(prepared: Query, limit: int) -> Query:
+    """A copy of SELECT query `prepared` that stops after `limit` rows (rdflib evaluates no more)."""
+    from rdflib.plugins.sparql.parserutils import CompValue
+    from rdflib.plugins.sparql.sparql import Query as Prepared
+
+    algebra = CompValue(prepared.algebra.name, **prepared.algebra)
+    algebra["p"] = CompValue("Slice", p=prepared.algebra["p"], start=0, length=limit)
+    return Prepared(prepared.prologue, algebra)
+
+
 class OxigraphStore(_Checked):
     """A pyoxigraph store persisted in directory `path`: opened for writing by `create_store` (one writer, which
     holds the directory's lock), read-only by `open_store` (any number of readers, e.g. a server and `kg query`).
@@ -274,18 +307,36 @@ class OxigraphStore(_Checked):
         names = (URIRef(g.value) for g in self._store.named_graphs() if isinstance(g, self._ox.NamedNode))
         return sorted(g for g in names if g != BUILD_GRAPH)
 
-    def _execute(self, text: str, prepared: Query, bindings: Mapping[Variable, Node]) -> Result:
+    def _execute(self, text: str, prepared: Query, bindings: Mapping[Variable, Node], limit: int | None) -> Result:
         ox = self._ox
-        scope = {}
-        if not prepared.algebra.get("datasetClause"):  # a FROM clause (of its own graphs) sets the dataset itself
-            own = [ox.NamedNode(g) for g in self.graphs()]
-            scope = {"default_graph": own, "named_graphs": own}
-        answer = self._store.query(with_prefixes(bind_values(text, bindings)), **scope)
+        defaults, named = query_dataset(prepared, self.graphs())
+        answer = self._store.query(
+            with_prefixes(bind_values(text, bindings)),
+            default_graph=[ox.NamedNode(g) for g in defaults],
+            named_graphs=[ox.NamedNode(g) for g in named],
+        )
         if isinstance(answer, ox.QueryBoolean):
             return _ask(bool(answer))
         if isinstance(answer, ox.QueryTriples):
             return _graph_result(prepared, answer.serialize(format=ox.RdfFormat.N_TRIPLES), "nt")
-        return parse_select(answer.serialize(format=ox.QueryResultsFormat.JSON))
+        result = Result("SELECT")
+        result.vars = [Variable(var.value) for var in answer.variables]
+        result.bindings = [  # solutions taken one by one: evaluation stops at `limit`
+            {Variable(var.value): _normalised(self._term(solution[var])) for var in answer.variables if solution[var] is not None}
+            for solution in itertools.islice(answer, limit)
+        ]
+        return result
+
+    def _term(self, term: object) -> Node:
+        """A pyoxigraph term as rdflib's."""
+        ox = self._ox
+        if isinstance(term, ox.NamedNode):
+            return URIRef(term.value)
+        if isinstance(term, ox.BlankNode):
+            return BNode(term.value)
+        if isinstance(term, ox.Literal):
+            return Literal(term.value, lang=term.language, datatype=None if term.language else URIRef(term.datatype.value))
+        raise StoreError(f"store {self.spec} answered a term rdflib cannot hold: {term}")
 
     def update(self, text: str) -> None:
         self._store.update(with_prefixes(text))
@@ -359,11 +410,14 @@ class SparqlStore(_Checked):
             self._graphs = sorted(g for g in (row[0] for row in answer) if g != BUILD_GRAPH)
         return self._graphs
 
-    def _execute(self, text: str, prepared: Query, bindings: Mapping[Variable, Node]) -> Result:
+    def _execute(self, text: str, prepared: Query, bindings: Mapping[Variable, Node], limit: int | None) -> Result:
+        # the dataset goes as the protocol's parameters only, so that the server sees `prepared`'s.
+        # `limit` is not passed on: the server sends its whole answer (or cuts it at its own cap).
+        defaults, named = query_dataset(prepared, self.graphs())
+        if prepared.algebra.get("datasetClause"):  # Virtuoso lets a query's FROM win over the protocol's dataset
+            text = without_dataset_clause(text)
         fields = [("query", with_prefixes(bind_values(text, bindings)))]
-        if not prepared.algebra.get("datasetClause"):  # protocol dataset = the project's graphs
-            own = self.graphs()
-            fields += [("default-graph-uri", str(g)) for g in own] + [("named-graph-uri", str(g)) for g in own]
+        fields += [("default-graph-uri", str(g)) for g in defaults] + [("named-graph-uri", str(g)) for g in named]
         if prepared.algebra.name in ("ConstructQuery", "DescribeQuery"):
             return _graph_result(prepared, self._post(self.url, fields, "text/turtle"), "turtle")
         body = self._post(self.url, fields, "application/sparql-results+json")
@@ -399,6 +453,14 @@ class SparqlStore(_Checked):
     def set_build_key(self, key: str) -> None:
         self.update(f"DROP SILENT GRAPH <{BUILD_GRAPH}>")
         self.update(f"INSERT DATA {{ GRAPH <{BUILD_GRAPH}> {{ <{BUILD_GRAPH}> <{DCTERMS.identifier}> {Literal(key).n3()} }} }}")
+
+
+def query_dataset(prepared: Query, own: list[URIRef]) -> tuple[list[URIRef], list[URIRef]]:
+    """(default graphs, named graphs) a query runs over: its dataset clause's, else the store's own graphs."""
+    clause = prepared.algebra.get("datasetClause")
+    if not clause:
+        return own, own
+    return [c["default"] for c in clause if "default" in c], [c["named"] for c in clause if "named" in c]
 
 
 def _iri_string(iri: str) -> str:
@@ -449,6 +511,23 @@ def bind_values(text: str, bindings: Mapping[Variable, Node]) -> str:
         elif kind == "close":
             depth -= 1
     raise QueryError("the query has no WHERE group to bind its parameters in")
+
+
+def without_dataset_clause(text: str) -> str:
+    """`text` without its FROM and FROM NAMED clauses (a query's dataset clause is outside every group)."""
+    kept, depth, cut_from, start = [], 0, None, 0
+    for token in _TOKEN.finditer(text):
+        kind = token.lastgroup
+        if kind == "open":
+            depth += 1
+        elif kind == "close":
+            depth -= 1
+        elif kind == "word" and depth == 0 and token.group().upper() == "FROM":
+            cut_from = token.start()
+        elif kind == "skip" and cut_from is not None and not token.group().startswith("#"):  # the graph's IRI
+            kept.append(text[start:cut_from])
+            start, cut_from = token.end(), None
+    return " ".join([*kept, text[start:]])
 
 
 def _term(term: Node, var: Variable) -> str:

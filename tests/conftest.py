@@ -15,7 +15,7 @@ import shutil
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -89,13 +89,16 @@ class ServerProcess:
 
 
 @contextlib.contextmanager
-def start_server(directory: Path, *args: str, ready_within: float = 120.0) -> Iterator[ServerProcess]:
-    """Run `kg serve --port 0 ARGS` (project cache in `directory`), wait for its "listening on" line, stop it by pid."""
+def start_server(
+    directory: Path, *args: str, options: Sequence[str] = (), ready_within: float = 120.0
+) -> Iterator[ServerProcess]:
+    """Run `kg OPTIONS serve --port 0 ARGS` (project cache in `directory`), wait for its "listening on" line, stop it
+    by pid."""
     log = directory / "kg-serve.log"
     environment = {**os.environ, CACHE_ENV: str(directory / "cache")}
     with log.open("wb") as errors:
         process = subprocess.Popen(
-            [str(Path(sys.executable).with_name("kg")), "serve", "--port", "0", *args],
+            [str(Path(sys.executable).with_name("kg")), *options, "serve", "--port", "0", *args],
             stdout=subprocess.PIPE,
             stderr=errors,
             env=environment,
