@@ -58,7 +58,9 @@ REQUIRED = {"name": "US", "fact": "id:NORADFounding"}
 
 
 def _catalogue_times(store: object, project: object, runs: int) -> dict[str, float]:
-    """Median seconds of each catalogue query (default parameters, else REQUIRED) on `store`."""
+    """Median seconds of each catalogue query (default parameters, else REQUIRED) on `store`, as `kg query
+    --allow-service` runs them (the federated one answers from the enrichment cache, which the generated project
+    lacks: it answers nothing)."""
     from kg.query import load_catalogue, run_query
 
     medians = {}
@@ -67,7 +69,7 @@ def _catalogue_times(store: object, project: object, runs: int) -> dict[str, flo
         samples = []
         for _ in range(runs):
             start = time.perf_counter()
-            run_query(store, query, given)
+            run_query(store, query, given, allow_service=True)  # SERVICE answered from the (absent) cache
             samples.append(time.perf_counter() - start)
         medians[name] = statistics.median(samples)
     return medians

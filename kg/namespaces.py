@@ -36,6 +36,8 @@ LINKED_GRAPHS = (LINKS_GRAPH, PYCOUNTRY_GRAPH, WIKIDATA_GRAPH)
 
 WIKIDATA_ENDPOINT = "https://query.wikidata.org/sparql"  # the Wikidata Query Service
 BUILD_GRAPH = GRAPH.build  # in a persistent store, outside the dataset: what inputs it was built from
+# kg.rules' working graphs while it reasons (dropped after): round N's new triples are also in RULE_ROUND_GRAPH + N
+RULE_ROUND_GRAPH = GRAPH["rules/round-"]
 
 PREFIXES = {
     "kg": KG,

@@ -7,9 +7,11 @@ axiom of a supported kind is honoured with no change here. Property chains have 
 are generated from the TBox's `owl:propertyChainAxiom` lists. Every rule becomes
 
     INSERT { GRAPH inferred { HEAD } } USING ontology USING statements USING inferred
-    WHERE { BODY FILTER NOT EXISTS { HEAD } }
+    WHERE { BODY MINUS { HEAD } }
 
-and the rules run by strata (see `stratum`), each in rounds until a round adds nothing. The result is owlrl's closure less the asserted
+and the rules run by strata (see `stratum`), each in rounds until a round adds nothing, the later rounds
+semi-naive (see `materialise`: one atom of the body matched against the last round's new triples only). The
+result is owlrl's closure less the asserted
 triples and less kg.reason's junk (test_rules proves it on the project's graphs); rules never produce junk,
 so nothing is filtered afterwards. OWL vocabulary no rule implements (owl:hasKey, owl:FunctionalProperty,
 owl:sameAs, restrictions, ...) is refused with an InputError rather than silently ignored.
@@ -20,7 +22,7 @@ checks the literals that matter) and the axiomatic and datatype triples, which a
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,7 +31,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import OWL
 
 from kg.errors import InputError
-from kg.namespaces import INFERRED_GRAPH, ONTOLOGY_GRAPH, PROJECT_ROOT, STATEMENTS_GRAPH
+from kg.namespaces import INFERRED_GRAPH, ONTOLOGY_GRAPH, PROJECT_ROOT, RULE_ROUND_GRAPH, STATEMENTS_GRAPH
 from kg.reason import ERRNS, check_consistency
 from kg.store import Store
 
@@ -48,22 +50,51 @@ SUPPORTED_OWL = {
 }
 
 _RULE = re.compile(r"CONSTRUCT\s*\{(?P<head>[^{}]*)\}\s*WHERE\s*\{(?P<body>.*)\}\s*$", re.S)
+_BODY = re.compile(r"(?P<atoms>[^{}]*?)\s*(?P<filters>\bFILTER\b[^{}]*)?", re.S)
+_ATOM_SEPARATOR = re.compile(r"\s+\.\s+")  # IRIs hold no whitespace, so " . " only separates triple patterns
 
 
 @dataclass(frozen=True)
 class Rule:
-    """One rule: `head` (one triple pattern) holds wherever `body` matches."""
+    """One rule: `head` (one triple pattern) holds wherever the triple patterns `atoms` match and `filters`
+    (FILTER expressions, or "") hold."""
 
     name: str
     head: str
-    body: str
+    atoms: tuple[str, ...]
+    filters: str = ""
 
-    def update(self) -> str:
-        """The SPARQL Update that adds the rule's new conclusions to the inferred graph."""
+    def update(self, new: str | None = None) -> str:
+        """The SPARQL Update that adds all the rule's new conclusions to the inferred graph (and to graph `new`).
+        MINUS drops the conclusions already held as one anti-join, where FILTER NOT EXISTS would look each one
+        up (Oxigraph at 200 k triples: 0.2 s instead of 2.3 s for prp-dom)."""
+        return self._insert(" . ".join(self.atoms), "", f"MINUS {{ {self.head} }}", new)
+
+    def matches(self, present: Collection[URIRef]) -> str:
+        """An ASK whether the body matches at all in the READ_GRAPHS among `present` (a store refuses a FROM
+        naming a graph it lacks, as the inferred graph is before anything is inferred): a full round skips a
+        rule that cannot fire (an axiom kind the ontology does not use), whose MINUS would still read every
+        triple of the head's shape."""
+        sources = " ".join(f"FROM <{graph}>" for graph in READ_GRAPHS if graph in present)
+        return f"ASK {sources} WHERE {{ {' . '.join(self.atoms)} {self.filters} }}"
+
+    def delta_updates(self, last: str, new: str) -> list[str]:
+        """Semi-naive evaluation: the updates that add the conclusions using at least one triple of graph `last`
+        (the last round's new triples), one per atom matched there while the others match all the data. Few
+        rows: FILTER NOT EXISTS looks each up, where MINUS would read every triple of the head's shape."""
+        updates = []
+        for index, atom in enumerate(self.atoms):
+            rest = [other for position, other in enumerate(self.atoms) if position != index]
+            body = " . ".join([f"GRAPH <{last}> {{ {atom} }}", *rest])
+            updates.append(self._insert(body, f" USING NAMED <{last}>", f"FILTER NOT EXISTS {{ {self.head} }}", new))
+        return updates
+
+    def _insert(self, body: str, named: str, absent: str, new: str | None) -> str:
         using = " ".join(f"USING <{graph}>" for graph in READ_GRAPHS)
+        targets = " ".join(f"GRAPH <{graph}> {{ {self.head} }}" for graph in (INFERRED_GRAPH, new) if graph)
         return (
-            f"INSERT {{ GRAPH <{INFERRED_GRAPH}> {{ {self.head} }} }} {using}\n"
-            f"WHERE {{ {self.body}\n  FILTER NOT EXISTS {{ {self.head} }} }}"
+            f"INSERT {{ {targets} }} {using}{named}\n"
+            f"WHERE {{ {body} {self.filters}\n  {absent} }}"
         )
 
 
@@ -71,9 +102,14 @@ def parse_rule(path: Path) -> Rule:
     """A rule file: comment lines, then `CONSTRUCT { one triple pattern } WHERE { ... }`."""
     text = "\n".join(line for line in path.read_text(encoding="utf-8").splitlines() if not line.startswith("#"))
     match = _RULE.fullmatch(text.strip())
-    if match is None:
-        raise InputError(f"{path}: a rule is 'CONSTRUCT {{ TRIPLE }} WHERE {{ ... }}' after its comment lines")
-    return Rule(path.stem, match.group("head").strip(), match.group("body").strip())
+    body = match and _BODY.fullmatch(match.group("body").strip())
+    atoms = body and tuple(atom.strip() for atom in _ATOM_SEPARATOR.split(body.group("atoms").strip()))
+    if not atoms or any(len(atom.split()) != 3 for atom in atoms):
+        raise InputError(
+            f"{path}: a rule is 'CONSTRUCT {{ TRIPLE }} WHERE {{ TRIPLE . TRIPLE ... [FILTER ...] }}' after its comment "
+            "lines (semi-naive evaluation matches each triple pattern in turn against the last round's new triples)"
+        )
+    return Rule(path.stem, match.group("head").strip(), atoms, (body.group("filters") or "").strip())
 
 
 def load_rules(directory: Path = RULES_DIR) -> list[Rule]:
@@ -112,8 +148,8 @@ def chain_rules(store: Store) -> list[Rule]:
     rules = []
     for (prop, _), members in sorted(chains.items(), key=lambda item: str(item[0][0])):
         steps = [member for _, member in sorted(members)]
-        body = " . ".join(f"?x{i} <{step}> ?x{i + 1}" for i, step in enumerate(steps))
-        rules.append(Rule(f"prp-spo2 <{prop}>", f"?x0 <{prop}> ?x{len(steps)}", body))
+        atoms = tuple(f"?x{i} <{step}> ?x{i + 1}" for i, step in enumerate(steps))
+        rules.append(Rule(f"prp-spo2 <{prop}>", f"?x0 <{prop}> ?x{len(steps)}", atoms))
     return rules
 
 
@@ -149,17 +185,36 @@ def materialise(store: Store, directory: Path = RULES_DIR) -> int:
     check_supported(store)
     rules = load_rules(directory) + chain_rules(store)
     store.update(f"CLEAR SILENT GRAPH <{INFERRED_GRAPH}>")
-    size, rounds = 0, 0
+    rounds = 0
     with _using_own_graphs():
         for name in STRATA:
+            # Each stratum runs until a round adds nothing. Its first round applies the rules to all the data and
+            # adds most of the stratum's triples (83 k of 89 k in the statements' stratum at 200 k triples), too
+            # many to copy, so its second round applies them to all the data too, keeping a copy of what it adds
+            # in graph RULE_ROUND_GRAPH + round number; each later round (semi-naive evaluation) only joins the
+            # triples the round before added.
             layer = [rule for rule in rules if stratum(rule) == name]
+            first = rounds + 1
             while True:
                 rounds += 1
+                size = inferred_count(store)
+                new, last = f"{RULE_ROUND_GRAPH}{rounds}", f"{RULE_ROUND_GRAPH}{rounds - 1}"
+                # (the inferred graph appearing during a stratum's first round is only seen by its second, which
+                # runs every rule on all the data again)
+                present = set(store.graphs())
                 for rule in layer:
-                    store.update(rule.update())
-                size, previous = inferred_count(store), size
-                if size == previous:
+                    if rounds > first + 1:
+                        updates = rule.delta_updates(last, new)
+                    elif store.query(rule.matches(present), where=f"rule {rule.name}").askAnswer:
+                        updates = [rule.update(new if rounds == first + 1 else None)]
+                    else:
+                        updates = []
+                    for update in updates:
+                        store.update(update)
+                if inferred_count(store) == size:
                     break
+        for number in range(1, rounds + 1):
+            store.update(f"DROP SILENT GRAPH <{RULE_ROUND_GRAPH}{number}>")
     check_consistency(clashes(store))
     return rounds
 
