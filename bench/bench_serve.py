@@ -36,7 +36,8 @@ sys.path.insert(0, str(ROOT))
 
 from kg.build import load_built  # noqa: E402
 from kg.load import Project  # noqa: E402
-from kg.query import load_catalogue  # noqa: E402
+from kg.errors import QueryError  # noqa: E402
+from kg.query import check_offline, load_catalogue, prepare  # noqa: E402
 
 
 @dataclass
@@ -140,6 +141,15 @@ async def load(name: str, url: str, queries: list[str], clients: int, seconds: f
     return Load(name, latencies, errors, elapsed)
 
 
+def served(text: str) -> bool:
+    """Whether a server answers `text`: not a federated query (kg serve refuses SERVICE, as Oxigraph would fetch)."""
+    try:
+        check_offline(prepare(text), (), "bench")
+    except QueryError:
+        return False
+    return True
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=50)
@@ -147,7 +157,7 @@ def main() -> None:
     options = parser.parse_args()
 
     project = Project()
-    queries = [query.text for query in load_catalogue(project.queries).values() if not query.params]
+    queries = [query.text for query in load_catalogue(project.queries).values() if not query.params and served(query.text)]
     with tempfile.TemporaryDirectory(prefix="kg-bench-serve-") as scratch:
         directory = Path(scratch)
         built = load_built(project)
