@@ -46,12 +46,12 @@ def catalogue(spec: str, runs: int) -> float:
     store = open_store(spec)
     queries = load_catalogue(Project().queries).values()
     for query in queries:  # warm: the parse cache, and the first request's connection
-        run_query(store, query, PARAMS.get(query.name, {}))
+        run_query(store, query, PARAMS.get(query.name, {}), allow_service=True)
     samples = []
     for _ in range(runs):
         start = time.perf_counter()
-        for query in queries:
-            run_query(store, query, PARAMS.get(query.name, {}))
+        for query in queries:  # the federated one as `kg query --allow-service` runs it: from the cache, offline
+            run_query(store, query, PARAMS.get(query.name, {}), allow_service=True)
         samples.append(time.perf_counter() - start)
     return statistics.median(samples)
 
