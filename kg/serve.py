@@ -22,7 +22,6 @@ import asyncio
 import contextlib
 import copy
 import hmac
-import importlib.util
 import itertools
 import multiprocessing
 import os
@@ -743,15 +742,15 @@ def add_graphs(dataset: Dataset, assignments: Sequence[str]) -> None:
 def create_app(
     built: Built,
     settings: Settings = Settings(),
-    extra_routes: Sequence[BaseRoute] = (),
     connect: Callable[[], Store] | None = None,
 ) -> Starlette:
-    """The server: protocol endpoint, dereferencing, the HTML pages of kg.pages when present, `extra_routes`.
+    """The server: protocol endpoint, dereferencing, and the HTML pages of kg.pages (with `/ask`).
 
     Queries go to the store `connect` opens in each worker (default: the memory store over `built.dataset`,
     which then takes updates); the pages and dereferencing read `built.dataset` (a copy of the store's data).
     `app.state.built` (the kg.build.Built served) and `app.state.settings` are what route handlers read.
     """
+    from kg import pages  # here, not at the top: kg.pages imports this module
     from kg.store import MemoryStore
 
     context = load_context(settings.project.context)
@@ -765,6 +764,7 @@ def create_app(
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         pool.start()
+        pages.ontology_docs(built, settings.project)  # generated (or found in the cache) before the first request
         try:
             yield
         finally:
@@ -777,12 +777,8 @@ def create_app(
         Route("/graph/{name:str}", named_graph),
         *_named_document("ontology", "/docs/ontology/", _ontology),
         *_named_document("shapes", None, _shapes),
-        *extra_routes,
+        *pages.routes(),
     ]
-    if importlib.util.find_spec("kg.pages") is not None:
-        from kg import pages
-
-        routes += pages.routes()
     app = Starlette(
         routes=routes,
         lifespan=lifespan,
