@@ -22,8 +22,7 @@ checks the literals that matter) and the axiomatic and datatype triples, which a
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Iterator
-from contextlib import contextmanager
+from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -186,51 +185,36 @@ def materialise(store: Store, directory: Path = RULES_DIR) -> int:
     rules = load_rules(directory) + chain_rules(store)
     store.update(f"CLEAR SILENT GRAPH <{INFERRED_GRAPH}>")
     rounds = 0
-    with _using_own_graphs():
-        for name in STRATA:
-            # Each stratum runs until a round adds nothing. Its first round applies the rules to all the data and
-            # adds most of the stratum's triples (83 k of 89 k in the statements' stratum at 200 k triples), too
-            # many to copy, so its second round applies them to all the data too, keeping a copy of what it adds
-            # in graph RULE_ROUND_GRAPH + round number; each later round (semi-naive evaluation) only joins the
-            # triples the round before added.
-            layer = [rule for rule in rules if stratum(rule) == name]
-            first = rounds + 1
-            while True:
-                rounds += 1
-                size = inferred_count(store)
-                new, last = f"{RULE_ROUND_GRAPH}{rounds}", f"{RULE_ROUND_GRAPH}{rounds - 1}"
-                # (the inferred graph appearing during a stratum's first round is only seen by its second, which
-                # runs every rule on all the data again)
-                present = set(store.graphs())
-                for rule in layer:
-                    if rounds > first + 1:
-                        updates = rule.delta_updates(last, new)
-                    elif store.query(rule.matches(present), where=f"rule {rule.name}").askAnswer:
-                        updates = [rule.update(new if rounds == first + 1 else None)]
-                    else:
-                        updates = []
-                    for update in updates:
-                        store.update(update)
-                if inferred_count(store) == size:
-                    break
-        for number in range(1, rounds + 1):
-            store.update(f"DROP SILENT GRAPH <{RULE_ROUND_GRAPH}{number}>")
+    for name in STRATA:
+        # Each stratum runs until a round adds nothing. Its first round applies the rules to all the data and
+        # adds most of the stratum's triples (83 k of 89 k in the statements' stratum at 200 k triples), too
+        # many to copy, so its second round applies them to all the data too, keeping a copy of what it adds
+        # in graph RULE_ROUND_GRAPH + round number; each later round (semi-naive evaluation) only joins the
+        # triples the round before added.
+        layer = [rule for rule in rules if stratum(rule) == name]
+        first = rounds + 1
+        while True:
+            rounds += 1
+            size = inferred_count(store)
+            new, last = f"{RULE_ROUND_GRAPH}{rounds}", f"{RULE_ROUND_GRAPH}{rounds - 1}"
+            # (the inferred graph appearing during a stratum's first round is only seen by its second, which
+            # runs every rule on all the data again)
+            present = set(store.graphs())
+            for rule in layer:
+                if rounds > first + 1:
+                    updates = rule.delta_updates(last, new)
+                elif store.query(rule.matches(present), where=f"rule {rule.name}").askAnswer:
+                    updates = [rule.update(new if rounds == first + 1 else None)]
+                else:
+                    updates = []
+                for update in updates:
+                    store.update(update)
+            if inferred_count(store) == size:
+                break
+    for number in range(1, rounds + 1):
+        store.update(f"DROP SILENT GRAPH <{RULE_ROUND_GRAPH}{number}>")
     check_consistency(clashes(store))
     return rounds
-
-
-@contextmanager
-def _using_own_graphs() -> Iterator[None]:
-    """Make rdflib (the memory store) read an update's USING graphs from its dataset: by default it fetches
-    them from the web. TODO(kg.store): MemoryStore.update could do this itself, for every update."""
-    import rdflib.plugins.sparql as sparql
-
-    saved = sparql.SPARQL_LOAD_GRAPHS
-    sparql.SPARQL_LOAD_GRAPHS = False
-    try:
-        yield
-    finally:
-        sparql.SPARQL_LOAD_GRAPHS = saved
 
 
 def clashes(store: Store) -> Graph:

@@ -246,7 +246,14 @@ class MemoryStore(_Checked):
         return result
 
     def update(self, text: str) -> None:
-        self._dataset.update(text, initNs=PREFIXES)
+        import rdflib.plugins.sparql as sparql
+
+        # rdflib fetches an update's USING graphs from the web unless told to read them from the dataset
+        saved, sparql.SPARQL_LOAD_GRAPHS = sparql.SPARQL_LOAD_GRAPHS, False
+        try:
+            self._dataset.update(text, initNs=PREFIXES)
+        finally:
+            sparql.SPARQL_LOAD_GRAPHS = saved
 
     def load(self, dataset: Dataset) -> None:
         self._dataset = new_dataset()
