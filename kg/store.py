@@ -2,6 +2,8 @@
 
 - `memory`: the rdflib Dataset of the build (from the pickle cache), queried in process (the default);
 - `oxigraph:PATH`: a pyoxigraph store persisted on disk at PATH, filled by `kg --store oxigraph:PATH build`;
+- `oxigraph`: a pyoxigraph store in memory, for one command: the in-store build of a large graph (kg.instore),
+  two to five times faster than on disk (writes above all: 100 k quads/s on disk, a million in memory);
 - `sparql:URL`: any SPARQL 1.1 server: queries as form-encoded POST to URL (Virtuoso hangs on a direct
   `application/sparql-query` POST), updates to $KG_SPARQL_UPDATE_URL (default: URL), loading by a Graph Store
   Protocol PUT of each graph to $KG_SPARQL_GRAPH_STORE_URL, with the credentials in $KG_SPARQL_USER /
@@ -27,7 +29,7 @@ import re
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -48,7 +50,7 @@ SPARQL_UPDATE_URL_ENV = "KG_SPARQL_UPDATE_URL"
 GRAPH_STORE_URL_ENV = "KG_SPARQL_GRAPH_STORE_URL"
 SPARQL_USER_ENV = "KG_SPARQL_USER"
 SPARQL_PASSWORD_ENV = "KG_SPARQL_PASSWORD"
-KINDS = ("memory", "oxigraph:PATH", "sparql:URL")
+KINDS = ("memory", "oxigraph:PATH", "oxigraph", "sparql:URL")
 _HTTP_TIMEOUT = 300  # seconds: loading a large graph on a busy 2-core machine
 _PROLOGUE = "".join(f"PREFIX {prefix}: <{namespace}>\n" for prefix, namespace in PREFIXES.items())
 _ALL_QUADS = "SELECT ?g ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } }"
@@ -111,7 +113,7 @@ def parse_spec(spec: str) -> tuple[str, str]:
     """(kind, argument) of a store spec; UsageError naming the spec and the accepted forms if malformed."""
     kind, colon, argument = spec.strip().partition(":")
     accepted = f"use one of {', '.join(KINDS)}"
-    if kind == "memory" and not colon:
+    if kind in ("memory", "oxigraph") and not colon:
         return kind, ""
     if kind == "oxigraph" and argument.strip():
         return kind, argument.strip()
@@ -133,6 +135,11 @@ def open_store(spec: str, project: Project = Project(), built: Callable[[], Data
 
             return MemoryStore(load_built(project).dataset)
         return MemoryStore(built())
+    if kind == "oxigraph" and not argument:
+        raise StoreError(
+            "an in-memory oxigraph store lives for one command: build in it (`kg --store oxigraph build --reasoner "
+            "rules --validator sparql`), or give oxigraph:PATH to keep the store for queries"
+        )
     store: Store = OxigraphStore(Path(argument), create=False) if kind == "oxigraph" else SparqlStore(argument)
     check_fresh(store, project)
     return store
@@ -144,7 +151,9 @@ def create_store(spec: str) -> Store:
     kind, argument = parse_spec(spec)
     if kind == "memory":
         return MemoryStore(new_dataset())
-    return OxigraphStore(Path(argument), create=True) if kind == "oxigraph" else SparqlStore(argument)
+    if kind == "oxigraph":
+        return OxigraphStore(Path(argument) if argument else None, create=True)
+    return SparqlStore(argument)
 
 
 def check_fresh(store: Store, project: Project) -> None:
@@ -275,6 +284,21 @@ class MemoryStore(_Checked):
     def build_key(self) -> str | None:
         return None
 
+    # kg.closure.TripleAccess: rdflib's own terms
+    literal_type = Literal
+
+    def pairs(self, graphs: Sequence[URIRef], predicate: Node, obj: Node | None) -> Iterable[tuple[Node, Node]]:
+        for graph in graphs:
+            for subject, _, found in self._dataset.graph(graph).triples((None, predicate, obj)):
+                yield subject, found
+
+    def add_triples(self, graph: URIRef, triples: Iterable[tuple[Node, Node, Node]]) -> None:
+        target = self._dataset.graph(graph)
+        target.addN((s, p, o, target) for s, p, o in triples)
+
+    def native(self, node: Node) -> Node:
+        return node
+
     def set_build_key(self, key: str) -> None:
         """Nothing to record: the memory store is the build itself."""
 
@@ -291,16 +315,20 @@ def _sliced(prepared: Query, limit: int) -> Query:
 
 class OxigraphStore(_Checked):
     """A pyoxigraph store persisted in directory `path`: opened for writing by `create_store` (one writer, which
-    holds the directory's lock), read-only by `open_store` (any number of readers, e.g. a server and `kg query`).
+    holds the directory's lock), read-only by `open_store` (any number of readers, e.g. a server and `kg query`);
+    with no `path`, a writable store in memory.
 
     Oxigraph 0.5 stores a literal of a type derived from xsd:integer (xsd:positiveInteger, xsd:int, ...) as an
     xsd:integer: its value is kept, its datatype lost (the project has one: kg:ordinal "65"^^xsd:positiveInteger)."""
 
-    def __init__(self, path: Path, create: bool) -> None:
+    def __init__(self, path: Path | None, create: bool) -> None:
         import pyoxigraph
 
-        self.spec = f"oxigraph:{path}"
+        self.spec = f"oxigraph:{path}" if path else "oxigraph"
         self._ox = pyoxigraph
+        if path is None:
+            self._store = pyoxigraph.Store()
+            return
         if not create and not path.is_dir():
             raise StoreError(f"no oxigraph store at {path}; create it with `kg --store {self.spec} build`")
         try:
@@ -362,6 +390,13 @@ class OxigraphStore(_Checked):
         )
         self._store.flush()
 
+    def nquads(self, graphs: Sequence[URIRef]) -> bytes:
+        """Named graphs `graphs` as N-Quads, serialised by Oxigraph (a million quads a second, where rdflib
+        writes about 50 k)."""
+        ox = self._ox
+        quads = (q for g in graphs for q in self._store.quads_for_pattern(None, None, None, ox.NamedNode(g)))
+        return ox.serialize(quads, format=ox.RdfFormat.N_QUADS)
+
     def query_trusted(self, text: str, graphs: Sequence[URIRef] = ()) -> Result:
         """A SELECT of the project's own (generated from the shapes, or a quality check), over `graphs` when given:
         no rdflib parse and no offline check, which cost more than Oxigraph takes to answer it (about 50 ms a
@@ -369,6 +404,33 @@ class OxigraphStore(_Checked):
         scope = {"default_graph": [self._ox.NamedNode(g) for g in graphs]} if graphs else {}
         answer = self._store.query(with_prefixes(text), **scope)
         return parse_select(answer.serialize(format=self._ox.QueryResultsFormat.JSON))
+
+    # kg.closure.TripleAccess: pyoxigraph's terms, never converted (2 M triples: seconds saved)
+    @property
+    def literal_type(self) -> type:
+        return self._ox.Literal
+
+    def pairs(self, graphs: Sequence[URIRef], predicate: object, obj: object | None) -> Iterable[tuple[object, object]]:
+        for graph in graphs:
+            for quad in self._store.quads_for_pattern(None, predicate, obj, self._ox.NamedNode(graph)):
+                yield quad.subject, quad.object
+
+    def add_triples(self, graph: URIRef, triples: Iterable[tuple[object, object, object]]) -> None:
+        target = self._ox.NamedNode(graph)
+        self._store.bulk_extend(self._ox.Quad(s, p, o, target) for s, p, o in triples)
+        self._store.flush()
+
+    def native(self, node: Node) -> object:
+        ox = self._ox
+        if isinstance(node, URIRef):
+            return ox.NamedNode(node)
+        if isinstance(node, BNode):
+            return ox.BlankNode(str(node))
+        if isinstance(node, Literal):
+            if node.language:
+                return ox.Literal(str(node), language=node.language)
+            return ox.Literal(str(node), datatype=ox.NamedNode(node.datatype or XSD.string))
+        raise StoreError(f"no oxigraph term for {node!r}")
 
     def build_key(self) -> str | None:
         graph = self._ox.NamedNode(BUILD_GRAPH)
