@@ -102,7 +102,8 @@ class _Group(click.Group):
     default="memory",
     show_default=True,
     help="Where the built dataset is queried: memory (rdflib), oxigraph:PATH (on disk, filled by "
-    "`kg --store oxigraph:PATH build`) or sparql:URL (a SPARQL 1.1 server).",
+    "`kg --store oxigraph:PATH build`), oxigraph (in memory, for the in-store build of a large graph) or "
+    "sparql:URL (a SPARQL 1.1 server).",
 )
 @click.pass_context
 def app(ctx: click.Context, root: Path | None, store: str) -> None:
@@ -198,9 +199,10 @@ def build(ctx: click.Context, out: Path | None, reasoner: str, validator: str) -
     """Parse, reason, validate; write every export and the validation report, and load the built dataset into
     the --store (oxigraph, sparql). Exit 1 if not conforming.
 
-    With --reasoner rules --validator sparql (and --store oxigraph:PATH or sparql:URL) the whole build runs
-    inside the store, for large graphs: the store loads the files, reasons and validates; the reports are
-    written, the exports are not (`kg --store ... export` writes them)."""
+    With --reasoner rules --validator sparql (and --store oxigraph:PATH, oxigraph or sparql:URL) the whole
+    build runs inside the store, for large graphs: the store loads the files, reasons and validates; the reports
+    are written, the exports are not (`kg --store ... export` writes them), except with an in-memory oxigraph,
+    which writes the built dataset as OUT/defence-kg+inferred.nq before it is gone."""
     import json
 
     from rdflib import Dataset
@@ -260,8 +262,8 @@ def _build_in_store(ctx: click.Context, project: Project, target: Path, reasoner
     spec = ctx.find_object(_Options).store
     if (reasoner, validator) != ("rules", "sparql") or parse_spec(spec)[0] == "memory":
         raise UsageError(
-            "--reasoner rules and --validator sparql run inside the store: give both, with --store oxigraph:PATH "
-            "or sparql:URL (the memory store keeps owlrl and pyshacl, the reference)"
+            "--reasoner rules and --validator sparql run inside the store: give both, with --store oxigraph:PATH, "
+            "oxigraph or sparql:URL (the memory store keeps owlrl and pyshacl, the reference)"
         )
     key = cache_key(project)  # before the build reads its inputs, as the cache does
     store = create_store(spec)
@@ -269,6 +271,8 @@ def _build_in_store(ctx: click.Context, project: Project, target: Path, reasoner
     result = build_in_store(store, project)
     store.set_build_key(key)
     labels = labels_of(store, result.report)
+    if spec == "oxigraph":  # in memory: the built dataset is written now or lost
+        write_atomic(target / "defence-kg+inferred.nq", store.nquads(store.graphs()))  # type: ignore[attr-defined]
     write_atomic(target / "validation-report.txt", render(result.report, labels).encode())
     write_atomic(target / "validation-report.json", json.dumps(result.report.to_json(), indent=2).encode())
     click.echo(render(result.report, labels), err=not result.report.conforms, nl=False)

@@ -8,13 +8,16 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from rdflib import Dataset, Graph, Literal
+from rdflib.namespace import XSD
+from rdflib.compare import isomorphic
 from conftest import PIPELINE, copy_project
 
 from kg.build import Built
 from kg.cli import app
 from kg.instore import build_in_store
 from kg.load import Project
-from kg.namespaces import INFERRED_GRAPH
+from kg.namespaces import INFERRED_GRAPH, ONTOLOGY_GRAPH, SOURCES_GRAPH, STATEMENTS_GRAPH
 from kg.store import create_store
 
 runner = CliRunner()
@@ -28,11 +31,12 @@ def findings(report: object) -> list[tuple]:
     return sorted((str(f.focus), f.path, f.severity, f.message, f.source, str(f.value)) for f in report.findings)
 
 
+@pytest.mark.parametrize("where", ["disk", "memory"])
 @pytest.mark.parametrize("which", ["fixture", "project"])
-def test_in_store_build_equals_the_reference_build(which: str, request: pytest.FixtureRequest, tmp_path: Path) -> None:
+def test_in_store_build_equals_the_reference_build(which: str, where: str, request: pytest.FixtureRequest, tmp_path: Path) -> None:
     reference: Built = request.getfixturevalue(f"built_{which}")
     project = copy_project(tmp_path / "project") if which == "fixture" else Project()
-    store = create_store(f"oxigraph:{tmp_path / 'store'}")
+    store = create_store(f"oxigraph:{tmp_path / 'store'}" if where == "disk" else "oxigraph")
     result = build_in_store(store, project)
     inferred = store.query(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{INFERRED_GRAPH}> {{ ?s ?p ?o }} }}").graph
     assert set(inferred) == set(reference.dataset.graph(INFERRED_GRAPH))
@@ -51,6 +55,35 @@ def test_kg_build_in_store_then_query(project: Project, tmp_path: Path) -> None:
     in_store = kg(project, "--store", spec, "query", "partner-activities", "--format", "csv")
     in_memory = kg(project, "query", "partner-activities", "--format", "csv")
     assert in_store.exit_code == 0 and in_store.stdout == in_memory.stdout and in_store.stdout.count("\n") > 1
+
+
+def test_kg_build_in_memory_oxigraph_writes_the_built_dataset(project: Project, built_fixture: Built, tmp_path: Path) -> None:
+    """The in-memory store is gone when the command ends: its build writes the dataset, asserted and inferred
+    graphs as the reference build has them (the links and offline graphs are not part of an in-store build)."""
+    result = kg(project, "--store", "oxigraph", "build", "--reasoner", "rules", "--validator", "sparql", "--out", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    written = Dataset()
+    written.parse(tmp_path / "defence-kg+inferred.nq", format="nquads")
+    names = (ONTOLOGY_GRAPH, STATEMENTS_GRAPH, SOURCES_GRAPH, INFERRED_GRAPH)
+    assert sorted(g.identifier for g in written.graphs() if len(g)) == sorted(names)
+    for name in names:
+        assert isomorphic(plain(written.graph(name)), as_oxigraph_keeps(built_fixture.dataset.graph(name))), name
+
+
+def plain(graph: Graph) -> Graph:
+    copy = Graph()
+    copy += graph
+    return copy
+
+
+def as_oxigraph_keeps(graph: Graph) -> Graph:
+    """`graph` as Oxigraph 0.5 stores it: a literal of a type derived from xsd:integer becomes an xsd:integer
+    (kg.store.OxigraphStore; here kg:ordinal "65"^^xsd:positiveInteger)."""
+    derived = (XSD.positiveInteger, XSD.nonNegativeInteger, XSD.int, XSD.long)
+    copy = Graph()
+    for s, p, o in graph:
+        copy.add((s, p, Literal(o, datatype=XSD.integer) if isinstance(o, Literal) and o.datatype in derived else o))
+    return copy
 
 
 @pytest.mark.parametrize(

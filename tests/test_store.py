@@ -24,7 +24,7 @@ from kg.store import MemoryStore, bind_values, create_store, parse_spec
 
 @pytest.mark.parametrize(
     ("spec", "expected"),
-    [("memory", ("memory", "")), ("oxigraph:/tmp/x y", ("oxigraph", "/tmp/x y")),
+    [("memory", ("memory", "")), ("oxigraph:/tmp/x y", ("oxigraph", "/tmp/x y")), ("oxigraph", ("oxigraph", "")),
      ("sparql:http://127.0.0.1:8890/sparql", ("sparql", "http://127.0.0.1:8890/sparql"))],
 )
 def test_specs_parse(spec: str, expected: tuple[str, str]) -> None:
@@ -34,7 +34,7 @@ def test_specs_parse(spec: str, expected: tuple[str, str]) -> None:
 @pytest.mark.parametrize(
     ("spec", "message"),
     [
-        ("postgres:db", "unknown store spec 'postgres:db'; use one of memory, oxigraph:PATH, sparql:URL"),
+        ("postgres:db", "unknown store spec 'postgres:db'; use one of memory, oxigraph:PATH, oxigraph, sparql:URL"),
         ("memory:x", "unknown store spec 'memory:x'"),
         ("oxigraph:", "store spec 'oxigraph:' lacks its PATH"),
         ("sparql:ftp://host/sparql", "store spec 'sparql:ftp://host/sparql' lacks its http(s) URL"),
@@ -44,6 +44,12 @@ def test_a_bad_spec_is_a_usage_error_exit_2(project: Project, spec: str, message
     result = kg(project, "--store", spec, "query", "partner-activities")
     assert result.exit_code == 2
     assert result.stderr == f"error: {message}\n" if spec == "postgres:db" else message in result.stderr
+
+
+def test_an_in_memory_oxigraph_cannot_be_queried_after_its_build(project: Project) -> None:
+    result = kg(project, "--store", "oxigraph", "query", "partner-activities")
+    assert result.exit_code == 2
+    assert "an in-memory oxigraph store lives for one command" in result.stderr and "oxigraph:PATH" in result.stderr
 
 
 def test_the_spec_comes_from_kg_store_too(project: Project, monkeypatch: pytest.MonkeyPatch) -> None:
