@@ -277,7 +277,12 @@ def _build_in_store(ctx: click.Context, project: Project, target: Path, reasoner
     write_atomic(target / "validation-report.json", json.dumps(result.report.to_json(), indent=2).encode())
     click.echo(render(result.report, labels), err=not result.report.conforms, nl=False)
     fallback = f"; pyshacl validated {', '.join(result.fallback)}" if result.fallback else ""
-    click.echo(f"built in {spec}: {result.rounds} rule rounds{fallback}; reports in {target}", err=True)
+    took = result.seconds
+    click.echo(
+        f"built in {spec} in {took['build']:.1f} s (load {took['load']:.1f} s; reasoning, {result.rounds} rule rounds, "
+        f"{took['reason']:.1f} s beside validation {took['validate']:.1f} s){fallback}; reports in {target}",
+        err=True,
+    )
     if not result.report.conforms:
         ctx.exit(1)
 

@@ -14,6 +14,7 @@ import difflib
 import functools
 import json
 import re
+import threading
 from dataclasses import dataclass, replace
 from pathlib import Path
 from collections.abc import Collection, Sequence
@@ -182,12 +183,18 @@ def with_dataset(query: Query, defaults: Sequence[str], named: Sequence[str]) ->
     return Prepared(query.prologue, algebra)
 
 
+# rdflib's SPARQL parser (pyparsing) is not thread-safe: two threads parsing at once fail on valid queries
+# ("Expected SelectQuery"), as the in-store build's reasoning and validation threads did.
+_PARSER = threading.Lock()
+
+
 @functools.lru_cache(maxsize=256)
 def _prepared(text: str) -> Query:
     """rdflib's parse of `text`, kept: parsing takes ~25 ms a query, ten times what pyoxigraph takes to answer it."""
     from rdflib.plugins.sparql import prepareQuery
 
-    return prepareQuery(text, initNs=PREFIXES)
+    with _PARSER:
+        return prepareQuery(text, initNs=PREFIXES)
 
 
 def _is_update(text: str) -> bool:
@@ -195,7 +202,8 @@ def _is_update(text: str) -> bool:
     from rdflib.plugins.sparql.parser import parseUpdate
 
     try:
-        parseUpdate(text)
+        with _PARSER:
+            parseUpdate(text)
     except Exception:  # noqa: BLE001 - any failure means: not an update either
         return False
     return True

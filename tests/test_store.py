@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import socket
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -274,3 +275,14 @@ def test_the_cli_reads_a_fresh_store_as_it_reads_memory(kind: str, built_project
     assert described.exit_code == 0, described.stderr
     assert "North American Aerospace Defense Command" in described.stdout
     assert "“we work together in NORAD”" in described.stdout
+
+
+def test_stores_can_be_queried_from_several_threads() -> None:
+    """The in-store build validates in a thread while it reasons: rdflib's SPARQL parser, which every
+    Store.query goes through, fails on valid queries when two threads parse at once unless kg.query serialises
+    it. Distinct texts, so that no parse comes from the cache."""
+    store = create_store("oxigraph")
+    texts = [f"SELECT ?s WHERE {{ ?s ?p {n} FILTER (?p != <urn:p{n}>) }}" for n in range(200)]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        answers = list(pool.map(lambda text: len(store.query(text, where=text)), texts))
+    assert answers == [0] * len(texts)
