@@ -70,18 +70,23 @@ def build_in_store(store: Store, project: Project) -> InStoreBuild:
     load_files(store, project)
     loaded = timer()
 
-    def validate() -> tuple[Validation, list[Finding], float]:
-        validation = validate_in_store(store, load_shapes(project))
-        quality = run_qc(project.qc, lambda query: run_generated(store, query.text, str(query.path), DATA_GRAPHS))
-        return validation, quality, timer() - loaded
+    def timed_validation() -> tuple[Validation, list[Finding], float]:
+        return *validate(store, project), timer() - loaded
 
     with ThreadPoolExecutor(max_workers=1) as pool:
-        validating = pool.submit(validate)
+        validating = pool.submit(timed_validation)
         rounds = materialise(store)
         reasoned = timer() - loaded
         validation, quality, validated = validating.result()
     seconds = {"load": loaded - start, "reason": reasoned, "validate": validated, "build": timer() - start}
     return InStoreBuild(rounds, report_of(validation.findings + quality), validation.fallback, seconds)
+
+
+def validate(store: Store, project: Project) -> tuple[Validation, list[Finding]]:
+    """The shapes as SPARQL, then the quality-check queries, over the asserted graphs in `store`."""
+    validation = validate_in_store(store, load_shapes(project))
+    quality = run_qc(project.qc, lambda query: run_generated(store, query.text, str(query.path), DATA_GRAPHS))
+    return validation, quality
 
 
 def labels_of(store: Store, report: Report) -> Graph:

@@ -130,7 +130,9 @@ def label(graph: Graph, node: Node, language: str = "en") -> str:
     labels = [o for o in graph.objects(node, RDFS.label) if isinstance(o, Literal)]
     if not labels:
         return curie(node)
-    preference = (lambda lit: (lit.language != language, lit.language != "en", lit.language or "", str(lit)))
+    def preference(lit: Literal) -> tuple:
+        return lit.language != language, lit.language != "en", lit.language or "", str(lit)
+
     return str(min(labels, key=preference))
 
 

@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from rdflib import Namespace
-from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SKOS, TIME, VOID, XSD, ORG
+from rdflib.namespace import DCTERMS, OWL, PROV, RDF, RDFS, SKOS, TIME, VOID, XSD, ORG  # noqa: F401 - VOID for kg.serve
 
 BASE = "https://w3id.org/defence-kg/"
 

@@ -26,7 +26,7 @@ from rdflib.term import Node
 
 from kg.errors import InputError, QueryError, UsageError
 from kg.load import bind_prefixes, curie
-from kg.namespaces import BASE, DCTERMS, KG, OA, PREFIXES, PROV, RDF, RDFS, WIKIDATA_ENDPOINT, WIKIDATA_GRAPH, XSD
+from kg.namespaces import BASE, KG, PREFIXES, PROV, RDF, WIKIDATA_ENDPOINT, WIKIDATA_GRAPH, XSD
 from kg.store import as_store
 
 if TYPE_CHECKING:
