@@ -340,11 +340,12 @@ class _Translator:
         if component == SH.uniqueLang:
             if not path:
                 raise Untranslatable("sh:uniqueLang on a node shape")
-            # grouped, not a join of the values with each other (Oxigraph at 200 k triples: 0.39 s, not 0.75 s)
+            # grouped, not a join of the values with each other (Oxigraph at 200 k triples: 0.39 s, not 0.75 s),
+            # and before the join with the focus nodes (0.07 s, not 0.13 s)
             return (
-                f"SELECT ?this ?lang {graphs} WHERE {{ {target} ?this {path} ?a "
+                f"SELECT ?this ?lang {graphs} WHERE {{ {{ SELECT ?this ?lang WHERE {{ ?this {path} ?a "
                 f'FILTER (lang(?a) != "") BIND (LCASE(lang(?a)) AS ?lang) }} '
-                f"GROUP BY ?this ?lang HAVING (COUNT(DISTINCT ?a) > 1)"
+                f"GROUP BY ?this ?lang HAVING (COUNT(DISTINCT ?a) > 1) }} {target} }}"
             )
         if component == SH.hasValue:
             if not path:
@@ -378,39 +379,43 @@ class _Translator:
     def count_query(self, shape: Node, path: str, target: str, graphs: str) -> tuple[str, list[tuple[str | None, URIRef]]]:
         """One SELECT of ?this for the counts of `shape` (minCount, maxCount, qualified counts), with a flag per
         bound that is true where the focus node's count breaks it, and the component each flag stands for.
-        Alone, a minimum of 1 is a MINUS and a maximum of 0 a join (no grouping)."""
+        A lone minimum of 1 is a MINUS (no grouping); maxima alone are counted before the join with the focus
+        nodes (a node without values meets them), so that only the nodes with too many are joined."""
         s = self.shapes
-        bounds: list[tuple[URIRef, str, int, str]] = []  # (component, operator, limit, what is counted)
+        bounds: list[tuple[URIRef, str, int, str]] = []  # (component, operator, limit, the values counted: a
+        # condition on ?value, "" for all)
         for component, operator in ((SH.minCount, "<"), (SH.maxCount, ">")):
-            for limit in s.objects(shape, component):
-                bounds.append((component, operator, int(limit), "COUNT(?value)"))
-        qualifies = []
+            bounds += [(component, operator, int(limit), "") for limit in s.objects(shape, component)]
         for qualified in sorted(s.objects(shape, SH.qualifiedValueShape), key=str):
             if s.value(shape, SH.qualifiedValueShapesDisjoint) == Literal(True):
                 raise Untranslatable("sh:qualifiedValueShapesDisjoint")
-            # BOUND first: a focus node without values has ?value unbound, where an EXISTS would match anything
-            one = f"?qualifies{len(qualifies)}"
-            qualifies.append(f"BIND (IF(BOUND(?value) && COALESCE({self.conforms(qualified, '?value')}, false), 1, 0) AS {one})")
+            condition = self.conforms(qualified, "?value")
             for bound, operator in ((SH.qualifiedMinCount, "<"), (SH.qualifiedMaxCount, ">")):
-                for limit in s.objects(shape, bound):
-                    bounds.append((SH.qualifiedValueShape, operator, int(limit), f"SUM({one})"))
+                bounds += [(SH.qualifiedValueShape, operator, int(limit), condition) for limit in s.objects(shape, bound)]
         bounds = [b for b in bounds if not (b[1] == "<" and b[2] <= 0)]  # a minimum of 0 always holds
         if not bounds:
             return "", []
-        head = f"SELECT ?this {graphs} WHERE {{ {target}"
-        if len(bounds) == 1 and bounds[0][3] == "COUNT(?value)" and bounds[0][1:3] in (("<", 1), (">", 0)):
-            component, operator = bounds[0][:2]
-            if operator == "<":
-                return f"{head} MINUS {{ ?this {path} ?value }} }}", [(None, component)]
-            return f"{head} {{ SELECT DISTINCT ?this WHERE {{ ?this {path} ?value }} }} }}", [(None, component)]
-        tests = [f"{counted} {operator} {limit}" for _, operator, limit, counted in bounds]
+        if len(bounds) == 1 and bounds[0][1:3] == ("<", 1):
+            condition = f"FILTER ({bounds[0][3]})" if bounds[0][3] else ""
+            return f"SELECT ?this {graphs} WHERE {{ {target} MINUS {{ ?this {path} ?value {condition} }} }}", [(None, bounds[0][0])]
+        conditions = sorted({condition for *_, condition in bounds if condition})
+        # BOUND first: a focus node without values has ?value unbound, where an EXISTS would match anything
+        qualifies = " ".join(
+            f"BIND (IF(BOUND(?value) && COALESCE({condition}, false), 1, 0) AS ?qualifies{i})"
+            for i, condition in enumerate(conditions)
+        )
+        tests = [
+            f"{f'SUM(?qualifies{conditions.index(condition)})' if condition else 'COUNT(?value)'} {operator} {limit}"
+            for _, operator, limit, condition in bounds
+        ]
         flags = [f"?violates{i}" for i in range(len(bounds))]
         projected = " ".join(f"({test} AS {flag})" for test, flag in zip(tests, flags))
-        query = (
-            f"SELECT ?this {projected} {graphs} WHERE {{ {target} OPTIONAL {_values(path)} {' '.join(qualifies)} }} "
-            f"GROUP BY ?this HAVING ({' || '.join(tests)})"
-        )
-        return query, list(zip(flags, (b[0] for b in bounds)))
+        grouped = f"GROUP BY ?this HAVING ({' || '.join(tests)})"
+        outcomes = list(zip(flags, (b[0] for b in bounds)))
+        if all(operator == ">" for _, operator, _, _ in bounds):
+            counts = f"SELECT ?this {projected} WHERE {{ {_values(path)} {qualifies} }} {grouped}"
+            return f"SELECT ?this {' '.join(flags)} {graphs} WHERE {{ {{ {counts} }} {target} }}", outcomes
+        return f"SELECT ?this {projected} {graphs} WHERE {{ {target} OPTIONAL {_values(path)} {qualifies} }} {grouped}", outcomes
 
     def sparql_check(
         self, owner: Node, shape: Node, constraint: Node, name: str, path: str, severity: str, graphs: str
