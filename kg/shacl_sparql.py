@@ -379,8 +379,9 @@ class _Translator:
     def count_query(self, shape: Node, path: str, target: str, graphs: str) -> tuple[str, list[tuple[str | None, URIRef]]]:
         """One SELECT of ?this for the counts of `shape` (minCount, maxCount, qualified counts), with a flag per
         bound that is true where the focus node's count breaks it, and the component each flag stands for.
-        A lone minimum of 1 is a MINUS (no grouping); maxima alone are counted before the join with the focus
-        nodes (a node without values meets them), so that only the nodes with too many are joined."""
+        A lone minimum of 1 is a MINUS and a lone maximum of 0 a join (no grouping); maxima alone are counted
+        before the join with the focus nodes (a node without values meets them), so that only the nodes with too
+        many are joined."""
         s = self.shapes
         bounds: list[tuple[URIRef, str, int, str]] = []  # (component, operator, limit, the values counted: a
         # condition on ?value, "" for all)
@@ -412,6 +413,8 @@ class _Translator:
         projected = " ".join(f"({test} AS {flag})" for test, flag in zip(tests, flags))
         grouped = f"GROUP BY ?this HAVING ({' || '.join(tests)})"
         outcomes = list(zip(flags, (b[0] for b in bounds)))
+        if len(bounds) == 1 and bounds[0][1:] == (">", 0, ""):
+            return f"SELECT ?this {graphs} WHERE {{ {target} {{ SELECT DISTINCT ?this WHERE {{ ?this {path} ?value }} }} }}", [(None, bounds[0][0])]
         if all(operator == ">" for _, operator, _, _ in bounds):
             counts = f"SELECT ?this {projected} WHERE {{ {_values(path)} {qualifies} }} {grouped}"
             return f"SELECT ?this {' '.join(flags)} {graphs} WHERE {{ {{ {counts} }} {target} }}", outcomes
