@@ -23,8 +23,13 @@ nested shape's sequence path raises Untranslatable. Known difference: sh:pattern
 from __future__ import annotations
 
 import itertools
+import os
 import re
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
+from typing import TypeVar
 
 from rdflib import BNode, Graph, Literal, URIRef, Variable
 from rdflib.collection import Collection
@@ -38,6 +43,7 @@ from kg.store import OxigraphStore, Store
 from kg.validate import Finding, path_text, shacl_findings, shape_name
 
 DATA_GRAPHS = (ONTOLOGY_GRAPH, STATEMENTS_GRAPH, SOURCES_GRAPH)
+T = TypeVar("T")
 
 # Lexical forms of the datatypes whose ill-typed values SHACL's sh:datatype must reject.
 _LEXICAL = {
@@ -490,17 +496,32 @@ def _fill(template: str, row: dict[str, Node]) -> str:
     return template
 
 
+def in_parallel(store: Store, jobs: Sequence[Callable[[], T]]) -> list[T]:
+    """The results of `jobs` (queries to `store`), in order. On Oxigraph they run on threads, at least two:
+    its queries release the GIL (the checks of shapes.ttl at 200 k triples: 0.55 s on two threads, 0.95 s on
+    one); on other stores one by one (rdflib's engine holds the GIL, and a server gets one request at a time)."""
+    if not isinstance(store, OxigraphStore) or len(jobs) < 2:
+        return [job() for job in jobs]
+    with ThreadPoolExecutor(max_workers=min(len(jobs), max(2, os.cpu_count() or 1))) as pool:
+        return list(pool.map(lambda job: job(), jobs))
+
+
+def _violations(store: Store, check: Check) -> list[dict[Variable, Node]]:
+    """The rows of `check`; for a SPARQL-based constraint, those whose ?this is a focus node of its shape."""
+    rows = run_generated(store, check.query, f"shape {check.source}").bindings
+    if check.focus_query and rows:
+        focus = {row[Variable("this")] for row in run_generated(store, check.focus_query, f"targets {check.source}")}
+        rows = [row for row in rows if row.get(Variable("this")) in focus]
+    return rows
+
+
 def validate_in_store(store: Store, shapes: Graph) -> Validation:
     """The SHACL findings of the store's asserted data (ontology + statements + sources), shape by shape."""
     present = set(store.graphs())
     graphs = [g for g in DATA_GRAPHS if g in present]
     work = plan(shapes, graphs, StoreFacts.of(store, graphs))
     findings = []
-    for check in work.checks:
-        rows = run_generated(store, check.query, f"shape {check.source}").bindings
-        if check.focus_query and rows:
-            focus = {row[Variable("this")] for row in run_generated(store, check.focus_query, f"targets {check.source}")}
-            rows = [row for row in rows if row.get(Variable("this")) in focus]
+    for check, rows in zip(work.checks, in_parallel(store, [partial(_violations, store, c) for c in work.checks])):
         for row in rows:
             named = {str(var): value for var, value in row.items() if value is not None}
             for flag, message in check.outcomes:
