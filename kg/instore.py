@@ -18,7 +18,7 @@ from kg.errors import InputError
 from kg.load import Project, load_dataset, load_shapes, read_source
 from kg.namespaces import KG, ONTOLOGY_GRAPH, SCHEMA, SOURCES_GRAPH, STATEMENTS_GRAPH
 from kg.rules import materialise
-from kg.shacl_sparql import DATA_GRAPHS, run_generated, validate_in_store
+from kg.shacl_sparql import DATA_GRAPHS, in_parallel, run_generated, validate_in_store
 from kg.store import OxigraphStore, Store
 from kg.validate import Report, report_of, run_qc
 
@@ -58,8 +58,14 @@ def build_in_store(store: Store, project: Project) -> InStoreBuild:
     """Load, reason (rules, InconsistencyError as kg.reason) and validate (shapes as SPARQL, QC) in `store`."""
     load_files(store, project)
     rounds = materialise(store)
-    validation = validate_in_store(store, load_shapes(project))
-    quality = run_qc(project.qc, lambda query: run_generated(store, query.text, str(query.path), DATA_GRAPHS))
+    shapes = load_shapes(project)
+    validation, quality = in_parallel(  # the quality checks alongside the shapes: both only read the store
+        store,
+        [
+            lambda: validate_in_store(store, shapes),
+            lambda: run_qc(project.qc, lambda query: run_generated(store, query.text, str(query.path), DATA_GRAPHS)),
+        ],
+    )
     return InStoreBuild(rounds, report_of(validation.findings + quality), validation.fallback)
 
 
