@@ -324,7 +324,7 @@ class _Translator:
                     found.append(self.sparql_check(node_shape, shape, parameter, name, path, severity, graphs))
                 elif component in _COUNTS:
                     counts.append(component)
-                elif component in (SH.uniqueLang, SH.hasValue, SH.lessThan):
+                elif component in (SH.uniqueLang, SH.hasValue, SH.lessThan) or (component == SH["class"] and path):
                     query = self.query(component, parameter, path, target, graphs)
                     found.append(Check(name, path, severity, query, ((None, text(component)),)))
                 else:
@@ -341,8 +341,8 @@ class _Translator:
         return found
 
     def query(self, component: URIRef, parameter: Node, path: str, target: str, graphs: str) -> str:
-        """The SELECT of ?this [?value] for a constraint that gets a query of its own, one row per violation as
-        pyshacl reports them."""
+        """The SELECT of ?this [?value] for a constraint that gets a query of its own (on a property shape:
+        sh:class, uniqueLang, hasValue, lessThan), one row per violation as pyshacl reports them."""
         if component == SH.uniqueLang:
             if not path:
                 raise Untranslatable("sh:uniqueLang on a node shape")
@@ -353,6 +353,12 @@ class _Translator:
                 f'FILTER (lang(?a) != "") BIND (LCASE(lang(?a)) AS ?lang) }} '
                 f"GROUP BY ?this ?lang HAVING (COUNT(DISTINCT ?a) > 1) }} {target} }}"
             )
+        if component == SH["class"]:
+            # the values without a type among the class and its subclasses, by an anti-join (MINUS), not by a
+            # look-up per value (FILTER NOT EXISTS): half the time at 2 M triples
+            typed = f"VALUES ?kind {{ {' '.join(self._subclasses(parameter))} }} ?value rdf:type ?kind"
+            violations = f"SELECT DISTINCT ?this ?value WHERE {{ ?this {path} ?value MINUS {{ {typed} }} }}"
+            return f"SELECT ?this ?value {graphs} WHERE {{ {{ {violations} }} {target} }}"
         if component == SH.hasValue:
             if not path:
                 return f"SELECT ?this {graphs} WHERE {{ {target} FILTER (!sameTerm(?this, {_n3(parameter)})) }}"
