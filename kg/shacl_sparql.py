@@ -1,12 +1,16 @@
-"""Validation that scales: the SHACL shapes translated to SPARQL, one graph-wide query per constraint.
+"""Validation that scales: the SHACL shapes translated to SPARQL, graph-wide queries that return violations.
 
 pyshacl (kg.validate, the reference) checks every focus node in Python, and runs a SPARQL-based constraint
-once per focus node: 11 s at 20 k triples, 133 s at 200 k. Here each constraint of a targeted shape becomes
-one SELECT over the whole store that returns its violations (`?this`, and `?value` where SHACL reports one),
-so the store's indexes and joins do the work. Same data as kg.validate: ontology + statements + sources (the
-ontology's subclass axioms let targets and sh:class see subclasses), no inference. Results are
-kg.validate.Finding values, named and worded as kg.validate names pyshacl's (test_shacl_sparql proves them
-equal on every fixture and on the project's data).
+once per focus node: 11 s at 20 k triples, 133 s at 200 k. Here the constraints of a targeted shape become
+SELECTs over the whole store that return its violations (`?this`, and `?value` where SHACL reports one), so
+the store's indexes and joins do the work. Each join of the focus nodes with their values costs about the
+same for one constraint as for ten, so a property shape gets one query for all its value constraints (a flag
+per constraint says which ones a row breaks) and one for all its counts; sh:class, uniqueLang, hasValue and
+lessThan get one each. Values are checked before they are joined with the focus nodes (the join is then of
+the violations only), and on Oxigraph the queries run on threads (see `in_parallel`). Same data as
+kg.validate: ontology + statements + sources (the ontology's subclass axioms let targets and sh:class see
+subclasses), no inference. Results are kg.validate.Finding values, named and worded as kg.validate names
+pyshacl's (test_shacl_sparql proves them equal on every fixture and on the project's data).
 
 Translated: targets sh:targetClass/targetNode/targetSubjectsOf/targetObjectsOf; every SHACL path form; the
 components sh:class, datatype, nodeKind, in, languageIn, pattern, minLength, maxLength, min/maxInclusive,
