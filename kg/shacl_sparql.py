@@ -392,7 +392,9 @@ class _Translator:
         violations = f"SELECT DISTINCT ?this ?value {' '.join(flags)} WHERE {{ ?this {path} ?value {checked} }}"
         return f"{head} {{ {violations} }} {target} }}", flags
 
-    def count_query(self, shape: Node, path: str, target: str, graphs: str) -> tuple[str, list[tuple[str | None, URIRef]]]:
+    def count_query(
+        self, shape: Node, path: str, target: str, graphs: str
+    ) -> tuple[str, list[tuple[str | None, URIRef]]]:
         """One SELECT of ?this for the counts of `shape` (minCount, maxCount, qualified counts), with a flag per
         bound that is true where the focus node's count breaks it, and the component each flag stands for.
         A lone minimum of 1 is a MINUS and a lone maximum of 0 a join (no grouping); maxima alone are counted
@@ -408,13 +410,18 @@ class _Translator:
                 raise Untranslatable("sh:qualifiedValueShapesDisjoint")
             condition = self.conforms(qualified, "?value")
             for bound, operator in ((SH.qualifiedMinCount, "<"), (SH.qualifiedMaxCount, ">")):
-                bounds += [(SH.qualifiedValueShape, operator, int(limit), condition) for limit in s.objects(shape, bound)]
+                limits = s.objects(shape, bound)
+                bounds += [(SH.qualifiedValueShape, operator, int(limit), condition) for limit in limits]
         bounds = [b for b in bounds if not (b[1] == "<" and b[2] <= 0)]  # a minimum of 0 always holds
         if not bounds:
             return "", []
+        alone = [(None, bounds[0][0])]
         if len(bounds) == 1 and bounds[0][1:3] == ("<", 1):
             condition = f"FILTER ({bounds[0][3]})" if bounds[0][3] else ""
-            return f"SELECT ?this {graphs} WHERE {{ {target} MINUS {{ ?this {path} ?value {condition} }} }}", [(None, bounds[0][0])]
+            return f"SELECT ?this {graphs} WHERE {{ {target} MINUS {{ ?this {path} ?value {condition} }} }}", alone
+        if len(bounds) == 1 and bounds[0][1:] == (">", 0, ""):
+            valued = f"SELECT DISTINCT ?this WHERE {{ ?this {path} ?value }}"
+            return f"SELECT ?this {graphs} WHERE {{ {target} {{ {valued} }} }}", alone
         conditions = sorted({condition for *_, condition in bounds if condition})
         # BOUND first: a focus node without values has ?value unbound, where an EXISTS would match anything
         qualifies = " ".join(
@@ -429,12 +436,11 @@ class _Translator:
         projected = " ".join(f"({test} AS {flag})" for test, flag in zip(tests, flags))
         grouped = f"GROUP BY ?this HAVING ({' || '.join(tests)})"
         outcomes = list(zip(flags, (b[0] for b in bounds)))
-        if len(bounds) == 1 and bounds[0][1:] == (">", 0, ""):
-            return f"SELECT ?this {graphs} WHERE {{ {target} {{ SELECT DISTINCT ?this WHERE {{ ?this {path} ?value }} }} }}", [(None, bounds[0][0])]
         if all(operator == ">" for _, operator, _, _ in bounds):
             counts = f"SELECT ?this {projected} WHERE {{ {_values(path)} {qualifies} }} {grouped}"
             return f"SELECT ?this {' '.join(flags)} {graphs} WHERE {{ {{ {counts} }} {target} }}", outcomes
-        return f"SELECT ?this {projected} {graphs} WHERE {{ {target} OPTIONAL {_values(path)} {qualifies} }} {grouped}", outcomes
+        counted = f"{target} OPTIONAL {_values(path)} {qualifies}"
+        return f"SELECT ?this {projected} {graphs} WHERE {{ {counted} }} {grouped}", outcomes
 
     def sparql_check(
         self, owner: Node, shape: Node, constraint: Node, name: str, path: str, severity: str, graphs: str

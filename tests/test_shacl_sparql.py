@@ -163,4 +163,5 @@ def test_queries_run_on_threads_on_oxigraph_only(tmp_path: Path) -> None:
     assert sorted(answers) == [0, 1]
     alone = threading.Barrier(1)
     assert in_parallel(create_store("memory"), [alone.wait, lambda: "last"]) == [0, "last"]
-    assert in_parallel(create_store(f"oxigraph:{tmp_path / 'store'}"), [partial(str, n) for n in range(5)]) == list("01234")
+    in_order = in_parallel(create_store(f"oxigraph:{tmp_path / 'store'}"), [partial(str, n) for n in range(5)])
+    assert in_order == list("01234")
