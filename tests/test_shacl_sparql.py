@@ -158,10 +158,9 @@ def test_grouped_constraints_give_each_finding(tmp_path: Path) -> None:
 def test_queries_run_on_threads_on_oxigraph_only(tmp_path: Path) -> None:
     """in_parallel keeps the order of the jobs; on Oxigraph two run at once (each waits for the other at a
     barrier, which would time out one by one), elsewhere one by one (a barrier of one never waits)."""
+    oxigraph = create_store(f"oxigraph:{tmp_path / 'store'}")
     together = threading.Barrier(2, timeout=10)
-    answers = in_parallel(create_store(f"oxigraph:{tmp_path / 'store'}"), [partial(together.wait) for _ in range(2)])
-    assert sorted(answers) == [0, 1]
+    assert sorted(in_parallel(oxigraph, [together.wait, together.wait])) == [0, 1]
+    assert in_parallel(oxigraph, [partial(str, n) for n in range(5)]) == list("01234")
     alone = threading.Barrier(1)
     assert in_parallel(create_store("memory"), [alone.wait, lambda: "last"]) == [0, "last"]
-    in_order = in_parallel(create_store(f"oxigraph:{tmp_path / 'store'}"), [partial(str, n) for n in range(5)])
-    assert in_order == list("01234")
