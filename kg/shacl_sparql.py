@@ -307,8 +307,8 @@ class _Translator:
 
     def checks(self, node_shape: Node, graphs: str) -> list[Check]:
         """Every constraint of a targeted node shape and of its property shapes, as checks: per shape, its
-        value constraints in one query and its counts in another (each query joins the focus nodes with the
-        values once, which costs the same for one constraint or ten)."""
+        value constraints in one query and its counts in another (a query reads the values once, which costs
+        about the same for one constraint as for ten)."""
         target = self.targets(node_shape)
         found = []
         for shape in [node_shape, *sorted(self.shapes.objects(node_shape, SH.property), key=str)]:
@@ -341,7 +341,7 @@ class _Translator:
                     raise Untranslatable(f"{counts[0]} on a node shape")
                 query, outcomes = self.count_query(shape, path, target, graphs)
                 if outcomes:
-                        found.append(Check(name, path, severity, query, tuple((flag, text(c)) for flag, c in outcomes)))
+                    found.append(Check(name, path, severity, query, tuple((flag, text(c)) for flag, c in outcomes)))
         return found
 
     def query(self, component: URIRef, parameter: Node, path: str, target: str, graphs: str) -> str:
