@@ -10,8 +10,10 @@ the Turtle files itself (bulk load); another store gets them through kg.load and
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import TypeVar
 
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDFS
@@ -20,9 +22,11 @@ from kg.errors import InputError
 from kg.load import Project, load_dataset, load_shapes, read_source
 from kg.namespaces import KG, ONTOLOGY_GRAPH, SCHEMA, SOURCES_GRAPH, STATEMENTS_GRAPH
 from kg.rules import materialise
-from kg.shacl_sparql import DATA_GRAPHS, Validation, run_generated, validate_in_store
+from kg.shacl_sparql import DATA_GRAPHS, Validation, in_parallel, run_generated, validate_in_store
 from kg.store import OxigraphStore, Store
 from kg.validate import Finding, Report, report_of, run_qc
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -61,31 +65,47 @@ def load_files(store: Store, project: Project) -> None:
 def build_in_store(store: Store, project: Project) -> InStoreBuild:
     """Load, reason (rules, InconsistencyError as kg.reason) and validate (shapes as SPARQL, QC) in `store`.
 
-    Validation reads the asserted graphs only (kg.validate: inferred types would hide missing ones), so it runs
-    in a second thread while the rules reason: Oxigraph evaluates a query without Python's lock, and the
-    compiled rules are Python, so the two share the machine's cores (2 M triples: the build takes about the
-    longer of the two instead of their sum)."""
-    timer = time.perf_counter
-    start = timer()
+    Validation reads the asserted graphs only (kg.validate: inferred types would hide missing ones). On
+    Oxigraph, whose queries name their graphs, it runs in a second thread while the rules reason: Oxigraph
+    evaluates a query without Python's lock, and the compiled rules are Python, so the two share the
+    machine's cores (the build takes about the longer of the two instead of their sum). A server's queries
+    read its whole dataset, so there it runs first, before the inferred graph exists."""
+    start = time.perf_counter()
     load_files(store, project)
-    loaded = timer()
+    loaded = time.perf_counter()
+    if isinstance(store, OxigraphStore):
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            validating = pool.submit(_timed(validate, store, project))
+            rounds, reasoned = _timed(materialise, store)()
+            (validation, quality), validated = validating.result()
+    else:
+        (validation, quality), validated = _timed(validate, store, project)()
+        rounds, reasoned = _timed(materialise, store)()
+    took = {"load": loaded - start, "reason": reasoned, "validate": validated, "build": time.perf_counter() - start}
+    return InStoreBuild(rounds, report_of(validation.findings + quality), validation.fallback, took)
 
-    def timed_validation() -> tuple[Validation, list[Finding], float]:
-        return *validate(store, project), timer() - loaded
 
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        validating = pool.submit(timed_validation)
-        rounds = materialise(store)
-        reasoned = timer() - loaded
-        validation, quality, validated = validating.result()
-    seconds = {"load": loaded - start, "reason": reasoned, "validate": validated, "build": timer() - start}
-    return InStoreBuild(rounds, report_of(validation.findings + quality), validation.fallback, seconds)
+def _timed(work: Callable[..., T], *args: object) -> Callable[[], tuple[T, float]]:
+    """`work(*args)` as a call that returns its result and the seconds it took."""
+
+    def timed() -> tuple[T, float]:
+        start = time.perf_counter()
+        return work(*args), time.perf_counter() - start
+
+    return timed
 
 
 def validate(store: Store, project: Project) -> tuple[Validation, list[Finding]]:
-    """The shapes as SPARQL, then the quality-check queries, over the asserted graphs in `store`."""
-    validation = validate_in_store(store, load_shapes(project))
-    quality = run_qc(project.qc, lambda query: run_generated(store, query.text, str(query.path), DATA_GRAPHS))
+    """The shapes as SPARQL and the quality-check queries over the asserted graphs in `store`, side by side
+    (both only read the store)."""
+    shapes = load_shapes(project)
+    validation, quality = in_parallel(
+        store,
+        [
+            lambda: validate_in_store(store, shapes),
+            lambda: run_qc(project.qc, lambda query: run_generated(store, query.text, str(query.path), DATA_GRAPHS)),
+        ],
+    )
     return validation, quality
 
 

@@ -8,7 +8,9 @@ stores relabel them.
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -17,7 +19,7 @@ from test_shapes import FIXTURE_FILES, FIXTURES, findings, ontology, project_fin
 
 from kg.load import Project, curie, load_dataset, new_dataset, parse_turtle
 from kg.namespaces import ONTOLOGY_GRAPH, STATEMENTS_GRAPH
-from kg.shacl_sparql import StoreFacts, folds_integers, plan, validate_in_store
+from kg.shacl_sparql import StoreFacts, folds_integers, in_parallel, plan, validate_in_store
 from kg.store import create_store
 from kg.validate import Finding, shacl_findings
 
@@ -110,3 +112,55 @@ def test_an_untranslatable_shape_falls_back_to_pyshacl(tmp_path: Path) -> None:
     assert fallback == ["<https://example.org/EqualsShape>"]
     assert {r[3] for r in reference} == {"a equals b", "two a"}
     assert_same(reference, ours)
+
+
+GROUPED = """
+@prefix sh: <http://www.w3.org/ns/shacl#> . @prefix ex: <https://example.org/> .
+@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+ex:ThingShape a sh:NodeShape ; sh:targetClass ex:Thing ;
+    sh:property [ sh:path ex:code ; sh:datatype xsd:string ; sh:pattern "^[A-Z]+$" ; sh:minLength 2 ;
+            sh:message "codes"@en ] ,
+        [ sh:path ex:part ; sh:minCount 2 ; sh:maxCount 3 ; sh:message "parts"@en ] ,
+        [ sh:path ex:part ; sh:qualifiedValueShape [ sh:class ex:Big ] ; sh:qualifiedMaxCount 1 ;
+            sh:message "big parts"@en ] ,
+        [ sh:path ex:tag ; sh:maxCount 1 ; sh:message "tags"@en ] .
+"""
+GROUPED_DATA = """
+@prefix ex: <https://example.org/> . @prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+ex:a a ex:Thing ; ex:code "AB", "x", 7 ; ex:part ex:p1 ; ex:tag 1, 2 .
+ex:b a ex:Thing ; ex:code "CD" ; ex:part ex:p1, ex:p2, ex:p3, ex:p4 .
+ex:c a ex:Thing ; ex:part ex:p1, ex:p2 .
+ex:p1 a ex:Big . ex:p2 a ex:Big .
+ex:loose ex:code "x" ; ex:tag 1, 2 ; ex:part ex:p1, ex:p2 .
+"""
+
+
+def test_grouped_constraints_give_each_finding(tmp_path: Path) -> None:
+    """Several constraints on one path share a query (values: one; counts: minimum with maximum grouped, a
+    maximum alone counted before the join, a qualified maximum), and still give one finding per constraint
+    and value that pyshacl gives: "x" breaks the pattern and the minimum length, 7 all three value
+    constraints; ex:a has too few parts and two tags, ex:b too many parts and too many big ones, ex:c too many
+    big ones; ex:loose is no focus node."""
+    shapes_graph = Graph().parse(data=GROUPED, format="turtle")
+    dataset = new_dataset()
+    dataset.graph(STATEMENTS_GRAPH).parse(data=GROUPED_DATA, format="turtle")
+    work = plan(shapes_graph, [STATEMENTS_GRAPH], StoreFacts({}, folds_integers=True))
+    assert sorted(len(check.outcomes) for check in work.checks) == [1, 1, 2, 3]
+    reference = Counter(map(row, shacl_findings(dataset, shapes_graph)))
+    assert sum(reference.values()) == 2 + 3 + 1 + 1 + 2 + 1
+    ours, fallback = in_store(dataset, f"oxigraph:{tmp_path / 'store'}", shapes_graph)
+    assert fallback == []
+    assert_same(reference, ours)
+    ours_in_memory, _ = in_store(dataset, "memory", shapes_graph)
+    assert_same(reference, ours_in_memory)
+
+
+def test_queries_run_on_threads_on_oxigraph_only(tmp_path: Path) -> None:
+    """in_parallel keeps the order of the jobs; on Oxigraph two run at once (each waits for the other at a
+    barrier, which would time out one by one), elsewhere one by one (a barrier of one never waits)."""
+    oxigraph = create_store(f"oxigraph:{tmp_path / 'store'}")
+    together = threading.Barrier(2, timeout=10)
+    assert sorted(in_parallel(oxigraph, [together.wait, together.wait])) == [0, 1]
+    assert in_parallel(oxigraph, [partial(str, n) for n in range(5)]) == list("01234")
+    alone = threading.Barrier(1)
+    assert in_parallel(create_store("memory"), [alone.wait, lambda: "last"]) == [0, "last"]
