@@ -15,8 +15,9 @@ reading: it parses the text with rdflib first (one syntax and error report for a
 anything is sent, what would leave the dataset (SERVICE, FROM a foreign graph); updates go through `update`.
 
 The dataset is its named graphs (ontology, statements, sources, inferred): a query's default graph is their
-union on every store, and GRAPH ranges over them only. An oxigraph or SPARQL store also keeps, in
-BUILD_GRAPH (outside the dataset), the cache key of the inputs it was built from, so a stale store is refused.
+union on every store, and GRAPH ranges over them only. An oxigraph store on disk also keeps, in a file of its
+directory, and a SPARQL store in BUILD_GRAPH (outside the dataset), the cache key of the inputs it was built
+from, so a stale store is refused.
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ SPARQL_USER_ENV = "KG_SPARQL_USER"
 SPARQL_PASSWORD_ENV = "KG_SPARQL_PASSWORD"
 KINDS = ("memory", "oxigraph:PATH", "oxigraph", "sparql:URL")
 _HTTP_TIMEOUT = 300  # seconds: loading a large graph on a busy 2-core machine
+BUILD_KEY_FILE = "kg-build-key"  # in an oxigraph:PATH directory: the cache key of the inputs it was built from
 _PROLOGUE = "".join(f"PREFIX {prefix}: <{namespace}>\n" for prefix, namespace in PREFIXES.items())
 _ALL_QUADS = "SELECT ?g ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } }"
 _COUNT_QUADS = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
@@ -327,6 +329,7 @@ class OxigraphStore(_Checked):
         self.spec = f"oxigraph:{path}" if path else "oxigraph"
         self.on_disk = path is not None
         self._ox = pyoxigraph
+        self._key_file = path / BUILD_KEY_FILE if path else None
         if path is None:
             self._store = pyoxigraph.Store()
             return
@@ -340,25 +343,38 @@ class OxigraphStore(_Checked):
             raise StoreError(f"cannot open the oxigraph store at {path}: {exc}") from None
 
     def graphs(self) -> list[URIRef]:
-        names = (URIRef(g.value) for g in self._store.named_graphs() if isinstance(g, self._ox.NamedNode))
-        return sorted(g for g in names if g != BUILD_GRAPH)
+        return sorted(URIRef(g.value) for g in self._store.named_graphs() if isinstance(g, self._ox.NamedNode))
 
     def _execute(self, text: str, prepared: Query, bindings: Mapping[Variable, Node], limit: int | None) -> Result:
         ox = self._ox
-        defaults, named = query_dataset(prepared, self.graphs())
-        answer = self._store.query(
-            with_prefixes(bind_values(text, bindings)),
-            default_graph=[ox.NamedNode(g) for g in defaults],
-            named_graphs=[ox.NamedNode(g) for g in named],
+        own = self.graphs()
+        defaults, named = query_dataset(prepared, own)
+        # The store holds the dataset's named graphs and nothing else, so a query with no dataset clause runs on
+        # their union as Oxigraph builds it, twice as fast on large answers as the same graphs listed (2 M
+        # triples: commitments 2.2 s -> 1.0 s).
+        dataset = (
+            {"use_default_graph_as_union": True}
+            if (defaults, named) == (own, own)
+            else {"default_graph": [ox.NamedNode(g) for g in defaults], "named_graphs": [ox.NamedNode(g) for g in named]}
         )
+        answer = self._store.query(with_prefixes(bind_values(text, bindings)), **dataset)
         if isinstance(answer, ox.QueryBoolean):
             return _ask(bool(answer))
         if isinstance(answer, ox.QueryTriples):
             return _graph_result(prepared, answer.serialize(format=ox.RdfFormat.N_TRIPLES), "nt")
         result = Result("SELECT")
-        result.vars = [Variable(var.value) for var in answer.variables]
+        names = [(var, Variable(var.value)) for var in answer.variables]
+        result.vars = [variable for _, variable in names]
+        converted: dict[object, Node] = {}  # each distinct term converted once (large answers repeat their terms)
+
+        def term(value: object) -> Node:
+            node = converted.get(value)
+            if node is None:
+                node = converted[value] = _normalised(self._term(value))
+            return node
+
         result.bindings = [  # solutions taken one by one: evaluation stops at `limit`
-            {Variable(var.value): _normalised(self._term(solution[var])) for var in answer.variables if solution[var] is not None}
+            {variable: term(value) for (_, variable), value in zip(names, solution) if value is not None}
             for solution in itertools.islice(answer, limit)
         ]
         return result
@@ -375,9 +391,11 @@ class OxigraphStore(_Checked):
         raise StoreError(f"store {self.spec} answered a term rdflib cannot hold: {term}")
 
     def update(self, text: str) -> None:
+        self._forget_build()
         self._store.update(with_prefixes(text))
 
     def load(self, dataset: Dataset) -> None:
+        self._forget_build()
         self._store.clear()
         self._store.bulk_load(_nquads(dataset), format=self._ox.RdfFormat.N_QUADS)
         self._store.flush()
@@ -394,6 +412,7 @@ class OxigraphStore(_Checked):
     def replace_with(self, source: OxigraphStore) -> None:
         """Replace this store's dataset with `source`'s in one bulk write (an in-store build works in memory and
         then persists: 2 M triples built and written in about half the time of building on disk)."""
+        self._forget_build()
         self._store.clear()
         self._store.bulk_extend(source._store.quads_for_pattern(None, None, None, None))
         self._store.flush()
@@ -440,17 +459,25 @@ class OxigraphStore(_Checked):
             return ox.Literal(str(node), datatype=ox.NamedNode(node.datatype or XSD.string))
         raise StoreError(f"no oxigraph term for {node!r}")
 
+    # The build key lives in a file of the store's directory, not in a graph: every graph of the store is then
+    # the dataset's, and a query with no dataset clause can run on Oxigraph's union of them (see _execute).
     def build_key(self) -> str | None:
-        graph = self._ox.NamedNode(BUILD_GRAPH)
-        found = self._store.quads_for_pattern(graph, self._ox.NamedNode(DCTERMS.identifier), None, graph)
-        return next((quad.object.value for quad in found), None)
+        try:
+            return self._key_file.read_text(encoding="utf-8").strip() if self._key_file else None
+        except FileNotFoundError:
+            return None
 
     def set_build_key(self, key: str) -> None:
-        ox = self._ox
-        graph = ox.NamedNode(BUILD_GRAPH)
-        self._store.remove_graph(graph) if self._store.contains_named_graph(graph) else None
-        self._store.add(ox.Quad(graph, ox.NamedNode(DCTERMS.identifier), ox.Literal(key), graph))
+        from kg.export import write_atomic
+
         self._store.flush()
+        if self._key_file:
+            write_atomic(self._key_file, key.encode())
+
+    def _forget_build(self) -> None:
+        """Drop the build key before the dataset changes: a store left half-written is then refused."""
+        if self._key_file:
+            self._key_file.unlink(missing_ok=True)
 
 
 class SparqlStore(_Checked):
