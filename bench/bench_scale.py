@@ -327,6 +327,8 @@ def report(runs: list[dict], load: str) -> str:
         ]
         for label, suffix, peers in STEPS:
             ours = f"{prefix}-{suffix}"
+            if not any(ours in r for r in runs):  # (only the store on disk is persisted)
+                continue
             label += SIDE_BY_SIDE.get(suffix, "") if seconds(runs[0], f"{prefix}-build") else ""
             same_store = [(name, step) for name, step in peers if prefix == "memory" or not step.startswith("memory-")]
             lines.append(f"| {label} | " + " | ".join(cell(r, ours, same_store) for r in runs) + f" | {exponent(runs, ours)} |")
