@@ -8,12 +8,13 @@ OWL RL reasoners split them (Hogan et al.'s SAOR, "T-split" rules):
 - its schema atoms (axioms: `?p rdfs:subPropertyOf ?super`, `?p a owl:TransitiveProperty`, ...) are answered
   once by the store, after the schema stratum has closed the TBox, giving one instantiated rule per row
   (`?x kg:withPartner ?y` gives `?x kg:involves ?y`);
-- its data atoms are then matched in Python: a rule with one data atom is a lookup on the triple's predicate
-  (and object, for `?x a C`), a rule with several (transitivity, property chains) a hash join on the
-  variables they share, evaluated semi-naively: every triple, asserted or inferred, is matched once, against
-  everything known when its turn comes.
+- its data atoms are then matched in Python, a predicate at a time (see Closure): a rule with one data atom
+  maps the (subject, object) pairs of its predicate (and object, for `?x a C`) to its conclusions, a rule
+  with several (transitivity, property chains) is a hash join on the variables they share; the evaluation is
+  semi-naive: each round matches only the triples the round before added, against everything known.
 
-The inferences go to the inferred graph in one bulk write. Assumptions, checked: data atoms have a constant
+Only the triples a rule can match or conclude are read (not labels, quotes, offsets...), and the inferences go
+to the inferred graph in one bulk write. Assumptions, checked: data atoms have a constant
 predicate once the schema atoms are bound, a filter on a data variable is `!isLiteral(?v)`, and no inference is
 itself an axiom (the schema would change under the rules' feet); a rule set outside them raises Unsupported,
 and kg.rules runs the SPARQL updates instead. test_rules proves both ways equal to owlrl's closure.
@@ -25,13 +26,16 @@ import re
 from collections import defaultdict
 from collections.abc import Callable, Hashable, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from rdflib import URIRef
 from rdflib.namespace import OWL, RDF, RDFS
 from rdflib.term import Node
 
 from kg.namespaces import PREFIXES
+
+if TYPE_CHECKING:
+    from kg.rules import Rule
 
 SCHEMA_NAMESPACES = (str(RDFS), str(OWL))
 _FILTER = re.compile(r"FILTER\s*(\((?:[^()]|\([^()]*\)|\((?:[^()]|\([^()]*\))*\))*\))", re.S)
@@ -118,7 +122,7 @@ def _is_schema(atom: str) -> bool:
 Select = Callable[[list[str], str], Iterable[dict[str, Node]]]
 
 
-def instances(rule, select: Select, native: Callable[[Node], Term]) -> list[Instance]:
+def instances(rule: Rule, select: Select, native: Callable[[Node], Term]) -> list[Instance]:
     """The instantiations of a kg.rules.Rule: its schema atoms and the filters on their variables answered
     by `select(variables, group graph pattern)`, a SPARQL SELECT DISTINCT over the store's rule graphs."""
     schema = [atom for atom in rule.atoms if _is_schema(atom)]
@@ -155,7 +159,7 @@ def instances(rule, select: Select, native: Callable[[Node], Term]) -> list[Inst
     ]
 
 
-def schema_keys(rules, native: Callable[[Node], Term]) -> set[tuple[Term, Term | None]]:
+def schema_keys(rules: list[Rule], native: Callable[[Node], Term]) -> set[tuple[Term, Term | None]]:
     """The (predicate, object or None) keys of the rules' axiom patterns: an inference with one changes the TBox."""
     keys = set()
     for rule in rules:
@@ -186,9 +190,7 @@ class Closure:
         self._single: dict[Term, list[Instance]] = defaultdict(list)  # one atom, its object a variable
         self._keyed: dict[Term, dict[Term, list[Instance]]] = defaultdict(lambda: defaultdict(list))  # ... a constant
         self._joins: dict[Term, list[tuple[Instance, int]]] = defaultdict(list)
-        for rule in rules:
-            if not isinstance(rule.head.positions[1], tuple):
-                raise Unsupported(f"rule {rule.name}: the predicate of its head is not bound by an axiom")
+        for rule in rules:  # (every predicate is a constant: `instances` made sure)
             if len(rule.body) == 1:
                 obj = rule.body[0].positions[2]
                 if isinstance(obj, tuple):
@@ -199,7 +201,7 @@ class Closure:
                 for index, atom in enumerate(rule.body):
                     self._joins[atom.predicate].append((rule, index))
         self._rules = rules
-        self.known: dict[Term, Pairs] = defaultdict(set)
+        self._known: dict[Term, Pairs] = defaultdict(set)
         # for the joins: predicate -> subject -> objects, and predicate -> object -> subjects
         self._by_subject: dict[Term, dict[Term, set[Term]]] = {p: defaultdict(set) for p in self._joins}
         self._by_object: dict[Term, dict[Term, set[Term]]] = {p: defaultdict(set) for p in self._joins}
@@ -228,8 +230,8 @@ class Closure:
         return {(p, o) for p, o in keys if o is None or (p, None) not in keys}
 
     def run(self, asserted: Iterable[tuple[Term, Iterable[tuple[Term, Term]]]]) -> tuple[list[Triple], int]:
-        """(the triples the rules add to `asserted`, (predicate, its (subject, object) pairs) for every key of
-        `reads`, and the number of rounds to the fixpoint)."""
+        """The triples the rules add to `asserted` ((predicate, its (subject, object) pairs) for the keys of
+        `reads`), and the number of rounds to the fixpoint."""
         given: dict[Term, Pairs] = defaultdict(set)
         ids, terms, literals, literal = self._ids, self._terms, self._literals, self._literal
         for predicate, pairs in asserted:
@@ -274,9 +276,9 @@ class Closure:
         """Add `derived` to what is known; return the part that was new, by predicate."""
         fresh = {}
         for predicate, pairs in derived.items():
-            new = pairs - self.known[predicate]
+            new = pairs - self._known[predicate]
             if new:
-                self.known[predicate] |= new
+                self._known[predicate] |= new
                 fresh[predicate] = new
                 if predicate in self._by_subject:
                     for subject, obj in new:
@@ -371,7 +373,7 @@ class Closure:
         elif object_term is not None:
             candidates = [(s, object_term) for s in self._by_object[predicate[0]].get(object_term, ())]
         else:
-            candidates = list(self.known[predicate[0]])
+            candidates = list(self._known[predicate[0]])
         for s, o in candidates:
             extended = atom.match((s, predicate[0], o), binding)
             if extended is not None:
