@@ -217,8 +217,8 @@ def build(ctx: click.Context, out: Path | None, reasoner: str, validator: str) -
     gc.enable()  # a build allocates (and frees) a lot: collect as usual
     project = _project(ctx)
     target = out or project.root / "dist"
-    if (reasoner, validator) != ("owlrl", "pyshacl"):
-        _build_in_store(ctx, project, target, reasoner, validator)
+    if (reasoner, validator) != ("owlrl", "pyshacl") or ctx.find_object(_Options).store == "oxigraph":
+        _build_in_store(ctx, project, target, reasoner, validator)  # (an in-memory oxigraph is for nothing else)
         return
     with Progress(console=_console(stderr=True), auto_refresh=False) as progress:
         task = progress.add_task("build", total=5 + 2 * len(FORMATS))

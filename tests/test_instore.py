@@ -88,8 +88,9 @@ def as_oxigraph_keeps(graph: Graph) -> Graph:
 
 @pytest.mark.parametrize(
     "options",
-    [["--store", "memory", "--reasoner", "rules", "--validator", "sparql"], ["--store", "oxigraph:STORE", "--reasoner", "rules"]],
-    ids=["memory-store", "rules-without-sparql"],
+    [["--store", "memory", "--reasoner", "rules", "--validator", "sparql"], ["--store", "oxigraph:STORE", "--reasoner", "rules"],
+     ["--store", "oxigraph"]],
+    ids=["memory-store", "rules-without-sparql", "reference-build-in-memory-oxigraph"],
 )
 def test_in_store_options_need_each_other_and_a_store(options: list[str], project: Project, tmp_path: Path) -> None:
     store = [o.replace("STORE", str(tmp_path / "store")) for o in options]
