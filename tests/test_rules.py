@@ -36,6 +36,12 @@ def statements_only(path: Path) -> Dataset:
     return dataset
 
 
+def turtle_file(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
 def with_statements(statements: Path) -> Dataset:
     """The fixture project's ontology with other statements."""
     dataset = new_dataset()
@@ -139,8 +145,9 @@ def test_disjoint_classes_sharing_a_node_are_inconsistent(kind: str, tmp_path: P
 
 
 def test_a_member_of_nothing_is_inconsistent(tmp_path: Path) -> None:
-    statements = tmp_path / "nothing.ttl"
-    statements.write_text(
+    statements = turtle_file(
+        tmp_path,
+        "nothing.ttl",
         "<https://w3id.org/defence-kg/id/Ghost> a <http://www.w3.org/2002/07/owl#Nothing> .\n", encoding="utf-8"
     )
     store = open_store("oxigraph", tmp_path)
@@ -154,7 +161,6 @@ def test_unsupported_owl_vocabulary_is_refused(tmp_path: Path) -> None:
     statements.write_text(
         "@prefix owl: <http://www.w3.org/2002/07/owl#> . @prefix ex: <https://example.org/> .\n"
         "ex:Person owl:hasKey ( ex:name ) . ex:a ex:p ex:b ; owl:sameAs ex:c .\n",
-        encoding="utf-8",
     )
     store = open_store("oxigraph", tmp_path)
     store.load(statements_only(statements))
@@ -192,11 +198,11 @@ SELF_LOOPS = (
 def test_a_rule_the_compiled_evaluation_cannot_run_falls_back_to_sparql(kind: str, tmp_path: Path) -> None:
     """A filter on data variables other than !isLiteral is outside kg.closure's assumptions: asked for, the
     compiled evaluation refuses by name; by default the SPARQL updates run, and the rule still fires."""
-    statements = tmp_path / "loop.ttl"
-    statements.write_text(
+    statements = turtle_file(
+        tmp_path,
+        "loop.ttl",
         "@prefix owl: <http://www.w3.org/2002/07/owl#> . @prefix ex: <https://example.org/> .\n"
         "ex:knows a owl:SymmetricProperty . ex:narcissus ex:knows ex:narcissus . ex:echo ex:knows ex:narcissus .\n",
-        encoding="utf-8",
     )
     rules = rules_with(tmp_path, "self-loop.rq", SELF_LOOPS)
     with pytest.raises(InputError, match=r"compiled rule evaluation cannot run these rules: rule self-loop: filter"):
@@ -211,11 +217,11 @@ def test_a_rule_the_compiled_evaluation_cannot_run_falls_back_to_sparql(kind: st
 def test_an_inferred_axiom_is_refused_by_the_compiled_evaluation(kind: str, tmp_path: Path) -> None:
     """A subproperty of rdfs:subClassOf makes the data infer axioms: the compiled evaluation, which binds the
     axioms first, refuses; the SPARQL strata apply the inferred axiom (x becomes a B)."""
-    statements = tmp_path / "meta.ttl"
-    statements.write_text(
+    statements = turtle_file(
+        tmp_path,
+        "meta.ttl",
         "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> . @prefix ex: <https://example.org/> .\n"
         "ex:kindOf rdfs:subPropertyOf rdfs:subClassOf . ex:A ex:kindOf ex:B . ex:x a ex:A .\n",
-        encoding="utf-8",
     )
     with pytest.raises(InputError, match=r"rules infer axioms with predicate .*subClassOf"):
         rules_closure(statements_only(statements), kind, tmp_path / "a", "compiled")
