@@ -146,9 +146,7 @@ def test_disjoint_classes_sharing_a_node_are_inconsistent(kind: str, tmp_path: P
 
 def test_a_member_of_nothing_is_inconsistent(tmp_path: Path) -> None:
     statements = turtle_file(
-        tmp_path,
-        "nothing.ttl",
-        "<https://w3id.org/defence-kg/id/Ghost> a <http://www.w3.org/2002/07/owl#Nothing> .\n", encoding="utf-8"
+        tmp_path, "nothing.ttl", "<https://w3id.org/defence-kg/id/Ghost> a <http://www.w3.org/2002/07/owl#Nothing> .\n"
     )
     store = open_store("oxigraph", tmp_path)
     store.load(with_statements(statements))
@@ -157,8 +155,9 @@ def test_a_member_of_nothing_is_inconsistent(tmp_path: Path) -> None:
 
 
 def test_unsupported_owl_vocabulary_is_refused(tmp_path: Path) -> None:
-    statements = tmp_path / "haskey.ttl"
-    statements.write_text(
+    statements = turtle_file(
+        tmp_path,
+        "haskey.ttl",
         "@prefix owl: <http://www.w3.org/2002/07/owl#> . @prefix ex: <https://example.org/> .\n"
         "ex:Person owl:hasKey ( ex:name ) . ex:a ex:p ex:b ; owl:sameAs ex:c .\n",
     )
