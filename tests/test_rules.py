@@ -15,7 +15,7 @@ from rdflib import Dataset, URIRef
 from rdflib.namespace import ORG, RDF, RDFS
 
 from kg.build import Built
-from kg.errors import InconsistencyError, InputError
+from kg.errors import InconsistencyError, InputError, UsageError
 from kg.load import Project, load_dataset, new_dataset, parse_turtle
 from kg.namespaces import ID, INFERRED_GRAPH, KG, ONTOLOGY_GRAPH, PROJECT_ROOT, STATEMENTS_GRAPH
 from kg.reason import infer
@@ -226,3 +226,8 @@ def test_an_inferred_axiom_is_refused_by_the_compiled_evaluation(kind: str, tmp_
         rules_closure(statements_only(statements), kind, tmp_path / "a", "compiled")
     inferred = rules_closure(statements_only(statements), kind, tmp_path / "b")
     assert (URIRef("https://example.org/x"), RDF.type, URIRef("https://example.org/B")) in inferred
+
+
+def test_an_unknown_rule_engine_is_named(tmp_path: Path) -> None:
+    with pytest.raises(UsageError, match=r"unknown rule engine 'fast'; use one of auto, sparql, compiled"):
+        materialise(open_store("memory", tmp_path), engine="fast")
