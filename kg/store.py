@@ -54,6 +54,7 @@ SPARQL_PASSWORD_ENV = "KG_SPARQL_PASSWORD"
 KINDS = ("memory", "oxigraph:PATH", "oxigraph", "sparql:URL")
 _HTTP_TIMEOUT = 300  # seconds: loading a large graph on a busy 2-core machine
 BUILD_KEY_FILE = "kg-build-key"  # in an oxigraph:PATH directory: the cache key of the inputs it was built from
+_XSD_STRING = str(XSD.string)
 _PROLOGUE = "".join(f"PREFIX {prefix}: <{namespace}>\n" for prefix, namespace in PREFIXES.items())
 _ALL_QUADS = "SELECT ?g ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } }"
 _COUNT_QUADS = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
@@ -370,7 +371,7 @@ class OxigraphStore(_Checked):
         def term(value: object) -> Node:
             node = converted.get(value)
             if node is None:
-                node = converted[value] = _normalised(self._term(value))
+                node = converted[value] = self._term(value)
             return node
 
         result.bindings = [  # solutions taken one by one: evaluation stops at `limit`
@@ -380,14 +381,17 @@ class OxigraphStore(_Checked):
         return result
 
     def _term(self, term: object) -> Node:
-        """A pyoxigraph term as rdflib's."""
+        """A pyoxigraph term as rdflib's parser makes it (an xsd:string literal is a simple literal)."""
         ox = self._ox
         if isinstance(term, ox.NamedNode):
             return URIRef(term.value)
+        if isinstance(term, ox.Literal):
+            if term.language:
+                return Literal(term.value, lang=term.language)
+            datatype = term.datatype.value
+            return Literal(term.value) if datatype == _XSD_STRING else Literal(term.value, datatype=URIRef(datatype))
         if isinstance(term, ox.BlankNode):
             return BNode(term.value)
-        if isinstance(term, ox.Literal):
-            return Literal(term.value, lang=term.language, datatype=None if term.language else URIRef(term.datatype.value))
         raise StoreError(f"store {self.spec} answered a term rdflib cannot hold: {term}")
 
     def update(self, text: str) -> None:
@@ -533,10 +537,11 @@ class SparqlStore(_Checked):
 
     def _execute(self, text: str, prepared: Query, bindings: Mapping[Variable, Node], limit: int | None) -> Result:
         # the dataset goes as the protocol's parameters only, so that the server sees `prepared`'s.
-        # `limit` is not passed on: the server sends its whole answer (or cuts it at its own cap).
         defaults, named = query_dataset(prepared, self.graphs())
         if prepared.algebra.get("datasetClause"):  # Virtuoso lets a query's FROM win over the protocol's dataset
             text = without_dataset_clause(text)
+        if limit is not None:  # so that the server stops there too, instead of sending its whole answer
+            text = with_limit(text, prepared, limit)
         fields = [("query", with_prefixes(bind_values(text, bindings)))]
         fields += [("default-graph-uri", str(g)) for g in defaults] + [("named-graph-uri", str(g)) for g in named]
         if prepared.algebra.name in ("ConstructQuery", "DescribeQuery"):
@@ -544,7 +549,9 @@ class SparqlStore(_Checked):
         body = self._post(self.url, fields, "application/sparql-results+json")
         if prepared.algebra.name == "AskQuery":
             return _ask(bool(json.loads(body)["boolean"]))
-        return parse_select(body)
+        result = parse_select(body)
+        result.bindings = result.bindings[:limit]  # (a query with a trailing VALUES clause went unlimited)
+        return result
 
     def update(self, text: str) -> None:
         self._graphs = None
@@ -632,6 +639,23 @@ def bind_values(text: str, bindings: Mapping[Variable, Node]) -> str:
         elif kind == "close":
             depth -= 1
     raise QueryError("the query has no WHERE group to bind its parameters in")
+
+
+def with_limit(text: str, prepared: Query, limit: int) -> str:
+    """SELECT `text` with `LIMIT limit` appended, when it has no LIMIT or OFFSET of its own and the clause parses
+    as the same query sliced (not, say, after a trailing VALUES clause, where LIMIT is a syntax error); else
+    `text` as it is."""
+    from kg.query import prepare
+
+    if prepared.algebra.name != "SelectQuery" or prepared.algebra["p"].name == "Slice":
+        return text
+    limited = f"{text}\nLIMIT {limit}"
+    try:
+        top = prepare(limited).algebra["p"]
+    except QueryError:
+        return text
+    same = top.name == "Slice" and top.get("length") == limit and top["p"] == prepared.algebra["p"]
+    return limited if same else text
 
 
 def without_dataset_clause(text: str) -> str:

@@ -17,8 +17,8 @@ from test_cli import kg
 from kg.errors import QueryError, StoreError, UsageError
 from kg.load import Project
 from kg.namespaces import ID, KG, STATEMENTS_GRAPH, XSD
-from kg.query import serialize_result
-from kg.store import MemoryStore, bind_values, create_store, parse_spec
+from kg.query import prepare, serialize_result
+from kg.store import MemoryStore, bind_values, create_store, parse_spec, with_limit
 
 # --- specs ------------------------------------------------------------------------------------------------------
 
@@ -95,6 +95,27 @@ def test_an_iri_that_would_break_out_is_refused() -> None:
 def test_a_query_without_a_where_group_cannot_take_values() -> None:
     with pytest.raises(QueryError, match="no WHERE group"):
         bind_values("DESCRIBE <http://x/a>", {Variable("s"): URIRef("http://x/b")})
+
+
+@pytest.mark.parametrize(
+    ("text", "limited"),
+    [
+        ("SELECT * WHERE { ?s ?p ?o } ORDER BY ?s # the end", True),
+        ("SELECT ?s (COUNT(*) AS ?n) WHERE { ?s ?p ?o } GROUP BY ?s HAVING (COUNT(*) > 1)", True),
+        ("SELECT * WHERE { ?s ?p ?o } LIMIT 5", False),  # its own limit stands
+        ("SELECT * WHERE { ?s ?p ?o } OFFSET 5", False),  # already sliced: left as it is
+        ("SELECT * WHERE { ?s ?p ?o } VALUES ?s { id:Canada }", False),  # LIMIT after VALUES: a syntax error
+        ("ASK { ?s ?p ?o }", False),
+    ],
+)
+def test_a_server_gets_the_row_limit_only_where_it_means_the_same_query_sliced(text: str, limited: bool) -> None:
+    assert with_limit(text, prepare(text), 10) == (f"{text}\nLIMIT 10" if limited else text)
+
+
+def test_every_store_stops_at_the_row_limit(project_store) -> None:
+    everything = "SELECT ?s ?p ?o WHERE { ?s ?p ?o }"
+    assert len(project_store.query(everything).bindings) > 3
+    assert len(project_store.query(everything, limit=3).bindings) == 3
 
 
 # --- every store: offline, parameters, updates ------------------------------------------------------------------
