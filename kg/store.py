@@ -27,9 +27,7 @@ import itertools
 import json
 import os
 import re
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
@@ -493,14 +491,14 @@ class SparqlStore(_Checked):
         self.update_url = os.environ.get(SPARQL_UPDATE_URL_ENV) or url
         self.graph_store_url = os.environ.get(GRAPH_STORE_URL_ENV)
         self._graphs: list[URIRef] | None = None
-        passwords = urllib.request.HTTPPasswordMgrWithDefaultRealm()
+        import httpx  # (here: the other stores do without its import time)
+
+        from kg.server_auth import ServerAuth
+
         user = os.environ.get(SPARQL_USER_ENV)
-        if user:
-            services = [self.url, self.update_url, self.graph_store_url]
-            passwords.add_password(None, [s for s in services if s], user, os.environ.get(SPARQL_PASSWORD_ENV, ""))
-        self._opener = urllib.request.build_opener(
-            urllib.request.HTTPBasicAuthHandler(passwords), urllib.request.HTTPDigestAuthHandler(passwords)
-        )
+        self._auth = ServerAuth(user, os.environ.get(SPARQL_PASSWORD_ENV, "")) if user else None
+        # no connection kept alive: `kg serve` forks its workers from the process holding this store
+        self._http = httpx.Client(auth=self._auth, timeout=_HTTP_TIMEOUT, limits=httpx.Limits(max_keepalive_connections=0))
 
     def _post(self, url: str, fields: list[tuple[str, str]], accept: str) -> bytes:
         """POST form `fields` to `url` (the protocol's form encoding), accepting `accept`."""
@@ -509,17 +507,18 @@ class SparqlStore(_Checked):
 
     def _send(self, url: str, body: bytes, content_type: str, method: str, accept: str = "*/*") -> bytes:
         """The response to one request; StoreError naming the URL when it cannot be reached or refuses."""
-        headers = {"Accept": accept, "Content-Type": content_type}
-        request = urllib.request.Request(url, data=body, headers=headers, method=method)
+        import httpx
+
         try:
-            with self._opener.open(request, timeout=_HTTP_TIMEOUT) as response:
-                return response.read()
-        except urllib.error.HTTPError as exc:
-            detail = exc.read().decode("utf-8", "replace").strip().split("\n")[0][:500]  # the reason, not the echo
-            raise StoreError(f"SPARQL server {url} answered {exc.code} {exc.reason}: {detail}") from None
-        except (urllib.error.URLError, OSError) as exc:
-            reason = getattr(exc, "reason", exc)
-            raise StoreError(f"cannot reach the SPARQL server {url}: {reason}") from None
+            if self._auth is not None and self._auth.scheme is None:
+                self._http.head(url)  # learn the authentication scheme before a body goes (see ServerAuth)
+            response = self._http.request(method, url, content=body, headers={"Accept": accept, "Content-Type": content_type})
+        except httpx.HTTPError as exc:
+            raise StoreError(f"cannot reach the SPARQL server {url}: {exc}") from None
+        if response.status_code >= 400:
+            detail = response.text.strip().split("\n")[0][:500]  # the reason, not the echo
+            raise StoreError(f"SPARQL server {url} answered {response.status_code} {response.reason_phrase}: {detail}")
+        return response.content
 
     def _select(self, text: str) -> Result:
         """A SELECT over the whole server (not limited to the dataset): for bookkeeping queries."""

@@ -4,9 +4,12 @@ tested in test_catalogue.py.)"""
 
 from __future__ import annotations
 
+import base64
 import json
 import socket
+import threading
 from concurrent.futures import ThreadPoolExecutor
+from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 import pytest
@@ -14,6 +17,7 @@ from rdflib import Dataset, Graph, Literal, URIRef, Variable
 from rdflib.compare import isomorphic
 from test_cli import kg
 
+from conftest import sparql_test_url
 from kg.errors import QueryError, StoreError, UsageError
 from kg.load import Project
 from kg.namespaces import ID, KG, STATEMENTS_GRAPH, XSD
@@ -265,6 +269,79 @@ def test_loading_a_server_needs_its_graph_store(monkeypatch: pytest.MonkeyPatch)
     store = create_store("sparql:http://127.0.0.1:9/sparql")
     with pytest.raises(StoreError, match=r"needs its Graph Store Protocol endpoint in \$KG_SPARQL_GRAPH_STORE_URL"):
         store.load(Dataset())
+
+
+class _BasicOnlyServer(BaseHTTPRequestHandler):
+    """A SPARQL server that wants HTTP Basic credentials (user u, password p): it answers 401 without reading the
+    body, as Virtuoso does. It records every request: (method, whether it had the credentials, body length)."""
+
+    seen: list[tuple[str, bool, int]] = []
+
+    def _answer(self) -> None:
+        authorised = self.headers.get("Authorization") == "Basic " + base64.b64encode(b"u:p").decode()
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0)) if authorised else b""
+        self.seen.append((self.command, authorised, len(body)))
+        if not authorised:
+            self.send_response(401)
+            self.send_header("WWW-Authenticate", 'Basic realm="sparql"')
+            self.send_header("Content-Length", "0")
+            self.send_header("Connection", "close")
+            self.end_headers()
+            return
+        answer = b"" if self.command != "POST" else json.dumps(
+            {"head": {}, "boolean": True} if b"ASK" in body else {"head": {"vars": ["g"]}, "results": {"bindings": []}}
+        ).encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(answer)))
+        self.end_headers()
+        self.wfile.write(answer)
+
+    do_HEAD = do_POST = do_PUT = _answer
+
+    def log_message(self, *args: object) -> None:
+        """Quiet."""
+
+
+def test_credentials_go_as_the_server_asks_and_a_large_body_goes_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    server = HTTPServer(("127.0.0.1", 0), _BasicOnlyServer)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/sparql"
+        monkeypatch.setenv("KG_SPARQL_USER", "u")
+        monkeypatch.setenv("KG_SPARQL_PASSWORD", "p")
+        monkeypatch.setenv("KG_SPARQL_GRAPH_STORE_URL", url)
+        monkeypatch.setenv("KG_SPARQL_UPDATE_URL", url)
+        store = create_store(f"sparql:{url}")
+        statements = Dataset()
+        graph = statements.graph(STATEMENTS_GRAPH)
+        for n in range(20_000):  # about 2 MB of N-Triples: more than a socket's buffers
+            graph.add((URIRef(f"{ID}thing{n}"), KG.ordinal, Literal(n)))
+        store.load(statements)
+        assert store.query("ASK {}").askAnswer is True
+    finally:
+        server.shutdown()
+        server.server_close()
+    # one request without credentials, a HEAD, to learn the scheme; then every request has them, the upload too
+    assert _BasicOnlyServer.seen[0] == ("HEAD", False, 0)
+    assert all(authorised for _, authorised, _ in _BasicOnlyServer.seen[1:])
+    assert [size > 2_000_000 for method, _, size in _BasicOnlyServer.seen if method == "PUT"] == [True]
+
+
+def test_a_large_graph_loads_into_the_server(enriched_built) -> None:
+    """Virtuoso answers a PUT without credentials by 401 before reading it: a body larger than the socket's
+    buffers must go once, authenticated. The server holds the session's project store, put back afterwards."""
+    store = create_store(f"sparql:{sparql_test_url()}")
+    large = Dataset()
+    graph = large.graph(STATEMENTS_GRAPH)
+    for n in range(30_000):
+        graph.add((URIRef(f"{ID}thing{n}"), KG.ordinal, Literal(n)))
+    try:
+        store.load(large)
+        count = store.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{STATEMENTS_GRAPH}> {{ ?s ?p ?o }} }}")
+    finally:
+        store.load(enriched_built.dataset)
+    assert int(next(iter(count))[0]) == 30_000
 
 
 @pytest.mark.parametrize("kind", ["oxigraph", "sparql"])
