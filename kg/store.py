@@ -62,6 +62,7 @@ _NAMES = f"""SELECT ?node ?name WHERE {{
   VALUES ?predicate {{ {" ".join(f"<{p}>" for p in NAME_PREDICATES)} }}
   ?node ?predicate ?name FILTER(isIRI(?node))
 }}"""
+_NAMES_CONTAINING = _NAMES.replace("FILTER(isIRI(?node))", "FILTER(isIRI(?node) && CONTAINS(LCASE(STR(?name)), ?part))")
 
 
 class Store(Protocol):
@@ -97,8 +98,9 @@ class Store(Protocol):
     def dataset(self) -> Dataset:
         """The whole dataset as an rdflib Dataset (for exports and `kg describe`)."""
 
-    def names(self) -> list[tuple[URIRef, Literal]]:
-        """(node, name) for every rdfs:label, skos:altLabel and skos:prefLabel of an IRI (to resolve entities)."""
+    def names(self, part: str = "") -> list[tuple[URIRef, Literal]]:
+        """(node, name) for every rdfs:label, skos:altLabel and skos:prefLabel of an IRI (to resolve entities); only
+        the names whose lower case contains `part`, if given (the store filters: a few names instead of all)."""
 
     def mentions(self, node: URIRef) -> bool:
         """Whether `node` occurs in the dataset, as a subject or an object."""
@@ -214,8 +216,9 @@ class _Checked:
         except Exception as exc:  # evaluation errors: type errors in functions, recursion, server errors...
             raise QueryError(f"{where}: the query failed while running: {exc}") from None
 
-    def names(self) -> list[tuple[URIRef, Literal]]:
-        return [(node, name) for node, name in self.query(_NAMES)]
+    def names(self, part: str = "") -> list[tuple[URIRef, Literal]]:
+        answer = self.query(_NAMES_CONTAINING, {Variable("part"): Literal(part)}) if part else self.query(_NAMES)
+        return [(node, name) for node, name in answer]
 
     def mentions(self, node: URIRef) -> bool:
         return bool(self.query(_MENTIONED, {Variable("node"): node}).askAnswer)
@@ -277,10 +280,10 @@ class MemoryStore(_Checked):
         # rdflib's indexes, not SPARQL: a cold `kg query` would pay ~100 ms to parse the ASK
         return (node, None, None) in self._dataset or (None, None, node) in self._dataset
 
-    def names(self) -> list[tuple[URIRef, Literal]]:
+    def names(self, part: str = "") -> list[tuple[URIRef, Literal]]:
         # straight from rdflib's indexes: 2 ms where the SPARQL form takes 40 (entity parameters of every query)
         pairs = (pair for predicate in NAME_PREDICATES for pair in self._dataset.subject_objects(predicate))
-        return [(node, name) for node, name in pairs if isinstance(node, URIRef)]
+        return [(node, name) for node, name in pairs if isinstance(node, URIRef) and part in str(name).lower()]
 
     def build_key(self) -> str | None:
         return None

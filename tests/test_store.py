@@ -19,9 +19,9 @@ from test_cli import kg
 
 from conftest import sparql_test_url
 from kg.errors import QueryError, StoreError, UsageError
-from kg.load import Project
-from kg.namespaces import ID, KG, STATEMENTS_GRAPH, XSD
-from kg.query import prepare, serialize_result
+from kg.load import Project, new_dataset
+from kg.namespaces import ID, KG, RDFS, STATEMENTS_GRAPH, XSD
+from kg.query import prepare, resolve_entity, serialize_result
 from kg.store import MemoryStore, bind_values, create_store, parse_spec, with_limit
 
 # --- specs ------------------------------------------------------------------------------------------------------
@@ -142,6 +142,21 @@ def test_every_store_binds_parameters_and_answers_ask(project_store) -> None:
     text = 'ASK { ?entity rdfs:label "Canada"@en }'
     assert project_store.query(text, {Variable("entity"): URIRef(ID.Canada)}).askAnswer is True
     assert project_store.query(text, {Variable("entity"): URIRef(ID.NATO)}).askAnswer is False
+
+
+def test_every_store_gives_the_names_containing_a_part(project_store) -> None:
+    """The store filters the names (lower case contains the part) as Python would filter them all."""
+    some = set(project_store.names("aerospace"))
+    assert (ID.NORAD, Literal("North American Aerospace Defence Command", lang="en")) in some  # its skos:altLabel
+    assert some == {(node, name) for node, name in project_store.names() if "aerospace" in name.lower()}
+
+
+def test_a_name_that_case_folding_changes_is_still_found() -> None:
+    """The store is asked first for the names containing "strasse" (none: the name is written with ß), then for
+    all of them, which case folding matches."""
+    dataset = new_dataset()
+    dataset.graph(STATEMENTS_GRAPH).add((ID.Strasse, RDFS.label, Literal("Straße", lang="de")))
+    assert resolve_entity(MemoryStore(dataset), "STRASSE") == ID.Strasse
 
 
 def test_every_store_keeps_its_graphs_apart(project_store) -> None:
