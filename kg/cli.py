@@ -378,16 +378,16 @@ def sparql(ctx: click.Context, query_or_file: str, fmt: str, allow_service: bool
 @click.pass_context
 def export_command(ctx: click.Context, fmt: str, inferred: bool, output: Path | None) -> None:
     """Export the dataset (stdout unless -o)."""
-    from kg.export import FORMATS, export, serialize
+    from kg.export import FORMATS, export, serialize_store
 
     _choice(fmt, FORMATS, "format")
     project = _project(ctx)
-    dataset = _store(ctx, project).dataset()
+    store = _store(ctx, project)
     if output is None:
-        sys.stdout.buffer.write(serialize(dataset, fmt, project.context, inferred))
+        sys.stdout.buffer.write(serialize_store(store, fmt, project.context, inferred))
         sys.stdout.flush()
     else:
-        export(dataset, fmt, output, project.context, inferred)
+        export(store, fmt, output, project.context, inferred)
 
 
 @app.command()

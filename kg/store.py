@@ -429,6 +429,15 @@ class OxigraphStore(_Checked):
         quads = (q for g in graphs for q in self._store.quads_for_pattern(None, None, None, ox.NamedNode(g)))
         return ox.serialize(quads, format=ox.RdfFormat.N_QUADS)
 
+    def serialize_graphs(self, graphs: Sequence[URIRef], fmt: str, union: bool) -> bytes:
+        """Named graphs `graphs` in Oxigraph's format `fmt` (a pyoxigraph.RdfFormat name) with the project's
+        prefixes: as one graph, each triple once, if `union`, else as named graphs."""
+        ox = self._ox
+        quads = (q for g in graphs for q in self._store.quads_for_pattern(None, None, None, ox.NamedNode(g)))
+        statements = dict.fromkeys(q.triple for q in quads) if union else quads  # (dict: the union's set, in order)
+        prefixes = {prefix: str(namespace) for prefix, namespace in PREFIXES.items()}
+        return ox.serialize(statements, format=getattr(ox.RdfFormat, fmt), prefixes=prefixes)
+
     def query_trusted(self, text: str, graphs: Sequence[URIRef] = ()) -> Result:
         """A SELECT of the project's own (generated from the shapes, or a quality check), over `graphs` when given:
         no rdflib parse and no offline check, which cost more than Oxigraph takes to answer it (about 50 ms a

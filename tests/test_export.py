@@ -16,6 +16,7 @@ from kg.errors import OutputError, UsageError
 from kg.export import FORMATS, export, export_graph, load_context, selected_graphs, serialize
 from kg.load import new_dataset
 from kg.namespaces import ID, KG, PREFIXES, PROJECT_ROOT, STATEMENTS_GRAPH
+from kg.store import MemoryStore
 
 CONTEXT = PROJECT_ROOT / "ontology" / "context.jsonld"
 CASES = [(fmt, inferred) for fmt in FORMATS for inferred in (False, True)]
@@ -116,7 +117,7 @@ def test_serializer_failure_writes_nothing(
     target = tmp_path / "out.ttl"
     monkeypatch.setattr(Graph, "serialize", broken)
     with pytest.raises(RuntimeError, match="serializer failed"):
-        export(built_fixture.dataset, "turtle", target, CONTEXT)
+        export(MemoryStore(built_fixture.dataset), "turtle", target, CONTEXT)
     assert not target.exists()
     assert _leftovers(tmp_path) == []
 
@@ -132,7 +133,7 @@ def test_failure_while_replacing_keeps_the_old_file(
 
     monkeypatch.setattr("kg.export.os.replace", broken_replace)
     with pytest.raises(OutputError, match=f"cannot write {target}: disk full"):
-        export(built_fixture.dataset, "nt", target, CONTEXT)
+        export(MemoryStore(built_fixture.dataset), "nt", target, CONTEXT)
     assert target.read_text(encoding="utf-8") == "old content\n"
     assert _leftovers(tmp_path) == []
 
@@ -141,13 +142,13 @@ def test_a_file_in_place_of_the_directory_is_an_output_error(built_fixture: Buil
     blocker = tmp_path / "dist"
     blocker.write_text("a file, not a directory\n", encoding="utf-8")
     with pytest.raises(OutputError, match=f"cannot write {blocker / 'out.ttl'}: {blocker} is a file, not a directory"):
-        export(built_fixture.dataset, "turtle", blocker / "out.ttl", CONTEXT)
+        export(MemoryStore(built_fixture.dataset), "turtle", blocker / "out.ttl", CONTEXT)
     assert blocker.read_text(encoding="utf-8") == "a file, not a directory\n"
 
 
 def test_export_replaces_an_existing_file(built_fixture: Built, tmp_path: Path) -> None:
     target = tmp_path / "out.nt"
     target.write_text("old content\n", encoding="utf-8")
-    export(built_fixture.dataset, "nt", target, CONTEXT)
+    export(MemoryStore(built_fixture.dataset), "nt", target, CONTEXT)
     assert isomorphic(Graph().parse(target, format="nt"), export_graph(built_fixture.dataset, "nt"))
     assert _leftovers(tmp_path) == []

@@ -245,7 +245,7 @@ def oxigraph_project(tmp_path_factory: pytest.TempPathFactory) -> tuple[Project,
     return project, spec
 
 
-@pytest.mark.parametrize("fmt", ["trig", "turtle", "jsonld"])
+@pytest.mark.parametrize("fmt", ["trig", "turtle", "nt", "jsonld"])
 def test_oxigraph_exports_the_same_graphs_as_memory(oxigraph_project: tuple[Project, str], fmt: str) -> None:
     project, spec = oxigraph_project
     exports = []
