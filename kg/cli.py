@@ -422,7 +422,7 @@ def describe(ctx: click.Context, entity: str) -> None:
     store = _store(ctx, _project(ctx))
     node = resolve_entity(store, entity)
     console = _console()
-    for renderable in to_renderables(collect(store.dataset(), node)):
+    for renderable in to_renderables(collect(store, node)):
         console.print(renderable)
 
 

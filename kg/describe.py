@@ -5,12 +5,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from rdflib import Dataset, Graph, Literal, URIRef
+from rdflib import Dataset, Graph, Literal, URIRef, Variable
 from rdflib.term import Node
 
-from kg.load import curie, named
+from kg.load import curie, named, new_dataset
 from kg.namespaces import INFERRED_GRAPH, RDF, RDFS
 from kg.query import display, why_claims
+from kg.store import MemoryStore, Store, as_store
 
 if TYPE_CHECKING:
     from rich.console import RenderableType
@@ -51,8 +52,27 @@ def statements(graph: Dataset, node: Node) -> tuple[list[Statement], list[Statem
     return outgoing, incoming
 
 
-def describe(graph: Dataset, node: URIRef) -> Description:
-    """Collect what the dataset (asserted + inferred) says about `node`, marking what only reasoning says."""
+# the quads about ?node, both ways, with the labels of the nodes they reach: what a description reads
+_NEIGHBOURHOOD = """SELECT ?g ?s ?p ?o WHERE {
+  { GRAPH ?g { ?node ?p ?o } BIND(?node AS ?s) }
+  UNION { GRAPH ?g { ?s ?p ?node } BIND(?node AS ?o) }
+  UNION { { ?node ?any ?s } UNION { ?s ?any ?node } GRAPH ?g { ?s rdfs:label ?o } BIND(rdfs:label AS ?p) }
+}"""
+
+
+def neighbourhood(store: Store, node: URIRef) -> Dataset:
+    """What `describe` reads about `node`, fetched from `store` in one query (not the whole dataset)."""
+    dataset = new_dataset()
+    for graph, subject, predicate, obj in store.query(_NEIGHBOURHOOD, {Variable("node"): node}):
+        dataset.graph(graph).add((subject, predicate, obj))
+    return dataset
+
+
+def describe(source: Store | Dataset, node: URIRef) -> Description:
+    """Collect what the dataset (asserted + inferred) says about `node`, marking what only reasoning says: read
+    in place from an rdflib dataset, else from the quads about it the store gives (kg.store)."""
+    store = as_store(source)
+    graph = store.dataset() if isinstance(store, MemoryStore) else neighbourhood(store, node)
     labels: dict[str, list[str]] = {}
     for value in graph.objects(node, RDFS.label):
         labels.setdefault(getattr(value, "language", None) or "", []).append(str(value))
@@ -67,7 +87,7 @@ def describe(graph: Dataset, node: URIRef) -> Description:
             if s.predicate not in (RDF.type, RDFS.label)
         ),
         incoming=sorted((_shown(graph, s.subject), curie(s.predicate), s.inferred) for s in incoming),
-        claims=why_claims(graph, node),
+        claims=why_claims(store, node),
     )
 
 

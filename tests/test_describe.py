@@ -1,14 +1,14 @@
-"""`kg describe` on the project's data: statements in both directions, inferred ones marked, quotes."""
+"""`kg describe` on the project's data, in every store (read in place from rdflib, from the quads about the entity
+elsewhere): statements in both directions, inferred ones marked, quotes."""
 
 from __future__ import annotations
 
-from kg.build import Built
 from kg.describe import describe
 from kg.namespaces import ID
 
 
-def test_describe_separates_stated_from_inferred(built_project: Built) -> None:
-    norad = describe(built_project.dataset, ID.NORAD)
+def test_describe_separates_stated_from_inferred(project_store) -> None:
+    norad = describe(project_store, ID.NORAD)
     outgoing = {(predicate, obj): inferred for predicate, obj, inferred in norad.outgoing}
     # "Commanded and staffed by Americans and Canadians" (C11): stated
     assert outgoing[("kg:staffNationality", "United States (id:UnitedStates)")] is False
@@ -20,8 +20,8 @@ def test_describe_separates_stated_from_inferred(built_project: Built) -> None:
     assert incoming[("claim:C07", "kg:supports")] is True  # inverse of kg:supportedBy
 
 
-def test_describe_lists_labels_types_and_quotes(built_project: Built) -> None:
-    norad = describe(built_project.dataset, ID.NORAD)
+def test_describe_lists_labels_types_and_quotes(project_store) -> None:
+    norad = describe(project_store, ID.NORAD)
     assert norad.labels == {
         "en": ["North American Aerospace Defense Command"],
         "fr": ["Commandement de la défense aérospatiale de l'Amérique du Nord"],
