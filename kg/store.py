@@ -51,6 +51,7 @@ SPARQL_USER_ENV = "KG_SPARQL_USER"
 SPARQL_PASSWORD_ENV = "KG_SPARQL_PASSWORD"
 KINDS = ("memory", "oxigraph:PATH", "oxigraph", "sparql:URL")
 _HTTP_TIMEOUT = 300  # seconds: loading a large graph on a busy 2-core machine
+_SMALL_BODY = 65_536  # bytes: a body a server's 401 cannot cut off (the socket's buffers take it whole)
 BUILD_KEY_FILE = "kg-build-key"  # in an oxigraph:PATH directory: the cache key of the inputs it was built from
 _XSD_STRING = str(XSD.string)
 _PROLOGUE = "".join(f"PREFIX {prefix}: <{namespace}>\n" for prefix, namespace in PREFIXES.items())
@@ -522,8 +523,8 @@ class SparqlStore(_Checked):
         import httpx
 
         try:
-            if self._auth is not None and self._auth.scheme is None:
-                self._http.head(url)  # learn the authentication scheme before a body goes (see ServerAuth)
+            if self._auth is not None and self._auth.scheme is None and len(body) > _SMALL_BODY:
+                self._http.head(url)  # learn the authentication scheme before a large body goes (see ServerAuth)
             response = self._http.request(method, url, content=body, headers={"Accept": accept, "Content-Type": content_type})
         except httpx.HTTPError as exc:
             raise StoreError(f"cannot reach the SPARQL server {url}: {exc}") from None

@@ -8,6 +8,7 @@ import base64
 import json
 import socket
 import threading
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
@@ -317,42 +318,54 @@ class _BasicOnlyServer(BaseHTTPRequestHandler):
         """Quiet."""
 
 
-def test_credentials_go_as_the_server_asks_and_a_large_body_goes_once(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture
+def basic_only_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The URL of a _BasicOnlyServer (query, update and Graph Store), with its credentials in the environment."""
     server = HTTPServer(("127.0.0.1", 0), _BasicOnlyServer)
+    _BasicOnlyServer.seen = []
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
-    try:
-        url = f"http://127.0.0.1:{server.server_address[1]}/sparql"
-        monkeypatch.setenv("KG_SPARQL_USER", "u")
-        monkeypatch.setenv("KG_SPARQL_PASSWORD", "p")
-        monkeypatch.setenv("KG_SPARQL_GRAPH_STORE_URL", url)
-        monkeypatch.setenv("KG_SPARQL_UPDATE_URL", url)
-        store = create_store(f"sparql:{url}")
-        statements = Dataset()
-        graph = statements.graph(STATEMENTS_GRAPH)
-        for n in range(20_000):  # about 2 MB of N-Triples: more than a socket's buffers
-            graph.add((URIRef(f"{ID}thing{n}"), KG.ordinal, Literal(n)))
-        store.load(statements)
-        assert store.query("ASK {}").askAnswer is True
-    finally:
-        server.shutdown()
-        server.server_close()
-    # one request without credentials, a HEAD, to learn the scheme; then every request has them, the upload too
-    assert _BasicOnlyServer.seen[0] == ("HEAD", False, 0)
-    assert all(authorised for _, authorised, _ in _BasicOnlyServer.seen[1:])
-    assert [size > 2_000_000 for method, _, size in _BasicOnlyServer.seen if method == "PUT"] == [True]
+    url = f"http://127.0.0.1:{server.server_address[1]}/sparql"
+    for name, value in (("USER", "u"), ("PASSWORD", "p"), ("GRAPH_STORE_URL", url), ("UPDATE_URL", url)):
+        monkeypatch.setenv(f"KG_SPARQL_{name}", value)
+    yield url
+    server.shutdown()
+    server.server_close()
+
+
+def _numbered(count: int) -> Dataset:
+    """A statements graph of `count` triples (20 k: about 2 MB of N-Triples, more than a socket's buffers)."""
+    dataset = Dataset()
+    graph = dataset.graph(STATEMENTS_GRAPH)
+    for n in range(count):
+        graph.add((URIRef(f"{ID}thing{n}"), KG.ordinal, Literal(n)))
+    return dataset
+
+
+def test_credentials_go_as_the_server_asks_and_a_large_upload_goes_once(basic_only_server: str) -> None:
+    store = create_store(f"sparql:{basic_only_server}")
+    store.load(_numbered(20_000))
+    assert store.query("ASK {}").askAnswer is True
+    # one request without credentials, the first (small), which learns the scheme; then every request has them
+    seen = _BasicOnlyServer.seen
+    assert [authorised for _, authorised, _ in seen] == [False] + [True] * (len(seen) - 1)
+    assert [size > 2_000_000 for method, _, size in seen if method == "PUT"] == [True]
+
+
+def test_a_large_body_first_is_preceded_by_a_head_that_learns_the_scheme(basic_only_server: str) -> None:
+    store = create_store(f"sparql:{basic_only_server}")
+    store.update("INSERT DATA { " + _numbered(20_000).serialize(format="nt") + " }")
+    seen = [(method, authorised) for method, authorised, _ in _BasicOnlyServer.seen]
+    assert seen == [("HEAD", False), ("HEAD", True), ("POST", True)]  # (the HEAD answered 401 is sent again, with them)
+    assert _BasicOnlyServer.seen[2][2] > 2_000_000
 
 
 def test_a_large_graph_loads_into_the_server(enriched_built) -> None:
     """Virtuoso answers a PUT without credentials by 401 before reading it: a body larger than the socket's
     buffers must go once, authenticated. The server holds the session's project store, put back afterwards."""
     store = create_store(f"sparql:{sparql_test_url()}")
-    large = Dataset()
-    graph = large.graph(STATEMENTS_GRAPH)
-    for n in range(30_000):
-        graph.add((URIRef(f"{ID}thing{n}"), KG.ordinal, Literal(n)))
     try:
-        store.load(large)
+        store.load(_numbered(30_000))
         count = store.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{STATEMENTS_GRAPH}> {{ ?s ?p ?o }} }}")
     finally:
         store.load(enriched_built.dataset)
