@@ -621,7 +621,7 @@ def in_parallel(store: Store, jobs: Sequence[Callable[[], T]]) -> list[T]:
 def _violations(store: Store, check: Check) -> list[dict[Variable, Node]]:
     """The rows of `check`; for a SPARQL-based constraint, those whose ?this is a focus node of its shape."""
     if check.in_python:
-        read = run_generated(store, check.in_python, f"triples of {check.source}").graph
+        read = store.query(check.in_python, where=f"triples of {check.source}").graph
         rows = read.query(check.query, initNs=PREFIXES).bindings
     else:
         rows = run_generated(store, check.query, f"shape {check.source}").bindings

@@ -563,8 +563,18 @@ class SparqlStore(_Checked):
             self.update(f"DROP SILENT GRAPH <{graph}>")
         for graph in dataset.contexts():
             if isinstance(graph.identifier, URIRef) and len(graph):
+                # Virtuoso's Graph Store makes an xsd:integer beyond 32 bits an xsd:decimal; its SPARQL Update
+                # keeps it (up to 64 bits), so those triples go by INSERT DATA (which refuses blank nodes)
+                wide = {(s, p, o) for s, p, o in graph if _wide_integer(o) and not isinstance(s, BNode)}
+                put = graph
+                if wide:
+                    put = Graph()
+                    put += (triple for triple in graph if triple not in wide)
                 target = f"{self.graph_store_url}?{urllib.parse.urlencode({'graph': str(graph.identifier)})}"
-                self._send(target, graph.serialize(format="nt", encoding="utf-8"), "application/n-triples", "PUT")
+                self._send(target, put.serialize(format="nt", encoding="utf-8"), "application/n-triples", "PUT")
+                if wide:
+                    triples = " ".join(f"{s.n3()} {p.n3()} {o.n3()} ." for s, p, o in sorted(wide))
+                    self.update(f"INSERT DATA {{ GRAPH <{graph.identifier}> {{ {triples} }} }}")
         self._graphs = None
 
     def build_key(self) -> str | None:
@@ -574,6 +584,13 @@ class SparqlStore(_Checked):
     def set_build_key(self, key: str) -> None:
         self.update(f"DROP SILENT GRAPH <{BUILD_GRAPH}>")
         self.update(f"INSERT DATA {{ GRAPH <{BUILD_GRAPH}> {{ <{BUILD_GRAPH}> <{DCTERMS.identifier}> {Literal(key).n3()} }} }}")
+
+
+def _wide_integer(term: Node) -> bool:
+    """An xsd:integer literal beyond 32 bits that fits in 64."""
+    if not (isinstance(term, Literal) and term.datatype == XSD.integer and isinstance(term.value, int)):
+        return False
+    return not -(2**31) <= term.value < 2**31 and -(2**63) <= term.value < 2**63
 
 
 def query_dataset(prepared: Query, own: list[URIRef]) -> tuple[list[URIRef], list[URIRef]]:
