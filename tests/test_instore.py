@@ -31,12 +31,17 @@ def findings(report: object) -> list[tuple]:
     return sorted((str(f.focus), f.path, f.severity, f.message, f.source, str(f.value)) for f in report.findings)
 
 
-@pytest.mark.parametrize("where", ["disk", "memory"])
+@pytest.mark.parametrize("where", ["disk", "memory", "server"])
 @pytest.mark.parametrize("which", ["fixture", "project"])
 def test_in_store_build_equals_the_reference_build(which: str, where: str, request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    """On Oxigraph on disk and in memory, and on the SPARQL server (Virtuoso: the rules as SPARQL updates, the
+    shapes in the forms its probes ask for)."""
     reference: Built = request.getfixturevalue(f"built_{which}")
     project = copy_project(tmp_path / "project") if which == "fixture" else Project()
-    store = create_store(f"oxigraph:{tmp_path / 'store'}" if where == "disk" else "oxigraph")
+    if where == "server":
+        store = request.getfixturevalue("sparql_server")
+    else:
+        store = create_store(f"oxigraph:{tmp_path / 'store'}" if where == "disk" else "oxigraph")
     result = build_in_store(store, project)
     inferred = store.query(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{INFERRED_GRAPH}> {{ ?s ?p ?o }} }}").graph
     assert set(inferred) == set(reference.dataset.graph(INFERRED_GRAPH))

@@ -246,6 +246,25 @@ def test_loading_a_server_needs_its_graph_store(monkeypatch: pytest.MonkeyPatch)
         store.load(Dataset())
 
 
+WIDE_NUMBERS = """
+@prefix ex: <https://example.org/> . @prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+ex:a ex:n 9700000000, -2147483649, 2147483647 .
+ex:b ex:n "9700000000"^^xsd:decimal, "2"^^xsd:decimal .
+[] ex:n 5 .
+"""
+
+
+def test_a_server_keeps_the_datatype_of_an_integer_beyond_32_bits(sparql_server) -> None:
+    """Virtuoso's Graph Store makes 9700000000 an xsd:decimal (a sh:datatype xsd:decimal would then pass it):
+    such a triple is loaded by SPARQL Update instead, and each number comes back as it went in."""
+    dataset = Dataset()
+    dataset.graph(STATEMENTS_GRAPH).parse(data=WIDE_NUMBERS, format="turtle")
+    sparql_server.load(dataset)
+    returned = sparql_server.dataset().graph(STATEMENTS_GRAPH)
+    assert isomorphic(returned, dataset.graph(STATEMENTS_GRAPH))
+    assert Literal(9700000000) in set(returned.objects()) and Literal("9700000000", datatype=XSD.decimal) in set(returned.objects())
+
+
 @pytest.mark.parametrize("kind", ["oxigraph", "sparql"])
 def test_the_cli_reads_a_fresh_store_as_it_reads_memory(kind: str, built_project, tmp_path_factory) -> None:
     """`kg --store SPEC query --why` and `kg describe` on the project's data in oxigraph and the SPARQL server,
