@@ -10,7 +10,8 @@ lessThan get one each. Values are checked before they are joined with the focus 
 the violations only), and on Oxigraph the queries run on threads (see `in_parallel`). Same data as
 kg.validate: ontology + statements + sources (the ontology's subclass axioms let targets and sh:class see
 subclasses), no inference. Results are kg.validate.Finding values, named and worded as kg.validate names
-pyshacl's (test_shacl_sparql proves them equal on every fixture and on the project's data).
+pyshacl's (test_shacl_sparql proves them equal on every fixture and on the project's data, on Oxigraph and
+Virtuoso).
 
 Translated: targets sh:targetClass/targetNode/targetSubjectsOf/targetObjectsOf; every SHACL path form; the
 components sh:class, datatype, nodeKind, in, languageIn, pattern, minLength, maxLength, min/maxInclusive,
@@ -20,7 +21,11 @@ shape (sh:node, sh:or...), counts other than minCount 1 and maxCount 0 are not t
 anything untranslated is validated by pyshacl instead, that shape only (`Validation.fallback` names them).
 Queries avoid FILTER (NOT) EXISTS over more than one triple pattern (Oxigraph 0.5 evaluates those with cost
 growing as the square of the data: 15 s for 15 k claims at 200 k triples): MINUS and joins instead, and a
-nested shape's sequence path raises Untranslatable. Known difference: sh:pattern runs as an XPath regex, where `$` does not match before a final line break
+nested shape's sequence path raises Untranslatable. Where a store cannot run a form, probes say so
+(StoreFacts) and it gets another: Virtuoso 7.2 cannot compile an EXISTS bound to a variable, so there each value
+constraint, and each set of values counted, gets a query that filters by its condition; its SHA256(STR(x)) is
+wrong beyond Latin-1, so there a SPARQL-based constraint that hashes runs in rdflib on the triples it reads.
+Known difference: sh:pattern runs as an XPath regex, where `$` does not match before a final line break
 (Python's, in pyshacl, does): a value ending in a newline fails `^...$` here, as SHACL intends.
 """
 
@@ -47,7 +52,7 @@ from rdflib.term import Node
 from kg.errors import StoreError
 from kg.load import curie, new_dataset
 from kg.namespaces import ONTOLOGY_GRAPH, PREFIXES, SH, SOURCES_GRAPH, STATEMENTS_GRAPH
-from kg.store import OxigraphStore, Store
+from kg.store import OxigraphStore, SparqlStore, Store
 from kg.validate import Finding, path_text, shacl_findings, shape_name
 
 DATA_GRAPHS = (ONTOLOGY_GRAPH, STATEMENTS_GRAPH, SOURCES_GRAPH)
@@ -410,7 +415,7 @@ class _Translator:
         filters by its condition. The values are checked before they are joined with the focus nodes, so that
         the join is of the violations only (usually none)."""
         if len(values) == 1:
-            (component, parameter) = values[0]
+            component, parameter = values[0]
             violations = f"!{self.value_condition(shape, component, parameter, '?value', '?this')}"
             if not path:
                 return f"SELECT ?this ?value {graphs} WHERE {{ {target} {_values(path)} FILTER ({violations}) }}", [None]
@@ -543,10 +548,10 @@ def plan(shapes: Graph, graphs: list[URIRef], store: StoreFacts) -> Plan:
 
 def run_generated(store: Store, text: str, where: str, graphs: tuple[URIRef, ...] = ()) -> Result:
     """Run a query of the project's own (generated, or a quality check), over `graphs` when given (else the
-    query's FROM or the whole dataset): on Oxigraph without rdflib's parse (OxigraphStore.query_trusted); other
-    stores run `text` through Store.query, over their whole dataset when `graphs` are asked for (they have no
-    way to narrow it)."""
-    if isinstance(store, OxigraphStore):
+    query's FROM or the whole dataset): on Oxigraph and a SPARQL server without rdflib's parse
+    (query_trusted); the memory store runs `text` through Store.query, over its whole dataset when `graphs`
+    are asked for (it has no way to narrow it)."""
+    if isinstance(store, (OxigraphStore, SparqlStore)):
         return store.query_trusted(text, graphs)
     return store.query(text, where=where)
 

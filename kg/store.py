@@ -546,6 +546,15 @@ class SparqlStore(_Checked):
             return _ask(bool(json.loads(body)["boolean"]))
         return parse_select(body)
 
+    def query_trusted(self, text: str, graphs: Sequence[URIRef] = ()) -> Result:
+        """A SELECT of the project's own (generated from the shapes, or a quality check) over its FROM graphs,
+        else `graphs`, else the dataset: no rdflib parse and no offline check, which took 2.4 s of the 2.8 s
+        the checks of shapes.ttl took on Virtuoso."""
+        fields = [("query", with_prefixes(text))]
+        if without_dataset_clause(text) == text:
+            fields += [("default-graph-uri", str(g)) for g in graphs or self.graphs()]
+        return parse_select(self._post(self.url, fields, "application/sparql-results+json"))
+
     def update(self, text: str) -> None:
         self._graphs = None
         self._post(self.update_url, [("update", with_prefixes(text))], "*/*")
