@@ -106,7 +106,8 @@ def test_rules_on_a_sparql_server_equal_owlrl(sparql_server: Store) -> None:
     dataset = load_dataset(Project())
     sparql_server.load(dataset)
     materialise(sparql_server)
-    ours = set(sparql_server.query(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{INFERRED_GRAPH}> {{ ?s ?p ?o }} }}").graph)
+    inferred = f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{INFERRED_GRAPH}> {{ ?s ?p ?o }} }}"
+    ours = set(sparql_server.query(inferred).graph)
     reference = set(infer(dataset))
     assert reference and ours == reference, f"missing: {sorted(reference - ours)[:10]}\nextra: {sorted(ours - reference)[:10]}"
 

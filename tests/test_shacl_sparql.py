@@ -21,7 +21,15 @@ from test_shapes import FIXTURE_FILES, FIXTURES, findings, ontology, project_fin
 from kg.load import Project, curie, load_dataset, new_dataset, parse_turtle
 from kg.namespaces import ONTOLOGY_GRAPH, STATEMENTS_GRAPH
 from kg import shacl_sparql
-from kg.shacl_sparql import StoreFacts, binds_conditions, folds_integers, hashes_text, in_parallel, plan, validate_in_store
+from kg.shacl_sparql import (
+    StoreFacts,
+    binds_conditions,
+    folds_integers,
+    hashes_text,
+    in_parallel,
+    plan,
+    validate_in_store,
+)
 from kg.store import Store, create_store
 from kg.validate import Finding, shacl_findings
 
