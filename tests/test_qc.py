@@ -28,7 +28,7 @@ from rdflib.namespace import OWL, RDF
 
 from kg.errors import InputError
 from kg.load import Project, curie, load_dataset, new_dataset, parse_turtle
-from kg.namespaces import PROJECT_ROOT, STATEMENTS_GRAPH
+from kg.namespaces import BASE, PROJECT_ROOT, STATEMENTS_GRAPH
 from kg.query import parse_catalogue_query, prepare
 from kg.store import create_store
 from kg.validate import Finding, qc_findings
@@ -141,7 +141,7 @@ def test_a_graph_without_an_ontology_lacks_the_projects_header(kind: str, reques
     dataset = new_dataset()
     dataset.graph(STATEMENTS_GRAPH).parse(data=NO_ONTOLOGY, format="turtle")
     store.load(dataset)
-    header = (URIRef("https://w3id.org/defence-kg/ontology"), RDF.type, OWL.Ontology)
+    header = (URIRef(BASE + "ontology"), RDF.type, OWL.Ontology)
     assert [tuple(row) for row in store.query(text)] == [header]
     store.load(project_dataset())
     assert list(store.query(text)) == []
