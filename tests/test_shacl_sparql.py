@@ -165,7 +165,7 @@ ex:loose ex:code "x" ; ex:tag 1, 2 ; ex:part ex:p1, ex:p2 .
 """
 
 
-def test_grouped_constraints_give_each_finding(tmp_path: Path) -> None:
+def test_grouped_constraints_give_each_finding(validating_store: Store) -> None:
     """Several constraints on one path share a query (values: one; counts: minimum with maximum grouped, a
     maximum alone counted before the join, a qualified maximum), and still give one finding per constraint
     and value that pyshacl gives: "x" breaks the pattern and the minimum length, 7 all three value
@@ -181,7 +181,7 @@ def test_grouped_constraints_give_each_finding(tmp_path: Path) -> None:
     assert sorted(len(check.outcomes) for check in apart.checks) == [1, 1, 1, 1, 1, 2]
     reference = Counter(map(row, shacl_findings(dataset, shapes_graph)))
     assert sum(reference.values()) == 2 + 3 + 1 + 1 + 2 + 1
-    ours, fallback = in_store(dataset, create_store(f"oxigraph:{tmp_path / 'store'}"), shapes_graph)
+    ours, fallback = in_store(dataset, validating_store, shapes_graph)
     assert fallback == []
     assert_same(reference, ours)
     ours_in_memory, _ = in_store(dataset, create_store("memory"), shapes_graph)
