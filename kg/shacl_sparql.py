@@ -417,9 +417,10 @@ class _Translator:
         if len(values) == 1:
             component, parameter = values[0]
             violations = f"!{self.value_condition(shape, component, parameter, '?value', '?this')}"
+            head = f"SELECT ?this ?value {graphs} WHERE {{"
             if not path:
-                return f"SELECT ?this ?value {graphs} WHERE {{ {target} {_values(path)} FILTER ({violations}) }}", [None]
-            return f"SELECT ?this ?value {graphs} WHERE {{ {_values(path, violations)} {target} }}", [None]
+                return f"{head} {target} {_values(path)} FILTER ({violations}) }}", [None]
+            return f"{head} {_values(path, violations)} {target} }}", [None]
         flags = [f"?violates{i}" for i in range(len(values))]
         binds = " ".join(
             f"BIND (!{self.value_condition(shape, component, parameter, '?value', '?this')} AS {flag})"
@@ -568,7 +569,9 @@ def binds_conditions(store: Store) -> bool:
     one query checks several constraints): Virtuoso 7.2 cannot compile that ("Internal Optimized compiler
     error"), so there each value constraint and each set of values counted gets a query of its own that
     filters by its condition. The probe stops at the first quad (it matches itself)."""
-    probe = "SELECT ?flag WHERE { ?s ?p ?o BIND (EXISTS { ?s ?p ?o } AS ?flag) FILTER (COALESCE(?flag, false)) } LIMIT 1"
+    probe = (
+        "SELECT ?flag WHERE { ?s ?p ?o BIND (EXISTS { ?s ?p ?o } AS ?flag) FILTER (COALESCE(?flag, false)) } LIMIT 1"
+    )
     try:
         store.query(probe, where="condition probe")
     except StoreError:
