@@ -44,7 +44,6 @@ from kg.load import Project, new_dataset
 from kg.namespaces import BUILD_GRAPH, DCTERMS, GRAPH, PREFIXES, RDFS, SKOS
 
 if TYPE_CHECKING:
-    import httpx
     from rdflib.plugins.sparql.sparql import Query
 
 STORE_ENV = "KG_STORE"
@@ -492,10 +491,9 @@ class SparqlStore(_Checked):
         self._graphs: list[URIRef] | None = None
         passwords = urllib.request.HTTPPasswordMgrWithDefaultRealm()
         user = os.environ.get(SPARQL_USER_ENV)
-        self._credentials = (user, os.environ.get(SPARQL_PASSWORD_ENV, "")) if user else None
-        if self._credentials:
+        if user:
             services = [self.url, self.update_url, self.graph_store_url]
-            passwords.add_password(None, [s for s in services if s], *self._credentials)
+            passwords.add_password(None, [s for s in services if s], user, os.environ.get(SPARQL_PASSWORD_ENV, ""))
         self._opener = urllib.request.build_opener(
             urllib.request.HTTPBasicAuthHandler(passwords), urllib.request.HTTPDigestAuthHandler(passwords)
         )
@@ -513,7 +511,8 @@ class SparqlStore(_Checked):
             with self._opener.open(request, timeout=_HTTP_TIMEOUT) as response:
                 return response.read()
         except urllib.error.HTTPError as exc:
-            raise _refused(url, exc.code, exc.reason, exc.read()) from None
+            detail = exc.read().decode("utf-8", "replace").strip().split("\n")[0][:500]  # the reason, not the echo
+            raise StoreError(f"SPARQL server {url} answered {exc.code} {exc.reason}: {detail}") from None
         except (urllib.error.URLError, OSError) as exc:
             reason = getattr(exc, "reason", exc)
             raise StoreError(f"cannot reach the SPARQL server {url}: {reason}") from None
@@ -571,52 +570,21 @@ class SparqlStore(_Checked):
             )
         for graph in [*self.graphs(), BUILD_GRAPH]:
             self.update(f"DROP SILENT GRAPH <{graph}>")
-        # httpx, not urllib: Virtuoso refuses an upload unauthenticated before reading it, and urllib, still
-        # sending, then fails with a broken pipe (one PUT of 2.7 MB in five); httpx reads the refusal and retries
-        import httpx  # here, not at the top: 35 ms of start-up that only loading a server needs
-
-        with httpx.Client(timeout=_HTTP_TIMEOUT) as client:
-            auth = self._graph_store_auth(client)
-            for graph in dataset.contexts():
-                if isinstance(graph.identifier, URIRef) and len(graph):
-                    # Virtuoso's Graph Store makes an xsd:integer beyond 32 bits an xsd:decimal; its SPARQL
-                    # Update keeps it (up to 64 bits), so those triples go by INSERT DATA (no blank nodes there)
-                    wide = {(s, p, o) for s, p, o in graph if _wide_integer(o) and not isinstance(s, BNode)}
-                    put = graph
-                    if wide:
-                        put = Graph()
-                        put += (triple for triple in graph if triple not in wide)
-                    self._put(client, auth, graph.identifier, put.serialize(format="nt", encoding="utf-8"))
-                    if wide:
-                        triples = " ".join(f"{s.n3()} {p.n3()} {o.n3()} ." for s, p, o in sorted(wide))
-                        self.update(f"INSERT DATA {{ GRAPH <{graph.identifier}> {{ {triples} }} }}")
+        for graph in dataset.contexts():
+            if isinstance(graph.identifier, URIRef) and len(graph):
+                # Virtuoso's Graph Store makes an xsd:integer beyond 32 bits an xsd:decimal; its SPARQL Update
+                # keeps it (up to 64 bits), so those triples go by INSERT DATA (which refuses blank nodes)
+                wide = {(s, p, o) for s, p, o in graph if _wide_integer(o) and not isinstance(s, BNode)}
+                put = graph
+                if wide:
+                    put = Graph()
+                    put += (triple for triple in graph if triple not in wide)
+                target = f"{self.graph_store_url}?{urllib.parse.urlencode({'graph': str(graph.identifier)})}"
+                self._send(target, put.serialize(format="nt", encoding="utf-8"), "application/n-triples", "PUT")
+                if wide:
+                    triples = " ".join(f"{s.n3()} {p.n3()} {o.n3()} ." for s, p, o in sorted(wide))
+                    self.update(f"INSERT DATA {{ GRAPH <{graph.identifier}> {{ {triples} }} }}")
         self._graphs = None
-
-    def _graph_store_auth(self, client: httpx.Client) -> httpx.Auth | None:
-        """The httpx authentication the Graph Store asks for (basic or digest, by its answer to a HEAD), or None."""
-        import httpx
-
-        if not self._credentials:
-            return None
-        try:
-            challenge = client.head(self.graph_store_url).headers.get("WWW-Authenticate", "")
-        except httpx.HTTPError as exc:
-            raise StoreError(f"cannot reach the SPARQL server {self.graph_store_url}: {exc}") from None
-        return (httpx.DigestAuth if challenge.lower().startswith("digest") else httpx.BasicAuth)(*self._credentials)
-
-    def _put(self, client: httpx.Client, auth: httpx.Auth | None, graph: URIRef, body: bytes) -> None:
-        """Replace `graph` on the Graph Store with the N-Triples `body`."""
-        import httpx
-
-        try:
-            answer = client.put(
-                self.graph_store_url, params={"graph": str(graph)}, content=body, auth=auth,
-                headers={"Content-Type": "application/n-triples"},
-            )
-        except httpx.HTTPError as exc:
-            raise StoreError(f"cannot reach the SPARQL server {self.graph_store_url}: {exc}") from None
-        if answer.status_code >= 400:
-            raise _refused(self.graph_store_url, answer.status_code, answer.reason_phrase, answer.content)
 
     def build_key(self) -> str | None:
         answer = self._select(f"SELECT ?key WHERE {{ GRAPH <{BUILD_GRAPH}> {{ ?b <{DCTERMS.identifier}> ?key }} }}")
@@ -625,12 +593,6 @@ class SparqlStore(_Checked):
     def set_build_key(self, key: str) -> None:
         self.update(f"DROP SILENT GRAPH <{BUILD_GRAPH}>")
         self.update(f"INSERT DATA {{ GRAPH <{BUILD_GRAPH}> {{ <{BUILD_GRAPH}> <{DCTERMS.identifier}> {Literal(key).n3()} }} }}")
-
-
-def _refused(url: str, code: int, reason: str, body: bytes) -> StoreError:
-    """The error of a server that answered `code`: its reason and the first line of its body, not the echo."""
-    detail = body.decode("utf-8", "replace").strip().split("\n")[0][:500]
-    return StoreError(f"SPARQL server {url} answered {code} {reason}: {detail}")
 
 
 def _wide_integer(term: Node) -> bool:
