@@ -10,7 +10,8 @@ lessThan get one each. Values are checked before they are joined with the focus 
 the violations only), and on Oxigraph the queries run on threads (see `in_parallel`). Same data as
 kg.validate: ontology + statements + sources (the ontology's subclass axioms let targets and sh:class see
 subclasses), no inference. Results are kg.validate.Finding values, named and worded as kg.validate names
-pyshacl's (test_shacl_sparql proves them equal on every fixture and on the project's data).
+pyshacl's (test_shacl_sparql proves them equal on every fixture and on the project's data, on Oxigraph and
+Virtuoso).
 
 Translated: targets sh:targetClass/targetNode/targetSubjectsOf/targetObjectsOf; every SHACL path form; the
 components sh:class, datatype, nodeKind, in, languageIn, pattern, minLength, maxLength, min/maxInclusive,
@@ -20,12 +21,17 @@ shape (sh:node, sh:or...), counts other than minCount 1 and maxCount 0 are not t
 anything untranslated is validated by pyshacl instead, that shape only (`Validation.fallback` names them).
 Queries avoid FILTER (NOT) EXISTS over more than one triple pattern (Oxigraph 0.5 evaluates those with cost
 growing as the square of the data: 15 s for 15 k claims at 200 k triples): MINUS and joins instead, and a
-nested shape's sequence path raises Untranslatable. Known difference: sh:pattern runs as an XPath regex, where `$` does not match before a final line break
+nested shape's sequence path raises Untranslatable. Where a store cannot run a form, probes say so
+(StoreFacts) and it gets another: Virtuoso 7.2 cannot compile an EXISTS bound to a variable, so there each value
+constraint, and each set of values counted, gets a query that filters by its condition; its SHA256(STR(x)) is
+wrong beyond Latin-1, so there a SPARQL-based constraint that hashes runs in rdflib on the triples it reads.
+Known difference: sh:pattern runs as an XPath regex, where `$` does not match before a final line break
 (Python's, in pyshacl, does): a value ending in a newline fails `^...$` here, as SHACL intends.
 """
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import os
 import re
@@ -38,16 +44,21 @@ from typing import TypeVar
 from rdflib import BNode, Graph, Literal, URIRef, Variable
 from rdflib.collection import Collection
 from rdflib.namespace import RDF, RDFS, XSD
+from rdflib.plugins.sparql import prepareQuery
+from rdflib.plugins.sparql.parserutils import CompValue
 from rdflib.query import Result
 from rdflib.term import Node
 
+from kg.errors import StoreError
 from kg.load import curie, new_dataset
-from kg.namespaces import ONTOLOGY_GRAPH, SH, SOURCES_GRAPH, STATEMENTS_GRAPH
-from kg.store import OxigraphStore, Store
+from kg.namespaces import ONTOLOGY_GRAPH, PREFIXES, SH, SOURCES_GRAPH, STATEMENTS_GRAPH
+from kg.store import OxigraphStore, SparqlStore, Store
 from kg.validate import Finding, path_text, shacl_findings, shape_name
 
 DATA_GRAPHS = (ONTOLOGY_GRAPH, STATEMENTS_GRAPH, SOURCES_GRAPH)
 T = TypeVar("T")
+Bound = tuple[URIRef, str, int, str]  # (component, operator, limit, the values counted: a condition on ?value,
+# "" for all)
 
 # Lexical forms of the datatypes whose ill-typed values SHACL's sh:datatype must reject.
 _LEXICAL = {
@@ -82,6 +93,7 @@ _NODE_KINDS = {
     SH.IRIOrLiteral: "!isBlank({v})",
 }
 _TRUE = Literal(True)
+_HASHES = re.compile(r"\b(MD5|SHA1|SHA256|SHA384|SHA512)\s*\(", re.IGNORECASE)
 _COUNTS = (SH.minCount, SH.maxCount, SH.qualifiedValueShape)
 _COMPARISONS = {SH.minInclusive: ">=", SH.minExclusive: ">", SH.maxInclusive: "<=", SH.maxExclusive: "<"}
 # Parameters that are not constraints of their own (they qualify another, or describe the shape).
@@ -96,20 +108,25 @@ _NOT_COMPONENTS = {
 class StoreFacts:
     """What the translation needs to know of the store's data: its subclass pairs (so that a class target or
     sh:class reads as `?x rdf:type ?t` with ?t among the class and its subclasses: index look-ups, where
-    `rdf:type/rdfs:subClassOf*` made Oxigraph walk the hierarchy once per node) and whether it folds
-    integer datatypes (see `folds_integers`)."""
+    `rdf:type/rdfs:subClassOf*` made Oxigraph walk the hierarchy once per node), whether it folds
+    integer datatypes (see `folds_integers`), whether it binds conditions to flags (see `binds_conditions`)
+    and whether its hash functions are right (see `hashes_text`)."""
 
     superclasses: dict[Node, set[Node]]
     folds_integers: bool
+    binds_conditions: bool = True
+    hashes_text: bool = True
 
     @classmethod
     def of(cls, store: Store, graphs: list[URIRef]) -> StoreFacts:
         dataset = " ".join(f"FROM <{g}>" for g in graphs)
-        rows = run_generated(store, f"SELECT ?sub ?super {dataset} WHERE {{ ?sub rdfs:subClassOf+ ?super }}", "classes")
-        pairs: dict[Node, set[Node]] = {}
+        # the direct pairs, closed here: Virtuoso refuses `rdfs:subClassOf+` with neither end bound
+        rows = run_generated(store, f"SELECT ?sub ?super {dataset} WHERE {{ ?sub rdfs:subClassOf ?super }}", "classes")
+        hierarchy = Graph()
         for sub, sup in rows:
-            pairs.setdefault(sup, set()).add(sub)
-        return cls(pairs, folds_integers(store))
+            hierarchy.add((sub, RDFS.subClassOf, sup))
+        below = {sup: set(hierarchy.transitive_subjects(RDFS.subClassOf, sup)) for sup in set(hierarchy.objects())}
+        return cls(below, folds_integers(store), binds_conditions(store), hashes_text(store))
 
     def subclasses(self, cls: Node) -> list[str]:
         """`cls` and every class below it, in SPARQL syntax."""
@@ -132,6 +149,8 @@ class Check:
     outcomes: tuple[tuple[str | None, str], ...]  # (flag variable or None, message); SPARQL-based constraints:
     # a template ({?var} / {$var} filled from the row)
     focus_query: str = ""  # SPARQL-based constraints: the shape's focus nodes, to keep the rows whose ?this is one
+    in_python: str = ""  # a SPARQL-based constraint the store cannot compute: a CONSTRUCT of the triples it reads,
+    # which rdflib then runs `query` (without a dataset clause) on
 
 
 @dataclass
@@ -148,15 +167,27 @@ class Validation:
     fallback: list[str]  # names of the shapes pyshacl validated
 
 
-def _values(path: str) -> str:
-    """A group binding ?value to each value node of ?this along `path` (?this itself when there is no path),
-    each pair once. A sub-SELECT, so that Oxigraph joins it with the focus nodes by hashing, not by one look-up
-    per focus node (three to four times faster)."""
-    return f"{{ SELECT DISTINCT ?this ?value WHERE {{ ?this {path} ?value }} }}" if path else "BIND (?this AS ?value)"
+def _values(path: str, condition: str = "") -> str:
+    """A group binding ?value to each value node of ?this along `path` (?this itself when there is no path)
+    that meets `condition` (every one when it is ""), each pair once. A sub-SELECT, so that Oxigraph joins it
+    with the focus nodes by hashing, not by one look-up per focus node (three to four times faster)."""
+    if not path:
+        return "BIND (?this AS ?value)"
+    kept = f" FILTER ({condition})" if condition else ""
+    return f"{{ SELECT DISTINCT ?this ?value WHERE {{ ?this {path} ?value{kept} }} }}"
 
 
 def _n3(node: Node) -> str:
     return f"<{node}>" if isinstance(node, URIRef) else node.n3()
+
+
+def _same_term(v: str, member: Node) -> str:
+    """A condition true when `v` is the term `member`. A string by its parts, not by sameTerm: Virtuoso keeps a
+    loaded simple literal as an xsd:string, which its sameTerm tells from the query's simple literal."""
+    if isinstance(member, Literal) and not member.language and member.datatype in (None, XSD.string):
+        string = Literal(str(member)).n3()
+        return f'(isLiteral({v}) && lang({v}) = "" && datatype({v}) = {_n3(XSD.string)} && STR({v}) = {string})'
+    return f"sameTerm({v}, {_n3(member)})"
 
 
 def _members(shapes: Graph, node: Node) -> list[Node]:
@@ -177,6 +208,8 @@ class _Translator:
     def __init__(self, shapes: Graph, store: StoreFacts) -> None:
         self.shapes = shapes
         self.folds_integers = store.folds_integers
+        self.binds_conditions = store.binds_conditions
+        self.hashes_text = store.hashes_text
         self._subclasses = store.subclasses
         self._names = itertools.count()
 
@@ -203,7 +236,7 @@ class _Translator:
                 raise Untranslatable(f"sh:nodeKind {parameter}")
             return _NODE_KINDS[parameter].format(v=v)
         if component == SH["in"]:
-            return "(" + " || ".join([f"sameTerm({v}, {_n3(m)})" for m in _members(s, parameter)] or ["false"]) + ")"
+            return "(" + " || ".join([_same_term(v, m) for m in _members(s, parameter)] or ["false"]) + ")"
         if component == SH.languageIn:
             tags = " || ".join(f'langMatches(lang({v}), "{m}")' for m in _members(s, parameter))
             return f"(isLiteral({v}) && ({tags or 'false'}))"
@@ -333,14 +366,14 @@ class _Translator:
                     found.append(Check(name, path, severity, query, ((None, text(component)),)))
                 else:
                     values.append((component, parameter))
-            if values:
-                query, flags = self.value_query(shape, values, path, target, graphs)
-                found.append(Check(name, path, severity, query, tuple(zip(flags, (text(c) for c, _ in values)))))
+            groups = [values] if self.binds_conditions else [[value] for value in values]
+            for group in (group for group in groups if group):
+                query, flags = self.value_query(shape, group, path, target, graphs)
+                found.append(Check(name, path, severity, query, tuple(zip(flags, (text(c) for c, _ in group)))))
             if counts:
                 if not path:
                     raise Untranslatable(f"{counts[0]} on a node shape")
-                query, outcomes = self.count_query(shape, path, target, graphs)
-                if outcomes:
+                for query, outcomes in self.count_queries(shape, path, target, graphs):
                     found.append(Check(name, path, severity, query, tuple((flag, text(c)) for flag, c in outcomes)))
         return found
 
@@ -375,11 +408,19 @@ class _Translator:
 
     def value_query(
         self, shape: Node, values: list[tuple[URIRef, Node]], path: str, target: str, graphs: str
-    ) -> tuple[str, list[str]]:
+    ) -> tuple[str, list[str | None]]:
         """One SELECT of ?this ?value for the value constraints of `shape`, with a flag per constraint that is
         true where the value violates it (unbound where its condition is an error, which is no violation, as
-        in a FILTER); rows where none is true are not returned. The values are checked before they are joined
-        with the focus nodes, so that the join is of the violations only (usually none)."""
+        in a FILTER); rows where none is true are not returned. A lone constraint needs no flag: its query
+        filters by its condition. The values are checked before they are joined with the focus nodes, so that
+        the join is of the violations only (usually none)."""
+        if len(values) == 1:
+            component, parameter = values[0]
+            violations = f"!{self.value_condition(shape, component, parameter, '?value', '?this')}"
+            head = f"SELECT ?this ?value {graphs} WHERE {{"
+            if not path:
+                return f"{head} {target} {_values(path)} FILTER ({violations}) }}", [None]
+            return f"{head} {_values(path, violations)} {target} }}", [None]
         flags = [f"?violates{i}" for i in range(len(values))]
         binds = " ".join(
             f"BIND (!{self.value_condition(shape, component, parameter, '?value', '?this')} AS {flag})"
@@ -392,17 +433,15 @@ class _Translator:
         violations = f"SELECT DISTINCT ?this ?value {' '.join(flags)} WHERE {{ ?this {path} ?value {checked} }}"
         return f"{head} {{ {violations} }} {target} }}", flags
 
-    def count_query(
+    def count_queries(
         self, shape: Node, path: str, target: str, graphs: str
-    ) -> tuple[str, list[tuple[str | None, URIRef]]]:
-        """One SELECT of ?this for the counts of `shape` (minCount, maxCount, qualified counts), with a flag per
-        bound that is true where the focus node's count breaks it, and the component each flag stands for.
-        A lone minimum of 1 is a MINUS and a lone maximum of 0 a join (no grouping); maxima alone are counted
-        before the join with the focus nodes (a node without values meets them), so that only the nodes with too
-        many are joined."""
+    ) -> list[tuple[str, list[tuple[str | None, URIRef]]]]:
+        """The SELECTs of ?this for the counts of `shape` (minCount, maxCount, qualified counts), each with a flag
+        per bound that is true where the focus node's count breaks it, and the component each flag stands for:
+        one for all the bounds, or, on a store that cannot bind a condition (see `binds_conditions`), one per
+        set of values counted, those meeting a qualified shape picked by a filter."""
         s = self.shapes
-        bounds: list[tuple[URIRef, str, int, str]] = []  # (component, operator, limit, the values counted: a
-        # condition on ?value, "" for all)
+        bounds: list[Bound] = []
         for component, operator in ((SH.minCount, "<"), (SH.maxCount, ">")):
             bounds += [(component, operator, int(limit), "") for limit in s.objects(shape, component)]
         for qualified in sorted(s.objects(shape, SH.qualifiedValueShape), key=str):
@@ -413,14 +452,28 @@ class _Translator:
                 limits = s.objects(shape, bound)
                 bounds += [(SH.qualifiedValueShape, operator, int(limit), condition) for limit in limits]
         bounds = [b for b in bounds if not (b[1] == "<" and b[2] <= 0)]  # a minimum of 0 always holds
-        if not bounds:
-            return "", []
+        if self.binds_conditions:
+            return [self.count_query(bounds, path, target, graphs)] if bounds else []
+        counted: dict[str, list[Bound]] = {}
+        for component, operator, limit, condition in bounds:
+            counted.setdefault(condition, []).append((component, operator, limit, ""))
+        return [self.count_query(group, path, target, graphs, only) for only, group in counted.items()]
+
+    def count_query(
+        self, bounds: list[Bound], path: str, target: str, graphs: str, only: str = ""
+    ) -> tuple[str, list[tuple[str | None, URIRef]]]:
+        """One SELECT of ?this for `bounds` on the values along `path` (those meeting condition `only`, all when
+        it is ""). A lone minimum of 1 is a MINUS and a lone maximum of 0 a join (no grouping); maxima alone are
+        counted before the join with the focus nodes (a node without values meets them), so that only the nodes
+        with too many are joined."""
         alone = [(None, bounds[0][0])]
         if len(bounds) == 1 and bounds[0][1:3] == ("<", 1):
-            condition = f"FILTER ({bounds[0][3]})" if bounds[0][3] else ""
-            return f"SELECT ?this {graphs} WHERE {{ {target} MINUS {{ ?this {path} ?value {condition} }} }}", alone
+            condition = bounds[0][3] or only
+            kept = f"FILTER ({condition})" if condition else ""
+            return f"SELECT ?this {graphs} WHERE {{ {target} MINUS {{ ?this {path} ?value {kept} }} }}", alone
         if len(bounds) == 1 and bounds[0][1:] == (">", 0, ""):
-            valued = f"SELECT DISTINCT ?this WHERE {{ ?this {path} ?value }}"
+            kept = f"FILTER ({only})" if only else ""
+            valued = f"SELECT DISTINCT ?this WHERE {{ ?this {path} ?value {kept} }}"
             return f"SELECT ?this {graphs} WHERE {{ {target} {{ {valued} }} }}", alone
         conditions = sorted({condition for *_, condition in bounds if condition})
         # BOUND first: a focus node without values has ?value unbound, where an EXISTS would match anything
@@ -433,13 +486,14 @@ class _Translator:
             for _, operator, limit, condition in bounds
         ]
         flags = [f"?violates{i}" for i in range(len(bounds))]
-        projected = " ".join(f"({test} AS {flag})" for test, flag in zip(tests, flags))
+        # xsd:boolean: Virtuoso 7.2 returns a bare comparison as 1 or 0
+        projected = " ".join(f"(xsd:boolean({test}) AS {flag})" for test, flag in zip(tests, flags))
         grouped = f"GROUP BY ?this HAVING ({' || '.join(tests)})"
         outcomes = list(zip(flags, (b[0] for b in bounds)))
         if all(operator == ">" for _, operator, _, _ in bounds):
-            counts = f"SELECT ?this {projected} WHERE {{ {_values(path)} {qualifies} }} {grouped}"
+            counts = f"SELECT ?this {projected} WHERE {{ {_values(path, only)} {qualifies} }} {grouped}"
             return f"SELECT ?this {' '.join(flags)} {graphs} WHERE {{ {{ {counts} }} {target} }}", outcomes
-        counted = f"{target} OPTIONAL {_values(path)} {qualifies}"
+        counted = f"{target} OPTIONAL {_values(path, only)} {qualifies}"
         return f"SELECT ?this {projected} {graphs} WHERE {{ {counted} }} {grouped}", outcomes
 
     def sparql_check(
@@ -462,7 +516,12 @@ class _Translator:
         query = "\n".join(prefixes) + f"\nSELECT * {graphs} WHERE {{ {inner} }}"
         message = _english(s, constraint) or _english(s, shape) or f"violates {name}"
         focus = f"SELECT ?this {graphs} WHERE {{ {self.targets(owner)} }}"
-        return Check(name, path, severity, query, ((None, message),), focus_query=focus)
+        fetch = ""
+        if not self.hashes_text and _HASHES.search(inner):
+            query = "\n".join(prefixes) + f"\nSELECT * WHERE {{ {inner} }}"
+            read = " ".join(f"<{p}>" for p in sorted(_predicates(query)))
+            fetch = f"CONSTRUCT {{ ?s ?p ?o }} {graphs} WHERE {{ VALUES ?p {{ {read} }} ?s ?p ?o }}"
+        return Check(name, path, severity, query, ((None, message),), focus_query=focus, in_python=fetch)
 
 
 def plan(shapes: Graph, graphs: list[URIRef], store: StoreFacts) -> Plan:
@@ -490,10 +549,10 @@ def plan(shapes: Graph, graphs: list[URIRef], store: StoreFacts) -> Plan:
 
 def run_generated(store: Store, text: str, where: str, graphs: tuple[URIRef, ...] = ()) -> Result:
     """Run a query of the project's own (generated, or a quality check), over `graphs` when given (else the
-    query's FROM or the whole dataset): on Oxigraph without rdflib's parse (OxigraphStore.query_trusted); other
-    stores run `text` through Store.query, over their whole dataset when `graphs` are asked for (they have no
-    way to narrow it)."""
-    if isinstance(store, OxigraphStore):
+    query's FROM or the whole dataset): on Oxigraph and a SPARQL server without rdflib's parse
+    (query_trusted); the memory store runs `text` through Store.query, over its whole dataset when `graphs`
+    are asked for (it has no way to narrow it)."""
+    if isinstance(store, (OxigraphStore, SparqlStore)):
         return store.query_trusted(text, graphs)
     return store.query(text, where=where)
 
@@ -503,6 +562,51 @@ def folds_integers(store: Store) -> bool:
     loads data and when it evaluates a query), so that sh:datatype cannot tell them apart there."""
     probe = f'SELECT (datatype("1"^^<{XSD.positiveInteger}>) AS ?type) WHERE {{}}'
     return next(iter(store.query(probe, where="datatype probe")))[0] == XSD.integer
+
+
+def binds_conditions(store: Store) -> bool:
+    """Whether the store can bind a condition with an EXISTS to a variable and filter by it (the flags by which
+    one query checks several constraints): Virtuoso 7.2 cannot compile that ("Internal Optimized compiler
+    error"), so there each value constraint and each set of values counted gets a query of its own that
+    filters by its condition. The probe stops at the first quad (it matches itself)."""
+    probe = (
+        "SELECT ?flag WHERE { ?s ?p ?o BIND (EXISTS { ?s ?p ?o } AS ?flag) FILTER (COALESCE(?flag, false)) } LIMIT 1"
+    )
+    try:
+        store.query(probe, where="condition probe")
+    except StoreError:
+        return False
+    return True
+
+
+def hashes_text(store: Store) -> bool:
+    """Whether the store's SHA256(STR(x)) is the SHA-256 of x's UTF-8 (Virtuoso 7.2's is not once x has a
+    character beyond Latin-1, as the source text does: a SPARQL-based constraint that hashes runs in Python
+    there, see `Check.in_python`)."""
+    probe = 'SELECT (SHA256(STR(?text)) AS ?hash) WHERE { VALUES ?text { "\u2013" } }'
+    answer = next(iter(store.query(probe, where="hash probe")))[0]
+    return str(answer) == hashlib.sha256("\u2013".encode()).hexdigest()
+
+
+def _predicates(query: str) -> set[URIRef]:
+    """The predicates of `query`'s triple patterns; Untranslatable when one is a variable or a path (which
+    triples it reads is then not known)."""
+    found: set[URIRef] = set()
+
+    def walk(node: object) -> None:
+        if isinstance(node, CompValue) and node.name == "BGP":
+            for _, predicate, _ in node["triples"]:
+                if not isinstance(predicate, URIRef):
+                    raise Untranslatable(f"a hashing SPARQL constraint reading by {predicate}")
+                found.add(predicate)
+        if isinstance(node, dict):
+            node = list(node.values())
+        if isinstance(node, (list, tuple)):
+            for child in node:
+                walk(child)
+
+    walk(prepareQuery(query, initNs=PREFIXES).algebra)
+    return found
 
 
 def _fill(template: str, row: dict[str, Node]) -> str:
@@ -524,7 +628,11 @@ def in_parallel(store: Store, jobs: Sequence[Callable[[], T]]) -> list[T]:
 
 def _violations(store: Store, check: Check) -> list[dict[Variable, Node]]:
     """The rows of `check`; for a SPARQL-based constraint, those whose ?this is a focus node of its shape."""
-    rows = run_generated(store, check.query, f"shape {check.source}").bindings
+    if check.in_python:
+        read = store.query(check.in_python, where=f"triples of {check.source}").graph
+        rows = read.query(check.query, initNs=PREFIXES).bindings
+    else:
+        rows = run_generated(store, check.query, f"shape {check.source}").bindings
     if check.focus_query and rows:
         focus = {row[Variable("this")] for row in run_generated(store, check.focus_query, f"targets {check.source}")}
         rows = [row for row in rows if row.get(Variable("this")) in focus]

@@ -24,7 +24,7 @@ import pytest
 from kg.build import CACHE_ENV, Built, build
 from kg.load import Project, new_dataset
 from kg.namespaces import PROJECT_ROOT
-from kg.store import STORE_ENV, create_store
+from kg.store import STORE_ENV, Store, create_store
 
 PIPELINE = Path(__file__).parent / "fixtures" / "pipeline"
 
@@ -189,3 +189,14 @@ def project_store(request: pytest.FixtureRequest, enriched_built: Built, tmp_pat
     store = create_store(store_spec(request.param, tmp_path_factory))
     store.load(enriched_built.dataset)
     return store
+
+
+@pytest.fixture(scope="module")
+def sparql_server(enriched_built: Built) -> Iterator[Store]:
+    """The test SPARQL server as a store, for a module's tests to load their own data into: the session's
+    project store (`project_store`) is put back afterwards."""
+    store = create_store(f"sparql:{sparql_test_url()}")
+    try:
+        yield store
+    finally:
+        store.load(enriched_built.dataset)

@@ -24,11 +24,13 @@ from pathlib import Path
 
 import pytest
 from rdflib import Graph, URIRef, Variable
+from rdflib.namespace import OWL, RDF
 
 from kg.errors import InputError
 from kg.load import Project, curie, load_dataset, new_dataset, parse_turtle
-from kg.namespaces import PROJECT_ROOT, STATEMENTS_GRAPH
+from kg.namespaces import BASE, PROJECT_ROOT, STATEMENTS_GRAPH
 from kg.query import parse_catalogue_query, prepare
+from kg.store import create_store
 from kg.validate import Finding, qc_findings
 
 QC = PROJECT_ROOT / "queries" / "qc"
@@ -124,3 +126,22 @@ def test_an_unknown_severity_is_an_input_error(tmp_path: Path):
     )
     with pytest.raises(InputError, match="needs '# severity: error|warning|info', not 'fatal'"):
         qc_findings(new_dataset(), tmp_path)
+
+
+NO_ONTOLOGY = "@prefix ex: <https://example.org/> . ex:thing a ex:Thing ."
+
+
+@pytest.mark.parametrize("kind", ["memory", "sparql"])
+def test_a_graph_without_an_ontology_lacks_the_projects_header(kind: str, request: pytest.FixtureRequest):
+    """ontology-metadata.rq's second branch, on rdflib and on Virtuoso (which, when the branch was BINDs,
+    reported the project's own header missing): no owl:Ontology at all is one row, the project's ontology
+    without its rdf:type; the project's ontology, no row."""
+    store = create_store("memory") if kind == "memory" else request.getfixturevalue("sparql_server")
+    text = (QC / "ontology-metadata.rq").read_text(encoding="utf-8")
+    dataset = new_dataset()
+    dataset.graph(STATEMENTS_GRAPH).parse(data=NO_ONTOLOGY, format="turtle")
+    store.load(dataset)
+    header = (URIRef(BASE + "ontology"), RDF.type, OWL.Ontology)
+    assert [tuple(row) for row in store.query(text)] == [header]
+    store.load(project_dataset())
+    assert list(store.query(text)) == []

@@ -10,11 +10,10 @@ import shutil
 from pathlib import Path
 
 import pytest
-from conftest import PIPELINE, sparql_test_url
+from conftest import PIPELINE
 from rdflib import Dataset, URIRef
 from rdflib.namespace import ORG, RDF, RDFS
 
-from kg.build import Built
 from kg.errors import InconsistencyError, InputError, UsageError
 from kg.load import Project, load_dataset, new_dataset, parse_turtle
 from kg.namespaces import ID, INFERRED_GRAPH, KG, ONTOLOGY_GRAPH, PROJECT_ROOT, STATEMENTS_GRAPH
@@ -101,18 +100,14 @@ def test_rules_closure_equals_owlrl(graph: str, kind: str, engine: str, referenc
     assert not missing and not extra, f"missing (owlrl only): {missing[:20]}\nextra (rules only): {extra[:20]}"
 
 
-def test_rules_on_a_sparql_server_equal_owlrl(enriched_built: Built) -> None:
+def test_rules_on_a_sparql_server_equal_owlrl(sparql_server: Store) -> None:
     """A server store cannot hand its triples over, so it gets the SPARQL engine, inside the server: on
-    Virtuoso the project's closure equals owlrl's. The server holds the session's project store
-    (conftest.project_store), which is put back afterwards."""
-    store = create_store(f"sparql:{sparql_test_url()}")
+    Virtuoso the project's closure equals owlrl's."""
     dataset = load_dataset(Project())
-    try:
-        store.load(dataset)
-        materialise(store)
-        ours = set(store.query(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{INFERRED_GRAPH}> {{ ?s ?p ?o }} }}").graph)
-    finally:
-        store.load(enriched_built.dataset)
+    sparql_server.load(dataset)
+    materialise(sparql_server)
+    inferred = f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{INFERRED_GRAPH}> {{ ?s ?p ?o }} }}"
+    ours = set(sparql_server.query(inferred).graph)
     reference = set(infer(dataset))
     assert reference and ours == reference, f"missing: {sorted(reference - ours)[:10]}\nextra: {sorted(ours - reference)[:10]}"
 

@@ -412,3 +412,23 @@ def test_stores_can_be_queried_from_several_threads() -> None:
     with ThreadPoolExecutor(max_workers=4) as pool:
         answers = list(pool.map(lambda text: len(store.query(text, where=text)), texts))
     assert answers == [0] * len(texts)
+
+
+WIDE_NUMBERS = """
+@prefix ex: <https://example.org/> . @prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+ex:a ex:n 9700000000, -2147483649, 2147483647 .
+ex:b ex:n "9700000000"^^xsd:decimal, "2"^^xsd:decimal .
+[] ex:n 5 .
+"""
+
+
+def test_a_server_keeps_the_datatype_of_an_integer_beyond_32_bits(sparql_server) -> None:
+    """Virtuoso's Graph Store makes 9700000000 an xsd:decimal (a sh:datatype xsd:decimal would then pass it):
+    such a triple is loaded by SPARQL Update instead, and each number comes back as it went in."""
+    dataset = Dataset()
+    dataset.graph(STATEMENTS_GRAPH).parse(data=WIDE_NUMBERS, format="turtle")
+    sparql_server.load(dataset)
+    returned = sparql_server.dataset().graph(STATEMENTS_GRAPH)
+    assert isomorphic(returned, dataset.graph(STATEMENTS_GRAPH))
+    numbers = set(returned.objects())
+    assert Literal(9700000000) in numbers and Literal("9700000000", datatype=XSD.decimal) in numbers
