@@ -324,7 +324,8 @@ STEPS = (  # (label, step suffix, [(peer label, peer step)])
     ("catalogue (sum of medians)", "catalogue", [("rdflib", "rdflib-catalogue")]),
 )
 
-SIDE_BY_SIDE = {"reason": " (beside validation)", "validate": " (beside reasoning)"}
+SIDE_BY_SIDE = {"reason": " (beside validation)", "validate": " (beside reasoning)"}  # on Oxigraph
+SERIAL = {"reason": " (after validation)", "validate": " (first)"}  # on a server (kg.instore)
 
 
 def seconds(results: dict, step: str) -> float | None:
@@ -377,7 +378,7 @@ def report(runs: list[dict], load: str) -> str:
             ours = f"{prefix}-{suffix}"
             if not any(ours in r for r in runs):  # (only the store on disk is persisted)
                 continue
-            label += SIDE_BY_SIDE.get(suffix, "") if seconds(runs[0], f"{prefix}-build") else ""
+            label += (SERIAL if prefix == "sparql" else SIDE_BY_SIDE).get(suffix, "")
             same_store = [(name, step) for name, step in peers if prefix == "memory" or not step.startswith("memory-")]
             lines.append(f"| {label} | " + " | ".join(cell(r, ours, same_store) for r in runs) + f" | {exponent(runs, ours)} |")
         totals = [end_to_end(r, prefix) for r in runs]
