@@ -11,6 +11,10 @@ then every step runs in its own process, so that its peak memory (ru_maxrss) is 
   again with the rules as SPARQL updates (the peer of the compiled evaluation; what a server store gets);
 - oxigraph on disk (`--store oxigraph:PATH`, persistent): the same build, which then writes the built store to
   disk in one bulk write (`persist`), in a process of its own; the catalogue in another, reading that store;
+- a SPARQL server (`--virtuoso`: `kg --store sparql:URL build --reasoner rules --validator sparql`): the same
+  in-store build on a fresh private Virtuoso for each size (`scripts/virtuoso run`), validation first and then
+  the rules as SPARQL updates, then its catalogue, up to --sparql-cap triples; its peak memory is the worker's
+  (the server's own is not counted);
 - rdflib (the reference, the memory store): rdflib parses, owlrl reasons, pyshacl validates, rdflib answers the
   catalogue. owlrl and pyshacl only run up to --reference-cap triples (they grow as size^1.35 and worse), and
   every step stops at --timeout;
@@ -29,7 +33,7 @@ renamed to the package `xerces.*` but look for their message bundles (`xerces/im
 the bundles are copied to a `shim` directory put first on the class path; and /usr/share/java holds both
 log4j-over-slf4j and slf4j-log4j12, which refuse to load together, so the class path lists every jar but those.
 
-Run: python bench/bench_scale.py [--sizes 20000 200000 2000000] [--runs 3] [--out dist/bench-scale.md]
+Run: python bench/bench_scale.py [--sizes 20000 200000 2000000] [--runs 3] [--virtuoso] [--out dist/bench-scale.md]
 """
 
 from __future__ import annotations
@@ -129,7 +133,7 @@ def _reason_with_sparql_updates(store: object) -> dict:
     return {"rounds": rounds, "inferred": inferred_count(store), "seconds": time.perf_counter() - start}
 
 
-def worker(step: str, project_root: Path, store_path: Path, runs: int, sparql_url: str | None) -> dict:
+def worker(step: str, project_root: Path, store_path: Path, runs: int) -> dict:
     """Run one step and return its measurements (seconds of work, plus what the step reports)."""
     from kg.load import Project
     from kg.namespaces import INFERRED_GRAPH
@@ -152,10 +156,10 @@ def worker(step: str, project_root: Path, store_path: Path, runs: int, sparql_ur
         parts["memory-catalogue"] = _catalogue(store, project, runs, oxigraph=True)
         parts["memory-reason-sparql"] = _reason_with_sparql_updates(store)
         return {"parts": parts}
-    if step == "sparql":  # the in-store build on a SPARQL server, as `kg --store sparql:URL build` runs it
+    if step == "sparql":  # the in-store build on the private Virtuoso, as `kg --store sparql:URL build` runs it
         from kg.instore import build_in_store
 
-        store = create_store(f"sparql:{sparql_url}")
+        store = create_store(f"sparql:{os.environ[SPARQL_URL_ENV]}")
         parts = {f"sparql-{name}": {"seconds": seconds} for name, seconds in build_in_store(store, project).seconds.items()}
         parts["sparql-load"]["triples"] = _asserted(store)
         parts["sparql-catalogue"] = _catalogue(store, project, runs, oxigraph=False)
@@ -268,7 +272,8 @@ def run_size(size: int, work: Path, args: argparse.Namespace, classpath: str | N
                 results.update({f"{PIPELINE_PREFIX[name]}-{part}": skipped for part in PIPELINE_PARTS})
             return
         command = [*me, name, "--project", str(project), "--store", str(store), "--runs", str(args.runs)]
-        command += ["--sparql", args.sparql] if args.sparql else []
+        if name == "sparql":  # a fresh Virtuoso for each size (one reloaded with the previous size slows down)
+            command = [str(ROOT / "scripts" / "virtuoso"), "run", *command]
         data, wall, mb = measured(command, args.timeout)
         parts = data.get("parts") or {name: data}  # a pipeline reports its steps
         if "failed" in data and name in PIPELINE_PREFIX:  # each of its rows says so
@@ -279,7 +284,7 @@ def run_size(size: int, work: Path, args: argparse.Namespace, classpath: str | N
 
     for name in ("memory", "disk", "oxigraph-catalogue"):
         step(name)
-    if args.sparql:
+    if args.virtuoso:
         step("sparql", args.sparql_cap)
     step("rdflib-load", args.rdflib_cap)
     step("rdflib-reason", args.reference_cap)
@@ -426,10 +431,10 @@ def main() -> None:
     parser.add_argument("--reference-cap", type=int, default=20_000, help="largest size for owlrl and pyshacl")
     parser.add_argument("--rdflib-cap", type=int, default=200_000, help="largest size for rdflib parse/queries")
     parser.add_argument(
-        "--sparql",
-        default=os.environ.get(SPARQL_URL_ENV),
-        help=f"a SPARQL server to build in and query (its dataset is replaced; default ${SPARQL_URL_ENV}, which "
-        "`scripts/virtuoso run` sets, with the Graph Store Protocol endpoint the store loads through)",
+        "--virtuoso",
+        action="store_true",
+        help="also build in and query a SPARQL server: a fresh private Virtuoso for each size (scripts/virtuoso "
+        "run; Debian's virtuoso-opensource), up to --sparql-cap triples",
     )
     parser.add_argument("--sparql-cap", type=int, default=200_000, help="largest size for the SPARQL server")
     parser.add_argument("--seed", type=int, default=1)
@@ -439,7 +444,7 @@ def main() -> None:
     parser.add_argument("--store", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
-        print(json.dumps(worker(args.worker, args.project, args.store, args.runs, args.sparql)))
+        print(json.dumps(worker(args.worker, args.project, args.store, args.runs)))
         return
     load = "load average {:.1f} {:.1f} {:.1f} at the start".format(*os.getloadavg())
     with tempfile.TemporaryDirectory(prefix="kg-bench-scale-") as temporary:
