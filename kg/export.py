@@ -79,9 +79,9 @@ def selected_graphs(dataset: Dataset, inferred: bool) -> tuple:
     return _selected([g for g in LINKED_GRAPHS if len(dataset.graph(g))], inferred)
 
 
-def _selected(linked: Collection[URIRef], inferred: bool) -> tuple:
-    """selected_graphs, given the links and outside-data graphs the dataset has."""
-    present = tuple(g for g in ASSERTED if g not in LINKED_GRAPHS or g in linked)
+def _selected(held: Collection[URIRef], inferred: bool) -> tuple:
+    """selected_graphs, given the graphs the dataset holds (non-empty)."""
+    present = tuple(g for g in ASSERTED if g not in LINKED_GRAPHS or g in held)
     return present + ((INFERRED_GRAPH,) if inferred else ())
 
 

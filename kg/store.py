@@ -53,7 +53,6 @@ KINDS = ("memory", "oxigraph:PATH", "oxigraph", "sparql:URL")
 _HTTP_TIMEOUT = 300  # seconds: loading a large graph on a busy 2-core machine
 _SMALL_BODY = 65_536  # bytes: a body a server's 401 cannot cut off (the socket's buffers take it whole)
 BUILD_KEY_FILE = "kg-build-key"  # in an oxigraph:PATH directory: the cache key of the inputs it was built from
-_XSD_STRING = str(XSD.string)
 _PROLOGUE = "".join(f"PREFIX {prefix}: <{namespace}>\n" for prefix, namespace in PREFIXES.items())
 _ALL_QUADS = "SELECT ?g ?s ?p ?o WHERE { GRAPH ?g { ?s ?p ?o } }"
 _COUNT_QUADS = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
@@ -373,7 +372,7 @@ class OxigraphStore(_Checked):
         def term(value: object) -> Node:
             node = converted.get(value)
             if node is None:
-                node = converted[value] = self._term(value)
+                node = converted[value] = _normalised(self._term(value))
             return node
 
         result.bindings = [  # solutions taken one by one: evaluation stops at `limit`
@@ -383,17 +382,14 @@ class OxigraphStore(_Checked):
         return result
 
     def _term(self, term: object) -> Node:
-        """A pyoxigraph term as rdflib's parser makes it (an xsd:string literal is a simple literal)."""
+        """A pyoxigraph term as rdflib's."""
         ox = self._ox
         if isinstance(term, ox.NamedNode):
             return URIRef(term.value)
-        if isinstance(term, ox.Literal):
-            if term.language:
-                return Literal(term.value, lang=term.language)
-            datatype = term.datatype.value
-            return Literal(term.value) if datatype == _XSD_STRING else Literal(term.value, datatype=URIRef(datatype))
         if isinstance(term, ox.BlankNode):
             return BNode(term.value)
+        if isinstance(term, ox.Literal):
+            return Literal(term.value, lang=term.language, datatype=None if term.language else URIRef(term.datatype.value))
         raise StoreError(f"store {self.spec} answered a term rdflib cannot hold: {term}")
 
     def update(self, text: str) -> None:
