@@ -543,9 +543,9 @@ def serve(
         built, connect = _built(project), None
         add_graphs(built.dataset, graphs)
     else:
-        # opened here to check it holds the current build and to copy its data for the pages (closed again
-        # before the workers fork); each worker opens its own handle and queries the store itself
-        built = Built(_store(ctx, project).dataset(), report=None)  # type: ignore[arg-type] - the pages read the data only
+        # opened here to check it holds the current build; the pages read its data through this handle (Oxigraph:
+        # in place; a server's: a copy), and each worker opens its own handle after the fork and queries the store
+        built = Built(_store(ctx, project).view(), report=None)  # type: ignore[arg-type] - the pages read the data only
         connect = functools.partial(open_store, spec, project)
     settings = Settings(
         public_url=public_url,

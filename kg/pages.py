@@ -12,6 +12,7 @@ import hashlib
 import json
 import re
 import threading
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from itertools import pairwise
 from pathlib import Path
@@ -29,7 +30,7 @@ from starlette.templating import Jinja2Templates
 from kg.ask import answer
 from kg.build import Built, cache_dir
 from kg.errors import InputError, QueryError, UsageError
-from kg.coverage import coverage, sentence_units
+from kg.coverage import ClaimCoverage, claim_coverage, coverage, sentence_units
 from kg.describe import statements
 from kg.export import write_atomic
 from kg.load import Project, curie, label, merged
@@ -37,6 +38,7 @@ from kg.namespaces import (
     DCTERMS,
     ID,
     KG,
+    OA,
     ONTOLOGY_GRAPH,
     PROV,
     RDF,
@@ -132,37 +134,58 @@ class Source:
     headings: tuple[tuple[int, int], ...]
 
 
+def _claim_span(graph: Dataset, checked: ClaimCoverage, docs: OntologyDocs) -> ClaimSpan:
+    """A verified claim's span, with the nodes it supports or is derived into."""
+    claim = URIRef(checked.iri)
+    supported = set(graph.subjects(KG.supportedBy, claim)) | set(graph.subjects(PROV.wasDerivedFrom, claim))
+    return ClaimSpan(
+        ident=checked.id,
+        node=claim,
+        quote=checked.quote or "",
+        start=checked.start or 0,
+        end=checked.end or 0,
+        statement=str(graph.value(claim, KG.statement) or ""),
+        supports=tuple(sorted((term_link(graph, n, docs) for n in supported), key=lambda t: t.text)),
+    )
+
+
 def sources(graph: Dataset, docs: OntologyDocs) -> list[Source]:
     """Every source document with a loaded text, its claims whose quote is verified at their offsets, and the
     lines kg.coverage counts as headings (a claim's kg:section, the document's title)."""
     report = coverage(graph)
     found = []
     for document, text in sorted(graph.subject_objects(SCHEMA.text)):
-        spans = []
-        for checked in report.claims:
-            if not checked.verified or checked.source != curie(document):
-                continue
-            claim = URIRef(checked.iri)
-            supported = set(graph.subjects(KG.supportedBy, claim)) | set(graph.subjects(PROV.wasDerivedFrom, claim))
-            spans.append(
-                ClaimSpan(
-                    ident=checked.id,
-                    node=claim,
-                    quote=checked.quote or "",
-                    start=checked.start or 0,
-                    end=checked.end or 0,
-                    statement=str(graph.value(claim, KG.statement) or ""),
-                    supports=tuple(sorted((term_link(graph, n, docs) for n in supported), key=lambda t: t.text)),
-                )
-            )
+        spans = [_claim_span(graph, c, docs) for c in report.claims if c.verified and c.source == curie(document)]
         headings = tuple(
             (unit.start, unit.end)
             for unit in report.sentences
             if unit.source == curie(document) and unit.via in ("section", "title")
         )
-        title = graph.value(document, DCTERMS.title)
-        found.append(Source(document, str(title or label(graph, document)), str(text),
+        found.append(Source(document, _title(graph, document), str(text),
                             tuple(sorted(spans, key=lambda c: (c.start, c.end, c.ident))), headings))
+    return found
+
+
+def _title(graph: Dataset, document: Node) -> str:
+    return str(graph.value(document, DCTERMS.title) or label(graph, document))
+
+
+def document_titles(graph: Dataset) -> list[str]:
+    """The titles of the source documents with a loaded text, in the order of `sources` (no coverage computed)."""
+    return [_title(graph, document) for document in sorted(set(graph.subjects(SCHEMA.text)))]
+
+
+def located(graph: Dataset, claims: Iterable[Node], docs: OntologyDocs) -> dict[Node, tuple[str, ClaimSpan]]:
+    """(source text, span) of each of `claims` whose quote is verified at its offsets: these claims only, so that
+    an entity page reads its own claims and not the coverage of the whole dataset."""
+    found = {}
+    for claim in claims:
+        if (claim, RDF.type, KG.Claim) not in graph:
+            continue
+        checked = claim_coverage(graph, claim)
+        if checked.verified:
+            text = graph.value(graph.value(claim, OA.hasSource), SCHEMA.text)
+            found[claim] = (str(text), _claim_span(graph, checked, docs))
     return found
 
 
@@ -201,12 +224,12 @@ class Quote:
     after: str
 
 
-def in_sentence(source: Source, claim: ClaimSpan, derived: bool = False) -> Quote:
-    """The claim's quote inside the sentence units (kg.coverage) that it overlaps."""
-    units = [(a, b) for a, b in sentence_units(source.text) if a < claim.end and b > claim.start]
+def in_sentence(text: str, claim: ClaimSpan, derived: bool = False) -> Quote:
+    """The claim's quote inside the sentence units (kg.coverage) of its source `text` that it overlaps."""
+    units = [(a, b) for a, b in sentence_units(text) if a < claim.end and b > claim.start]
     first = min([claim.start, *(a for a, _ in units)])
     last = max([claim.end, *(b for _, b in units)])
-    return Quote(claim, derived, source.text[first : claim.start], source.text[claim.end : last])
+    return Quote(claim, derived, text[first : claim.start], text[claim.end : last])
 
 
 # --- the ontology documentation (pyLODE) -----------------------------------------------------------------------
@@ -338,7 +361,7 @@ def home(request: Request) -> HTMLResponse:
     groups.append((Term("Everything else"), _sorted_terms(graph, entities, docs)))
     claims = len(set(graph.subjects(RDF.type, KG.Claim)))
     return _render(request, "home.html", groups=[g for g in groups if g[1]], claims=claims,
-                   documents=sources(graph, docs))
+                   documents=document_titles(graph))
 
 
 def _sorted_terms(graph: Dataset, nodes: set[Node], docs: OntologyDocs) -> list[Term]:
@@ -356,17 +379,17 @@ def entity(request: Request) -> HTMLResponse:
     outgoing, incoming = statements(graph, node)
     labels = sorted((o for o in graph.objects(node, RDFS.label) if isinstance(o, Literal)),
                     key=lambda o: (o.language != "en", o.language or "", str(o)))
-    located = {c.node: (s, c) for s in sources(graph, docs) for c in s.claims}  # by claim node
-    quotes = [in_sentence(*located[claim], derived) for claim, derived in supporting_claims(graph, node)
-              if claim in located]
-    if node in located:  # a claim's own page shows its quote
-        quotes.insert(0, in_sentence(*located[node]))
+    supporting = supporting_claims(graph, node)
+    spans = located(graph, [node, *(claim for claim, _ in supporting)], docs)
+    quotes = [in_sentence(*spans[claim], derived) for claim, derived in supporting if claim in spans]
+    if node in spans:  # a claim's own page shows its quote
+        quotes.insert(0, in_sentence(*spans[node]))
 
     def rows(found, other):
         return sorted(
             ((term_link(graph, s.predicate, docs), term_link(graph, other(s), docs), s.inferred) for s in found
              if s.predicate != RDFS.label),
-            key=lambda row: (row[2], row[0].text.casefold(), row[1].text.casefold()),
+            key=lambda row: (row[2], row[0].text.casefold(), *_shown_order(row[1])),
         )
 
     return _render(
@@ -382,6 +405,13 @@ def entity(request: Request) -> HTMLResponse:
         incoming=rows(incoming, lambda s: s.subject),
         quotes=quotes,
     )
+
+
+def _shown_order(term: Term) -> tuple:
+    """How a row's other end sorts: by text, then language, datatype or IRI, then what an unnamed node shows of
+    its statements, so that equal texts never fall back on the order a store (or a set) gives."""
+    details = tuple((predicate.text, obj.text, obj.lang) for predicate, obj in term.details)
+    return term.text.casefold(), term.lang, term.title, details
 
 
 def _alt_labels(graph: Dataset, node: Node) -> list[Term]:

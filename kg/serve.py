@@ -747,7 +747,7 @@ def create_app(
     """The server: protocol endpoint, dereferencing, and the HTML pages of kg.pages (with `/ask`).
 
     Queries go to the store `connect` opens in each worker (default: the memory store over `built.dataset`,
-    which then takes updates); the pages and dereferencing read `built.dataset` (a copy of the store's data).
+    which then takes updates); the pages and dereferencing read `built.dataset` (kg.store's `view()` of the store).
     `app.state.built` (the kg.build.Built served) and `app.state.settings` are what route handlers read.
     """
     from kg import pages  # here, not at the top: kg.pages imports this module

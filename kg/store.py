@@ -98,6 +98,10 @@ class Store(Protocol):
     def dataset(self) -> Dataset:
         """The whole dataset as an rdflib Dataset (for exports and `kg describe`)."""
 
+    def view(self) -> Dataset:
+        """The dataset for readers of rdflib's Graph API (`kg serve`'s pages): read in place where the store
+        allows it, else a copy (`dataset()`)."""
+
     def names(self, part: str = "") -> list[tuple[URIRef, Literal]]:
         """(node, name) for every rdfs:label, skos:altLabel and skos:prefLabel of an IRI (to resolve entities); only
         the names whose lower case contains `part`, if given (the store filters: a few names instead of all)."""
@@ -236,6 +240,9 @@ class _Checked:
             dataset.graph(row[Variable("g")]).add((row[Variable("s")], row[Variable("p")], row[Variable("o")]))
         return dataset
 
+    def view(self) -> Dataset:
+        return self.dataset()
+
 
 class MemoryStore(_Checked):
     """The rdflib Dataset in this process (its default graph is the union of its named graphs)."""
@@ -347,6 +354,11 @@ class OxigraphStore(_Checked):
     def graphs(self) -> list[URIRef]:
         return sorted(URIRef(g.value) for g in self._store.named_graphs() if isinstance(g, self._ox.NamedNode))
 
+    def view(self) -> Dataset:
+        from kg.view import read_only_view
+
+        return read_only_view(self._store)
+
     def _execute(self, text: str, prepared: Query, bindings: Mapping[Variable, Node], limit: int | None) -> Result:
         ox = self._ox
         own = self.graphs()
@@ -372,7 +384,7 @@ class OxigraphStore(_Checked):
         def term(value: object) -> Node:
             node = converted.get(value)
             if node is None:
-                node = converted[value] = _normalised(self._term(value))
+                node = converted[value] = normalised(self._term(value))
             return node
 
         result.bindings = [  # solutions taken one by one: evaluation stops at `limit`
@@ -718,7 +730,7 @@ def _term(term: Node, var: Variable) -> str:
     raise UsageError(f"parameter {var} cannot be bound to {term!r}")
 
 
-def _normalised(term: Node | None) -> Node | None:
+def normalised(term: Node | None) -> Node | None:
     """A term as rdflib's own parser would make it: an xsd:string literal is a simple literal."""
     if isinstance(term, Literal) and term.datatype == XSD.string:
         return Literal(str(term))
@@ -729,7 +741,7 @@ def parse_select(body: bytes) -> Result:
     """A SPARQL 1.1 JSON result document as an rdflib Result, its terms normalised."""
     result = Result.parse(io.BytesIO(body), format="json")
     if result.type == "SELECT":
-        result.bindings = [{var: _normalised(term) for var, term in row.items()} for row in result.bindings]
+        result.bindings = [{var: normalised(term) for var, term in row.items()} for row in result.bindings]
     return result
 
 

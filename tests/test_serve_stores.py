@@ -23,6 +23,7 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 from rdflib import Graph, Literal, URIRef, Variable
+from rdflib.compare import isomorphic
 from rdflib.namespace import RDFS
 
 from conftest import ServerProcess, start_server
@@ -169,3 +170,19 @@ def test_updates_and_extra_graphs_need_the_memory_store(tmp_path: Path) -> None:
                                 cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60)
         assert result.returncode == 2
         assert f"--store {spec} is served read-only" in result.stderr
+
+
+PAGES = ("/", "/page/NORAD", "/page/NORADCooperation", "/page/claim/C07", "/page/NORADFounding", "/document")
+
+
+def test_pages_are_the_memory_servers(served, kg_server: ServerProcess) -> None:
+    """The HTML pages read the store (Oxigraph: in place, through kg.view) and show what the memory server shows."""
+    _, server = served
+    with httpx.Client(base_url=server.url, timeout=60) as store_client, httpx.Client(base_url=kg_server.url, timeout=60) as memory_client:
+        for path in PAGES:
+            page, expected = store_client.get(path), memory_client.get(path)
+            assert (page.status_code, expected.status_code) == (200, 200), path
+            assert page.text == expected.text, path
+        for path in ("/data/NORAD.ttl", "/data/claim/C07.ttl"):
+            description = Graph().parse(data=store_client.get(path).text, format="turtle")
+            assert isomorphic(description, Graph().parse(data=memory_client.get(path).text, format="turtle")), path

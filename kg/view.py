@@ -1,0 +1,44 @@
+"""A read-only rdflib view of an Oxigraph store: rdflib's Graph API read in place through oxrdflib, with no copy.
+
+`kg serve` on `--store oxigraph:PATH` gives its pages this view instead of a copy of the dataset (8 s and 0.57 GB
+at start-up for 200 k triples, ten times that at 2 M). Two things differ from oxrdflib's own store: naming a
+graph (rdflib's `Dataset.graph`, which every reader calls) writes nothing; the union of the graphs gives each
+triple once with all the graphs that hold it, as rdflib's own stores do, not once per graph; and an xsd:string
+literal is a simple literal, as rdflib's parsers and the other stores make it (else "C07" and "C07"^^xsd:string
+would be two terms to rdflib).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pyoxigraph
+from oxrdflib import OxigraphStore
+from rdflib import Dataset, Graph
+from rdflib.term import Node
+
+from kg.load import bind_prefixes
+from kg.store import normalised
+
+_Triple = tuple[Node, Node, Node]
+
+
+class _ReadOnlyOxigraph(OxigraphStore):
+    def add_graph(self, graph: Graph) -> None:
+        """Nothing to record: on a read-only view a graph exists as a name, with or without triples."""
+
+    def triples(self, triple_pattern: tuple, context: Graph | None = None) -> Iterator[tuple[_Triple, Iterator[Graph]]]:
+        found = (((s, p, normalised(o)), graphs) for (s, p, o), graphs in super().triples(triple_pattern, context))
+        if context is not None:
+            return found
+        holders: dict[_Triple, list[Graph]] = {}
+        for triple, graphs in found:
+            holders.setdefault(triple, []).extend(graphs)
+        return ((triple, iter(graphs)) for triple, graphs in holders.items())
+
+
+def read_only_view(store: pyoxigraph.Store) -> Dataset:
+    """`store` as an rdflib Dataset whose default graph is the union of its graphs (as kg.load.new_dataset's)."""
+    dataset = Dataset(store=_ReadOnlyOxigraph(store=store), default_union=True)
+    bind_prefixes(dataset)
+    return dataset
