@@ -11,6 +11,9 @@ then every step runs in its own process, so that its peak memory (ru_maxrss) is 
   again with the rules as SPARQL updates (the peer of the compiled evaluation; what a server store gets);
 - oxigraph on disk (`--store oxigraph:PATH`, persistent): the same build, which then writes the built store to
   disk in one bulk write (`persist`), in a process of its own; the catalogue in another, reading that store;
+  then `kg serve`'s web pages on that store (an entity page and the home page, through Starlette's test
+  client), the data read through `Store.view()` as kg serve reads it (in place), and, as the peer, through a
+  copy of the data (`Store.dataset()`, as kg serve read it before; up to --rdflib-cap triples);
 - a SPARQL server (`--virtuoso`: `kg --store sparql:URL build --reasoner rules --validator sparql`): the same
   in-store build on a fresh private Virtuoso for each size (`scripts/virtuoso run`), validation first and then
   the rules as SPARQL updates, then its catalogue, up to --sparql-cap triples; its peak memory is the worker's
@@ -116,6 +119,34 @@ def _catalogue(store: object, project: object, runs: int, oxigraph: bool) -> dic
     return {"queries": queries, "engine": engine, "seconds": sum(queries.values())}
 
 
+PAGES = {"entity": "/page/NORAD", "home": "/"}  # (the generated projects hold the project's own data too)
+
+
+def _pages(store: object, project: object, runs: int, read: str) -> dict:
+    """kg serve's pages on `store`, its data read as `read` says ("view": Store.view(); "copy": Store.dataset()):
+    the seconds until the data is ready at start-up, and the median seconds of each of PAGES."""
+    from starlette.testclient import TestClient
+
+    from kg.build import Built
+    from kg.serve import Settings, create_app
+
+    start = time.perf_counter()
+    dataset = store.view() if read == "view" else store.dataset()
+    parts = {f"pages-{read}-ready": {"seconds": time.perf_counter() - start}}
+    app = create_app(Built(dataset, report=None), Settings(project=project, workers=1, max_workers=1), lambda: store)
+    with TestClient(app) as client:
+        for name, path in PAGES.items():
+            samples = []
+            for _ in range(runs):
+                start = time.perf_counter()
+                response = client.get(path)
+                samples.append(time.perf_counter() - start)
+                if response.status_code != 200:
+                    raise SystemExit(f"{path} answered {response.status_code}")
+            parts[f"pages-{read}-{name}"] = {"seconds": statistics.median(samples), "bytes": len(response.content)}
+    return {"parts": parts}
+
+
 def _asserted(store: object) -> int:
     from kg.shacl_sparql import DATA_GRAPHS
 
@@ -166,6 +197,8 @@ def worker(step: str, project_root: Path, store_path: Path, runs: int) -> dict:
         return {"parts": parts}
     if step == "oxigraph-catalogue":
         return _catalogue(OxigraphStore(store_path, create=False), project, runs, oxigraph=True)
+    if step in ("pages-view", "pages-copy"):
+        return _pages(OxigraphStore(store_path, create=False), project, runs, step.removeprefix("pages-"))
     # rdflib steps: parse first (timed only for rdflib-load)
     from kg.load import load_dataset
 
@@ -253,6 +286,15 @@ def jena_classpath(shim: Path) -> str:
     return os.pathsep.join([str(shim), *jars])
 
 
+def _rows_of(step: str) -> list[str]:
+    """The rows of the report a step that reports several parts fills: a pipeline's steps, the pages' figures."""
+    if step in PIPELINE_PREFIX:
+        return [f"{PIPELINE_PREFIX[step]}-{part}" for part in PIPELINE_PARTS]
+    if step.startswith("pages-"):
+        return [f"{step}-{suffix}" for _, suffix in PAGE_ROWS]
+    return []
+
+
 def run_size(size: int, work: Path, args: argparse.Namespace, classpath: str | None) -> dict:
     """Every step at one size: {step: {"seconds", "wall", "mb", ...}}."""
     sys.path.insert(0, str(ROOT / "bench"))
@@ -267,23 +309,22 @@ def run_size(size: int, work: Path, args: argparse.Namespace, classpath: str | N
     def step(name: str, limit: float | None = None) -> None:
         if limit is not None and size > limit:
             skipped = {"skipped": f"above {limit:,.0f} triples"}
-            results[name] = skipped
-            if name in PIPELINE_PREFIX:  # each of its rows says so
-                results.update({f"{PIPELINE_PREFIX[name]}-{part}": skipped for part in PIPELINE_PARTS})
+            results.update({part: skipped for part in (name, *_rows_of(name))})  # each of its rows says so
             return
         command = [*me, name, "--project", str(project), "--store", str(store), "--runs", str(args.runs)]
         if name == "sparql":  # a fresh Virtuoso for each size (one reloaded with the previous size slows down)
             command = [str(ROOT / "scripts" / "virtuoso"), "run", *command]
         data, wall, mb = measured(command, args.timeout)
         parts = data.get("parts") or {name: data}  # a pipeline reports its steps
-        if "failed" in data and name in PIPELINE_PREFIX:  # each of its rows says so
-            parts.update({f"{PIPELINE_PREFIX[name]}-{part}": data for part in PIPELINE_PARTS})
+        if "failed" in data:  # each of its rows says so
+            parts.update({part: data for part in _rows_of(name)})
         for part, result in parts.items():
             results[part] = {**result, "wall": wall, "mb": mb}
             print(f"  {size:>9,} {part:<20} {result.get('seconds', float('nan')):8.2f} s {mb:8.0f} MB", flush=True)
 
-    for name in ("memory", "disk", "oxigraph-catalogue"):
+    for name in ("memory", "disk", "oxigraph-catalogue", "pages-view"):
         step(name)
+    step("pages-copy", args.rdflib_cap)
     if args.virtuoso:
         step("sparql", args.sparql_cap)
     step("rdflib-load", args.rdflib_cap)
@@ -329,6 +370,8 @@ STEPS = (  # (label, step suffix, [(peer label, peer step)])
     ("catalogue (sum of medians)", "catalogue", [("rdflib", "rdflib-catalogue")]),
 )
 
+PAGE_ROWS = (("data ready at start-up", "ready"), (f"entity page {PAGES['entity']} (median)", "entity"),
+             ("home page (median)", "home"))
 SIDE_BY_SIDE = {"reason": " (beside validation)", "validate": " (beside reasoning)"}  # on Oxigraph
 SERIAL = {"reason": " (after validation)", "validate": " (first)"}  # on a server (kg.instore)
 
@@ -388,7 +431,14 @@ def report(runs: list[dict], load: str) -> str:
             lines.append(f"| {label} | " + " | ".join(cell(r, ours, same_store) for r in runs) + f" | {exponent(runs, ours)} |")
         totals = [end_to_end(r, prefix) for r in runs]
         lines += ["| **end to end** | " + " | ".join(f"{t:.1f} s" if t else "—" for t in totals) + " | |", ""]
-    peer_steps = sorted({step for _, _, peers in STEPS for _, step in peers})
+    lines += ["| kg serve's pages, Oxigraph on disk: data read in place | " + " | ".join(sizes) + " | growth exponent |",
+              "|---" * (len(runs) + 2) + "|"]
+    for label, suffix in PAGE_ROWS:
+        ours = f"pages-view-{suffix}"
+        lines.append(f"| {label} | " + " | ".join(cell(r, ours, [("a copy", f"pages-copy-{suffix}")]) for r in runs)
+                     + f" | {exponent(runs, ours)} |")
+    lines.append("")
+    peer_steps = sorted({step for _, _, peers in STEPS for _, step in peers} | {f"pages-copy-{s}" for _, s in PAGE_ROWS})
     lines += ["| peer | " + " | ".join(sizes) + " | growth exponent |", "|---" * (len(runs) + 2) + "|"]
     for step in peer_steps:
         cells = []
