@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rdflib import BNode, Dataset, Graph, Literal, URIRef
+from rdflib.store import Store
 from rdflib.namespace import NamespaceManager
 from rdflib.term import Node
 
@@ -142,9 +143,10 @@ def named(graph: Graph, node: Node) -> str:
     return short if name == short else f"{name} ({short})"
 
 
-def new_dataset() -> Dataset:
-    """An empty Dataset whose default graph is the union of its named graphs, with the project's prefixes."""
-    dataset = Dataset(default_union=True)
+def new_dataset(store: Store | str = "default") -> Dataset:
+    """A Dataset whose default graph is the union of its named graphs, with the project's prefixes: empty, or
+    over rdflib store `store`."""
+    dataset = Dataset(store=store, default_union=True)
     bind_prefixes(dataset)
     return dataset
 

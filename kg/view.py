@@ -1,7 +1,7 @@
 """A read-only rdflib view of an Oxigraph store: rdflib's Graph API read in place through oxrdflib, with no copy.
 
 `kg serve` on `--store oxigraph:PATH` gives its pages this view instead of a copy of the dataset (8 s and 0.57 GB
-at start-up for 200 k triples, ten times that at 2 M). Two things differ from oxrdflib's own store: naming a
+at start-up for 200 k triples, ten times that at 2 M). Three things differ from oxrdflib's own store: naming a
 graph (rdflib's `Dataset.graph`, which every reader calls) writes nothing; the union of the graphs gives each
 triple once with all the graphs that hold it, as rdflib's own stores do, not once per graph; and an xsd:string
 literal is a simple literal, as rdflib's parsers and the other stores make it (else "C07" and "C07"^^xsd:string
@@ -17,7 +17,7 @@ from oxrdflib import OxigraphStore
 from rdflib import Dataset, Graph
 from rdflib.term import Node
 
-from kg.load import bind_prefixes
+from kg.load import new_dataset
 from kg.store import normalised
 
 _Triple = tuple[Node, Node, Node]
@@ -38,7 +38,5 @@ class _ReadOnlyOxigraph(OxigraphStore):
 
 
 def read_only_view(store: pyoxigraph.Store) -> Dataset:
-    """`store` as an rdflib Dataset whose default graph is the union of its graphs (as kg.load.new_dataset's)."""
-    dataset = Dataset(store=_ReadOnlyOxigraph(store=store), default_union=True)
-    bind_prefixes(dataset)
-    return dataset
+    """`store` as an rdflib Dataset whose default graph is the union of its graphs."""
+    return new_dataset(_ReadOnlyOxigraph(store=store))
