@@ -153,22 +153,28 @@ def coverage(graph: Graph) -> Coverage:
     sentences = []
     for document, text in sorted(graph.subject_objects(SCHEMA.text)):
         source = curie(document)
-        spans = [c for c in claims if c.source == source and c.start is not None and c.end is not None]
-        titles = {str(title).casefold() for title in graph.objects(document, DCTERMS.title)}
-        for start, end in sentence_units(str(text)):
-            unit = str(text)[start:end]
-            overlapping = sorted(c.id for c in spans if c.start < end and c.end > start)
-            sectioned = sorted(
-                c.id for c in spans if str(graph.value(URIRef(c.iri), KG.section) or "") == unit
-            )
-            if overlapping:
-                sentences.append(SentenceCoverage(source, start, end, unit, overlapping, "span"))
-            elif sectioned:
-                sentences.append(SentenceCoverage(source, start, end, unit, sectioned, "section"))
-            else:
-                via = "title" if unit.casefold() in titles else ""
-                sentences.append(SentenceCoverage(source, start, end, unit, [], via))
+        sentences += document_sentences(graph, document, str(text), [c for c in claims if c.source == source])
     return Coverage(claims, sentences)
+
+
+def document_sentences(graph: Graph, document: Node, text: str, claims: list[ClaimCoverage]) -> list[SentenceCoverage]:
+    """Coverage of every unit of one source `text` by `claims`, the claims whose oa:hasSource is `document`."""
+    source = curie(document)
+    spans = [c for c in claims if c.start is not None and c.end is not None]
+    titles = {str(title).casefold() for title in graph.objects(document, DCTERMS.title)}
+    sentences = []
+    for start, end in sentence_units(text):
+        unit = text[start:end]
+        overlapping = sorted(c.id for c in spans if c.start < end and c.end > start)
+        sectioned = sorted(c.id for c in spans if str(graph.value(URIRef(c.iri), KG.section) or "") == unit)
+        if overlapping:
+            sentences.append(SentenceCoverage(source, start, end, unit, overlapping, "span"))
+        elif sectioned:
+            sentences.append(SentenceCoverage(source, start, end, unit, sectioned, "section"))
+        else:
+            via = "title" if unit.casefold() in titles else ""
+            sentences.append(SentenceCoverage(source, start, end, unit, [], via))
+    return sentences
 
 
 def to_tables(report: Coverage) -> list[RenderableType]:

@@ -30,7 +30,7 @@ from starlette.templating import Jinja2Templates
 from kg.ask import answer
 from kg.build import Built, cache_dir
 from kg.errors import InputError, QueryError, UsageError
-from kg.coverage import ClaimCoverage, claim_coverage, coverage, sentence_units
+from kg.coverage import ClaimCoverage, claim_coverage, document_sentences, sentence_units
 from kg.describe import statements
 from kg.export import write_atomic
 from kg.load import Project, curie, label, merged
@@ -116,6 +116,7 @@ class ClaimSpan:
 
     ident: str
     node: URIRef
+    source: str  # CURIE of the source document: a claim's identifier is unique within its document only
     quote: str
     start: int
     end: int
@@ -141,6 +142,7 @@ def _claim_span(graph: Dataset, checked: ClaimCoverage, docs: OntologyDocs) -> C
     return ClaimSpan(
         ident=checked.id,
         node=claim,
+        source=checked.source,
         quote=checked.quote or "",
         start=checked.start or 0,
         end=checked.end or 0,
@@ -149,21 +151,26 @@ def _claim_span(graph: Dataset, checked: ClaimCoverage, docs: OntologyDocs) -> C
     )
 
 
-def sources(graph: Dataset, docs: OntologyDocs) -> list[Source]:
-    """Every source document with a loaded text, its claims whose quote is verified at their offsets, and the
-    lines kg.coverage counts as headings (a claim's kg:section, the document's title)."""
-    report = coverage(graph)
-    found = []
-    for document, text in sorted(graph.subject_objects(SCHEMA.text)):
-        spans = [_claim_span(graph, c, docs) for c in report.claims if c.verified and c.source == curie(document)]
-        headings = tuple(
-            (unit.start, unit.end)
-            for unit in report.sentences
-            if unit.source == curie(document) and unit.via in ("section", "title")
-        )
-        found.append(Source(document, _title(graph, document), str(text),
-                            tuple(sorted(spans, key=lambda c: (c.start, c.end, c.ident))), headings))
-    return found
+def source_documents(graph: Dataset) -> list[Node]:
+    """The source documents with a loaded text, by IRI: the order of the document pages."""
+    return sorted(set(graph.subjects(SCHEMA.text)))
+
+
+def source(graph: Dataset, document: Node, docs: OntologyDocs) -> Source:
+    """One source document, its claims whose quote is verified at their offsets, and the lines kg.coverage counts
+    as headings (a claim's kg:section, the document's title): this document's claims only, so that a page costs
+    what its document holds, not what the dataset holds."""
+    text = str(graph.value(document, SCHEMA.text))
+    claims = [claim for claim in set(graph.subjects(OA.hasSource, document)) if (claim, RDF.type, KG.Claim) in graph]
+    checked = [c for c in (claim_coverage(graph, claim) for claim in claims) if c.source == curie(document)]
+    spans = [_claim_span(graph, c, docs) for c in checked if c.verified]
+    headings = tuple(
+        (unit.start, unit.end)
+        for unit in document_sentences(graph, document, text, checked)
+        if unit.via in ("section", "title")
+    )
+    return Source(document, _title(graph, document), text,
+                  tuple(sorted(spans, key=lambda c: (c.start, c.end, c.ident))), headings)
 
 
 def _title(graph: Dataset, document: Node) -> str:
@@ -171,8 +178,8 @@ def _title(graph: Dataset, document: Node) -> str:
 
 
 def document_titles(graph: Dataset) -> list[str]:
-    """The titles of the source documents with a loaded text, in the order of `sources` (no coverage computed)."""
-    return [_title(graph, document) for document in sorted(set(graph.subjects(SCHEMA.text)))]
+    """The titles of the source documents, in the order of their pages (no coverage computed)."""
+    return [_title(graph, document) for document in source_documents(graph)]
 
 
 def located(graph: Dataset, claims: Iterable[Node], docs: OntologyDocs) -> dict[Node, tuple[str, ClaimSpan]]:
@@ -426,14 +433,35 @@ def _alt_labels(graph: Dataset, node: Node) -> list[Term]:
     ]
 
 
+@dataclass(frozen=True)
+class Pager:
+    """Where a document's page stands among the documents' pages: 1-based position, neighbours' CURIEs."""
+
+    position: int
+    total: int
+    previous: str = ""
+    next: str = ""
+
+
 def document(request: Request) -> HTMLResponse:
-    built = _built(request)
-    shown = [(source, segments(source)) for source in sources(built.dataset, _docs(request))]
+    """`/document[?source=CURIE]`: one source document (the first by IRI when none is named) with its claims, so
+    that a dataset of many documents never renders them all on one page."""
+    graph = _built(request).dataset
+    documents = source_documents(graph)
+    names = [curie(document) for document in documents]
+    wanted = request.query_params.get("source")
+    if wanted is not None and wanted not in names:
+        return _render(request, "404.html", status=404, document=wanted)
+    if not documents:
+        return _render(request, "document.html", source=None, pieces=[], tooltips={}, pager=Pager(0, 0))
+    at = names.index(wanted) if wanted is not None else 0
+    shown = source(graph, documents[at], _docs(request))
     tooltips = {
         c.ident: f"{c.ident}: {c.statement} (supports: {', '.join(t.text for t in c.supports) or 'nothing'})"
-        for source, _ in shown for c in source.claims
+        for c in shown.claims
     }
-    return _render(request, "document.html", documents=shown, tooltips=tooltips)
+    pager = Pager(at + 1, len(names), names[at - 1] if at else "", names[at + 1] if at + 1 < len(names) else "")
+    return _render(request, "document.html", source=shown, pieces=segments(shown), tooltips=tooltips, pager=pager)
 
 
 def query_page(request: Request) -> HTMLResponse:

@@ -20,6 +20,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
+from rdflib import Dataset
 
 from kg.build import CACHE_ENV, Built, build
 from kg.load import Project, new_dataset
@@ -142,6 +143,15 @@ def project_copy(tmp_path_factory: pytest.TempPathFactory) -> Project:
     return Project(root)
 
 
+def copy_of(dataset: Dataset) -> Dataset:
+    """A new dataset holding each graph of `dataset`, for a test to change without touching a shared build."""
+    copy = new_dataset()
+    for graph in dataset.graphs():
+        target = copy.graph(graph.identifier)
+        target += graph
+    return copy
+
+
 @pytest.fixture(scope="session")
 def enriched_built(built_project: Built, tmp_path_factory: pytest.TempPathFactory) -> Built:
     """The project's build with the fixture enrichment cache (tests/fixtures/wikidata/cache.trig, what `kg enrich`
@@ -152,10 +162,7 @@ def enriched_built(built_project: Built, tmp_path_factory: pytest.TempPathFactor
     project = Project(tmp_path_factory.mktemp("enriched"))
     project.wikidata_cache.parent.mkdir(parents=True)
     shutil.copy(PROJECT_ROOT / "tests" / "fixtures" / "wikidata" / "cache.trig", project.wikidata_cache)
-    dataset = new_dataset()
-    for graph in built_project.dataset.graphs():
-        target = dataset.graph(graph.identifier)
-        target += graph
+    dataset = copy_of(built_project.dataset)
     load_cache(dataset, project)
     return replace(built_project, dataset=dataset)
 

@@ -70,7 +70,7 @@ def test_entity_quote_document_and_query(kg_server, browser) -> None:
 
     # the quote's link leads to its span in the document, highlighted as the target
     quote.locator("a.claim-link").click()
-    page.wait_for_url(f"{kg_server.url}/document#C07")
+    page.wait_for_url(f"{kg_server.url}/document?source=id%3Afactsheet#C07")
     targeted = page.locator("mark.targeted")
     # C08 ("NORAD – the North American Aerospace Defense Command") overlaps C07 on "NORAD": two pieces
     expect(targeted).to_have_count(2)

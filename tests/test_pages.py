@@ -20,6 +20,7 @@ from starlette.testclient import TestClient
 
 from kg.build import CACHE_ENV, Built
 from kg.load import new_dataset
+from conftest import copy_of
 from kg.namespaces import CLAIM, DCTERMS, ID, KG, OA, ONTOLOGY_GRAPH, PROJECT_ROOT, RDF, RDFS, SCHEMA, SOURCES_GRAPH, STATEMENTS_GRAPH
 from kg.pages import routes
 from kg.serve import Settings
@@ -91,7 +92,7 @@ def test_entity_page_shows_each_quote_inside_its_sentence(client: TestClient) ->
         "[[Commanded and staffed by Americans and Canadians]], NORAD celebrated its 65th anniversary in 2023.",
     ]
     for ident in ("C07", "C08", "C11"):
-        assert f'<a class="claim-link" href="/document#{ident}">{ident}</a>' in page
+        assert f'<a class="claim-link" href="/document?source=id%3Afactsheet#{ident}">{ident}</a>' in page
 
 
 def test_derived_fact_shows_the_claim_it_is_derived_from(client: TestClient) -> None:
@@ -130,6 +131,47 @@ def test_document_view_highlights_every_claim_with_its_exact_quote(client: TestC
     assert highlighted == quotes
     # C07 "we work together in NORAD" and C08 "NORAD – the North American…" share the word NORAD
     assert '<mark class="claim overlap" data-claims="C07 C08"' in page
+
+
+def test_each_source_document_has_its_own_page(built_project: Built, tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """A second document, after the fact sheet by IRI, whose one claim reuses the identifier C07: /document shows the
+    fact sheet alone, `?source=` the other, each page its own claims, a pager between them, and an entity's quote
+    links to the page of its claim's document."""
+    dataset = copy_of(built_project.dataset)
+    statements = dataset.graph(STATEMENTS_GRAPH)
+    text = "Second source. It says one thing."
+    statements.add((ID.zdoc, RDF.type, KG.SourceDocument))
+    statements.add((ID.zdoc, DCTERMS.title, Literal("Second source")))
+    dataset.graph(SOURCES_GRAPH).add((ID.zdoc, SCHEMA.text, Literal(text)))
+    quote = "It says one thing."
+    claim, selector = CLAIM.Z07, ID.zselector
+    for triple in ((claim, RDF.type, KG.Claim), (claim, DCTERMS.identifier, Literal("C07")),
+                   (claim, OA.hasSource, ID.zdoc), (claim, OA.hasSelector, selector),
+                   (selector, OA.exact, Literal(quote)), (selector, OA.start, Literal(text.index(quote))),
+                   (selector, OA.end, Literal(len(text))), (ID.Thing, RDFS.label, Literal("Thing", lang="en")),
+                   (ID.Thing, KG.supportedBy, claim)):
+        statements.add(triple)
+    with client_for(Built(dataset, built_project.report), tmp_path, monkeypatch) as client:
+        first, second = client.get("/document"), client.get("/document?source=id:zdoc")
+        unknown = client.get("/document?source=id:nodoc")
+        thing = client.get("/page/Thing").text
+    assert first.status_code == second.status_code == 200
+    assert [title for title in re.findall(r"<cite>(.*?)</cite>", second.text)] == ["Second source"]
+    assert [(claims, html.unescape(text)) for claims, text in _MARK.findall(second.text)] == [("C07", quote)]
+    assert second.text.count('id="C07"') == 1
+    assert "Document 2 of 2" in second.text and '<a rel="prev" href="/document?source=id%3Afactsheet">' in second.text
+    assert 'rel="next"' not in second.text
+    fact_sheet = {ident for claims, _ in _MARK.findall(first.text) for ident in claims.split()}
+    assert len(fact_sheet) == 52 and first.text.count('id="C07"') == 1
+    assert "Second source" not in first.text and quote not in first.text
+    assert "Document 1 of 2" in first.text and '<a rel="next" href="/document?source=id%3Azdoc">' in first.text
+    assert unknown.status_code == 404 and "<code>id:nodoc</code>" in unknown.text
+    assert '<a class="claim-link" href="/document?source=id%3Azdoc#C07">C07</a>' in thing
+
+
+def test_one_source_document_has_no_pager(client: TestClient) -> None:
+    assert '<nav class="pager">' not in client.get("/document").text
 
 
 def test_document_view_keeps_the_source_text_byte_for_byte(client: TestClient) -> None:
