@@ -14,6 +14,7 @@ from collections.abc import Iterator
 
 import pyoxigraph
 from oxrdflib import OxigraphStore
+from oxrdflib._converter import from_ox, from_ox_graph_name, to_ox_quad_pattern
 from rdflib import Dataset, Graph
 from rdflib.term import Node
 
@@ -28,13 +29,31 @@ class _ReadOnlyOxigraph(OxigraphStore):
         """Nothing to record: on a read-only view a graph exists as a name, with or without triples."""
 
     def triples(self, triple_pattern: tuple, context: Graph | None = None) -> Iterator[tuple[_Triple, Iterator[Graph]]]:
-        found = (((s, p, normalised(o)), graphs) for (s, p, o), graphs in super().triples(triple_pattern, context))
+        try:
+            quads = self._inner.quads_for_pattern(*to_ox_quad_pattern(triple_pattern, context))
+        except (TypeError, ValueError):  # a pattern term Oxigraph cannot hold (a literal subject): no match
+            return iter(())
+        # a bound term of the pattern is given back as it came, and each graph is one Graph object: converting
+        # them again for every quad was most of the cost of a scan (a page's bulk reads)
+        s, p, o = triple_pattern
+        graphs: dict[object, Graph] = {}
+
+        def graph(name: object) -> Graph:
+            if name not in graphs:
+                graphs[name] = from_ox_graph_name(name, self)
+            return graphs[name]
+
+        found = (
+            ((s if s is not None else from_ox(q.subject), p if p is not None else from_ox(q.predicate),
+              o if o is not None else normalised(from_ox(q.object))), graph(q.graph_name))
+            for q in quads
+        )
         if context is not None:
-            return found
+            return ((triple, iter((held_in,))) for triple, held_in in found)
         holders: dict[_Triple, list[Graph]] = {}
-        for triple, graphs in found:
-            holders.setdefault(triple, []).extend(graphs)
-        return ((triple, iter(graphs)) for triple, graphs in holders.items())
+        for triple, held_in in found:
+            holders.setdefault(triple, []).append(held_in)
+        return ((triple, iter(held)) for triple, held in holders.items())
 
 
 def read_only_view(store: pyoxigraph.Store) -> Dataset:
