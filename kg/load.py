@@ -128,13 +128,16 @@ def curie(node: Node) -> str:
 
 def label(graph: Graph, node: Node, language: str = "en") -> str:
     """The rdfs:label of `node` in `language` if it has one (English, then any label otherwise), else its CURIE."""
-    labels = [o for o in graph.objects(node, RDFS.label) if isinstance(o, Literal)]
-    if not labels:
-        return curie(node)
+    chosen = preferred_label([o for o in graph.objects(node, RDFS.label) if isinstance(o, Literal)], language)
+    return curie(node) if chosen is None else chosen
+
+
+def preferred_label(labels: list[Literal], language: str = "en") -> str | None:
+    """The label `label` shows among a node's `labels` (in `language`, then English, then any), None if none."""
     def preference(lit: Literal) -> tuple:
         return lit.language != language, lit.language != "en", lit.language or "", str(lit)
 
-    return str(min(labels, key=preference))
+    return str(min(labels, key=preference)) if labels else None
 
 
 def named(graph: Graph, node: Node) -> str:

@@ -33,7 +33,7 @@ from kg.errors import InputError, QueryError, UsageError
 from kg.coverage import ClaimCoverage, claim_coverage, document_sentences, sentence_units
 from kg.describe import statements
 from kg.export import write_atomic
-from kg.load import Project, curie, label, merged
+from kg.load import Project, curie, label, merged, preferred_label
 from kg.namespaces import (
     DCTERMS,
     ID,
@@ -52,6 +52,8 @@ from kg.serve import negotiate
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
 STATIC = Path(__file__).parent / "static"
 LONG_LITERAL = 300  # characters: longer literals (the source text) are shown folded
+HOME_GROUP_ROWS = 100  # entities of each group on the home page; /entities lists a group in full, page by page
+ENTITIES_PAGE_ROWS = 500
 # the entity index on the home page: the first of these classes an entity belongs to (after reasoning) is its group
 INDEX_GROUPS = (
     KG.State,
@@ -349,30 +351,75 @@ def _docs(request: Request) -> OntologyDocs:
 
 
 def _render(request: Request, template: str, status: int = 200, **context) -> HTMLResponse:
-    return TEMPLATES.TemplateResponse(request, template, context, status_code=status)
+    return TEMPLATES.TemplateResponse(request, template, {"status": status, **context}, status_code=status)
 
 
 def home(request: Request) -> HTMLResponse:
-    built = _built(request)
-    graph = built.dataset
+    graph = _built(request).dataset
     docs = _docs(request)
-    entities = {
-        n for n in built.dataset.graph(STATEMENTS_GRAPH).subjects(RDF.type)
-        if page_path(n) and (n, RDF.type, KG.Claim) not in graph
-    }
+    shown = [(group, _terms(graph, group.members[:HOME_GROUP_ROWS], docs)) for group in entity_index(graph, docs)]
+    claims = len(set(graph.subjects(RDF.type, KG.Claim)))
+    return _render(request, "home.html", groups=shown, claims=claims, documents=document_titles(graph))
+
+
+def entities(request: Request) -> HTMLResponse:
+    """`/entities?group=CURIE[&page=N]`: one group of the home page's index, ENTITIES_PAGE_ROWS at a time."""
+    graph = _built(request).dataset
+    docs = _docs(request)
+    groups = {group.key: group for group in entity_index(graph, docs)}
+    key, page = request.query_params.get("group", ""), request.query_params.get("page", "1")
+    if key not in groups:
+        known = ", ".join(groups) or "none"
+        return _render(request, "problem.html", status=404,
+                       problem=f"no group of entities is named {key!r} (parameter group); the groups are: {known}")
+    group = groups[key]
+    last = max(1, -(-len(group.members) // ENTITIES_PAGE_ROWS))
+    if not (page.isascii() and page.isdigit() and 1 <= int(page) <= last):
+        return _render(request, "problem.html", status=400,
+                       problem=f"page {page!r} is not a page of {key}: pages run from 1 to {last}")
+    number = int(page)
+    first = (number - 1) * ENTITIES_PAGE_ROWS
+    members = _terms(graph, group.members[first : first + ENTITIES_PAGE_ROWS], docs)
+    return _render(request, "entities.html", group=group, members=members, number=number, last=last,
+                   first=first + 1, end=first + len(members))
+
+
+@dataclass(frozen=True)
+class IndexGroup:
+    """A group of the entity index: its key (the class's CURIE, or "other"), heading, and members by label."""
+
+    key: str
+    heading: Term
+    members: list[Node]
+
+
+def entity_index(graph: Dataset, docs: OntologyDocs) -> list[IndexGroup]:
+    """The non-empty groups of the index (the project's entities typed in the statements graph, claims aside), in
+    INDEX_GROUPS order then "Everything else", members sorted by the label their links show, then by IRI (so
+    that equal labels keep one order). Read in a few scans (one per class, one of the labels), not a lookup per
+    entity: a store read in place (kg.view) pays per call."""
+    claims = set(graph.subjects(RDF.type, KG.Claim))
+    entities = {node for node in graph.graph(STATEMENTS_GRAPH).subjects(RDF.type) if page_path(node)} - claims
+    names: dict[Node, list[Literal]] = {}
+    for node, name in graph.subject_objects(RDFS.label):
+        if node in entities and isinstance(name, Literal):
+            names.setdefault(node, []).append(name)
+    shown = {node: preferred_label(names[node]) if node in names else curie(node) for node in entities}
     groups = []
     for cls in INDEX_GROUPS:
-        members = {n for n in entities if (n, RDF.type, cls) in graph}
+        members = entities.intersection(graph.subjects(RDF.type, cls))
         entities -= members
-        groups.append((term_link(graph, cls, docs), _sorted_terms(graph, members, docs)))
-    groups.append((Term("Everything else"), _sorted_terms(graph, entities, docs)))
-    claims = len(set(graph.subjects(RDF.type, KG.Claim)))
-    return _render(request, "home.html", groups=[g for g in groups if g[1]], claims=claims,
-                   documents=document_titles(graph))
+        groups.append(IndexGroup(curie(cls), term_link(graph, cls, docs), _by_label(members, shown)))
+    groups.append(IndexGroup("other", Term("Everything else"), _by_label(entities, shown)))
+    return [group for group in groups if group.members]
 
 
-def _sorted_terms(graph: Dataset, nodes: set[Node], docs: OntologyDocs) -> list[Term]:
-    return sorted((term_link(graph, n, docs) for n in nodes), key=lambda t: t.text.casefold())
+def _by_label(nodes: set[Node], shown: dict[Node, str]) -> list[Node]:
+    return sorted(nodes, key=lambda node: (shown[node].casefold(), str(node)))
+
+
+def _terms(graph: Dataset, nodes: list[Node], docs: OntologyDocs) -> list[Term]:
+    return [term_link(graph, node, docs) for node in nodes]
 
 
 def entity(request: Request) -> HTMLResponse:
@@ -507,6 +554,7 @@ def routes() -> list[BaseRoute]:
     return [
         Route("/", home, name="home"),
         Route("/page/{rest:path}", entity, name="entity"),
+        Route("/entities", entities, name="entities"),
         Route("/document", document, name="document"),
         Route("/query", query_page, name="query"),
         Route("/ask", ask_page, name="ask"),

@@ -19,9 +19,10 @@ from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
 from kg.build import CACHE_ENV, Built
-from kg.load import new_dataset
+from kg.load import curie, new_dataset
 from conftest import copy_of
 from kg.namespaces import CLAIM, DCTERMS, ID, KG, OA, ONTOLOGY_GRAPH, PROJECT_ROOT, RDF, RDFS, SCHEMA, SOURCES_GRAPH, STATEMENTS_GRAPH
+from kg import pages
 from kg.pages import routes
 from kg.serve import Settings
 from kg.query import load_catalogue, run_query, run_sparql
@@ -252,6 +253,54 @@ def test_home_links_every_page_and_indexes_entities(client: TestClient) -> None:
     for entity in ("Canada", "NORAD", "NORADCooperation", "Ukraine"):
         assert f'href="/page/{entity}"' in page
     assert 'href="/page/claim/' not in page  # claims are reached through the document
+
+
+# the twelve states the fact sheet names, by label: Canada and the United States, and Iraq, Jordan, Kuwait, Latvia,
+# Lebanon, North Korea, Russia, Syria, Ukraine and Venezuela where it speaks of operations, threats and crises
+STATES = ["Canada", "Iraq", "Jordan", "Kuwait", "Latvia", "Lebanon", "NorthKorea", "Russia", "Syria", "Ukraine",
+          "UnitedStates", "Venezuela"]
+_LISTED = re.compile(r'<li><a href="/page/([^"]+)"')
+
+
+def test_the_home_page_shows_each_group_s_first_entities_and_pages_the_rest(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(pages, "HOME_GROUP_ROWS", 3)
+    monkeypatch.setattr(pages, "ENTITIES_PAGE_ROWS", 5)
+    home = client.get("/").text
+    sections = re.findall(r"<section>(.*?)</section>", home, re.DOTALL)
+    assert _LISTED.findall(sections[0]) == STATES[:3]
+    assert '<a href="/entities?group=kg%3AState">All 12</a>' in sections[0]
+    assert all(len(_LISTED.findall(section)) <= 3 for section in sections)
+    paged = [client.get(f"/entities?group=kg:State&page={number}") for number in (1, 2, 3)]
+    assert [_LISTED.findall(page.text) for page in paged] == [STATES[:5], STATES[5:10], STATES[10:]]
+    assert "Entities 6–10 of 12" in paged[1].text
+    assert '<a rel="prev" href="/entities?group=kg%3AState&amp;page=1">' in paged[1].text
+    assert '<a rel="next" href="/entities?group=kg%3AState&amp;page=3">' in paged[1].text
+    assert 'rel="next"' not in paged[2].text and 'rel="prev"' not in paged[0].text
+    for page in ("0", "4", "x", "²", "-1"):
+        refused = client.get(f"/entities?group=kg:State&page={page}")
+        assert refused.status_code == 400
+        assert f"page {escape(repr(page))} is not a page of kg:State: pages run from 1 to 3" in refused.text
+    unknown = client.get("/entities?group=kg:Nothing")
+    assert unknown.status_code == 404
+    assert f"no group of entities is named {escape(repr('kg:Nothing'))} (parameter group)" in unknown.text
+    assert "the groups are: kg:State, kg:Place, org:Organization, kg:Commitment, kg:Activity" in unknown.text
+
+
+def test_every_entity_is_in_one_group_of_the_index(client: TestClient, built_project: Built) -> None:
+    """The index through /entities, against the entities found one by one: each typed in the statements graph,
+    with a page, not a claim, in the group of its first INDEX_GROUPS class."""
+    graph = built_project.dataset
+    expected: dict[str, set[str]] = {}
+    for node in set(graph.graph(STATEMENTS_GRAPH).subjects(RDF.type)):
+        if str(node).startswith(str(ID)) and (node, RDF.type, KG.Claim) not in graph:
+            classes = [cls for cls in pages.INDEX_GROUPS if (node, RDF.type, cls) in graph]
+            key = curie(classes[0]) if classes else "other"
+            expected.setdefault(key, set()).add(str(node)[len(ID):])
+    listed = {key: _LISTED.findall(client.get(f"/entities?group={key}").text) for key in expected}
+    assert {key: set(names) for key, names in listed.items()} == expected
+    assert sum(len(names) for names in listed.values()) == len(set().union(*expected.values()))
 
 
 def test_ontology_documentation_is_served_with_the_site_header(client: TestClient) -> None:

@@ -172,7 +172,8 @@ def test_updates_and_extra_graphs_need_the_memory_store(tmp_path: Path) -> None:
         assert f"--store {spec} is served read-only" in result.stderr
 
 
-PAGES = ("/", "/page/NORAD", "/page/NORADCooperation", "/page/claim/C07", "/page/NORADFounding", "/document")
+PAGES = ("/", "/page/NORAD", "/page/NORADCooperation", "/page/claim/C07", "/page/NORADFounding", "/document",
+         "/entities?group=kg:State", "/entities?group=other")
 
 
 def test_pages_are_the_memory_servers(served, kg_server: ServerProcess) -> None:
