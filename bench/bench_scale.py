@@ -119,7 +119,8 @@ def _catalogue(store: object, project: object, runs: int, oxigraph: bool) -> dic
     return {"queries": queries, "engine": engine, "seconds": sum(queries.values())}
 
 
-PAGES = {"entity": "/page/NORAD", "home": "/"}  # (the generated projects hold the project's own data too)
+# (the generated projects hold the project's own data too)
+PAGES = {"entity": "/page/NORAD", "home": "/", "document": "/document", "group": "/entities?group=kg:Activity"}
 
 
 def _pages(store: object, project: object, runs: int, read: str) -> dict:
@@ -371,7 +372,8 @@ STEPS = (  # (label, step suffix, [(peer label, peer step)])
 )
 
 PAGE_ROWS = (("data ready at start-up", "ready"), (f"entity page {PAGES['entity']} (median)", "entity"),
-             ("home page (median)", "home"))
+             ("home page (median)", "home"), (f"document page {PAGES['document']} (median)", "document"),
+             (f"a group's entities {PAGES['group']} (median)", "group"))
 SIDE_BY_SIDE = {"reason": " (beside validation)", "validate": " (beside reasoning)"}  # on Oxigraph
 SERIAL = {"reason": " (after validation)", "validate": " (first)"}  # on a server (kg.instore)
 
