@@ -498,7 +498,8 @@ def document(request: Request) -> HTMLResponse:
     names = [curie(document) for document in documents]
     wanted = request.query_params.get("source")
     if wanted is not None and wanted not in names:
-        return _render(request, "404.html", status=404, document=wanted)
+        return _render(request, "problem.html", status=404, problem=f"no source document is named {wanted!r} "
+                       f"(parameter source, a CURIE such as {names[0] if names else 'id:factsheet'!r})")
     if not documents:
         return _render(request, "document.html", source=None, pieces=[], tooltips={}, pager=Pager(0, 0))
     at = names.index(wanted) if wanted is not None else 0
