@@ -287,6 +287,10 @@ def test_the_home_page_shows_each_group_s_first_entities_and_pages_the_rest(
     assert unknown.status_code == 404
     assert f"no group of entities is named {escape(repr('kg:Nothing'))} (parameter group)" in unknown.text
     assert "the groups are: kg:State, kg:Place, org:Organization, kg:Commitment, kg:Activity" in unknown.text
+    for hostile in ("/entities?group=<script>alert(1)</script>", "/document?source=<script>alert(1)</script>"):
+        refused = client.get(hostile)
+        assert refused.status_code == 404
+        assert "<script>alert" not in refused.text and "&lt;script&gt;alert(1)&lt;/script&gt;" in refused.text
 
 
 def test_every_entity_is_in_one_group_of_the_index(client: TestClient, built_project: Built) -> None:
