@@ -70,7 +70,9 @@ FORMATS = {
     "xml": ("xml", "rdf"),
 }
 ASSERTED = (ONTOLOGY_GRAPH, STATEMENTS_GRAPH, SOURCES_GRAPH, *LINKED_GRAPHS)
-OXIGRAPH_FORMATS = {"nt": "N_TRIPLES", "turtle": "TURTLE", "trig": "TRIG"}  # what Oxigraph writes (pyoxigraph.RdfFormat)
+# what Oxigraph writes itself (pyoxigraph.RdfFormat); JSON-LD is compacted with the project's context, which
+# Oxigraph's writer cannot do
+OXIGRAPH_FORMATS = {"nt": "N_TRIPLES", "turtle": "TURTLE", "trig": "TRIG", "xml": "RDF_XML"}
 
 
 def selected_graphs(dataset: Dataset, inferred: bool) -> tuple:
@@ -110,12 +112,12 @@ def serialize(dataset: Dataset, fmt: str, context: Path, inferred: bool = False)
 
 
 def serialize_store(store: Store, fmt: str, context: Path, inferred: bool = False) -> bytes:
-    """The export of the dataset in `store` in `fmt`. Oxigraph writes N-Triples, Turtle and TriG of its graphs
-    itself (on 2 M triples, seconds, where copying them into rdflib takes minutes and gigabytes); the other
-    formats and stores go through the store's dataset in rdflib."""
+    """The export of the dataset in `store` in `fmt`. Oxigraph writes N-Triples, Turtle, TriG and RDF/XML of its
+    graphs itself (on 2 M triples, seconds, where copying them into rdflib takes minutes and gigabytes); JSON-LD
+    and the other stores go through rdflib, reading the store in place where it can (Store.view)."""
     if isinstance(store, OxigraphStore) and fmt in OXIGRAPH_FORMATS:
         return store.serialize_graphs(_selected(store.graphs(), inferred), OXIGRAPH_FORMATS[fmt], fmt != "trig")
-    return serialize(store.dataset(), fmt, context, inferred)
+    return serialize(store.view(), fmt, context, inferred)
 
 
 def _serialized(graph: Graph, fmt: str, context: Path) -> bytes:
