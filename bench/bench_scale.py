@@ -54,6 +54,8 @@ import time
 import zipfile
 from pathlib import Path
 
+from kg.export import FORMATS
+
 ROOT = Path(__file__).resolve().parent.parent
 JAVA_DIR = Path("/usr/share/java")
 JENA_JAR = JAVA_DIR / "jena-core.jar"
@@ -148,6 +150,20 @@ def _pages(store: object, project: object, runs: int, read: str) -> dict:
     return {"parts": parts}
 
 
+def _export(store: object, project: object, step: str) -> dict:
+    """`kg export --inferred` of the store on disk in one format: as kg does it ("export-FMT"), or from a copy of
+    the dataset in rdflib ("export-FMT-copy", how kg exported before Oxigraph wrote the format itself)."""
+    from kg.export import serialize, serialize_store
+
+    fmt = step.removeprefix("export-").removesuffix("-copy")
+    start = time.perf_counter()
+    if step.endswith("-copy"):
+        data = serialize(store.dataset(), fmt, project.context, inferred=True)
+    else:
+        data = serialize_store(store, fmt, project.context, inferred=True)
+    return {"seconds": time.perf_counter() - start, "bytes": len(data)}
+
+
 def _asserted(store: object) -> int:
     from kg.shacl_sparql import DATA_GRAPHS
 
@@ -200,6 +216,8 @@ def worker(step: str, project_root: Path, store_path: Path, runs: int) -> dict:
         return _catalogue(OxigraphStore(store_path, create=False), project, runs, oxigraph=True)
     if step in ("pages-view", "pages-copy"):
         return _pages(OxigraphStore(store_path, create=False), project, runs, step.removeprefix("pages-"))
+    if step.startswith("export-"):
+        return _export(OxigraphStore(store_path, create=False), project, step)
     # rdflib steps: parse first (timed only for rdflib-load)
     from kg.load import load_dataset
 
@@ -326,6 +344,9 @@ def run_size(size: int, work: Path, args: argparse.Namespace, classpath: str | N
     for name in ("memory", "disk", "oxigraph-catalogue", "pages-view"):
         step(name)
     step("pages-copy", args.rdflib_cap)
+    for fmt in EXPORT_FORMATS:
+        step(f"export-{fmt}")
+        step(f"export-{fmt}-copy", args.rdflib_cap)
     if args.virtuoso:
         step("sparql", args.sparql_cap)
     step("rdflib-load", args.rdflib_cap)
@@ -374,6 +395,7 @@ STEPS = (  # (label, step suffix, [(peer label, peer step)])
 PAGE_ROWS = (("data ready at start-up", "ready"), (f"entity page {PAGES['entity']} (median)", "entity"),
              ("home page (median)", "home"), (f"document page {PAGES['document']} (median)", "document"),
              (f"a group's entities {PAGES['group']} (median)", "group"))
+EXPORT_FORMATS = tuple(FORMATS)
 SIDE_BY_SIDE = {"reason": " (beside validation)", "validate": " (beside reasoning)"}  # on Oxigraph
 SERIAL = {"reason": " (after validation)", "validate": " (first)"}  # on a server (kg.instore)
 
@@ -440,7 +462,14 @@ def report(runs: list[dict], load: str) -> str:
         lines.append(f"| {label} | " + " | ".join(cell(r, ours, [("a copy", f"pages-copy-{suffix}")]) for r in runs)
                      + f" | {exponent(runs, ours)} |")
     lines.append("")
-    peer_steps = sorted({step for _, _, peers in STEPS for _, step in peers} | {f"pages-copy-{s}" for _, s in PAGE_ROWS})
+    lines += ["| kg export --inferred, Oxigraph on disk | " + " | ".join(sizes) + " | growth exponent |",
+              "|---" * (len(runs) + 2) + "|"]
+    for fmt in EXPORT_FORMATS:
+        lines.append(f"| {fmt} | " + " | ".join(cell(r, f"export-{fmt}", [("a copy", f"export-{fmt}-copy")]) for r in runs)
+                     + f" | {exponent(runs, f'export-{fmt}')} |")
+    lines.append("")
+    peer_steps = sorted({step for _, _, peers in STEPS for _, step in peers} | {f"pages-copy-{s}" for _, s in PAGE_ROWS}
+                        | {f"export-{fmt}-copy" for fmt in EXPORT_FORMATS})
     lines += ["| peer | " + " | ".join(sizes) + " | growth exponent |", "|---" * (len(runs) + 2) + "|"]
     for step in peer_steps:
         cells = []
