@@ -20,6 +20,7 @@ from pathlib import Path
 from rdflib import BNode, Dataset, Graph, Literal, URIRef, Variable
 from rdflib.namespace import ORG, SKOS
 from rdflib.term import Node
+from starlette.datastructures import State
 from starlette.requests import Request
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
@@ -357,16 +358,16 @@ def _render(request: Request, template: str, status: int = 200, **context) -> HT
 def home(request: Request) -> HTMLResponse:
     graph = _built(request).dataset
     docs = _docs(request)
-    shown = [(group, _terms(graph, group.members[:HOME_GROUP_ROWS], docs)) for group in entity_index(graph, docs)]
-    claims = len(set(graph.subjects(RDF.type, KG.Claim)))
-    return _render(request, "home.html", groups=shown, claims=claims, documents=document_titles(graph))
+    index = served_index(request.app.state)
+    shown = [(group, _terms(graph, group.members[:HOME_GROUP_ROWS], docs)) for group in index.groups]
+    return _render(request, "home.html", groups=shown, claims=index.claims, documents=document_titles(graph))
 
 
 def entities(request: Request) -> HTMLResponse:
     """`/entities?group=CURIE[&page=N]`: one group of the home page's index, ENTITIES_PAGE_ROWS at a time."""
     graph = _built(request).dataset
     docs = _docs(request)
-    groups = {group.key: group for group in entity_index(graph, docs)}
+    groups = {group.key: group for group in served_index(request.app.state).groups}
     key, page = request.query_params.get("group", ""), request.query_params.get("page", "1")
     if key not in groups:
         known = ", ".join(groups) or "none"
@@ -393,9 +394,17 @@ class IndexGroup:
     members: list[Node]
 
 
-def entity_index(graph: Dataset, docs: OntologyDocs) -> list[IndexGroup]:
-    """The non-empty groups of the index (the project's entities typed in the statements graph, claims aside), in
-    INDEX_GROUPS order then "Everything else", members sorted by the label their links show, then by IRI (so
+@dataclass(frozen=True)
+class EntityIndex:
+    """The home page's index: its groups, and how many claims there are (which the index leaves out)."""
+
+    groups: list[IndexGroup]
+    claims: int
+
+
+def entity_index(graph: Dataset, docs: OntologyDocs) -> EntityIndex:
+    """The index: its non-empty groups (the project's entities typed in the statements graph, claims aside, and
+    counted), in INDEX_GROUPS order then "Everything else", members sorted by the label their links show, then by IRI (so
     that equal labels keep one order). Read in a few scans (one per class, one of the labels), not a lookup per
     entity: a store read in place (kg.view) pays per call."""
     claims = set(graph.subjects(RDF.type, KG.Claim))
@@ -411,7 +420,25 @@ def entity_index(graph: Dataset, docs: OntologyDocs) -> list[IndexGroup]:
         entities -= members
         groups.append(IndexGroup(curie(cls), term_link(graph, cls, docs), _by_label(members, shown)))
     groups.append(IndexGroup("other", Term("Everything else"), _by_label(entities, shown)))
-    return [group for group in groups if group.members]
+    return EntityIndex([group for group in groups if group.members], len(claims))
+
+
+_index_lock = threading.Lock()
+
+
+def served_index(state: State) -> EntityIndex:
+    """entity_index of the dataset an app serves (`state`: the app's state), computed once for each state of the
+    data (an update bumps the worker pool's generation; the stores other than memory are read-only here): at 2 M
+    triples it takes 15 s, so kg serve starts computing it at start-up. Requests that come while it is computed
+    wait for it rather than compute it again."""
+    pool = getattr(state, "pool", None)  # (an app of the pages alone, as the tests make, has none)
+    version = (id(state.built.dataset), pool.generation if pool is not None else 0)
+    with _index_lock:
+        known = getattr(state, "entity_index", None)
+        if known is None or known[0] != version:
+            docs = ontology_docs(state.built, state.settings.project)
+            known = state.entity_index = (version, entity_index(state.built.dataset, docs))
+    return known[1]
 
 
 def _by_label(nodes: set[Node], shown: dict[Node, str]) -> list[Node]:

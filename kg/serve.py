@@ -26,6 +26,7 @@ import itertools
 import multiprocessing
 import os
 import signal
+import threading
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field, replace
@@ -765,6 +766,8 @@ def create_app(
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         pool.start()
         pages.ontology_docs(built, settings.project)  # generated (or found in the cache) before the first request
+        # the home page's index, in the background: the server answers at once, the first visitor need not wait
+        threading.Thread(target=pages.served_index, args=(app.state,), daemon=True, name="entity-index").start()
         try:
             yield
         finally:

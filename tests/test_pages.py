@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import re
+import threading
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,7 +25,7 @@ from conftest import copy_of
 from kg.namespaces import CLAIM, DCTERMS, ID, KG, OA, ONTOLOGY_GRAPH, PROJECT_ROOT, RDF, RDFS, SCHEMA, SOURCES_GRAPH, STATEMENTS_GRAPH
 from kg import pages
 from kg.pages import routes
-from kg.serve import Settings
+from kg.serve import Settings, create_app
 from kg.query import load_catalogue, run_query, run_sparql
 
 SOURCE = PROJECT_ROOT / "data" / "sources" / "canada-us-defence-factsheet.txt"
@@ -291,6 +292,28 @@ def test_the_home_page_shows_each_group_s_first_entities_and_pages_the_rest(
         refused = client.get(hostile)
         assert refused.status_code == 404
         assert "<script>alert" not in refused.text and "&lt;script&gt;alert(1)&lt;/script&gt;" in refused.text
+
+
+def test_the_index_is_computed_once_for_the_served_data(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = []
+    monkeypatch.setattr(pages, "entity_index", lambda *args: calls.append(args) or pages.EntityIndex([], 0))
+    for path in ("/", "/entities?group=other", "/"):
+        client.get(path)
+    assert len(calls) == 1
+
+
+def test_kg_serve_computes_the_index_at_start_up(built_project: Built, docs_cache: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """Before any request, in the background: the first visitor of the home page need not wait for it."""
+    monkeypatch.setenv(CACHE_ENV, str(docs_cache))
+    app = create_app(built_project, Settings(workers=1, max_workers=1))
+    with TestClient(app):
+        for thread in threading.enumerate():
+            if thread.name == "entity-index":
+                thread.join(timeout=60)
+        version, index = app.state.entity_index
+        assert version == (id(built_project.dataset), 0)
+        assert [group.key for group in index.groups][:2] == ["kg:State", "kg:Place"] and index.claims == 52
 
 
 def test_every_entity_is_in_one_group_of_the_index(client: TestClient, built_project: Built) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -55,6 +56,24 @@ def test_updates_need_the_token(writable_server: ServerProcess) -> None:
     delete = "DELETE DATA { GRAPH <urn:x:notes> { <urn:x:a> <urn:x:b> 'c' } }"
     assert _update(writable_server, delete, TOKEN).status_code == 204
     assert not _ask(writable_server, ASK_ADDED)
+
+
+def test_the_index_of_entities_follows_updates(writable_server: ServerProcess) -> None:
+    """The home page's index is computed once per state of the data: an update gives a new one."""
+    def states() -> list[str]:
+        page = httpx.get(f"{writable_server.url}/entities", params={"group": "kg:State"}, timeout=30)
+        assert page.status_code == 200
+        return re.findall(r'<li><a href="/page/([^"]+)"', page.text)
+
+    atlantis = ("GRAPH <https://w3id.org/defence-kg/graph/statements> { <https://w3id.org/defence-kg/id/Atlantis> a "
+                "<https://w3id.org/defence-kg/ontology#State> ; <http://www.w3.org/2000/01/rdf-schema#label> "
+                "'Atlantis'@en }")
+    before = states()
+    assert "Canada" in before and "Atlantis" not in before
+    assert _update(writable_server, f"INSERT DATA {{ {atlantis} }}", TOKEN).status_code == 204
+    assert before[0] == "Canada" and states() == ["Atlantis", *before]  # by label: Atlantis comes first
+    assert _update(writable_server, f"DELETE DATA {{ {atlantis} }}", TOKEN).status_code == 204
+    assert states() == before
 
 
 def test_updates_stay_offline(writable_server: ServerProcess) -> None:
