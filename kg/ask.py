@@ -437,7 +437,7 @@ class Answer:
     param_labels: dict[str, str] = field(default_factory=dict)
     columns: list[str] = field(default_factory=list)
     rows: list[dict[str, str]] = field(default_factory=list)  # column -> label (IRIs) or lexical form
-    quotes: list[list[dict[str, str]]] = field(default_factory=list)  # per row: [{"id", "quote"}]
+    quotes: list[list[dict[str, str]]] = field(default_factory=list)  # per row: [{"id", "quote", "claim", "source"}]
     options: list[str] = field(default_factory=list)  # ambiguity: what to choose from
     suggestions: list[str] = field(default_factory=list)  # closest catalogue questions
     sparql: str = ""
@@ -592,7 +592,8 @@ def _run(ask: Asker, result: Answer, binding: Binding, mentions: list[Mention], 
     result.terms = [tuple(row.get(v) for v in outcome.vars) for row in outcome.bindings]
     for row, support in zip(outcome.bindings, supports):
         result.rows.append({str(v): _shown(graph, row.get(v), language) for v in outcome.vars})
-        result.quotes.append([{"id": cid, "quote": quote} for cid, quote in support.claims])
+        result.quotes.append([{"id": q.id, "quote": q.quote, "claim": q.claim, "source": q.source}
+                              for q in support.claims])
     text = _TEXTS[language]
     if not result.rows:
         result.status, result.message = "no-rows", text["no-rows"]

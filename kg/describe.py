@@ -10,7 +10,7 @@ from rdflib.term import Node
 
 from kg.load import curie, named, new_dataset
 from kg.namespaces import INFERRED_GRAPH, RDF, RDFS
-from kg.query import display, why_claims
+from kg.query import Quoted, display, why_claims
 from kg.store import MemoryStore, Store, as_store
 
 if TYPE_CHECKING:
@@ -26,7 +26,7 @@ class Description:
     types: list[str]
     outgoing: list[tuple[str, str, bool]]  # (predicate, object shown with its label, inferred?)
     incoming: list[tuple[str, str, bool]]  # (subject shown with its label, predicate, inferred?)
-    claims: tuple[tuple[str, str], ...]  # (claim identifier, quote)
+    claims: tuple[Quoted, ...]
 
 
 def _shown(graph: Graph, node: Node) -> str:
@@ -108,6 +108,6 @@ def to_renderables(description: Description) -> list[RenderableType]:
     for subject, predicate, inferred in d.incoming:
         triples.add_row(escape(subject), escape(predicate), "(this)", "inferred" if inferred else "")
     quotes = Table("claim", "quote", title="supported by")
-    for claim, quote in d.claims:
-        quotes.add_row(escape(claim), escape(f"“{quote}”"))
+    for claim in d.claims:
+        quotes.add_row(escape(claim.id), escape(f"“{claim.quote}”"))
     return [head, facts, triples, quotes]

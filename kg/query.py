@@ -369,18 +369,35 @@ def parse_assignments(items: list[str]) -> dict[str, str]:
 
 
 @dataclass(frozen=True)
+class Quoted:
+    """A claim behind a node: its identifier (unique within its source document, whose CURIE `source` is), its
+    quote, and whether the node is derived from it rather than stated by it."""
+
+    claim: str
+    quote: str
+    source: str
+    derived: bool
+
+    @property
+    def id(self) -> str:
+        """The identifier as outputs show it: "C11 (derived from)" for a claim a derived fact is computed from."""
+        return self.claim + (" (derived from)" if self.derived else "")
+
+
+@dataclass(frozen=True)
 class Support:
-    """The claims behind one result row's first node: (identifier, quote) pairs."""
+    """The claims behind one result row's first node."""
 
     node: Node
-    claims: tuple[tuple[str, str], ...]
+    claims: tuple[Quoted, ...]
 
 
-_SUPPORTS = """SELECT ?node ?claim ?id ?quote ?stated WHERE {
+_SUPPORTS = """SELECT ?node ?claim ?id ?quote ?stated ?source WHERE {
   { ?node kg:supportedBy ?claim BIND(true AS ?stated) } UNION { ?node prov:wasDerivedFrom ?claim BIND(false AS ?stated) }
   ?claim a kg:Claim .
   OPTIONAL { ?claim dcterms:identifier ?id }
   OPTIONAL { ?claim oa:hasSelector/oa:exact ?quote }
+  OPTIONAL { ?claim oa:hasSource ?source }
 }"""
 
 
@@ -403,31 +420,32 @@ def supporting_claims(graph: Graph, node: Node | None) -> list[tuple[Node, bool]
     )
 
 
-def why_claims(source: Store | Graph, node: Node | None) -> tuple[tuple[str, str], ...]:
-    """(identifier, quote) of every claim that supports `node` (kg:supportedBy) or that a derived fact is
-    computed from (prov:wasDerivedFrom, marked so); '' for a claim without a quote.
-    """
+def why_claims(source: Store | Graph, node: Node | None) -> tuple[Quoted, ...]:
+    """Every claim that supports `node` (kg:supportedBy) or that a derived fact is computed from
+    (prov:wasDerivedFrom, marked derived), with its quote ('' for a claim without one) and source document."""
     if not isinstance(node, URIRef):
         return ()
     return _supports(as_store(source), node).get(node, ())
 
 
-def _supports(store: Store, node: URIRef | None = None) -> dict[Node, tuple[tuple[str, str], ...]]:
+def _supports(store: Store, node: URIRef | None = None) -> dict[Node, tuple[Quoted, ...]]:
     """why_claims of `node`, or of every node when None, in one query."""
-    found: dict[Node, dict[Node, tuple[set[str], set[str], bool]]] = {}
+    found: dict[Node, dict[Node, tuple[set[str], set[str], set[str], bool]]] = {}
     rows = store.query(_SUPPORTS, {Variable("node"): node} if node is not None else None)
-    for subject, claim, ident, quote, stated in rows:
-        idents, quotes, was_stated = found.setdefault(subject, {}).get(claim, (set(), set(), False))
+    for subject, claim, ident, quote, stated, document in rows:
+        idents, quotes, documents, was_stated = found.setdefault(subject, {}).get(claim, (set(), set(), set(), False))
         idents.add(str(ident) if ident is not None else curie(claim))
         quotes.add(str(quote) if quote is not None else "")
-        found[subject][claim] = (idents, quotes, was_stated or stated.toPython())
+        documents.add(curie(document) if document is not None else "")
+        found[subject][claim] = (idents, quotes, documents, was_stated or stated.toPython())
     supports = {}
     for subject, claims in found.items():
-        pairs = set()
-        for idents, quotes, stated in claims.values():
-            ident = min(idents) + ("" if stated else " (derived from)")
-            pairs.update((ident, quote) for quote in (quotes - {""} or {""}))
-        supports[subject] = tuple(sorted(pairs))
+        quoted = {
+            Quoted(min(idents), quote, min(documents), not stated)
+            for idents, quotes, documents, stated in claims.values()
+            for quote in (quotes - {""} or {""})
+        }
+        supports[subject] = tuple(sorted(quoted, key=lambda q: (q.id, q.quote)))
     return supports
 
 
@@ -453,7 +471,7 @@ def to_table(result: Result, supports: list[Support] | None = None) -> Table:
     for index, row in enumerate(result.bindings):
         cells = [display(row.get(var)) for var in result.vars]
         if supports is not None:
-            cells.append("\n".join(f"{cid}: “{quote}”" for cid, quote in supports[index].claims))
+            cells.append("\n".join(f"{q.id}: “{q.quote}”" for q in supports[index].claims))
         table.add_row(*map(escape, cells))
     return table
 
@@ -470,7 +488,7 @@ def serialize_result(result: Result, fmt: str, supports: list[Support] | None = 
         document = {"head": document.pop("head"), **document}  # the W3C order: head first
         if supports is not None:
             document["why"] = [
-                {"node": str(s.node), "claims": [{"id": cid, "quote": quote} for cid, quote in s.claims]}
+                {"node": str(s.node), "claims": [{"id": q.id, "quote": q.quote, "source": q.source} for q in s.claims]}
                 for s in supports
             ]
         return json.dumps(document, ensure_ascii=False, indent=2) + "\n"
@@ -514,7 +532,7 @@ def _markdown(result: Result, supports: list[Support] | None) -> str:
     for index, row in enumerate(result.bindings):
         cells = [display(row.get(var)) for var in result.vars]
         if supports is not None:
-            cells.append("<br>".join(f"{cid}: “{quote}”" for cid, quote in supports[index].claims))
+            cells.append("<br>".join(f"{q.id}: “{q.quote}”" for q in supports[index].claims))
         rows.append(cells)
 
     def line(cells: list[str]) -> str:

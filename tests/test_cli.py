@@ -198,7 +198,8 @@ def test_why_shows_the_supporting_claims(project: Project) -> None:
     assert "C02" in table.stdout and quote in table.stdout
     document = json.loads(kg(project, "query", "partner-activities", "--why", "-f", "json").stdout)
     assert document["why"] == [
-        {"node": "https://w3id.org/defence-kg/id/NoradCooperation", "claims": [{"id": "C02", "quote": quote}]}
+        {"node": "https://w3id.org/defence-kg/id/NoradCooperation",
+         "claims": [{"id": "C02", "quote": quote, "source": "id:factsheet"}]}
     ]
     assert kg(project, "query", "partner-activities", "--why", "-f", "csv").exit_code == 2
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from kg.describe import describe
 from kg.namespaces import ID
+from kg.query import Quoted
 
 
 def test_describe_separates_stated_from_inferred(project_store) -> None:
@@ -28,7 +29,7 @@ def test_describe_lists_labels_types_and_quotes(project_store) -> None:
     }
     assert norad.types == ["kg:MilitaryCommand", "org:Organization", "prov:Agent"]
     assert norad.claims == (
-        ("C07", "we work together in NORAD"),
-        ("C08", "NORAD – the North American Aerospace Defense Command"),
-        ("C11", "Commanded and staffed by Americans and Canadians"),
+        Quoted("C07", "we work together in NORAD", "id:factsheet", derived=False),
+        Quoted("C08", "NORAD – the North American Aerospace Defense Command", "id:factsheet", derived=False),
+        Quoted("C11", "Commanded and staffed by Americans and Canadians", "id:factsheet", derived=False),
     )

@@ -403,7 +403,10 @@ def test_ask_page_shows_the_form_and_each_quote_linked_to_the_document(client: T
     assert '<form class="ask"' in client.get("/ask").text  # no question yet: only the form
     page = client.get("/ask", params={"q": "Which operations does Canada conduct with the US?"},
                       headers={"Accept": "text/html"}).text
-    assert '<a class="claim-link" href="/document#C38">C38</a>' in page
+    assert '<a class="claim-link" href="/document?source=id%3Afactsheet#C38">C38</a>' in page
+    derived = client.get("/ask", params={"q": "When was NORAD founded?"}, headers={"Accept": "text/html"}).text
+    # the anchor is the claim's identifier, whatever the link says of it
+    assert '<a class="claim-link" href="/document?source=id%3Afactsheet#C12">C12 (derived from)</a>' in derived
     assert "<mark>Canada works with the United States and Allies to enforce sanctions on North Korea</mark>" in page
 
 
