@@ -404,9 +404,9 @@ class EntityIndex:
 
 def entity_index(graph: Dataset, docs: OntologyDocs) -> EntityIndex:
     """The index: its non-empty groups (the project's entities typed in the statements graph, claims aside, and
-    counted), in INDEX_GROUPS order then "Everything else", members sorted by the label their links show, then by IRI (so
-    that equal labels keep one order). Read in a few scans (one per class, one of the labels), not a lookup per
-    entity: a store read in place (kg.view) pays per call."""
+    counted), in INDEX_GROUPS order then "Everything else", members sorted by the label their links show, then by
+    IRI (so that equal labels keep one order). Read in a few scans (one per class, one of the labels), not a lookup
+    per entity: a store read in place (kg.view) pays per call."""
     claims = set(graph.subjects(RDF.type, KG.Claim))
     entities = {node for node in graph.graph(STATEMENTS_GRAPH).subjects(RDF.type) if page_path(node)} - claims
     names: dict[Node, list[Literal]] = {}
@@ -455,7 +455,7 @@ def entity(request: Request) -> HTMLResponse:
     rest = request.path_params["rest"]
     node = ID[rest]
     if (node, None, None) not in graph and (None, None, node) not in graph:
-        return _render(request, "404.html", status=404, iri=str(node))
+        return _render(request, "problem.html", status=404, problem=f"the graph says nothing about {node}")
     docs = _docs(request)
     outgoing, incoming = statements(graph, node)
     labels = sorted((o for o in graph.objects(node, RDFS.label) if isinstance(o, Literal)),
