@@ -14,8 +14,9 @@ from __future__ import annotations
 import json
 import os
 import re
-import tempfile
-from collections.abc import Callable, Collection
+import secrets
+import stat
+from collections.abc import Callable, Collection, Mapping
 from pathlib import Path
 
 from rdflib import Dataset, Graph, Literal, URIRef, plugin
@@ -25,7 +26,7 @@ from rdflib.plugins.serializers.turtle import TurtleSerializer
 from rdflib.serializer import Serializer
 from rdflib.term import Node
 
-from kg.errors import OutputError, UsageError
+from kg.errors import InputError, OutputError, UsageError
 from kg.load import merged, new_dataset
 from kg.namespaces import INFERRED_GRAPH, LINKED_GRAPHS, ONTOLOGY_GRAPH, SOURCES_GRAPH, STATEMENTS_GRAPH
 from kg.store import OxigraphStore, Store
@@ -100,8 +101,19 @@ def export_graph(dataset: Dataset, fmt: str, inferred: bool = False) -> Graph:
 
 
 def load_context(path: Path) -> dict:
-    """The JSON-LD context object (the value of `@context`) from ontology/context.jsonld."""
-    return json.loads(path.read_text(encoding="utf-8"))["@context"]
+    """The JSON-LD context object (the value of `@context`) from ontology/context.jsonld; InputError naming the
+    file if it cannot be read or holds no context."""
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read the JSON-LD context ({exc.strerror or exc})") from None
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: not UTF-8 (byte {exc.start}: {exc.reason})") from None
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{path}:{exc.lineno}:{exc.colno}: malformed JSON: {exc.msg}") from None
+    if not isinstance(document, dict) or not isinstance(document.get("@context"), dict):
+        raise InputError(f"{path}: no JSON-LD context (an object with an @context object)")
+    return document["@context"]
 
 
 def serialize(dataset: Dataset, fmt: str, context: Path, inferred: bool = False) -> bytes:
@@ -121,35 +133,84 @@ def serialize_store(store: Store, fmt: str, context: Path, inferred: bool = Fals
 
 
 def _serialized(graph: Graph, fmt: str, context: Path) -> bytes:
-    """`graph` (an export_graph) in `fmt` as bytes (UTF-8)."""
+    """`graph` (an export_graph) in `fmt` as bytes (UTF-8); OutputError if the format cannot hold the data (RDF/XML
+    needs a predicate IRI it can split into a namespace and a local name; an IRI with a space is no IRI)."""
     options = {"context": load_context(context)} if fmt == "jsonld" else {}
-    return graph.serialize(format=FORMATS[fmt][0], encoding="utf-8", **options)
+    try:
+        return graph.serialize(format=FORMATS[fmt][0], encoding="utf-8", **options)
+    except Exception as exc:  # rdflib's serializers raise ValueError or a bare Exception
+        raise OutputError(f"the data cannot be written as {fmt}: {exc}") from None
+
+
+def _write_through(path: Path) -> bool:
+    """Whether `path` is written in place: an existing file that is not a regular one (a FIFO, a device,
+    /dev/stdout), which cannot be replaced atomically and must not be replaced at all."""
+    try:
+        return path.exists() and not stat.S_ISREG(path.stat().st_mode)
+    except OSError:
+        return False
 
 
 def write_atomic(path: Path, data: bytes) -> None:
-    """Write `data` to `path` atomically: a temporary file in the same directory, then os.replace.
+    """Write `data` to `path` atomically (see write_all_atomic)."""
+    write_all_atomic({path: lambda: data})
 
-    An OS failure (no such directory, a file where a directory should be, no permission, disk full) raises
-    OutputError naming the path; the target is then absent or as it was.
+
+def write_all_atomic(files: Mapping[Path, Callable[[], bytes]]) -> None:
+    """Write each file of `files` (path -> its content, made when its turn comes), all or none of them: each goes to
+    a temporary file beside its target, and only once all are written are they moved over their targets
+    (os.replace), so a failure (the data, the disk) leaves every target absent or as it was.
+
+    A symbolic link is followed (the file it names is replaced, the link kept); a FIFO or a device is written
+    in place. A new file gets the mode the umask gives; a replaced one keeps its mode. An OS failure (no such
+    directory, a file where a directory should be, no permission, disk full) raises OutputError naming the path.
     """
-    temporary = None
-    blocking = next((p for p in (path.parent, *path.parent.parents) if p.exists()), None)
-    if blocking is not None and not blocking.is_dir():
-        raise OutputError(f"cannot write {path}: {blocking} is a file, not a directory")
+    staged: list[tuple[str, Path]] = []  # (temporary file, or "" to write in place; target)
+    current = None
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        for current, content in files.items():
+            if current.is_dir():
+                raise OutputError(f"cannot write {current}: it is a directory")
+            if _write_through(current):
+                staged.append(("", current))
+                continue
+            target = current.resolve() if current.is_symlink() else current
+            staged.append((_staged(target, content()), target))
+        for temporary, current in staged:
+            if temporary:
+                os.replace(temporary, current)
+            else:
+                current.write_bytes(files[current]())
+        staged = []
+    except OSError as exc:
+        raise OutputError(f"cannot write {current}: {exc.strerror or exc}") from None
+    finally:
+        for temporary, _ in staged:
+            if temporary:
+                Path(temporary).unlink(missing_ok=True)
+
+
+def _staged(target: Path, data: bytes) -> str:
+    """`data` written and synced to a new temporary file beside `target`, with the mode `target` has (or the
+    umask gives); its name."""
+    blocking = next((p for p in (target.parent, *target.parent.parents) if p.exists()), None)
+    if blocking is not None and not blocking.is_dir():
+        raise OutputError(f"cannot write {target}: {blocking} is a file, not a directory")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    temporary = target.parent / f".{target.name}.{secrets.token_hex(6)}.tmp"
+    # os.open's mode goes through the umask, as a new file's should (mkstemp makes every file 0600)
+    handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(data)
             stream.flush()
             os.fsync(stream.fileno())
-        os.replace(temporary, path)
-    except BaseException as exc:
-        if temporary is not None:
-            Path(temporary).unlink(missing_ok=True)
-        if isinstance(exc, OSError):
-            raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
+        if target.exists():
+            os.chmod(temporary, stat.S_IMODE(target.stat().st_mode))
+    except BaseException:
+        temporary.unlink(missing_ok=True)
         raise
+    return str(temporary)
 
 
 def export(store: Store, fmt: str, path: Path, context: Path, inferred: bool = False) -> Path:
@@ -164,9 +225,15 @@ def export_all(
     """Every format, without and with the inferred graph, as `directory`/defence-kg[+inferred].EXT (what
     `kg build` writes). Each selection of graphs is copied once and shared by the formats that serialise it,
     rather than once per format (the copies cost as much as two serialisations)."""
+    files: dict[Path, Callable[[], bytes]] = {}
     for inferred, suffix in ((False, ""), (True, "+inferred")):
         shared = {kind: export_graph(dataset, kind, inferred) for kind in ("trig", "flat")}
         for fmt, (_, extension) in FORMATS.items():
-            step(f"export {fmt}{' ' + suffix if suffix else ''}")
-            graph = shared["trig" if fmt == "trig" else "flat"]
-            write_atomic(directory / f"defence-kg{suffix}.{extension}", _serialized(graph, fmt, context))
+
+            def content(fmt: str = fmt, graph: Graph = shared["trig" if fmt == "trig" else "flat"],
+                        name: str = f"export {fmt}{' ' + suffix if suffix else ''}") -> bytes:
+                step(name)
+                return _serialized(graph, fmt, context)
+
+            files[directory / f"defence-kg{suffix}.{extension}"] = content
+    write_all_atomic(files)  # all or none: an export the data cannot be written in leaves dist/ as it was

@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 import json
+import os
+import re
+import stat
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
 from pyld import jsonld
-from rdflib import Dataset, Graph, Literal
+from rdflib import Dataset, Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import OWL, XSD
 
 from kg.build import Built
-from kg.errors import OutputError, UsageError
-from kg.export import FORMATS, export, export_graph, load_context, selected_graphs, serialize
+from kg.errors import InputError, OutputError, UsageError
+from kg.export import FORMATS, export, export_all, export_graph, load_context, selected_graphs, serialize
 from kg.load import new_dataset
 from kg.namespaces import ID, KG, PREFIXES, PROJECT_ROOT, STATEMENTS_GRAPH
 from kg.store import MemoryStore
+from conftest import copy_of
 
 CONTEXT = PROJECT_ROOT / "ontology" / "context.jsonld"
 CASES = [(fmt, inferred) for fmt in FORMATS for inferred in (False, True)]
@@ -116,7 +121,7 @@ def test_serializer_failure_writes_nothing(
 
     target = tmp_path / "out.ttl"
     monkeypatch.setattr(Graph, "serialize", broken)
-    with pytest.raises(RuntimeError, match="serializer failed"):
+    with pytest.raises(OutputError, match="the data cannot be written as turtle: serializer failed"):
         export(MemoryStore(built_fixture.dataset), "turtle", target, CONTEXT)
     assert not target.exists()
     assert _leftovers(tmp_path) == []
@@ -152,3 +157,67 @@ def test_export_replaces_an_existing_file(built_fixture: Built, tmp_path: Path) 
     export(MemoryStore(built_fixture.dataset), "nt", target, CONTEXT)
     assert isomorphic(Graph().parse(target, format="nt"), export_graph(built_fixture.dataset, "nt"))
     assert _leftovers(tmp_path) == []
+
+
+def test_a_build_writes_every_export_or_none(built_fixture: Built, tmp_path: Path) -> None:
+    # RDF/XML cannot write a predicate it cannot split into a namespace and a local name
+    dataset = copy_of(built_fixture.dataset)
+    dataset.graph(STATEMENTS_GRAPH).add((ID.Canada, URIRef("http://example.org/p/"), Literal("x")))
+    export_all(built_fixture.dataset, tmp_path, CONTEXT)
+    before = {path.name: path.read_bytes() for path in tmp_path.iterdir()}
+    with pytest.raises(OutputError, match="the data cannot be written as xml: Can't split 'http://example.org/p/'"):
+        export_all(dataset, tmp_path, CONTEXT)
+    assert {path.name: path.read_bytes() for path in tmp_path.iterdir()} == before  # the Turtle, JSON-LD... too
+
+
+def test_a_new_export_gets_the_umask_s_mode_and_a_replaced_one_keeps_its_own(built_fixture: Built, tmp_path: Path) -> None:
+    mask = os.umask(0o027)
+    try:
+        export(MemoryStore(built_fixture.dataset), "nt", tmp_path / "new.nt", CONTEXT)
+        kept = tmp_path / "kept.nt"
+        kept.write_text("old\n", encoding="utf-8")
+        kept.chmod(0o604)
+        export(MemoryStore(built_fixture.dataset), "nt", kept, CONTEXT)
+    finally:
+        os.umask(mask)
+    assert stat.S_IMODE((tmp_path / "new.nt").stat().st_mode) == 0o640  # (mkstemp's would be 0600)
+    assert stat.S_IMODE(kept.stat().st_mode) == 0o604 and kept.read_text(encoding="utf-8") != "old\n"
+
+
+def test_a_symbolic_link_is_followed_and_kept(built_fixture: Built, tmp_path: Path) -> None:
+    target, link = tmp_path / "target.nt", tmp_path / "link.nt"
+    target.write_text("old\n", encoding="utf-8")
+    link.symlink_to(target.name)
+    export(MemoryStore(built_fixture.dataset), "nt", link, CONTEXT)
+    assert link.is_symlink() and os.readlink(link) == "target.nt"
+    assert isomorphic(Graph().parse(target, format="nt"), export_graph(built_fixture.dataset, "nt"))
+    assert _leftovers(tmp_path) == []
+
+
+def test_a_fifo_is_written_in_place(built_fixture: Built, tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe.nt"
+    os.mkfifo(fifo)
+    with ThreadPoolExecutor(1) as reader:
+        received = reader.submit(fifo.read_bytes)
+        export(MemoryStore(built_fixture.dataset), "nt", fifo, CONTEXT)
+        data = received.result(timeout=30)
+    assert stat.S_ISFIFO(fifo.stat().st_mode)  # not replaced by a regular file
+    assert isomorphic(Graph().parse(data=data, format="nt"), export_graph(built_fixture.dataset, "nt"))
+
+
+def test_a_directory_is_not_an_output_file(built_fixture: Built, tmp_path: Path) -> None:
+    with pytest.raises(OutputError, match=f"cannot write {tmp_path}: it is a directory"):
+        export(MemoryStore(built_fixture.dataset), "nt", tmp_path, CONTEXT)
+
+
+@pytest.mark.parametrize(("text", "message"), [
+    (None, "cannot read the JSON-LD context (No such file or directory)"),
+    ("{bad", ":1:2: malformed JSON: Expecting property name enclosed in double quotes"),
+    ('{"context": {}}', "no JSON-LD context (an object with an @context object)"),
+])
+def test_a_missing_or_broken_context_is_named(tmp_path: Path, text: str | None, message: str) -> None:
+    path = tmp_path / "context.jsonld"
+    if text is not None:
+        path.write_text(text, encoding="utf-8")
+    with pytest.raises(InputError, match=re.escape(f"{path}{'' if message.startswith(':') else ': '}{message}")):
+        load_context(path)
