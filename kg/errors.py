@@ -2,9 +2,14 @@
 
 
 class KgError(Exception):
-    """Base of the project's expected errors: a message for a person, never a traceback."""
+    """Base of the project's expected errors: a message for a person, never a traceback; `hint`, what the command
+    line offers instead (an option), which kg serve's clients have no use for."""
 
     exit_code = 1
+
+    def __init__(self, message: str = "", hint: str = "") -> None:
+        super().__init__(message)
+        self.hint = hint
 
 
 class InputError(KgError):

@@ -172,7 +172,36 @@ def parse_turtle(path: Path, graph: Graph, project: Project = Project()) -> Grap
         raise InputError(f"{shown}:{line}: malformed Turtle: {cause}") from None
     except Exception as exc:  # other parser failures (bad IRIs, literals) carry no position
         raise InputError(f"{shown}: malformed Turtle: {exc}") from None
+    _check_terms(graph, shown, data.decode("utf-8"))
     return graph
+
+
+# an absolute IRI, with none of the characters RFC 3987 excludes
+_ABSOLUTE_IRI = re.compile(r'[A-Za-z][A-Za-z0-9+.-]*:[^\x00-\x20<>"{}|^`\\]*')
+
+
+def is_iri(text: str) -> bool:
+    """Whether `text` is an absolute IRI (rdflib makes a URIRef of any string, warning at most)."""
+    return _ABSOLUTE_IRI.fullmatch(text) is not None
+
+
+def _check_terms(graph: Graph, shown: str, text: str) -> None:
+    """InputError, with the line, for what rdflib's Turtle parser lets through with a warning: an IRI with a
+    character IRIs exclude (<http://ex/a b>), and a literal its datatype cannot read ("nine"^^xsd:decimal)."""
+    for triple in graph:
+        for term in triple:
+            if isinstance(term, URIRef) and not is_iri(term):
+                raise InputError(f"{shown}:{_line_of(text, str(term).rsplit('/', 1)[-1])}: <{term}> is not an IRI "
+                                 "(a space or one of <>\"{}|^`\\ in it)")
+            if isinstance(term, Literal) and term.ill_typed:
+                quoted = '"' + str(term) + '"'
+                raise InputError(f"{shown}:{_line_of(text, quoted)}: {quoted} is not a valid {curie(term.datatype)}")
+
+
+def _line_of(text: str, needle: str) -> str:
+    """The number of the first line of `text` holding `needle`, or "?"."""
+    at = text.find(needle)
+    return str(text.count("\n", 0, at) + 1) if at >= 0 else "?"
 
 
 def read_source(project: Project, relative: str) -> str:

@@ -14,10 +14,11 @@ import difflib
 import functools
 import json
 import re
+import sys
 import threading
 from dataclasses import dataclass, replace
 from pathlib import Path
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from rdflib import BNode, Graph, Literal, URIRef, Variable
@@ -30,6 +31,7 @@ from kg.namespaces import BASE, KG, PREFIXES, PROV, RDF, WIKIDATA_ENDPOINT, WIKI
 from kg.store import as_store
 
 if TYPE_CHECKING:
+    from rdflib.plugins.sparql.parserutils import CompValue
     from rdflib.plugins.sparql.sparql import Query, Update
 
     from kg.store import Store
@@ -75,9 +77,19 @@ class CatalogueQuery:
     path: Path
 
 
+def read_query_file(path: Path) -> str:
+    """The text of a .rq file; InputError naming it if it cannot be read or is not UTF-8."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path}: not UTF-8 (byte {exc.start}: {exc.reason})") from None
+
+
 def parse_catalogue_query(path: Path) -> CatalogueQuery:
     """Read one .rq file and its header; a malformed `# param:` line raises InputError naming file and line."""
-    text = path.read_text(encoding="utf-8")
+    text = read_query_file(path)
     fields: dict[str, str] = {"title": "", "description": "", "severity": ""}
     params: list[Param] = []
     examples: list[tuple[str, str]] = []
@@ -155,8 +167,10 @@ def prepare(text: str, where: str = "query") -> Query:
     """Parse and translate SPARQL (project prefixes predeclared); QueryError with line, column and reason."""
     from pyparsing import ParseBaseException
 
+    if _BLANK.fullmatch(text):  # (rdflib would take it for an empty update)
+        raise QueryError(f"{where}: the query is empty")
     try:
-        return _prepared(text)
+        prepared = _prepared(text)
     except ParseBaseException as exc:
         if _is_update(text):
             raise QueryError(
@@ -168,6 +182,50 @@ def prepare(text: str, where: str = "query") -> Query:
         raise QueryError(f"{message}\n  {exc.line}\n  {pointer}") from None
     except Exception as exc:  # rdflib's translation step: unknown prefix, bad aggregate, ...
         raise QueryError(f"{where}: invalid SPARQL: {exc}") from None
+    if prepared.algebra.name == "SelectQuery" and _SELECT_ALL.match(_IRIS_AND_COMMENTS.sub(" ", text)):
+        _in_order_of_appearance(prepared.algebra, text)
+    for node in _algebra_nodes(prepared.algebra):
+        if node.name == "Slice":
+            for key, keyword in (("start", "OFFSET"), ("length", "LIMIT")):
+                value = dict.get(node, key)  # (CompValue.get gives the key itself for a missing one)
+                if value is not None and not (isinstance(value, int) and value <= sys.maxsize):
+                    shown = str(value) if len(str(value)) <= 30 else f"{str(value)[:20]}… ({len(str(value))} digits)"
+                    raise QueryError(f"{where}: {keyword} {shown} is out of range: at most {sys.maxsize}")
+    return prepared
+
+
+_BLANK = re.compile(r"(?:\s|#[^\n]*)*")  # whitespace and comments only
+_IRIS_AND_COMMENTS = re.compile(r"<[^<>\s]*>|#[^\n]*")
+_SELECT_ALL = re.compile(r"(?:\s|(?:PREFIX|BASE)\b[^:]*:?\s)*SELECT\s+(?:(?:DISTINCT|REDUCED)\s+)?\*", re.I)
+
+
+def _in_order_of_appearance(select: CompValue, text: str) -> None:
+    """SELECT *'s columns in the order the variables first appear in `text`, as Oxigraph and Virtuoso give them
+    (rdflib's order comes from a set: it changed from one run to the next)."""
+
+    def first(variable: Variable) -> int:
+        found = re.search(rf"[?$]{re.escape(variable)}\b", text)
+        return found.start() if found else len(text)
+
+    select["PV"] = sorted(select["PV"], key=first)
+    node = select["p"]
+    while node.name != "Project":  # (under a Slice, Distinct, Reduced...)
+        node = node["p"]
+    node["PV"] = list(select["PV"])
+
+
+def _algebra_nodes(root: object) -> Iterator[CompValue]:
+    """Every node of a query's (or update's) algebra, depth first."""
+    from rdflib.plugins.sparql.parserutils import CompValue
+
+    pending = [root]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, CompValue):
+            yield node
+            pending.extend(node.values())
+        elif isinstance(node, (list, tuple)):
+            pending.extend(node)
 
 
 def with_dataset(query: Query, defaults: Sequence[str], named: Sequence[str]) -> Query:
@@ -214,37 +272,29 @@ def check_offline(query: Query | Update, own: Collection[URIRef], where: str, al
     Wikidata endpoint only, which `service_offline` then points at the enrichment cache), LOAD, and FROM / FROM
     NAMED / USING naming anything but one of the dataset's own graphs `own` (rdflib fetches or reads any other
     unless rdflib.plugins.sparql.SPARQL_LOAD_GRAPHS is off, as `kg serve` sets it)."""
-    from rdflib.plugins.sparql.parserutils import CompValue
-
-    pending: list[object] = [query.algebra]
-    while pending:
-        node = pending.pop()
-        if isinstance(node, CompValue):
-            if node.name == "ServiceGraphPattern":
-                if not allow_service:
-                    raise QueryError(
-                        f"{where}: SERVICE is not allowed: queries run offline, over the built graph only "
-                        f"(--allow-service answers SERVICE <{WIKIDATA_ENDPOINT}> from the enrichment cache)"
-                    )
-                if str(node.term) != WIKIDATA_ENDPOINT:
-                    raise QueryError(
-                        f"{where}: SERVICE <{node.term}> is not allowed: only SERVICE <{WIKIDATA_ENDPOINT}> is "
-                        "answered, offline, from the enrichment cache (kg enrich)"
-                    )
-            if node.name == "Load":
-                raise QueryError(f"{where}: LOAD is not allowed: nothing is fetched, the graph is built from its sources")
-            if node.name in ("DatasetClause", "UsingClause"):
-                keyword = "FROM" if node.name == "DatasetClause" else "USING"
-                if "default" in node:
-                    iri = node["default"]
-                else:
-                    keyword, iri = f"{keyword} NAMED", node["named"]
-                if iri not in own:
-                    names = ", ".join(sorted(curie(name) for name in own if isinstance(name, URIRef)))
-                    raise QueryError(f"{where}: {keyword} <{iri}> is not a graph of this dataset (its graphs: {names})")
-            pending.extend(node.values())
-        elif isinstance(node, (list, tuple)):
-            pending.extend(node)
+    for node in _algebra_nodes(query.algebra):
+        if node.name == "ServiceGraphPattern":
+            if not allow_service:
+                raise QueryError(
+                    f"{where}: SERVICE is not allowed: queries run offline, over the built graph only",
+                    hint=f"--allow-service answers SERVICE <{WIKIDATA_ENDPOINT}> from the enrichment cache",
+                )
+            if str(node.term) != WIKIDATA_ENDPOINT:
+                raise QueryError(
+                    f"{where}: SERVICE <{node.term}> is not allowed: only SERVICE <{WIKIDATA_ENDPOINT}> is "
+                    "answered, offline, from the enrichment cache (kg enrich)"
+                )
+        if node.name == "Load":
+            raise QueryError(f"{where}: LOAD is not allowed: nothing is fetched, the graph is built from its sources")
+        if node.name in ("DatasetClause", "UsingClause"):
+            keyword = "FROM" if node.name == "DatasetClause" else "USING"
+            if "default" in node:
+                iri = node["default"]
+            else:
+                keyword, iri = f"{keyword} NAMED", node["named"]
+            if iri not in own:
+                names = ", ".join(sorted(curie(name) for name in own if isinstance(name, URIRef)))
+                raise QueryError(f"{where}: {keyword} <{iri}> is not a graph of this dataset (its graphs: {names})")
 
 
 _WIKIDATA_SERVICE = re.compile(r"\bSERVICE\s+(?:SILENT\s+)?<" + re.escape(WIKIDATA_ENDPOINT) + ">", re.IGNORECASE)
@@ -272,7 +322,7 @@ def resolve_entity(source: Store | Graph, text: str) -> URIRef:
     if iri is not None:
         if store.mentions(iri):
             return iri
-        raise UsageError(f"unknown entity {wanted!r}: {curie(iri)} does not occur in the graph")
+        raise UsageError(f"unknown entity {wanted!r}: {curie(iri)} is neither the subject nor the object of a statement")
     # first the names sharing the longest ASCII run of the wanted one (the store filters: on 2 M triples, 0.4 s
     # instead of 5 s for all 360 k names), then, when none matches (case folding can change letters: ß, ss), all
     part = max(re.findall(r"[!-~]+", wanted.lower()), key=len, default="")
@@ -364,6 +414,8 @@ def parse_assignments(items: list[str]) -> dict[str, str]:
         key, equals, value = item.partition("=")
         if not equals or not key.strip():
             raise UsageError(f"--param expects KEY=VALUE, not {item!r}")
+        if key.strip() in params:
+            raise UsageError(f"--param {key.strip()} is given twice; give it once")
         params[key.strip()] = value
     return params
 

@@ -38,7 +38,7 @@ from rdflib.query import Result
 from rdflib.term import Node
 
 from kg.errors import KgError, QueryError, StoreError, UsageError
-from kg.load import Project, new_dataset
+from kg.load import Project, is_iri, new_dataset
 from kg.namespaces import BUILD_GRAPH, DCTERMS, GRAPH, PREFIXES, RDFS, SKOS
 
 if TYPE_CHECKING:
@@ -263,6 +263,9 @@ class MemoryStore(_Checked):
         result = self._dataset.query(prepared, initBindings=dict(bindings))
         if result.type == "SELECT":
             result.bindings  # noqa: B018 - rdflib is lazy: evaluate now, so that a failure is a QueryError
+        elif result.type == "CONSTRUCT":  # rdflib keeps what the template makes of any binding; Oxigraph does not
+            for triple in [t for t in result.graph if not _is_rdf(t)]:
+                result.graph.remove(triple)
         return result
 
     def update(self, text: str) -> None:
@@ -314,6 +317,18 @@ class MemoryStore(_Checked):
         """Nothing to record: the memory store is the build itself."""
 
 
+def _is_rdf(triple: tuple[Node, Node, Node]) -> bool:
+    """Whether a CONSTRUCT template's triple is RDF: SPARQL 1.1 (16.2) leaves out any other, such as one with a
+    literal subject or predicate, or a string that is no IRI (IRI("a b"))."""
+
+    def iri(term: Node) -> bool:
+        return isinstance(term, URIRef) and is_iri(term)
+
+    subject, predicate, obj = triple
+    return (iri(subject) or isinstance(subject, BNode)) and iri(predicate) and (
+        iri(obj) or isinstance(obj, (BNode, Literal)))
+
+
 def _sliced(prepared: Query, limit: int) -> Query:
     """A copy of SELECT query `prepared` that stops after `limit` rows (rdflib evaluates no more)."""
     from rdflib.plugins.sparql.parserutils import CompValue
@@ -344,6 +359,9 @@ class OxigraphStore(_Checked):
             return
         if not create and not path.is_dir():
             raise StoreError(f"no oxigraph store at {path}; create it with `kg --store {self.spec} build`")
+        # (RocksDB's CURRENT file marks a store: its files must not land among a directory's other files)
+        if create and path.is_dir() and any(path.iterdir()) and not (path / "CURRENT").is_file():
+            raise StoreError(f"{path} holds files but no oxigraph store: give an empty or new directory")
         try:
             if create:
                 path.mkdir(parents=True, exist_ok=True)

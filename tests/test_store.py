@@ -52,6 +52,16 @@ def test_a_bad_spec_is_a_usage_error_exit_2(project: Project, spec: str, message
     assert result.stderr == f"error: {message}\n" if spec == "postgres:db" else message in result.stderr
 
 
+def test_a_store_is_not_created_among_other_files(project: Project, tmp_path: Path) -> None:
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    (folder / "notes.txt").write_text("mine\n", encoding="utf-8")
+    result = kg(project, "--store", f"oxigraph:{folder}", "build")
+    assert result.exit_code == 2
+    assert f"{folder} holds files but no oxigraph store: give an empty or new directory" in result.stderr
+    assert [p.name for p in folder.iterdir()] == ["notes.txt"]
+
+
 def test_an_in_memory_oxigraph_cannot_be_queried_after_its_build(project: Project) -> None:
     result = kg(project, "--store", "oxigraph", "query", "partner-activities")
     assert result.exit_code == 2
@@ -137,6 +147,24 @@ def test_every_store_stops_at_the_row_limit(project_store) -> None:
 def test_every_store_refuses_what_leaves_the_dataset_before_sending_it(project_store, query: str, message: str) -> None:
     with pytest.raises(QueryError, match=message):
         project_store.query(query)
+
+
+def test_every_store_leaves_out_of_a_construct_what_is_not_rdf(project_store) -> None:
+    # SPARQL 1.1, 16.2 (rdflib alone keeps a literal subject or predicate, and makes an IRI of any string)
+    text = """CONSTRUCT { ?literal <urn:x:p> <urn:x:o> . <urn:x:s> ?literal <urn:x:o> . ?notIri <urn:x:p> 1 .
+                         <urn:x:s> ?relative 1 . <urn:x:s> <urn:x:p> ?iri }
+              WHERE { BIND("lit" AS ?literal) BIND(IRI("a b>") AS ?notIri) BIND(IRI("1") AS ?relative)
+                      BIND(IRI("urn:x:kept") AS ?iri) }"""
+    if project_store.spec.startswith("sparql:"):  # Virtuoso refuses the whole query instead (500)
+        with pytest.raises(StoreError, match="is not a valid predicate"):
+            project_store.query(text)
+        return
+    assert set(project_store.query(text).graph) == {(URIRef("urn:x:s"), URIRef("urn:x:p"), URIRef("urn:x:kept"))}
+
+
+def test_every_store_gives_select_all_s_columns_in_order_of_appearance(project_store) -> None:
+    text = "SELECT * WHERE { ?claim a kg:Claim ; dcterms:identifier ?id . OPTIONAL { ?node kg:supportedBy ?claim } } LIMIT 1"
+    assert project_store.query(text).vars == [Variable("claim"), Variable("id"), Variable("node")]
 
 
 def test_every_store_binds_parameters_and_answers_ask(project_store) -> None:
