@@ -48,7 +48,7 @@ from kg.namespaces import (
     STATEMENTS_GRAPH,
 )
 from kg.query import CatalogueQuery, bind_params, load_catalogue, supporting_claims
-from kg.serve import negotiate
+from kg.serve import Refused, negotiate, query_parameters
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
 STATIC = Path(__file__).parent / "static"
@@ -355,6 +355,11 @@ def _render(request: Request, template: str, status: int = 200, **context) -> HT
     return TEMPLATES.TemplateResponse(request, template, {"status": status, **context}, status_code=status)
 
 
+def problem_page(request: Request, status: int, message: str) -> HTMLResponse:
+    """The problem page: a request refused (4xx), in words."""
+    return _render(request, "problem.html", status=status, problem=message)
+
+
 def home(request: Request) -> HTMLResponse:
     graph = _built(request).dataset
     docs = _docs(request)
@@ -368,16 +373,16 @@ def entities(request: Request) -> HTMLResponse:
     graph = _built(request).dataset
     docs = _docs(request)
     groups = {group.key: group for group in served_index(request.app.state).groups}
-    key, page = request.query_params.get("group", ""), request.query_params.get("page", "1")
+    params = query_parameters(request, ("group", "page"))
+    key, page = params.get("group", ""), params.get("page", "1")
     if key not in groups:
         known = ", ".join(groups) or "none"
-        return _render(request, "problem.html", status=404,
-                       problem=f"no group of entities is named {key!r} (parameter group); the groups are: {known}")
+        return problem_page(request, 404, f"no group of entities is named {key!r} (parameter group); the groups are: {known}")
     group = groups[key]
     last = max(1, -(-len(group.members) // ENTITIES_PAGE_ROWS))
-    if not (page.isascii() and page.isdigit() and 1 <= int(page) <= last):
-        return _render(request, "problem.html", status=400,
-                       problem=f"page {page!r} is not a page of {key}: pages run from 1 to {last}")
+    # (the length first: int() refuses more than 4300 digits)
+    if not (page.isascii() and page.isdigit() and len(page) <= len(str(last)) and 1 <= int(page) <= last):
+        return problem_page(request, 400, f"page {page!r} is not a page of {key}: pages run from 1 to {last}")
     number = int(page)
     first = (number - 1) * ENTITIES_PAGE_ROWS
     members = _terms(graph, group.members[first : first + ENTITIES_PAGE_ROWS], docs)
@@ -455,7 +460,7 @@ def entity(request: Request) -> HTMLResponse:
     rest = request.path_params["rest"]
     node = ID[rest]
     if (node, None, None) not in graph and (None, None, node) not in graph:
-        return _render(request, "problem.html", status=404, problem=f"the graph says nothing about {node}")
+        return problem_page(request, 404, f"the graph says nothing about {node}")
     docs = _docs(request)
     outgoing, incoming = statements(graph, node)
     labels = sorted((o for o in graph.objects(node, RDFS.label) if isinstance(o, Literal)),
@@ -523,9 +528,9 @@ def document(request: Request) -> HTMLResponse:
     graph = _built(request).dataset
     documents = source_documents(graph)
     names = [curie(document) for document in documents]
-    wanted = request.query_params.get("source")
+    wanted = query_parameters(request, ("source",)).get("source")
     if wanted is not None and wanted not in names:
-        return _render(request, "problem.html", status=404, problem=f"no source document is named {wanted!r} "
+        return problem_page(request, 404, f"no source document is named {wanted!r} "
                        f"(parameter source, a CURIE such as {names[0] if names else 'id:factsheet'!r})")
     if not documents:
         return _render(request, "document.html", source=None, pieces=[], tooltips={}, pager=Pager(0, 0))
@@ -549,32 +554,32 @@ def ontology_page(request: Request) -> FileResponse:
     return FileResponse(_docs(request).path, media_type="text/html; charset=utf-8")
 
 
-MAX_QUESTION = 1000  # characters; a question is a sentence, not a document
-
-
 async def ask_page(request: Request) -> Response:
     """`/ask?q=…[&lang=en|fr]`: kg.ask's answer as JSON (Accept or `format=json`) or as a page with its form."""
-    params = request.query_params
-    question, lang = params.get("q", "").strip(), params.get("lang") or None
-    wants_json = params.get("format") == "json" or (
-        "format" not in params and negotiate(request.headers.get("accept"), ["application/json", "text/html"])
+    params = query_parameters(request, ("q", "lang", "format"))
+    question, lang, chosen = params.get("q", "").strip(), params.get("lang") or None, params.get("format")
+    if chosen not in (None, "json", "html"):
+        raise Refused(400, f"unknown format {chosen!r} (parameter format): use json or html")
+    wants_json = chosen == "json" or (
+        chosen is None and negotiate(request.headers.get("accept"), ["application/json", "text/html"])
         == "application/json"
     )
     problem = ""
     if wants_json and not question:
         problem = "missing parameter q (the question)"
-    elif len(question) > MAX_QUESTION:
-        problem = f"the question is longer than {MAX_QUESTION} characters"
     reply = None
-    if question and not problem:
+    if question:
         try:
             reply = await run_in_threadpool(answer, _built(request), question, lang,
                                             request.app.state.settings.project.queries)
-        except (UsageError, QueryError) as error:  # an unknown reply language; a federated query (no SERVICE here)
+        except (UsageError, QueryError) as error:  # too long; an unknown reply language; a federated query
             problem = str(error)
     if wants_json:
-        return JSONResponse({"error": problem} if problem else reply.as_json(), status_code=400 if problem else 200)
-    return _render(request, "ask.html", 400 if problem else 200, question=question, problem=problem, reply=reply)
+        response = JSONResponse({"error": problem} if problem else reply.as_json(), status_code=400 if problem else 200)
+    else:
+        response = _render(request, "ask.html", 400 if problem else 200, question=question, problem=problem, reply=reply)
+    response.headers["Vary"] = "Accept"  # the same URL answers JSON or HTML: caches must key on Accept
+    return response
 
 
 def routes() -> list[BaseRoute]:

@@ -13,7 +13,9 @@ every worker as well. Updates are refused unless the server was started with `--
 
 URL layout (HTML pages come from kg.pages): `/sparql` (the endpoint; its service description on a GET
 without a query), `/id/...` (303 See Other to `/page/...` or `/data/....ttl|.jsonld|.nt`), `/ontology`,
-`/shapes` and `/graph/NAME` (303 to their documents).
+`/ontology/VERSION`, `/shapes` and `/graph/NAME` (303 to their documents), `/links.sssom.tsv` (the mapping set).
+A handler refuses a request by raising Refused; EXCEPTION_HANDLERS turns it, and Starlette's 404 and 405, into
+a message naming the cause.
 """
 
 from __future__ import annotations
@@ -40,14 +42,16 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import PlainTextResponse, RedirectResponse, Response
+from starlette.responses import FileResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from kg.build import Built
 from kg.errors import InputError, QueryError, StoreError, UsageError
 from kg.export import load_context
-from kg.load import Project, bind_prefixes, load_shapes
-from kg.namespaces import GRAPH, ID, KG, ONTOLOGY_GRAPH, PREFIXES, PROV, RDF, RDFS, SD, VOID, W3C_FORMATS
+from kg.load import Project, bind_prefixes, curie, load_shapes
+from kg.namespaces import (
+    BASE, GRAPH, ID, KG, ONTOLOGY_GRAPH, OWL, PREFIXES, PROV, RDF, RDFS, SD, VOID, W3C_FORMATS,
+)
 from kg.query import check_offline, prepare, serialize_result
 
 if TYPE_CHECKING:
@@ -160,6 +164,11 @@ class _Evaluator:
         media = negotiate(job["accept"], list(offered))
         if media is None:
             return _error(406, f"query: none of the Accept header's types can hold this result; offered: {', '.join(offered)}")
+        for parameter, iris in (("default-graph-uri", defaults), ("named-graph-uri", named)):
+            for iri in iris:
+                if URIRef(iri) not in self.graphs:
+                    names = ", ".join(sorted(curie(name) for name in self.graphs))
+                    return _error(400, f"query: {parameter} <{iri}> is not a graph of this dataset (its graphs: {names})")
         limit = self.settings.max_rows
         # the protocol's dataset replaces the query's FROM / FROM NAMED; one row more than the cap tells "too many"
         dataset = (defaults, named) if defaults or named else None
@@ -439,7 +448,7 @@ def _refuse(status: int, message: str, **headers: str) -> Response:
     return PlainTextResponse(message.rstrip("\n") + "\n", status_code=status, headers=headers or None)
 
 
-class _Refused(Exception):
+class Refused(Exception):
     """A request the protocol refuses, with its status and message."""
 
     def __init__(self, status: int, message: str, **headers: str) -> None:
@@ -452,7 +461,7 @@ def _form(text: str, where: str) -> dict[str, list[str]]:
     try:
         return parse_qs(text, keep_blank_values=True, encoding="utf-8", errors="strict")
     except UnicodeDecodeError:
-        raise _Refused(400, f"the {where} is not UTF-8 once percent-decoded") from None
+        raise Refused(400, f"the {where} is not UTF-8 once percent-decoded") from None
 
 
 def _media_type(header: str) -> tuple[str, dict[str, str]]:
@@ -468,12 +477,12 @@ def _media_type(header: str) -> tuple[str, dict[str, str]]:
 async def _body(request: Request, limit: int) -> bytes:
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
-        raise _Refused(413, f"the request body is {declared} bytes; the server accepts at most {limit}")
+        raise Refused(413, f"the request body is {declared} bytes; the server accepts at most {limit}")
     chunks, size = [], 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
-            raise _Refused(413, f"the request body is larger than {limit} bytes, the server's limit")
+            raise Refused(413, f"the request body is larger than {limit} bytes, the server's limit")
         chunks.append(chunk)
     return b"".join(chunks)
 
@@ -481,50 +490,60 @@ async def _body(request: Request, limit: int) -> bytes:
 def _single(params: dict[str, list[str]], name: str) -> str | None:
     values = params.get(name, [])
     if len(values) > 1:
-        raise _Refused(400, f"the request has {len(values)} '{name}' parameters; the protocol allows one")
+        raise Refused(400, f"the request has {len(values)} '{name}' parameters; one is allowed")
     return values[0] if values else None
 
 
+def query_parameters(request: Request, names: Sequence[str]) -> dict[str, str]:
+    """The query string's parameters among `names` (others are ignored): Refused (400) for a query string that is
+    not UTF-8 once percent-decoded (Starlette would pass U+FFFD on) or that repeats one of them (which one holds?)."""
+    params = _form(request.url.query, "query string")
+    return {name: value for name in names if (value := _single(params, name)) is not None}
+
+
 async def _operation(request: Request, settings: Settings) -> tuple[str | None, str | None, dict[str, list[str]]]:
-    """(query, update, parameters) of a protocol request; _Refused for what the protocol does not allow."""
+    """(query, update, parameters) of a protocol request; Refused for what the protocol does not allow."""
     raw_query = request.url.query
     if len(raw_query) > settings.max_body:
-        raise _Refused(414, f"the query string is longer than {settings.max_body} bytes, the server's limit")
+        raise Refused(414, f"the query string is longer than {settings.max_body} bytes, the server's limit")
     params = _form(raw_query, "query string")
     if request.method in ("GET", "HEAD"):
         if "update" in params:
-            raise _Refused(400, "an update must be sent with POST, never GET")
+            raise Refused(400, "an update must be sent with POST, never GET")
         return _single(params, "query"), None, params
+    encoding = request.headers.get("content-encoding", "identity").strip().lower()
+    if encoding != "identity":
+        raise Refused(415, f"the body is encoded as {encoding!r}; this server takes bodies unencoded only")
     header = request.headers.get("content-type")
     if header is None:
-        raise _Refused(415, "a POST needs a Content-Type: application/x-www-form-urlencoded, "
+        raise Refused(415, "a POST needs a Content-Type: application/x-www-form-urlencoded, "
                        "application/sparql-query or application/sparql-update")
     kind, parameters = _media_type(header)
     charset = parameters.get("charset", "utf-8")
     if charset not in ("utf-8", "utf8"):
-        raise _Refused(415, f"the body must be UTF-8, not {charset}")
+        raise Refused(415, f"the body must be UTF-8, not {charset}")
     body = await _body(request, settings.max_body)
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise _Refused(400, f"the body is not UTF-8 (byte {exc.start}: {exc.reason})") from None
+        raise Refused(400, f"the body is not UTF-8 (byte {exc.start}: {exc.reason})") from None
     if "query" in params or "update" in params:
-        raise _Refused(400, "a POST carries its query or update in the body; the URL must not carry another")
+        raise Refused(400, "a POST carries its query or update in the body; the URL must not carry another")
     if kind == "application/x-www-form-urlencoded":
         form = _form(text, "body")
         for name in ("default-graph-uri", "named-graph-uri", "using-graph-uri", "using-named-graph-uri"):
             params.setdefault(name, []).extend(form.get(name, []))
         query, update = _single(form, "query"), _single(form, "update")
         if query is not None and update is not None:
-            raise _Refused(400, "the form has both a query and an update; send one")
+            raise Refused(400, "the form has both a query and an update; send one")
         if query is None and update is None:
-            raise _Refused(400, "the form has neither a 'query' nor an 'update' parameter")
+            raise Refused(400, "the form has neither a 'query' nor an 'update' parameter")
         return query, update, params
     if kind == "application/sparql-query":
         return text, None, params
     if kind == "application/sparql-update":
         return None, text, params
-    raise _Refused(415, f"unsupported Content-Type {kind!r}: use application/x-www-form-urlencoded, "
+    raise Refused(415, f"unsupported Content-Type {kind!r}: use application/x-www-form-urlencoded, "
                    "application/sparql-query or application/sparql-update")
 
 
@@ -539,7 +558,7 @@ async def sparql_endpoint(request: Request) -> Response:
         query, update, params = await _operation(request, settings)
         if update is not None:
             return await _update(request, update, params)
-    except _Refused as refused:
+    except Refused as refused:
         return _refuse(refused.status, refused.message, **refused.headers)
     if query is None:
         return service_description(request)
@@ -556,13 +575,13 @@ async def sparql_endpoint(request: Request) -> Response:
 async def _update(request: Request, text: str, params: dict[str, list[str]]) -> Response:
     settings: Settings = request.app.state.settings
     if settings.update_token is None:
-        raise _Refused(403, "this endpoint is read-only: SPARQL Update is refused (the graph is built from its sources)")
+        raise Refused(403, "this endpoint is read-only: SPARQL Update is refused (the graph is built from its sources)")
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), settings.update_token.encode()):
-        raise _Refused(401, "an update needs the server's bearer token (Authorization: Bearer TOKEN)",
+        raise Refused(401, "an update needs the server's bearer token (Authorization: Bearer TOKEN)",
                        **{"WWW-Authenticate": 'Bearer realm="kg"'})
     if params.get("using-graph-uri") or params.get("using-named-graph-uri"):
-        raise _Refused(400, "using-graph-uri and using-named-graph-uri are not supported; use USING in the update")
+        raise Refused(400, "using-graph-uri and using-named-graph-uri are not supported; use USING in the update")
     pool: Pool = request.app.state.pool
     reply = await pool.run({"kind": "update", "text": text})
     if reply.changes is not None:
@@ -615,7 +634,7 @@ def service_description(request: Request) -> Response:
 def _see_other(request: Request, html: str | None, document: str) -> Response:
     """303 to the HTML page or the document of the negotiated (or ?format=) type (Cool URIs, section 4.3)."""
     formats = {"html": "text/html", **DOCUMENT_EXTENSIONS} if html else dict(DOCUMENT_EXTENSIONS)
-    chosen = request.query_params.get("format")
+    chosen = query_parameters(request, ("format",)).get("format")
     if chosen is not None:
         if chosen not in formats:
             return _refuse(400, f"unknown format {chosen!r}; use one of {', '.join(formats)}")
@@ -705,6 +724,21 @@ async def named_graph(request: Request) -> Response:
     return _document(request, dataset.graph(GRAPH[name]), extension)
 
 
+async def ontology_version(request: Request) -> Response:
+    """/ontology/VERSION: the ontology's owl:versionIRI, while it is the version served (303 as /ontology)."""
+    served = sorted(str(iri) for iri in _ontology(request).objects(None, OWL.versionIRI))
+    if BASE + request.url.path.removeprefix("/") not in served:
+        known = ", ".join(served) or "none"
+        return _refuse(404, f"this server has no version {request.path_params['version']!r} of the ontology "
+                       f"(its version: {known})")
+    return _see_other(request, "/docs/ontology/", "/ontology")
+
+
+async def mapping_set(request: Request) -> Response:
+    """/links.sssom.tsv: the SSSOM mapping set (its mapping_set_id), as the project holds it."""
+    return FileResponse(request.app.state.settings.project.links, media_type="text/tab-separated-values; charset=utf-8")
+
+
 def _ontology(request: Request) -> Graph:
     return request.app.state.built.dataset.graph(ONTOLOGY_GRAPH)
 
@@ -738,6 +772,30 @@ def add_graphs(dataset: Dataset, assignments: Sequence[str]) -> None:
         except Exception as exc:  # parser errors of every syntax
             raise InputError(f"{path}: malformed {syntax}: {exc}") from None
 
+
+
+async def _refused(request: Request, exc: Exception) -> Response:
+    """A request refused (Refused, raised by a handler): the problem page for a browser, else plain text."""
+    from kg import pages
+
+    assert isinstance(exc, Refused)
+    if negotiate(request.headers.get("accept"), ["text/html", "text/plain"]) == "text/html":
+        return pages.problem_page(request, exc.status, exc.message)
+    return _refuse(exc.status, exc.message, **exc.headers)
+
+
+async def _not_found(request: Request, exc: Exception) -> Response:
+    return _refuse(404, f"nothing is served at {request.url.path}; see / (the index of entities), /sparql, /ask, "
+                   "/query, /document, /ontology, /shapes, /graph/NAME, /id/NAME")
+
+
+async def _not_allowed(request: Request, exc: Exception) -> Response:
+    headers = getattr(exc, "headers", None) or {}  # Starlette's 405 says which methods the route takes (a set's order)
+    allowed = ", ".join(sorted(headers.get("Allow", "GET").split(", ")))
+    return _refuse(405, f"{request.method} is not allowed on {request.url.path}; use {allowed}", Allow=allowed)
+
+
+EXCEPTION_HANDLERS = {Refused: _refused, 404: _not_found, 405: _not_allowed}
 
 
 def create_app(
@@ -777,14 +835,17 @@ def create_app(
         Route("/sparql", sparql_endpoint, methods=["GET", "POST"]),
         Route("/id/{rest:path}", entity),
         Route("/data/{rest:path}", entity_data),
-        Route("/graph/{name:str}", named_graph),
+        Route("/graph/{name:path}", named_graph),  # (graph names hold slashes: graph/offline/pycountry)
         *_named_document("ontology", "/docs/ontology/", _ontology),
+        Route("/ontology/{version:str}", ontology_version),
+        Route("/links.sssom.tsv", mapping_set),
         *_named_document("shapes", None, _shapes),
         *pages.routes(),
     ]
     app = Starlette(
         routes=routes,
         lifespan=lifespan,
+        exception_handlers=EXCEPTION_HANDLERS,
         middleware=[
             Middleware(
                 CORSMiddleware,
@@ -812,13 +873,21 @@ def run(app: Starlette, host: str, port: int, announce: Callable[[str], None]) -
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)  # asyncio sets TCP_NODELAY only then
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    sock.bind((host, port))
+    try:
+        sock.bind((host, port))
+    except OSError as exc:  # an address in use or not this machine's, a host name that does not resolve
+        sock.close()
+        raise UsageError(f"cannot listen on {host} port {port}: {exc.strerror or exc}") from None
     sock.listen(128)  # connections wait in the backlog until the workers are ready
     bound = sock.getsockname()[1]
     shown = f"[{host}]" if family == socket.AF_INET6 else host
     logging = copy.deepcopy(uvicorn.config.LOGGING_CONFIG)
     logging["handlers"]["access"]["stream"] = "ext://sys.stderr"  # stdout is for the one line that says where
-    config = uvicorn.Config(app, log_config=logging, lifespan="on", timeout_graceful_shutdown=2)
+    # h11 takes a request line and headers of up to 16 KiB by default: room for the longest query string the app
+    # takes (max_body), so that a longer one gets the app's 414 naming the limit, not h11's bare 400
+    headroom = app.state.settings.max_body + (64 << 10)
+    config = uvicorn.Config(app, log_config=logging, lifespan="on", timeout_graceful_shutdown=2, http="h11",
+                            h11_max_incomplete_event_size=headroom)
     server = uvicorn.Server(config)
     original_startup = server.startup
 

@@ -25,7 +25,7 @@ from conftest import copy_of
 from kg.namespaces import CLAIM, DCTERMS, ID, KG, OA, ONTOLOGY_GRAPH, PROJECT_ROOT, RDF, RDFS, SCHEMA, SOURCES_GRAPH, STATEMENTS_GRAPH
 from kg import pages
 from kg.pages import routes
-from kg.serve import Settings, create_app
+from kg.serve import EXCEPTION_HANDLERS, Settings, create_app
 from kg.query import load_catalogue, run_query, run_sparql
 
 SOURCE = PROJECT_ROOT / "data" / "sources" / "canada-us-defence-factsheet.txt"
@@ -35,7 +35,7 @@ _MARK = re.compile(r'<mark class="claim[^"]*" data-claims="([^"]*)"[^>]*><a [^>]
 def client_for(built: Built, cache: Path, monkeypatch: pytest.MonkeyPatch) -> TestClient:
     """A test client over an app holding only the pages' routes, with the ontology docs cached in `cache`."""
     monkeypatch.setenv(CACHE_ENV, str(cache))
-    app = Starlette(routes=routes())
+    app = Starlette(routes=routes(), exception_handlers=EXCEPTION_HANDLERS)
     app.state.built = built
     app.state.settings = Settings()
     return TestClient(app)
@@ -280,7 +280,7 @@ def test_the_home_page_shows_each_group_s_first_entities_and_pages_the_rest(
     assert '<a rel="prev" href="/entities?group=kg%3AState&amp;page=1">' in paged[1].text
     assert '<a rel="next" href="/entities?group=kg%3AState&amp;page=3">' in paged[1].text
     assert 'rel="next"' not in paged[2].text and 'rel="prev"' not in paged[0].text
-    for page in ("0", "4", "x", "²", "-1"):
+    for page in ("0", "4", "x", "²", "-1", "9" * 5000):  # (int() refuses more than 4300 digits)
         refused = client.get(f"/entities?group=kg:State&page={page}")
         assert refused.status_code == 400
         assert f"page {escape(repr(page))} is not a page of kg:State: pages run from 1 to 3" in refused.text
@@ -426,6 +426,30 @@ def test_ask_fails_honestly_over_http(client: TestClient) -> None:
 def test_ask_rejects_bad_requests_with_400(client: TestClient, params: dict, error: str) -> None:
     response = client.get("/ask", params=params)
     assert response.status_code == 400 and error in response.json()["error"]
+
+
+def test_ask_says_its_answer_depends_on_accept(client: TestClient) -> None:
+    for accept in ("application/json", "text/html"):
+        response = client.get("/ask", params={"q": "Who leads the battle group in Latvia?"}, headers={"Accept": accept})
+        assert response.status_code == 200 and response.headers["vary"] == "Accept"
+
+
+@pytest.mark.parametrize("path, refusal", [
+    ("/ask?q=%FF", "the query string is not UTF-8 once percent-decoded"),
+    ("/ask?q=Latvia&q=Canada", "the request has 2 'q' parameters; one is allowed"),
+    ("/ask?q=Latvia&format=xml", "unknown format 'xml' (parameter format): use json or html"),
+    ("/document?source=id:factsheet&source=id:other", "the request has 2 'source' parameters; one is allowed"),
+    ("/entities?group=kg:State&group=kg:Place", "the request has 2 'group' parameters; one is allowed"),
+    ("/entities?group=kg:State&page=1&page=2", "the request has 2 'page' parameters; one is allowed"),
+])
+def test_pages_refuse_parameters_that_are_not_utf8_or_repeated(client: TestClient, path: str, refusal: str) -> None:
+    # (Starlette alone would take U+FFFD for the byte, and the last of repeated parameters)
+    plain = client.get(path)
+    assert (plain.status_code, plain.headers["content-type"], plain.text) == (400, "text/plain; charset=utf-8",
+                                                                               refusal + "\n")
+    browser = client.get(path, headers={"Accept": "text/html"})
+    assert browser.status_code == 400 and "<h1>Bad request</h1>" in browser.text
+    assert escape(refusal) in browser.text
 
 
 def test_ask_page_escapes_the_question(client: TestClient) -> None:

@@ -24,7 +24,7 @@ from SPARQLWrapper import CSV, JSON, TURTLE, XML, SPARQLWrapper
 
 from conftest import ServerProcess
 from kg.build import Built
-from kg.namespaces import CLAIM, GRAPH, ID, KG, OA, PROV, SD, SH, STATEMENTS_GRAPH
+from kg.namespaces import CLAIM, GRAPH, ID, KG, OA, ONTOLOGY_GRAPH, PROJECT_ROOT, PROV, SD, SH, STATEMENTS_GRAPH
 
 SD_SUITE = Path(__file__).parent / "fixtures" / "w3c" / "sparql11-service-description" / "manifest.ttl"
 MF = Namespace("http://www.w3.org/2001/sw/DataAccess/tests/test-manifest#")
@@ -180,14 +180,33 @@ def test_a_syntax_error_is_400_with_the_parsers_message(kg_server: ServerProcess
 
 def test_methods_and_media_types(kg_server: ServerProcess) -> None:
     with _client(kg_server) as client:
-        assert client.put("/sparql", content="ASK {}").status_code == 405
-        assert client.delete("/sparql").status_code == 405
+        for refused in (client.put("/sparql", content="ASK {}"), client.delete("/sparql")):
+            assert refused.status_code == 405 and refused.headers["allow"] == "GET, HEAD, POST"
+            assert refused.text.endswith(" is not allowed on /sparql; use GET, HEAD, POST\n")
+        unknown = client.get("/nothing/here")
+        assert unknown.status_code == 404
+        assert unknown.text.startswith("nothing is served at /nothing/here; see / (the index of entities), /sparql")
         assert client.post("/sparql", content="ASK {}", headers={"Content-Type": "text/plain"}).status_code == 415
         assert client.post("/sparql", content="ASK {}").status_code == 415  # no Content-Type at all
         both = client.post("/sparql", data={"query": "ASK {}", "update": "CLEAR ALL"})
         assert both.status_code == 400
         twice = client.post("/sparql?query=ASK%7B%7D", content="ASK {}", headers={"Content-Type": "application/sparql-query"})
         assert twice.status_code == 400 and "the URL must not carry another" in twice.text
+
+
+@pytest.mark.parametrize("accept, syntax", [("text/turtle", "turtle"), ("application/n-triples", "nt"),
+                                            ("application/rdf+xml", "xml"), ("application/ld+json", "json-ld")])
+def test_construct_leaves_out_what_is_not_rdf(kg_server: ServerProcess, accept: str, syntax: str) -> None:
+    # SPARQL 1.1, 16.2: a template's triple with a literal subject or predicate, or a string IRI() cannot make an
+    # IRI of, is left out of the graph; the others stay
+    query = """CONSTRUCT { ?literal <urn:x:p> <urn:x:o> . <urn:x:s> ?literal <urn:x:o> . ?notIri <urn:x:p> 1 .
+                          <urn:x:s> ?relative 1 . <urn:x:s> <urn:x:p> ?iri }
+               WHERE { BIND("lit" AS ?literal) BIND(IRI("a b>") AS ?notIri) BIND(IRI("1") AS ?relative)
+                       BIND(IRI("urn:x:kept") AS ?iri) }"""
+    response = _sparql(kg_server, query, accept)
+    assert response.status_code == 200, response.text
+    graph = Graph().parse(data=response.content, format=syntax)
+    assert set(graph) == {(URIRef("urn:x:s"), URIRef("urn:x:p"), URIRef("urn:x:kept"))}
 
 
 def test_the_row_cap_is_an_error_never_a_partial_answer(kg_server: ServerProcess) -> None:
@@ -232,6 +251,8 @@ def test_format_overrides_accept(kg_server: ServerProcess) -> None:
     response = httpx.get(f"{kg_server.url}/id/claim/C07?format=nt", headers={"Accept": "text/html"})
     assert response.status_code == 303 and response.headers["location"] == "/data/claim/C07.nt"
     assert httpx.get(f"{kg_server.url}/id/claim/C07?format=pdf").status_code == 400
+    twice = httpx.get(f"{kg_server.url}/id/claim/C07?format=nt&format=html")
+    assert (twice.status_code, twice.text) == (400, "the request has 2 'format' parameters; one is allowed\n")
 
 
 def test_unknown_iris_are_404(kg_server: ServerProcess) -> None:
@@ -270,7 +291,22 @@ def test_ontology_shapes_and_graphs_dereference(kg_server: ServerProcess, built_
         located = client.get("/graph/statements", headers={"Accept": "text/turtle"}).headers["location"]
         assert located == "/graph/statements.ttl"
         statements = Graph().parse(data=client.get(located).content, format="turtle")
+        # a graph whose name holds a slash
+        located = client.get("/graph/offline/pycountry", headers={"Accept": "text/turtle"}).headers["location"]
+        assert located == "/graph/offline/pycountry.ttl"
+        pycountry = Graph().parse(data=client.get(located).content, format="turtle")
+        # the ontology's version IRI, while it is the version served, and the SSSOM mapping set's IRI
+        version = next(built_project.dataset.graph(ONTOLOGY_GRAPH).objects(None, OWL.versionIRI))
+        path = str(version).removeprefix("https://w3id.org/defence-kg")
+        assert client.get(path, headers={"Accept": "text/turtle"}).headers["location"] == "/ontology.ttl"
+        assert client.get(path, headers={"Accept": "text/html"}).headers["location"] == "/docs/ontology/"
+        other = client.get("/ontology/0.0.9")
+        assert other.status_code == 404 and f"its version: {version}" in other.text
+        mappings = client.get("/links.sssom.tsv")
+        assert mappings.headers["content-type"] == "text/tab-separated-values; charset=utf-8"
+        assert mappings.content == (PROJECT_ROOT / "data" / "links.sssom.tsv").read_bytes()
     assert len(statements) == len(built_project.dataset.graph(STATEMENTS_GRAPH))
+    assert len(pycountry) == len(built_project.dataset.graph(GRAPH["offline/pycountry"])) > 0
 
 
 # --- extra graphs (kg serve --graph IRI=FILE) -------------------------------------------------------------

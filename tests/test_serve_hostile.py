@@ -8,6 +8,8 @@ use, which its service description must announce.
 
 from __future__ import annotations
 
+import gzip
+import http.client
 import socket
 import statistics
 import threading
@@ -16,6 +18,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlencode
 
 import httpx
 import pytest
@@ -103,9 +106,9 @@ HOSTILE = {  # name -> (request, expected status, words the refusal must say)
     "FROM NAMED": (_form("SELECT * FROM NAMED <{listener}x> WHERE { GRAPH ?g { ?s ?p ?o } }"), 400,
                    "FROM NAMED <{listener}x> is not a graph"),
     "default-graph-uri": ({"method": "GET", "params": {"query": "ASK {}", "default-graph-uri": "{listener}"}}, 400,
-                          "is not a graph"),
+                          "default-graph-uri <{listener}> is not a graph"),
     "named-graph-uri file": ({"method": "GET", "params": {"query": "ASK {}", "named-graph-uri": "file:///etc/passwd"}},
-                             400, "FROM NAMED <file:///etc/passwd>"),
+                             400, "named-graph-uri <file:///etc/passwd> is not a graph"),
     "oversized body": ({"method": "POST", "content": b"ASK {} #" + b"x" * (2 << 20),
                         "headers": {"Content-Type": "application/sparql-query"}}, 413, "at most"),
     "non-UTF-8 body": ({"method": "POST", "content": "ASK { ?s ?p \"caf\u00e9\" }".encode("latin-1"),
@@ -114,6 +117,13 @@ HOSTILE = {  # name -> (request, expected status, words the refusal must say)
                            "headers": {"Content-Type": "application/sparql-query; charset=UTF-16"}}, 415, "UTF-8"),
     "non-UTF-8 form": ({"method": "POST", "content": b"query=ASK%20%7B%7D%20%23%E9",
                         "headers": {"Content-Type": "application/x-www-form-urlencoded"}}, 400, "not UTF-8"),
+    "gzip body": ({"method": "POST", "content": gzip.compress(b"ASK {}"),
+                   "headers": {"Content-Type": "application/sparql-query", "Content-Encoding": "gzip"}}, 415, "'gzip'"),
+    "empty query": ({"method": "GET", "params": {"query": " # nothing"}}, 400, "the query is empty"),
+    "LIMIT past 64 bits": (_form("SELECT * WHERE {} LIMIT 99999999999999999999999"), 400,
+                           "LIMIT 99999999999999999999999 is out of range"),
+    "OFFSET of 5000 digits": (_form("SELECT * WHERE {} OFFSET " + "9" * 5000), 400,
+                              "OFFSET 99999999999999999999… (5000 digits) is out of range"),
     "deeply nested": (_form("SELECT * WHERE " + "{" * 5000 + "}" * 5000), 400, "query"),
     "deeply nested expression": (_form("SELECT (" + "(" * 5000 + "1" + ")" * 5000 + " AS ?x) {}"), 400, "query"),
 }
@@ -136,6 +146,32 @@ def test_hostile_request_is_refused(hostile_server: ServerProcess, listener: Lis
     assert "root:" not in response.text  # nothing of /etc/passwd
     assert listener.connections == []
     _healthy(hostile_server)
+
+
+@pytest.mark.parametrize(("padding", "status", "words"), [
+    (300_000, 200, '"boolean": true'),  # past h11's default 16 KiB for a request line, within the server's 1 MiB
+    (1 << 20, 414, "the query string is longer than 1048576 bytes, the server's limit"),
+])
+def test_a_long_query_string_is_answered_up_to_the_limit(
+    hostile_server: ServerProcess, padding: int, status: int, words: str
+) -> None:
+    # (http.client: httpx refuses URLs over 64 kB itself)
+    host, port = hostile_server.url.removeprefix("http://").split(":")
+    connection = http.client.HTTPConnection(host, int(port), timeout=30)
+    try:
+        connection.request("GET", "/sparql?" + urlencode({"query": "ASK {} #" + "x" * padding}),
+                           headers={"Accept": "application/sparql-results+json"})
+        response = connection.getresponse()
+        assert (response.status, words in response.read().decode()) == (status, True)
+    finally:
+        connection.close()
+    _healthy(hostile_server)
+
+
+def test_the_refusal_of_service_names_no_command_line_option(hostile_server: ServerProcess) -> None:
+    response = _request(hostile_server, **_form("SELECT * WHERE { SERVICE <https://query.wikidata.org/sparql> {} }"))
+    assert response.status_code == 400
+    assert response.text == "query: SERVICE is not allowed: queries run offline, over the built graph only\n"
 
 
 def test_a_runaway_query_is_stopped_while_others_keep_answering(

@@ -118,7 +118,7 @@ def test_the_protocol_dataset_is_honoured(served) -> None:
         ("SELECT * FROM <http://example.org/g> WHERE { ?s ?p ?o }", {},
          "query: FROM <http://example.org/g> is not a graph of this dataset"),
         ("ASK {}", {"named_graph_uri": ["http://example.org/g"]},
-         "query: FROM NAMED <http://example.org/g> is not a graph of this dataset"),
+         "query: named-graph-uri <http://example.org/g> is not a graph of this dataset"),
     ],
 )
 def test_what_leaves_the_dataset_is_refused(served, query: str, dataset: dict, message: str) -> None:
