@@ -506,6 +506,9 @@ def asker(built: Built, queries: Path = PROJECT_ROOT / "queries") -> Asker:
     return cached[2]
 
 
+MAX_QUESTION = 1000  # characters; a question is a sentence, not a document
+
+
 def answer(
     built: Built,
     question: str,
@@ -518,6 +521,10 @@ def answer(
     otherwise such a query is refused with a kg.errors.QueryError that says so."""
     if lang not in (None, *_TEXTS):
         raise UsageError(f"unknown language {lang!r}; use one of {', '.join(_TEXTS)}")
+    if not question.strip():
+        raise UsageError("the question is empty")
+    if len(question) > MAX_QUESTION:  # (matching grows faster than the question: 10 k characters took 6 s)
+        raise UsageError(f"the question is longer than {MAX_QUESTION} characters")
     ask = asker(built, queries)
     words = tokens(question)
     detected = detect_language(words)

@@ -9,7 +9,10 @@ stderr and an exit code (2 for bad input or usage, 1 for data that does not hold
 from __future__ import annotations
 
 import gc
+import logging
+import os
 import sys
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -74,12 +77,23 @@ class _Group(click.Group):
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
-            return super().invoke(ctx)
+            result = super().invoke(ctx)
+            sys.stdout.flush()  # a failure to write the output (a full disk) surfaces here, not at exit
+            return result
+        except OSError as exc:  # the output could not be written: reading an input raises InputError instead
+            _drop_stdout()
+            click.echo(f"error: cannot write the output: {exc.strerror or exc}", err=True)
+            raise click.exceptions.Exit(2) from None
         except KgError as exc:
-            click.echo(f"error: {exc}", err=True)
+            click.echo(f"error: {exc}" + (f" ({exc.hint})" if exc.hint else ""), err=True)
             raise click.exceptions.Exit(exc.exit_code) from None
         except KeyboardInterrupt:  # exit 130 without a message (click's own would print "Aborted!" and exit 1)
             raise click.exceptions.Exit(130) from None
+
+
+def _drop_stdout() -> None:
+    """Point stdout at /dev/null, so that the interpreter's flush at exit does not fail a second time."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 @click.group(
@@ -120,6 +134,10 @@ def main() -> None:
     garbage collector only slows its imports and unpickling (~15 ms of ~250 ms), so it is off until a build.
     """
     gc.disable()
+    # rdflib warns, with a traceback, of each IRI or literal it doubts while parsing: kg.load reports them as
+    # errors, with the file and line (and the in-store validation, as violations, which show the literal as it is)
+    logging.getLogger("rdflib.term").setLevel(logging.ERROR)
+    warnings.filterwarnings("ignore", message="Serializing weird numerical", category=UserWarning)
     app()
 
 
@@ -135,6 +153,8 @@ def _project(ctx: click.Context) -> Project:
     from kg.load import Project
 
     root = ctx.find_object(_Options).root
+    if root is not None and not root.is_dir():
+        raise UsageError(f"--root {root}: no such directory")
     return Project(root.resolve()) if root else Project()
 
 
@@ -327,6 +347,9 @@ def _print_result(result: Any, fmt: str, supports: Any = None) -> None:
     """Write a SPARQL result in `fmt` to stdout."""
     from kg.query import serialize_result, to_table
 
+    if result.type in ("CONSTRUCT", "DESCRIBE") and fmt != "table":
+        raise UsageError(f"--format {fmt} is for the rows of SELECT and ASK: a {result.type}'s graph prints as "
+                         "Turtle (use kg export, or kg serve's endpoint, for other syntaxes)")
     if fmt == "table" and result.type == "SELECT":
         _console().print(to_table(result, supports))
     else:
@@ -361,14 +384,26 @@ def query(ctx: click.Context, name: str, param: tuple[str, ...], fmt: str, why: 
 @click.pass_context
 def sparql(ctx: click.Context, query_or_file: str, fmt: str, allow_service: bool) -> None:
     """Run ad-hoc SPARQL over the dataset (asserted + inferred); project prefixes are predeclared."""
-    from kg.query import FORMATS, run_sparql
+    from kg.query import FORMATS, read_query_file, run_sparql
 
     _choice(fmt, FORMATS, "format")
-    path = Path(query_or_file)
-    is_file = len(query_or_file) < 4096 and "\n" not in query_or_file and path.is_file()
-    text, where = (path.read_text(encoding="utf-8"), str(path)) if is_file else (query_or_file, "query")
+    if _names_a_file(query_or_file):
+        text, where = read_query_file(Path(query_or_file)), query_or_file
+    else:
+        text, where = query_or_file, "query"
     project = _project(ctx)
     _print_result(run_sparql(_store(ctx, project), text, where, allow_service), fmt)
+
+
+def _names_a_file(text: str) -> bool:
+    """Whether `kg sparql`'s argument is a file's path rather than SPARQL: an existing file, or one word ending
+    in .rq or .sparql (so that a missing file is said to be missing, not a syntax error)."""
+    if "\n" in text or "{" in text:
+        return False
+    try:
+        return Path(text).is_file() or (text.endswith((".rq", ".sparql")) and " " not in text)
+    except OSError:  # a name too long for the file system is SPARQL
+        return False
 
 
 @app.command("export")
@@ -485,7 +520,7 @@ def ask(ctx: click.Context, question: str, fmt: str, explain: bool, allow_servic
 
 @app.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to bind (0.0.0.0 exposes the server).")
-@click.option("--port", type=int, default=7878, show_default=True, help="Port to bind; 0 picks a free one.")
+@click.option("--port", type=click.IntRange(0, 65535), default=7878, show_default=True, help="Port to bind; 0 picks a free one.")
 @click.option("--public-url", help="The URL clients reach the server at (service description, links) "
               "[default: the URL of each request].")
 @click.option("--timeout", type=float, default=10.0, show_default=True, help="Seconds a query may run; then 503.")

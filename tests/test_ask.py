@@ -20,6 +20,7 @@ from test_catalogue import CASES, value
 from kg.ask import EXIT_CODES, answer, tokens
 from kg.build import Built
 from kg.cli import app
+from kg.errors import UsageError
 from kg.namespaces import ID, PROJECT_ROOT, RDFS, SKOS
 from kg.query import load_catalogue, resolve_entity
 
@@ -124,8 +125,6 @@ def test_us_operations_come_with_their_quotes(built_project: Built, question: st
 # --- honest failure ------------------------------------------------------------------------------------------------
 
 UNANSWERABLE = [
-    ("", "unanswerable"),
-    ("   ", "unanswerable"),
     ("?!", "unanswerable"),
     ("asdf qwer zxcv", "unanswerable"),
     ("Welche Operationen führt Kanada mit den USA durch?", "unanswerable"),
@@ -144,6 +143,16 @@ UNANSWERABLE = [
     ("Does Canada work with Mexico?", "not-covered"),
     ("Quelle est la capitale de la Lettonie ?", "not-covered"),
 ]
+
+
+@pytest.mark.parametrize("question, message", [
+    ("", "the question is empty"),
+    (" \t ", "the question is empty"),
+    ("Where? " * 143, "the question is longer than 1000 characters"),  # 1001 characters
+])
+def test_an_empty_or_overlong_question_is_a_usage_error(built_project: Built, question: str, message: str) -> None:
+    with pytest.raises(UsageError, match=message):
+        answer(built_project, question)
 
 
 @pytest.mark.parametrize("question,status", UNANSWERABLE)
@@ -312,7 +321,7 @@ def test_cli_unanswerable_exits_3(built_project: Built) -> None:
     result = kg_ask("Quelle est la couleur du ciel ?")
     assert result.exit_code == 3
     assert "Je ne peux pas répondre" in result.output or "ne dit rien" in result.output
-    assert kg_ask("").exit_code == 3
+    assert kg_ask("?!").exit_code == 3
 
 
 def test_cli_rejects_an_unknown_format() -> None:

@@ -340,3 +340,73 @@ def test_write_failures_are_reported_not_raised(project: Project, tmp_path: Path
     result = kg(project, "export", "--format", "nt", "-o", str(blocker / "out.nt"))
     assert result.exit_code == 2
     assert f"error: cannot write {blocker / 'out.nt'}: " in result.stderr
+
+
+# --- mistaken and hostile input: a message naming the place and the cause, exit 2, no traceback -------------------
+
+
+def test_a_long_one_line_query_is_sparql_not_a_file_name(project: Project) -> None:
+    # (longer than a file name may be: Path.is_file() raises "File name too long")
+    query = "SELECT (COUNT(*) AS ?n) WHERE { ?c a kg:Claim " + " " * 300 + "}"
+    result = kg(project, "sparql", query, "-f", "csv")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines() == ["n", "2"]
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["sparql", "missing.rq"], "missing.rq: cannot read (No such file or directory)"),
+    (["sparql", ""], "query: the query is empty"),
+    (["sparql", "# only a comment"], "query: the query is empty"),
+    (["sparql", "SELECT * WHERE {} LIMIT 99999999999999999999999"],
+     "query: LIMIT 99999999999999999999999 is out of range: at most 9223372036854775807"),
+    (["sparql", "CONSTRUCT { ?c a kg:Claim } WHERE { ?c a kg:Claim }", "-f", "json"],
+     "--format json is for the rows of SELECT and ASK: a CONSTRUCT's graph prints as Turtle"),
+    (["query", "partner-activities", "-p", "partner=NATO", "-p", "partner=NORAD"], "--param partner is given twice"),
+    (["describe", "rdfs:label"], "rdfs:label is neither the subject nor the object of a statement"),
+    (["ask", ""], "the question is empty"),
+    (["ask", "What does Canada do? " * 60], "the question is longer than 1000 characters"),
+    (["serve", "--port", "99999"], "99999 is not in the range 0<=x<=65535"),
+    (["serve", "--host", "256.1.1.1", "--port", "0"], "cannot listen on 256.1.1.1 port 0: "),
+])
+def test_mistaken_input_is_named_with_exit_2(project: Project, args: list[str], message: str) -> None:
+    result = kg(project, *args)
+    assert result.exit_code == 2, result.output
+    assert message in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_root_that_does_not_exist_is_named(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["--root", str(tmp_path / "nowhere"), "queries"])
+    assert result.exit_code == 2 and f"--root {tmp_path / 'nowhere'}: no such directory" in result.stderr
+
+
+def test_a_catalogue_file_that_is_not_utf8_is_named(project: Project, tmp_path: Path) -> None:
+    (project.queries / "latin.rq").write_bytes(b"# title: caf\xe9\nASK {}\n")
+    result = kg(project, "queries")
+    assert result.exit_code == 2 and f"{project.queries / 'latin.rq'}: not UTF-8 (byte 12: " in result.stderr
+    loose = tmp_path / "loose.rq"
+    loose.write_bytes(b'ASK { ?s ?p "\xe9" }')
+    result = kg(project, "sparql", str(loose))
+    assert result.exit_code == 2 and f"{loose}: not UTF-8 (byte 13: " in result.stderr
+
+
+@pytest.mark.parametrize(("line", "message"), [
+    ("id:Canada rdfs:seeAlso <http://example.org/a b> .", "<http://example.org/a b> is not an IRI"),
+    ('id:Canada kg:note "nine"^^xsd:decimal .', '"nine" is not a valid xsd:decimal'),
+])
+def test_what_rdflib_only_warns_of_is_an_input_error_with_its_line(project: Project, line: str, message: str) -> None:
+    text = project.statements.read_text(encoding="utf-8")
+    project.statements.write_text(text + line + "\n", encoding="utf-8")
+    result = kg_process(project, "validate")
+    assert result.returncode == 2
+    assert f"data/statements.ttl:{text.count(chr(10)) + 1}: {message}" in result.stderr
+    assert "Traceback" not in result.stderr and "Failed to convert" not in result.stderr
+
+
+def test_a_full_disk_on_stdout_is_an_error_not_a_traceback(project: Project) -> None:
+    with open("/dev/full", "w") as full:  # (a device: writes fail with "No space left on device")
+        code = "import sys; from kg.cli import main; sys.argv = ['kg', *sys.argv[1:]]; main()"
+        result = subprocess.run([sys.executable, "-c", code, "--root", str(project.root), "export", "-f", "nt"],
+                                stdout=full, stderr=subprocess.PIPE, text=True, check=False)
+    assert result.returncode == 2
+    assert result.stderr.endswith("error: cannot write the output: No space left on device\n"), result.stderr
+
