@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from rdflib import Graph, Literal, URIRef
 from rdflib.term import Node
 
-from kg.load import curie
+from kg.load import curie, find_spans
 from kg.namespaces import DCTERMS, KG, OA, RDF, SCHEMA
 
 if TYPE_CHECKING:
@@ -133,6 +133,9 @@ def claim_coverage(graph: Graph, claim: Node) -> ClaimCoverage:
         problem = "its oa:hasSource has no loaded text"
     elif str(text)[start:end] != str(quote):
         problem = f"text[{start}:{end}] is {str(text)[start:end]!r}"
+    else:
+        prefix, suffix = (str(_selector_value(graph, claim, p) or "") for p in (OA.prefix, OA.suffix))
+        problem = _ambiguity(str(text), start, end, prefix, suffix)
     return ClaimCoverage(
         id=str(graph.value(claim, DCTERMS.identifier) or curie(claim)),
         iri=str(claim),
@@ -145,6 +148,22 @@ def claim_coverage(graph: Graph, claim: Node) -> ClaimCoverage:
         end=end,
         problem=problem,
     )
+
+
+def _ambiguity(text: str, start: int, end: int, prefix: str, suffix: str) -> str:
+    """Why the claim's text quote selector (its quote, oa:prefix and oa:suffix) does not pick the one place of
+    `text` that its position selector gives, or "" if it does."""
+    if start >= end:
+        return "the quote is empty"
+    if text[max(0, start - len(prefix)) : start] != prefix:
+        return f"oa:prefix {prefix!r} is not the text before the quote"
+    if text[end : end + len(suffix)] != suffix:
+        return f"oa:suffix {suffix!r} is not the text after the quote"
+    places = len(find_spans(text, prefix + text[start:end] + suffix))
+    if places > 1:
+        return (f"the quote occurs {places} times in the source, and its text quote selector does not say which: "
+                "give it the oa:prefix and oa:suffix that kg locate prints")
+    return ""
 
 
 def coverage(graph: Graph) -> Coverage:

@@ -257,6 +257,22 @@ def find_spans(text: str, quote: str) -> list[tuple[int, int]]:
     return [(m.start(), m.start() + len(quote)) for m in re.finditer(f"(?={re.escape(quote)})", text)]
 
 
+def quote_context(text: str, start: int, end: int) -> tuple[str, str]:
+    """The shortest oa:prefix and oa:suffix (grown a character at a time on both sides, then to whole words) around
+    text[start:end] that make prefix + quote + suffix occur once in `text`: what a text quote selector needs when
+    its quote alone occurs more than once (W3C Web Annotation, 4.2.4). ("", "") for a quote that occurs once."""
+    quote = text[start:end]
+    before, after = start, end
+    while len(find_spans(text, text[before:start] + quote + text[end:after])) > 1:
+        before, after = max(0, before - 1), min(len(text), after + 1)
+    if (before, after) != (start, end):
+        while before > 0 and before < start and text[before - 1].isalnum():
+            before -= 1
+        while after < len(text) and after > end and text[after].isalnum():
+            after += 1
+    return text[before:start], text[end:after]
+
+
 def find_span(text: str, quote: str, occurrence: int = 1) -> tuple[int, int]:
     """The span of the `occurrence`-th (1-based) match of `quote` in `text`; UsageError if there is none."""
     spans = find_spans(text, quote)

@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from conftest import PIPELINE
-from rdflib import Graph
+from rdflib import Graph, URIRef
 from rdflib.compare import isomorphic
 
 from kg.cli import app
 from kg.export import export_graph
-from kg.load import Project, find_span, read_source
+from kg.load import Project, find_span, quote_context, read_source
 from kg.query import load_catalogue
 
 runner = CliRunner()
@@ -278,6 +278,14 @@ def test_locate_prints_the_span_and_selectors(project: Project) -> None:
     assert f"oa:start {start} ; oa:end {end}" in result.stdout
     second = kg(project, "locate", "Canada", "--occurrence", "2")
     assert f"start {find_span(text, 'Canada', 2)[0]} " in second.stdout
+    # "Canada" occurs 4 times: the selectors printed are Turtle whose quote selector says which, by its context
+    snippet = second.stdout.split("\n", 1)[1].strip().rstrip(";")
+    selectors = Graph().parse(data=f"@prefix oa: <http://www.w3.org/ns/oa#> . <urn:x:claim> {snippet} .", format="turtle")
+    prefix, suffix = quote_context(text, *find_span(text, "Canada", 2))
+    assert (prefix, suffix) != ("", "")
+    oa = "http://www.w3.org/ns/oa#"
+    assert {str(o) for o in selectors.objects(None, URIRef(oa + "prefix"))} == ({prefix} if prefix else set())
+    assert {str(o) for o in selectors.objects(None, URIRef(oa + "suffix"))} == ({suffix} if suffix else set())
     assert kg(project, "locate", "not in the text").exit_code == 2
 
 

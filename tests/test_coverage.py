@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import pytest
 from rdflib import Literal
 
 from kg.build import Built, build
 from kg.coverage import coverage, sentence_units
-from kg.load import Project
-from kg.namespaces import CLAIM, KG, OA, RDF, STATEMENTS_GRAPH
+from kg.load import Project, find_span, find_spans, quote_context
+from kg.namespaces import CLAIM, KG, OA, PROJECT_ROOT, RDF, STATEMENTS_GRAPH
+
+SOURCE = PROJECT_ROOT / "data" / "sources" / "canada-us-defence-factsheet.txt"
 
 
 def _units(text: str) -> list[str]:
@@ -82,3 +85,35 @@ def test_every_unit_of_the_project_source_is_covered(built_project: Built) -> No
     # sentences by claim spans; the 11 section headings by their claims' kg:section; the title by dcterms:title
     vias = [item["via"] for item in sentences["items"]]
     assert (vias.count("span"), vias.count("section"), vias.count("title")) == (23, 10, 1)
+
+
+@pytest.mark.parametrize(("context", "problem"), [
+    ("", "the quote occurs 4 times in the source, and its text quote selector does not say which: give it the "
+         "oa:prefix and oa:suffix that kg locate prints"),
+    ('; oa:suffix " is a"', ""),
+    ('; oa:prefix "SHEET\\n\\n"', ""),
+    ('; oa:prefix "x"', "oa:prefix 'x' is not the text before the quote"),
+    ('; oa:suffix " works"', "oa:suffix ' works' is not the text after the quote"),
+])
+def test_a_quote_that_occurs_more_than_once_is_verified_only_with_the_context_that_picks_it(
+    project: Project, context: str, problem: str
+) -> None:
+    # C01's quote cut down to "Canada", which tiny.txt holds four times: its offsets still say which (17-23)
+    text = project.statements.read_text(encoding="utf-8")
+    old = 'oa:exact "Canada is a founding member of NATO" ]'
+    assert old in text
+    text = text.replace(old, f'oa:exact "Canada" {context} ]').replace("oa:end 52", "oa:end 23")
+    project.statements.write_text(text, encoding="utf-8")
+    c01 = {c.id: c for c in coverage(build(project).dataset).claims}["C01"]
+    assert (c01.verified, c01.problem) == (not problem, problem)
+
+
+def test_quote_context_picks_each_occurrence_of_a_repeated_quote() -> None:
+    text = SOURCE.read_text(encoding="utf-8")
+    spans = find_spans(text, "Canada")
+    assert len(spans) == 15
+    for start, end in spans:
+        prefix, suffix = quote_context(text, start, end)
+        assert find_spans(text, prefix + "Canada" + suffix) == [(start - len(prefix), end + len(suffix))]
+    assert quote_context(text, 3313, 3319) == ("dollars\n\n", "")  # claim C52's, at the very end
+    assert quote_context(text, *find_span(text, "we work together in NORAD")) == ("", "")  # a quote found once
