@@ -554,12 +554,9 @@ def _public_url(request: Request, settings: Settings) -> str:
 async def sparql_endpoint(request: Request) -> Response:
     """The SPARQL 1.1 Protocol: queries by GET and POST, updates only when allowed; the service description."""
     settings: Settings = request.app.state.settings
-    try:
-        query, update, params = await _operation(request, settings)
-        if update is not None:
-            return await _update(request, update, params)
-    except Refused as refused:
-        return _refuse(refused.status, refused.message, **refused.headers)
+    query, update, params = await _operation(request, settings)  # (a Refused goes to the app's handler)
+    if update is not None:
+        return await _update(request, update, params)
     if query is None:
         return service_description(request)
     job = {
