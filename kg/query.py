@@ -182,8 +182,6 @@ def prepare(text: str, where: str = "query") -> Query:
         raise QueryError(f"{message}\n  {exc.line}\n  {pointer}") from None
     except Exception as exc:  # rdflib's translation step: unknown prefix, bad aggregate, ...
         raise QueryError(f"{where}: invalid SPARQL: {exc}") from None
-    if prepared.algebra.name == "SelectQuery" and _SELECT_ALL.match(_IRIS_AND_COMMENTS.sub(" ", text)):
-        _in_order_of_appearance(prepared.algebra, text)
     for node in _algebra_nodes(prepared.algebra):
         if node.name == "Slice":
             for key, keyword in (("start", "OFFSET"), ("length", "LIMIT")):
@@ -252,7 +250,10 @@ def _prepared(text: str) -> Query:
     from rdflib.plugins.sparql import prepareQuery
 
     with _PARSER:
-        return prepareQuery(text, initNs=PREFIXES)
+        prepared = prepareQuery(text, initNs=PREFIXES)
+    if prepared.algebra.name == "SelectQuery" and _SELECT_ALL.match(_IRIS_AND_COMMENTS.sub(" ", text)):
+        _in_order_of_appearance(prepared.algebra, text)
+    return prepared
 
 
 def _is_update(text: str) -> bool:
