@@ -80,6 +80,8 @@ class _Group(click.Group):
             result = super().invoke(ctx)
             sys.stdout.flush()  # a failure to write the output (a full disk) surfaces here, not at exit
             return result
+        except BrokenPipeError:  # the reader went away (kg links | head -2): click stops quietly, exit 1
+            raise
         except OSError as exc:  # the output could not be written: reading an input raises InputError instead
             _drop_stdout()
             click.echo(f"error: cannot write the output: {exc.strerror or exc}", err=True)
@@ -92,8 +94,13 @@ class _Group(click.Group):
 
 
 def _drop_stdout() -> None:
-    """Point stdout at /dev/null, so that the interpreter's flush at exit does not fail a second time."""
-    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    """Point stdout at /dev/null, so that the interpreter's flush at exit does not fail a second time (a stdout
+    with no file descriptor, as click's test runner gives, has no such flush)."""
+    try:
+        descriptor = sys.stdout.fileno()
+    except (OSError, ValueError):
+        return
+    os.dup2(os.open(os.devnull, os.O_WRONLY), descriptor)
 
 
 @click.group(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import errno
 import io
 import json
 import subprocess
@@ -296,9 +297,14 @@ def test_commands_reuse_the_cache(project: Project) -> None:
     assert "rebuilding" not in second.stderr and second.stdout == first.stdout
 
 
-@pytest.mark.parametrize("args", [["--help"], ["query", "--help"]])
-def test_help(project: Project, args: list[str]) -> None:
-    assert kg(project, *args).exit_code == 0
+@pytest.mark.parametrize(("args", "listed"), [
+    (["--help"], ["--root", "--store", *app.commands]),
+    (["query", "--help"], ["NAME", "--param", "--format", "--why", "--allow-service"]),
+])
+def test_help(project: Project, args: list[str], listed: list[str]) -> None:
+    result = kg(project, *args)
+    assert result.exit_code == 0
+    assert [name for name in listed if name not in result.stdout] == []
 
 
 def test_tsv_escapes_tabs_and_newlines(project: Project) -> None:
@@ -418,3 +424,15 @@ def test_a_full_disk_on_stdout_is_an_error_not_a_traceback(project: Project) -> 
     assert result.returncode == 2
     assert result.stderr.endswith("error: cannot write the output: No space left on device\n"), result.stderr
 
+
+
+
+def test_a_reader_that_went_away_stops_kg_quietly(project: Project, monkeypatch: pytest.MonkeyPatch) -> None:
+    # kg links | head -2: once head has its lines, the next write meets a closed pipe; click stops, exit 1, no word
+    def closed(*args: object) -> None:
+        raise BrokenPipeError(errno.EPIPE, "Broken pipe")
+
+    assert kg(project, "sparql", "ASK {}").exit_code == 0  # (the cache built: no "rebuilding" on stderr below)
+    monkeypatch.setattr("kg.cli._print_result", closed)
+    result = kg(project, "sparql", "ASK {}")
+    assert (result.exit_code, result.stderr) == (1, "")

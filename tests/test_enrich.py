@@ -22,7 +22,7 @@ import pytest
 from click.testing import CliRunner
 from rdflib import Dataset, Graph, Literal
 from rdflib.compare import isomorphic
-from rdflib.namespace import PROV, RDF, SKOS
+from rdflib.namespace import PROV, RDF, SKOS, XSD
 
 from kg.cli import app
 from kg.enrich import USER_AGENT, Etiquette, batch_query, disagreements, enrich, keep_facts, load_cache
@@ -189,7 +189,7 @@ def test_enrich_from_oxigraph_stores_the_facts_with_provenance(built_project, ca
     retrieval = graph.value(WIKIDATA_GRAPH, PROV.wasGeneratedBy)
     used = set(graph.objects(retrieval, PROV.used))
     assert Literal(oxigraph_endpoint) not in used and any(str(u) == oxigraph_endpoint for u in used)
-    assert graph.value(retrieval, PROV.endedAtTime).datatype is not None
+    assert graph.value(retrieval, PROV.endedAtTime).datatype == XSD.dateTime
     plans = [u for u in used if (u, RDF.type, PROV.Plan) in graph]
     assert [str(graph.value(plan, PROV.value)) for plan in plans] == [cache_project.enrich_query.read_text()]
     assert done.disagreements == []  # the fixture agrees with the document (Canada in NATO; no inception)

@@ -124,8 +124,10 @@ HOSTILE = {  # name -> (request, expected status, words the refusal must say)
                            "LIMIT 99999999999999999999999 is out of range"),
     "OFFSET of 5000 digits": (_form("SELECT * WHERE {} OFFSET " + "9" * 5000), 400,
                               "OFFSET 99999999999999999999… (5000 digits) is out of range"),
-    "deeply nested": (_form("SELECT * WHERE " + "{" * 5000 + "}" * 5000), 400, "query"),
-    "deeply nested expression": (_form("SELECT (" + "(" * 5000 + "1" + ")" * 5000 + " AS ?x) {}"), 400, "query"),
+    "deeply nested": (_form("SELECT * WHERE " + "{" * 5000 + "}" * 5000), 400,
+                      "query: invalid SPARQL: maximum recursion depth exceeded"),
+    "deeply nested expression": (_form("SELECT (" + "(" * 5000 + "1" + ")" * 5000 + " AS ?x) {}"), 400,
+                                 "query: invalid SPARQL: maximum recursion depth exceeded"),
 }
 
 
@@ -135,6 +137,17 @@ def _fill(value: object, listener: Listener) -> object:
     if isinstance(value, dict):
         return {key: _fill(item, listener) for key, item in value.items()}
     return value
+
+
+def test_the_listener_records_a_connection(listener: Listener) -> None:
+    # the control for the tests below, which find no connection in it: it would record one
+    with socket.create_connection(("127.0.0.1", listener.port), timeout=5):
+        pass
+    deadline = time.monotonic() + 5
+    while not listener.connections and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(listener.connections) == 1
+    listener.connections.clear()
 
 
 @pytest.mark.parametrize("name", HOSTILE)
