@@ -233,9 +233,10 @@ def with_dataset(query: Query, defaults: Sequence[str], named: Sequence[str]) ->
     from rdflib.plugins.sparql.sparql import Query as Prepared
 
     algebra = CompValue(query.algebra.name, **query.algebra)
-    algebra["datasetClause"] = [CompValue("DatasetClause", default=URIRef(iri)) for iri in defaults] + [
-        CompValue("DatasetClause", named=URIRef(iri)) for iri in named
-    ]
+    # (`parameter`: what check_offline's refusal names, rather than the FROM the query does not have)
+    algebra["datasetClause"] = [
+        CompValue("DatasetClause", default=URIRef(iri), parameter="default-graph-uri") for iri in defaults
+    ] + [CompValue("DatasetClause", named=URIRef(iri), parameter="named-graph-uri") for iri in named]
     return Prepared(query.prologue, algebra)
 
 
@@ -293,6 +294,7 @@ def check_offline(query: Query | Update, own: Collection[URIRef], where: str, al
                 iri = node["default"]
             else:
                 keyword, iri = f"{keyword} NAMED", node["named"]
+            keyword = dict.get(node, "parameter", keyword)  # (CompValue.get gives the key itself for a missing one)
             if iri not in own:
                 names = ", ".join(sorted(curie(name) for name in own if isinstance(name, URIRef)))
                 raise QueryError(f"{where}: {keyword} <{iri}> is not a graph of this dataset (its graphs: {names})")

@@ -48,7 +48,7 @@ from starlette.routing import BaseRoute, Route
 from kg.build import Built
 from kg.errors import InputError, QueryError, StoreError, UsageError
 from kg.export import load_context
-from kg.load import Project, bind_prefixes, curie, load_shapes
+from kg.load import Project, bind_prefixes, load_shapes
 from kg.namespaces import (
     BASE, GRAPH, ID, KG, ONTOLOGY_GRAPH, OWL, PREFIXES, PROV, RDF, RDFS, SD, VOID, W3C_FORMATS,
 )
@@ -164,11 +164,6 @@ class _Evaluator:
         media = negotiate(job["accept"], list(offered))
         if media is None:
             return _error(406, f"query: none of the Accept header's types can hold this result; offered: {', '.join(offered)}")
-        for parameter, iris in (("default-graph-uri", defaults), ("named-graph-uri", named)):
-            for iri in iris:
-                if URIRef(iri) not in self.graphs:
-                    names = ", ".join(sorted(curie(name) for name in self.graphs))
-                    return _error(400, f"query: {parameter} <{iri}> is not a graph of this dataset (its graphs: {names})")
         limit = self.settings.max_rows
         # the protocol's dataset replaces the query's FROM / FROM NAMED; one row more than the cap tells "too many"
         dataset = (defaults, named) if defaults or named else None
