@@ -244,6 +244,42 @@ class _Checked:
         return self.dataset()
 
 
+def _grouped_aggregate(ctx, part):
+    """rdflib's evaluation of a GROUP BY with aggregates: rdflib yields one empty row when no solution reaches
+    the grouping, where SPARQL (§18.5, Group) makes no group and so no row; Oxigraph and Virtuoso make none.
+    Registered in rdflib's CUSTOM_EVALS: the input is evaluated once, and handed to rdflib's own
+    evalAggregateJoin only when it has a first solution."""
+    from rdflib.plugins.sparql.evaluate import evalAggregateJoin, evalPart
+    from rdflib.plugins.sparql.parserutils import CompValue
+
+    if part.name == _REPLAY:
+        return part.solutions
+    if part.name != "AggregateJoin" or part.p.expr is None:  # (no GROUP BY: one group, even of nothing)
+        raise NotImplementedError
+
+    def rows():
+        solutions = iter(evalPart(ctx, part.p))
+        first = next(solutions, None)
+        if first is not None:
+            replay = CompValue(_REPLAY, solutions=itertools.chain([first], solutions))
+            yield from evalAggregateJoin(ctx, CompValue("AggregateJoin", A=part.A, p=CompValue(
+                "Group", p=replay, expr=part.p.expr)))
+
+    return rows()
+
+
+_REPLAY = "kgReplay"  # the algebra node that hands solutions already evaluated back to rdflib
+
+
+def _register_rdflib_fixes() -> None:
+    from rdflib.plugins.sparql import CUSTOM_EVALS
+
+    CUSTOM_EVALS["kg-grouped-aggregate"] = _grouped_aggregate
+
+
+_register_rdflib_fixes()
+
+
 class MemoryStore(_Checked):
     """The rdflib Dataset in this process (its default graph is the union of its named graphs)."""
 

@@ -167,6 +167,16 @@ def test_every_store_gives_select_all_s_columns_in_order_of_appearance(project_s
     assert project_store.query(text).vars == [Variable("claim"), Variable("id"), Variable("node")]
 
 
+def test_every_store_makes_no_group_of_no_solutions(project_store) -> None:
+    """GROUP BY over no solutions is no row (rdflib alone made one, every column unbound); without GROUP BY the
+    aggregate is one row (its one group is empty)."""
+    nothing = "?claim a kg:Claim ; dcterms:identifier \"C99\""
+    grouped = project_store.query(f"SELECT ?claim (MIN(?claim) AS ?first) WHERE {{ {nothing} }} GROUP BY ?claim")
+    assert grouped.bindings == []
+    counted = project_store.query(f"SELECT (COUNT(?claim) AS ?n) WHERE {{ {nothing} }}")
+    assert [row[Variable("n")].toPython() for row in counted.bindings] == [0]
+
+
 def test_every_store_binds_parameters_and_answers_ask(project_store) -> None:
     text = 'ASK { ?entity rdfs:label "Canada"@en }'
     assert project_store.query(text, {Variable("entity"): URIRef(ID.Canada)}).askAnswer is True
