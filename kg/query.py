@@ -269,6 +269,19 @@ def _is_update(text: str) -> bool:
     return True
 
 
+def check_memory_update(update: Update, where: str) -> None:
+    """Refuse the update that rdflib, which evaluates updates on the memory store, gets wrong rather than run it:
+    DELETE WHERE with GRAPH ?g deletes from the graph the variable itself names, so nothing, and says done."""
+    for operation in update.algebra:
+        graphs = operation.quads or {} if operation.name == "DeleteWhere" else {}
+        for graph in graphs:
+            if isinstance(graph, Variable):
+                raise QueryError(
+                    f"{where}: DELETE WHERE {{ GRAPH ?{graph} {{ … }} }} is not evaluated correctly by the memory "
+                    f"store (rdflib); write it DELETE {{ GRAPH ?{graph} {{ … }} }} WHERE {{ GRAPH ?{graph} {{ … }} }}"
+                )
+
+
 def check_offline(query: Query | Update, own: Collection[URIRef], where: str, allow_service: bool = False) -> None:
     """Refuse what would make a store reach outside the built dataset: SERVICE (unless `allow_service`, for the
     Wikidata endpoint only, which `service_offline` then points at the enrichment cache), LOAD, and FROM / FROM

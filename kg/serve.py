@@ -52,7 +52,7 @@ from kg.load import Project, bind_prefixes, load_shapes
 from kg.namespaces import (
     BASE, GRAPH, ID, KG, ONTOLOGY_GRAPH, OWL, PREFIXES, PROV, RDF, RDFS, SD, VOID, W3C_FORMATS,
 )
-from kg.query import check_offline, prepare, serialize_result
+from kg.query import check_memory_update, check_offline, prepare, serialize_result
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
@@ -194,6 +194,7 @@ class _Evaluator:
         except Exception as exc:  # pyparsing's errors and rdflib's translation errors
             return _error(400, f"update: SPARQL syntax error: {exc}")
         check_offline(update, self.graphs, "update")
+        check_memory_update(update, "update")
         if self.dataset is None:
             return _error(403, "update: this server's store is read-only (updates are served by the memory store only)")
         before = set(self.dataset.quads())

@@ -87,6 +87,18 @@ def test_updates_stay_offline(writable_server: ServerProcess) -> None:
     assert service.status_code == 400 and "SERVICE is not allowed" in service.text
 
 
+def test_a_delete_where_over_any_graph_is_refused_and_its_long_form_works(writable_server: ServerProcess) -> None:
+    """rdflib would delete nothing for DELETE WHERE { GRAPH ?g … } and answer 204: refused, with the form it does
+    evaluate, which deletes."""
+    pattern = "GRAPH ?g { <urn:x:a> <urn:x:b> 'c' }"
+    assert _update(writable_server, "INSERT DATA { GRAPH <urn:x:notes> { <urn:x:a> <urn:x:b> 'c' } }", TOKEN).status_code == 204
+    refused = _update(writable_server, f"DELETE WHERE {{ {pattern} }}", TOKEN)
+    assert refused.status_code == 400 and "DELETE { GRAPH ?g { … } } WHERE { GRAPH ?g { … } }" in refused.text
+    assert _ask(writable_server, ASK_ADDED)
+    assert _update(writable_server, f"DELETE {{ {pattern} }} WHERE {{ {pattern} }}", TOKEN).status_code == 204
+    assert not _ask(writable_server, ASK_ADDED)
+
+
 def test_the_service_description_announces_updates(writable_server: ServerProcess) -> None:
     description = Graph().parse(data=httpx.get(f"{writable_server.url}/sparql").content, format="turtle")
     assert (None, SD.supportedLanguage, SD.SPARQL11Update) in description
