@@ -17,12 +17,15 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 
 import pytest
-from rdflib import BNode, Literal, URIRef
+from rdflib import BNode, Literal, URIRef, Variable
 from rdflib.namespace import XSD
+
+from conftest import copy_of
 
 from kg.load import curie
 from kg.namespaces import ID, PROJECT_ROOT
 from kg.query import load_catalogue, run_query
+from kg.store import MemoryStore
 
 QUERIES = PROJECT_ROOT / "queries"
 SOURCE = PROJECT_ROOT / "data" / "sources" / "canada-us-defence-factsheet.txt"
@@ -74,7 +77,8 @@ def _answer(kg_store, catalogue, name, params):
     if key not in _ANSWERS:
         result = run_query(kg_store, catalogue[name], params, allow_service=True)
         header = tuple(str(v) for v in result.vars)
-        rows = [tuple(value(row[i]) for i in range(len(header))) for row in result]
+        # (from the bindings: iterating an rdflib Result skips a row with every column unbound)
+        rows = [tuple(value(binding.get(var)) for var in result.vars) for binding in result.bindings]
         _ANSWERS[key] = (header, rows, result)
     return _ANSWERS[key]
 
@@ -104,6 +108,8 @@ class Case:
 
 
 N = None  # an unbound column
+# How NORAD's founding year follows from C12 (the derived fact's own account, which both queries show).
+NORAD_DERIVATION = "The source states that NORAD celebrated its 65th anniversary in 2023; 2023 − 65 = 1958."
 
 # The exact header (projected variables, in order) of every query: the CLI's and the exports' contract.
 HEADERS = {
@@ -204,9 +210,9 @@ CASES = [
     ]),
     # "its founding in 1949" (C06, stated); "NORAD celebrated its 65th anniversary in 2023" (C12):
     # 2023 - 65 = 1958, derived, not stated.
-    Case("founding-dates", ("founding", "organisation", "year", "derived"), [
-        ("id:NATOFounding", "id:NATO", "1949", False),
-        ("id:NORADFounding", "id:NORAD", "1958", True),
+    Case("founding-dates", ("founding", "organisation", "year", "derived", "derivation"), [
+        ("id:NATOFounding", "id:NATO", "1949", False, N),
+        ("id:NORADFounding", "id:NORAD", "1958", True, NORAD_DERIVATION),
     ], ordered=True),
     #################################################################
     # commitments and their total
@@ -305,10 +311,12 @@ CASES = [
     #################################################################
     # "the imposition of sanctions" (C15, Venezuela); "Canada works with the United States and Allies to enforce
     # sanctions on North Korea" (C38); "deploying ships and maritime patrol aircraft to monitor sanctions
-    # violations" (C40).
+    # violations" (C40); the sanctions are enforced "by contributing leadership and expertise to United Nations
+    # Command" (C39) too.
     Case("sanctions", ("sanction", "target", "activity", "role"), [
         ("id:VenezuelaSanctions", "id:Venezuela", "id:VenezuelaSanctionsImposition", "imposes"),
         ("id:NorthKoreaSanctions", "id:NorthKorea", "id:NorthKoreaSanctionsEnforcement", "enforces"),
+        ("id:NorthKoreaSanctions", "id:NorthKorea", "id:UNCContribution", "enforces"),
         ("id:NorthKoreaSanctions", "id:NorthKorea", "id:SanctionsMonitoringDeployment", "enforces"),
     ]),
     # "to warn against maritime threats from offshore" (C10); "to interdict illegal drugs destined for North
@@ -339,8 +347,8 @@ CASES = [
     ], ordered=True),
     # The source never states NORAD's founding year; it follows from "NORAD celebrated its 65th anniversary in
     # 2023" (C12).
-    Case("derived-facts", ("fact", "claim", "claimId"), [
-        ("id:NORADFounding", "claim:C12", "C12"),
+    Case("derived-facts", ("fact", "claim", "claimId", "derivation"), [
+        ("id:NORADFounding", "claim:C12", "C12", NORAD_DERIVATION),
     ]),
     # C12 "NORAD celebrated its 65th anniversary in 2023" stands at code points 633-678 of the source.
     Case("provenance", ("fact", "relation", "claim", "claimId", "section", "quote", "start", "end", "document"), [
@@ -371,8 +379,12 @@ CASES = [
     ]),
     # "towards a stable and democratic Venezuela" (C16); "aimed at demonstrating the strength of our solidarity"
     # (C33); "to scale the battle group to brigade level by 2026" (C35); "To forge and strengthen relationships
-    # and promotes regional security and stability" (C44, the Indo-Pacific deployment).
+    # and promotes regional security and stability" (C44, the Indo-Pacific deployment); "to interdict illegal drugs
+    # destined for North American markets" (C21, the Caribbean cooperation); "deploying ships and maritime patrol
+    # aircraft to monitor sanctions violations" (C40).
     Case("goals", ("goal", "pursuedBy", "targetYear"), [
+        ("id:DrugInterdiction", "id:CaribbeanDrugInterdiction", N),
+        ("id:SanctionsViolationsMonitoring", "id:SanctionsMonitoringDeployment", N),
         ("id:StableDemocraticVenezuela", "id:VenezuelaDiplomacy", N),
         ("id:SolidarityDemonstration", "id:NATOBattleGroupLatvia", N),
         ("id:BrigadeLevelTarget", "id:BrigadeScalingEffort", "2026"),
@@ -436,6 +448,16 @@ CASES = [
         ("id:NATOMissionIraqContribution", "id:CanadianArmedForces", "supports an activity located there"),
         ("id:CapacityBuildingContribution", "id:CanadianArmedForces", "supports an activity located there"),
     ], params={"region": "id:Iraq"}, id="Iraq"),
+    # "Air Task Force Prestwick provides tactical airlift to CAF operations in Central and Eastern Europe, and
+    # around the globe" (C37): the operations' stated reach is the world.
+    Case("activities-in-region", ("activity", "actor", "relation"), [
+        ("id:CAFOperationsInEurope", "id:CanadianArmedForces", "reaches there"),
+        ("id:PrestwickTacticalAirlift", "id:AirTaskForcePrestwick", "supports an activity that reaches there"),
+    ], params={"region": "id:World"}, id="World"),
+    # No activity is located in North America: "At home" stands before C07's quote ("we work together in NORAD"),
+    # in no claim. An answer of no rows (rdflib alone used to give one row with every column unbound).
+    Case("activities-in-region", ("activity", "actor", "relation"), [], params={"region": "id:NorthAmerica"},
+         id="NorthAmerica-nothing"),
     # "more than $4.6 billion in response to the crises in Iraq and Syria" (C45); "troops and equipment to
     # support ... NATO Mission Iraq, and capacity-building activities in Iraq, ..." (C49, C50).
     Case("contributions-to-region", ("commitment", "provider"), [
@@ -453,6 +475,22 @@ CASES = [
         ("id:NATOMissionIraqContribution", "id:CanadianArmedForces"),
         ("id:CapacityBuildingContribution", "id:CanadianArmedForces"),
     ], id="default-MiddleEast"),
+    # UKRAINE: "Canada has committed $9.7 billion in multifaceted support to Ukraine" (C22); "Canada's military
+    # assistance includes donations of an air defence system (NASAMS), Leopard II tanks, armoured personnel
+    # carriers, artillery, drone cameras, ammunition, and satellite communications equipment" (C23-C29); "We are
+    # also providing cyber security assistance to Ukraine" (C30): what Ukraine receives.
+    Case("contributions-to-region", ("commitment", "provider"), [
+        ("id:UkraineSupport", "id:Canada"),
+        ("id:UkraineMilitaryAssistance", "id:Canada"),
+        ("id:DonationNASAMS", "id:Canada"),
+        ("id:DonationLeopardIITanks", "id:Canada"),
+        ("id:DonationArmouredPersonnelCarriers", "id:Canada"),
+        ("id:DonationArtillery", "id:Canada"),
+        ("id:DonationDroneCameras", "id:Canada"),
+        ("id:DonationAmmunition", "id:Canada"),
+        ("id:DonationSatelliteCommunicationsEquipment", "id:Canada"),
+        ("id:UkraineCyberSecurityAssistance", "id:Canada"),
+    ], params={"region": "Ukraine"}, id="Ukraine"),
     #################################################################
     # equipment types
     #################################################################
@@ -631,8 +669,16 @@ CASES = [
     ], params={"party": "Canada"}, id="Canada"),
     # "cyber security assistance to Ukraine" (C30); "tactical airlift to CAF operations" (C37); "contributing
     # leadership and expertise to United Nations Command" (C39); "troops and equipment to support the Global
-    # Coalition to Defeat DAESH, NATO Mission Iraq, and capacity-building activities" (C48-C50).
+    # Coalition to Defeat DAESH, NATO Mission Iraq, and capacity-building activities" (C48-C50); the donations of
+    # each type of equipment to Ukraine (C23-C29).
     Case("contributions", ("contribution", "contributed", "to"), [
+        ("id:DonationNASAMS", "id:NASAMS", "id:Ukraine"),
+        ("id:DonationLeopardIITanks", "id:LeopardIITank", "id:Ukraine"),
+        ("id:DonationArmouredPersonnelCarriers", "id:ArmouredPersonnelCarrier", "id:Ukraine"),
+        ("id:DonationArtillery", "id:Artillery", "id:Ukraine"),
+        ("id:DonationDroneCameras", "id:DroneCamera", "id:Ukraine"),
+        ("id:DonationAmmunition", "id:Ammunition", "id:Ukraine"),
+        ("id:DonationSatelliteCommunicationsEquipment", "id:SatelliteCommunicationsEquipment", "id:Ukraine"),
         ("id:UkraineCyberSecurityAssistance", "id:CyberSecurity", "id:Ukraine"),
         ("id:PrestwickTacticalAirlift", "id:TacticalAirlift", "id:CAFOperationsInEurope"),
         ("id:UNCContribution", "id:Leadership", "id:UnitedNationsCommand"),
@@ -818,6 +864,65 @@ def test_label_columns_are_in_their_language(kg_store, catalogue, case: Case):
                 continue
             expected = "fr" if name == "labelFr" else "en"
             assert isinstance(term, Literal) and term.language == expected, f"{case.query}.{name}: {term!r}"
+
+
+# The datatype of every figure a query returns, as the source's figures are typed: money, counts and factors
+# xsd:decimal ("$9.7 billion", "over 40,000", "more than doubling"), years xsd:gYear ("Since 2022", "by 2026",
+# "in 1949"), flags xsd:boolean, and what a query counts xsd:integer. (`value` compares numbers as numbers, so
+# the cases alone would not notice a double or a plain string.)
+TYPED_COLUMNS = {
+    "commitments": {"value": XSD.decimal, "valueIsLowerBound": XSD.boolean, "since": XSD.gYear},
+    "financial-commitments-since": {"amount": XSD.decimal, "amountIsLowerBound": XSD.boolean, "since": XSD.gYear},
+    "commitment-total": {"exactSum": XSD.decimal, "exactCount": XSD.integer, "lowerBoundSum": XSD.decimal,
+                         "lowerBoundCount": XSD.integer, "combinedSum": XSD.decimal,
+                         "combinedIsLowerBound": XSD.boolean},
+    "personnel-trained": {"count": XSD.decimal, "countIsLowerBound": XSD.boolean, "since": XSD.gYear},
+    "force-increases": {"factor": XSD.decimal, "factorIsLowerBound": XSD.boolean},
+    "targets": {"targetYear": XSD.gYear, "accomplished": XSD.boolean},
+    "goals": {"targetYear": XSD.gYear},
+    "founding-dates": {"year": XSD.gYear, "derived": XSD.boolean},
+    "timeline": {"year": XSD.gYear},
+    "claims-per-section": {"claims": XSD.integer},
+}
+
+
+@pytest.mark.parametrize("name", sorted(TYPED_COLUMNS))
+def test_figures_keep_their_datatype(kg_store, catalogue, name):
+    """Every bound value of a typed column, on every store, has the column's datatype (and each column has one)."""
+    _, _, result = _answer(kg_store, catalogue, name, {})
+    for column, datatype in TYPED_COLUMNS[name].items():
+        values = [binding[Variable(column)] for binding in result.bindings if Variable(column) in binding]
+        assert values, f"{name}.{column}: no value to check"
+        assert {(type(term), term.datatype) for term in values} == {(Literal, datatype)}, f"{name}.{column}: {values}"
+
+
+# Each flag column, its query, and a change to the data that must flip it on the row about `node`: on the
+# project's data each of these flags has one value only, which a constant in the query would also give.
+FLAG_FLIPS = [
+    # the United States becomes a partner of the diplomacy whose efforts align with its own (C16)
+    ("alignments", "alsoPartner", "id:UnitedStates", "alignedWith", False,
+     "INSERT DATA { GRAPH <https://w3id.org/defence-kg/graph/statements> { id:VenezuelaDiplomacy kg:withPartner id:UnitedStates } }"),
+    # Canada's founding membership of NATO (C04) no longer stated
+    ("nato-members-mentioned", "statedInDocument", "id:Canada", "state", True,
+     "DELETE { GRAPH ?g { id:Canada org:memberOf id:NATO } } WHERE { GRAPH ?g { id:Canada org:memberOf id:NATO } }"),
+    # Wikidata's cached alpha-3 code of Canada's item no longer CAN
+    ("iso-codes-wikidata", "agree", "id:Canada", "state", True,
+     "DELETE { GRAPH ?g { ?item wdt:P298 ?code } } INSERT { GRAPH ?g { ?item wdt:P298 \"XXX\" } } "
+     "WHERE { id:Canada skos:exactMatch ?item . GRAPH ?g { ?item wdt:P298 ?code } }"),
+]
+
+
+@pytest.mark.parametrize("query,flag,node,column,before,change", FLAG_FLIPS, ids=[f[0] for f in FLAG_FLIPS])
+def test_a_flag_follows_the_data(enriched_built, catalogue, query, flag, node, column, before, change):
+    def flag_of(dataset) -> bool:
+        result = run_query(MemoryStore(dataset), catalogue[query], {}, allow_service=True)
+        values = {row[flag].toPython() for row in result.bindings if curie(row[Variable(column)]) == node}
+        assert len(values) == 1, f"{query}: {node} has {values}"
+        return values.pop()
+
+    changed = copy_of(enriched_built.dataset)
+    MemoryStore(changed).update(change)
+    assert (flag_of(enriched_built.dataset), flag_of(changed)) == (before, not before)
 
 
 def test_operations_with_partner_as_label_curie_or_iri_agree(kg_store, catalogue):
