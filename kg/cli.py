@@ -13,6 +13,7 @@ import logging
 import os
 import sys
 import warnings
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -262,9 +263,9 @@ def build(ctx: click.Context, out: Path | None, reasoner: str, validator: str) -
         built = run_build(project, step, write_exports)
         if parse_spec(spec)[0] != "memory":
             step(f"load {spec}")
-            store = create_store(spec)
-            store.load(built.dataset)
-            store.set_build_key(key)
+            with closing(create_store(spec)) as store:
+                store.load(built.dataset)
+                store.set_build_key(key)
         step("validation report")
         write_atomic(target / "validation-report.txt", render(built.report, built.dataset).encode())
         write_atomic(target / "validation-report.json", json.dumps(built.report.to_json(), indent=2).encode())
@@ -293,13 +294,13 @@ def _build_in_store(ctx: click.Context, project: Project, target: Path, reasoner
             "oxigraph or sparql:URL (the memory store keeps owlrl and pyshacl, the reference)"
         )
     key = cache_key(project)  # before the build reads its inputs, as the cache does
-    store = create_store(spec)
     click.echo(f"kg: loading, reasoning and validating in {spec}…", err=True)
-    result = build_in_store(store, project)
-    store.set_build_key(key)
-    labels = labels_of(store, result.report)
-    if spec == "oxigraph":  # in memory: the built dataset is written now or lost
-        write_atomic(target / "defence-kg+inferred.nq", store.nquads(store.graphs()))  # type: ignore[attr-defined]
+    with closing(create_store(spec)) as store:
+        result = build_in_store(store, project)
+        store.set_build_key(key)
+        labels = labels_of(store, result.report)
+        if spec == "oxigraph":  # in memory: the built dataset is written now or lost
+            write_atomic(target / "defence-kg+inferred.nq", store.nquads(store.graphs()))  # type: ignore[attr-defined]
     write_atomic(target / "validation-report.txt", render(result.report, labels).encode())
     write_atomic(target / "validation-report.json", json.dumps(result.report.to_json(), indent=2).encode())
     click.echo(render(result.report, labels), err=not result.report.conforms, nl=False)

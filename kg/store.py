@@ -115,6 +115,9 @@ class Store(Protocol):
     def set_build_key(self, key: str) -> None:
         """Record the cache key of the inputs the stored dataset was built from."""
 
+    def close(self) -> None:
+        """Release what the store holds (a store on disk: its files, for other readers and writers)."""
+
 
 def parse_spec(spec: str) -> tuple[str, str]:
     """(kind, argument) of a store spec; UsageError naming the spec and the accepted forms if malformed."""
@@ -242,6 +245,9 @@ class _Checked:
 
     def view(self) -> Dataset:
         return self.dataset()
+
+    def close(self) -> None:
+        """Nothing to release: the memory store is the process's, a server's connection is per request."""
 
 
 def _grouped_aggregate(ctx, part):
@@ -404,6 +410,12 @@ class OxigraphStore(_Checked):
             self._store = pyoxigraph.Store(str(path)) if create else pyoxigraph.Store.read_only(str(path))
         except OSError as exc:
             raise StoreError(f"cannot open the oxigraph store at {path}: {exc}") from None
+
+    def close(self) -> None:
+        """Release the store on disk now (its files flushed), not whenever the collector frees this object: a
+        reader opened in the same process meanwhile would find RocksDB's files changing under it."""
+        self._store.flush()
+        del self._store
 
     def graphs(self) -> list[URIRef]:
         return sorted(URIRef(g.value) for g in self._store.named_graphs() if isinstance(g, self._ox.NamedNode))

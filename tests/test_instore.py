@@ -142,6 +142,18 @@ def test_a_failed_in_store_build_leaves_the_disk_store_as_it_was(project: Projec
     assert before and quads() == before
 
 
+@pytest.mark.parametrize("in_store", [True, False], ids=["in-store", "loaded"])
+def test_a_build_releases_its_store_on_disk(project: Project, tmp_path: Path, in_store: bool) -> None:
+    """Once `kg build` is done with the store it wrote, the store is closed, not left for the garbage collector
+    (reference cycles kept it open; a reader opened beside it in the same process then read RocksDB's files while
+    the collector closed the writer, and failed at random): a writer can open it at once."""
+    path = tmp_path / "store"
+    in_store_options = ["--reasoner", "rules", "--validator", "sparql"] if in_store else []
+    result = kg(project, "--store", f"oxigraph:{path}", "build", *in_store_options, "--out", str(tmp_path / "out"))
+    assert result.exit_code == 0, result.output
+    OxigraphStore(path, create=True)  # RocksDB's lock: refused while another handle in this process holds it
+
+
 def test_malformed_statements_name_file_and_line(project: Project, tmp_path: Path) -> None:
     project.statements.write_bytes((PIPELINE / "malformed.ttl").read_bytes())
     result = kg(project, "--store", f"oxigraph:{tmp_path / 'store'}", "build", "--reasoner", "rules", "--validator", "sparql")
