@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import re
 from dataclasses import asdict, dataclass
+from datetime import date
 from pathlib import Path
 
 from rdflib import Dataset, Graph, Literal, URIRef
@@ -23,13 +24,21 @@ from rdflib.term import Node
 
 from kg.errors import InputError
 from kg.load import Project, curie, label
-from kg.namespaces import ID, KG, LINKS_GRAPH, SSSOM, STATEMENTS_GRAPH, WD
+from kg.namespaces import ID, KG, LINKS_GRAPH, SEMAPV, SSSOM, STATEMENTS_GRAPH, WD
 
 # The classes whose instances are things of the world that Wikidata may describe (subclasses included).
 REAL_WORLD_CLASSES = (KG.Place, ORG.Organization, KG.ArmedGroup, KG.EquipmentType, KG.Currency)
 LINK_PREDICATES = (SKOS.exactMatch, SKOS.closeMatch)
 EXTERNAL_ID = re.compile(r"http://www\.wikidata\.org/entity/Q[1-9]\d*|https://sws\.geonames\.org/[1-9]\d*/")
 UNVERIFIED_COLUMNS = ("subject_id", "subject_label", "reason")
+# The semapv terms SSSOM allows as mapping_justification (sssom_schema's pattern for the slot; a test keeps the
+# two equal): kg refuses any other, a guess included.
+JUSTIFICATIONS = tuple(SEMAPV[term] for term in (
+    "MappingReview", "ManualMappingCuration", "LogicalReasoning", "LexicalMatching", "CompositeMatching",
+    "UnspecifiedMatching", "SemanticSimilarityThresholdMatching", "LexicalSimilarityThresholdMatching",
+    "MappingChaining", "MappingInversion", "StructuralMatching", "InstanceBasedMatching",
+    "BackgroundKnowledgeBasedMatching",
+))
 
 # The SSSOM slots read_links knows, as sssom's RDF writer renders them: slot -> (predicate, kind of value).
 # Mapping-set slots describe the set; mapping slots given in the metadata block apply to every mapping (sssom
@@ -53,6 +62,7 @@ _MAPPING_SLOTS = {
     "object_source": (SSSOM.object_source, "iri"),
 }
 _REQUIRED_COLUMNS = ("subject_id", "predicate_id", "object_id", "mapping_justification")
+_REQUIRED_SET_SLOTS = ("mapping_set_id", "license")  # what SSSOM requires of a mapping set
 
 
 @dataclass(frozen=True)
@@ -92,28 +102,29 @@ def read_links(path: Path, project: Project = Project()) -> Graph:
     each axiom named by mapping_iri and the plain mapping triple beside it.
 
     Read with csv and yaml rather than sssom, whose import alone takes about 1.5 s of every build. A slot this
-    reader does not know, an undeclared prefix, a missing cell, a bad confidence or date, or two mappings between
+    reader does not know, an undeclared prefix, a missing cell or slot, a bad confidence or date, a predicate
+    other than skos:exactMatch or skos:closeMatch, a justification SSSOM does not allow, or two mappings between
     the same pair raise InputError naming the file (and line).
     """
     import yaml  # here, not at the top: kg.link is imported by every command, yaml (11 ms) only by builds
 
     shown = project.relative(path)
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise InputError(f"{shown}: cannot read ({exc.strerror or exc})") from None
+    lines = read_lines(path, project)
     header = [line[1:] for line in lines if line.startswith("#")]
     body = [line for line in lines if not line.startswith("#")]
     try:
         metadata = yaml.safe_load("\n".join(header)) or {}
     except yaml.YAMLError as exc:
         raise InputError(f"{shown}: the metadata block is not YAML: {exc}") from None
+    except ValueError as exc:  # a value YAML reads as a date or time that does not exist (2026-13-45)
+        raise InputError(f"{shown}: the metadata block holds an impossible date or time: {exc}") from None
     if not isinstance(metadata, dict) or not isinstance(metadata.get("curie_map"), dict):
         raise InputError(f"{shown}: the metadata block must be a mapping with a curie_map")
     prefixes = {str(prefix): str(base) for prefix, base in metadata.pop("curie_map").items()}
-    mapping_set = metadata.pop("mapping_set_id", None)
-    if not mapping_set:
-        raise InputError(f"{shown}: the metadata block has no mapping_set_id")
+    missing_slots = [slot for slot in _REQUIRED_SET_SLOTS if not metadata.get(slot)]
+    if missing_slots:
+        raise InputError(f"{shown}: the metadata block has no {', '.join(missing_slots)} (SSSOM requires it)")
+    mapping_set = metadata.pop("mapping_set_id")
     unknown = sorted(set(metadata) - set(_SET_SLOTS) - set(_MAPPING_SLOTS))
     if unknown:
         raise InputError(f"{shown}: metadata slot(s) {', '.join(unknown)} not read by kg")
@@ -142,9 +153,15 @@ def read_links(path: Path, project: Project = Project()) -> Graph:
         terms = {slot: _term(_MAPPING_SLOTS[slot][1], cell, prefixes, f"{where}: {slot}")
                  for slot, cell in cells.items()}
         subject, predicate, target = terms["subject_id"], terms["predicate_id"], terms["object_id"]
+        if predicate not in LINK_PREDICATES:
+            raise InputError(f"{where}: predicate_id {cells['predicate_id']!r} is not skos:exactMatch or "
+                             "skos:closeMatch, the only links kg makes")
+        if terms["mapping_justification"] not in JUSTIFICATIONS:
+            raise InputError(f"{where}: mapping_justification {cells['mapping_justification']!r} is not one of "
+                             "the semapv terms SSSOM allows (semapv:ManualMappingCuration, ...)")
         axiom = mapping_iri(subject, target)
         if (axiom, RDF.type, OWL.Axiom) in graph:
-            raise InputError(f"{shown}: more than one mapping from {curie(subject)} to {curie(target)}")
+            raise InputError(f"{where}: more than one mapping from {curie(subject)} to {curie(target)}")
         graph.add((node, SSSOM.mappings, axiom))
         graph.add((axiom, RDF.type, OWL.Axiom))
         for slot, term in terms.items():
@@ -159,7 +176,11 @@ def _term(kind: str, value: object, prefixes: dict[str, str], where: str) -> Nod
     if kind == "text":
         return Literal(text)
     if kind == "date":
-        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text):
+        try:
+            valid = re.fullmatch(r"\d{4}-\d{2}-\d{2}", text) and date.fromisoformat(text)
+        except ValueError:  # the shape of a date, but not one (2026-13-45)
+            valid = False
+        if not valid:
             raise InputError(f"{where} {text!r} is not a date (YYYY-MM-DD)")
         return Literal(text, datatype=XSD.date)
     if kind == "double":
@@ -265,14 +286,26 @@ def real_world_entities(graph: Graph) -> dict[URIRef, str]:
     return dict(sorted(entities.items()))
 
 
+def read_lines(path: Path, project: Project = Project()) -> list[str]:
+    """The lines of the UTF-8 text file `path` (a byte order mark is skipped); a file that cannot be read or
+    is not UTF-8 raises InputError naming it (and the line)."""
+    shown = project.relative(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InputError(f"{shown}: cannot read ({exc.strerror or exc})") from None
+    try:
+        return data.decode("utf-8-sig").splitlines()
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise InputError(f"{shown}:{line}: not UTF-8 ({exc.reason})") from None
+
+
 def read_table(path: Path, columns: tuple[str, ...], project: Project = Project()) -> list[tuple]:
     """The rows of a small TSV table with the header `columns`, whose first cell is an `id:` CURIE (expanded);
     a malformed header or row raises InputError naming the file and line."""
     shown = project.relative(path)
-    try:
-        lines = path.read_text(encoding="utf-8").splitlines()
-    except OSError as exc:
-        raise InputError(f"{shown}: cannot read ({exc.strerror or exc})") from None
+    lines = read_lines(path, project)
     rows = list(csv.reader(lines, delimiter="\t", quoting=csv.QUOTE_NONE))
     if not rows or tuple(rows[0]) != columns:
         raise InputError(f"{shown}:1: expected the header {' | '.join(columns)}")

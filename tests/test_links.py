@@ -197,8 +197,54 @@ def test_two_mappings_between_the_same_pair_are_refused(tmp_path: Path) -> None:
     text = PROJECT.links.read_text(encoding="utf-8")
     row = next(line for line in text.splitlines() if line.startswith("id:Canada\t"))
     table.write_text(text + row.replace("skos:exactMatch", "skos:closeMatch") + "\n", encoding="utf-8")
-    with pytest.raises(InputError, match="more than one mapping from id:Canada to wd:Q16"):
+    with pytest.raises(InputError, match="links.sssom.tsv:44: more than one mapping from id:Canada to wd:Q16"):
         read_links(table)
+
+
+def test_kg_refuses_a_justification_sssom_does_not_allow(tmp_path: Path) -> None:
+    table = tmp_path / "links.sssom.tsv"
+    text = PROJECT.links.read_text(encoding="utf-8").replace("semapv:ManualMappingCuration", "semapv:Guesswork", 1)
+    table.write_text(text, encoding="utf-8")
+    with pytest.raises(InputError, match=r"links.sssom.tsv:14: mapping_justification 'semapv:Guesswork' is not one "
+                                         r"of the semapv terms SSSOM allows"):
+        read_links(table)
+
+
+def test_kg_s_justifications_are_those_of_the_sssom_schema() -> None:
+    """JUSTIFICATIONS is written out (importing sssom_schema would slow every build); the schema's pattern for
+    mapping_justification lists the same terms."""
+    import re
+
+    from sssom_schema.datamodel.sssom_schema import slots
+
+    from kg.link import JUSTIFICATIONS
+
+    terms = re.fullmatch(r"\^semapv:\((.*)\)\$", slots.mapping_justification.pattern.pattern).group(1).split("|")
+    assert sorted(SEMAPV[term] for term in terms) == sorted(JUSTIFICATIONS)
+
+
+def test_owl_sameas_in_the_table_is_refused(tmp_path: Path) -> None:
+    table = tmp_path / "links.sssom.tsv"
+    text = PROJECT.links.read_text(encoding="utf-8")
+    text = text.replace("#   skos:", "#   owl: http://www.w3.org/2002/07/owl#\n#   skos:", 1)
+    table.write_text(text.replace("\tskos:exactMatch\t", "\towl:sameAs\t", 1), encoding="utf-8")
+    with pytest.raises(InputError, match=r"links.sssom.tsv:15: predicate_id 'owl:sameAs' is not skos:exactMatch"):
+        read_links(table)
+
+
+def test_a_table_that_is_not_utf_8_is_refused_with_its_line(tmp_path: Path) -> None:
+    table = tmp_path / "links.sssom.tsv"
+    table.write_bytes(PROJECT.links.read_bytes() + b"\xff\xfe\n")
+    with pytest.raises(InputError, match=r"links.sssom.tsv:44: not UTF-8 \(invalid start byte\)"):
+        read_links(table)
+
+
+def test_a_byte_order_mark_is_accepted(tmp_path: Path) -> None:
+    from rdflib.compare import isomorphic
+
+    table = tmp_path / "links.sssom.tsv"
+    table.write_bytes(b"\xef\xbb\xbf" + PROJECT.links.read_bytes())
+    assert isomorphic(read_links(table), read_links(PROJECT.links))
 
 
 def test_an_unknown_prefix_is_refused(tmp_path: Path) -> None:
@@ -215,9 +261,15 @@ def test_an_unknown_prefix_is_refused(tmp_path: Path) -> None:
     [
         ("\t1.0\t", "\t1.5\t", r":14: confidence '1.5' is not a number between 0 and 1"),
         ("\tskos:exactMatch\t", "\t\t", r":14: empty predicate_id"),
-        ("# license:", "# mapping_tool:", r": metadata slot\(s\) mapping_tool not read by kg"),
+        ("# mapping_date:", "# mapping_tool:", r": metadata slot\(s\) mapping_tool not read by kg"),
         ("\tcomment\n", "\tcomment\tauthor_id\n", r": expected a header of SSSOM columns .*not read by kg: author_id"),
         ("mapping_date: 2026-11-26", "mapping_date: soon", r":14: mapping_date 'soon' is not a date"),
+        ("mapping_date: 2026-11-26", "mapping_date: '2026-13-45'", r":14: mapping_date '2026-13-45' is not a date"),
+        ("mapping_date: 2026-11-26", "mapping_date: 2026-13-45", r": the metadata block holds an impossible date"),
+        ("\tskos:exactMatch\t", "\tskos:broadMatch\t",
+         r":14: predicate_id 'skos:broadMatch' is not skos:exactMatch or skos:closeMatch"),
+        ("# license: https://creativecommons.org/licenses/by/4.0/\n", "",
+         r": the metadata block has no license \(SSSOM requires it\)"),
     ],
 )
 def test_a_table_kg_cannot_read_faithfully_is_refused(tmp_path: Path, old: str, new: str, message: str) -> None:
