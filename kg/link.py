@@ -242,11 +242,12 @@ def check_mappings(statements: Graph, rows: list[Mapping]) -> list[str]:
     """What is wrong with the mappings, one line each (none: all hold).
 
     Each subject is an entity of the statements with subject_label among its rdfs:labels; each object is a
-    Wikidata entity IRI (or a GeoNames feature); no two subjects are skos:exactMatch to the same object; each
-    mapping's evidence names the identifier it supports.
+    Wikidata entity IRI (or a GeoNames feature); skos:exactMatch is one-to-one (no two subjects to the same
+    object, no subject to two objects); each mapping's evidence names the identifier it supports.
     """
     problems = []
     exact_subjects: dict[URIRef, list[URIRef]] = {}
+    exact_objects: dict[URIRef, list[URIRef]] = {}
     for row in rows:
         where = f"{curie(row.subject)} -> {curie(row.object)}"
         labels = {str(name) for name in statements.objects(row.subject, RDFS.label)}
@@ -261,10 +262,15 @@ def check_mappings(statements: Graph, rows: list[Mapping]) -> list[str]:
             problems.append(f"{where}: the comment does not cite {local}: each mapping keeps the evidence for it")
         if row.predicate == SKOS.exactMatch:
             exact_subjects.setdefault(row.object, []).append(row.subject)
+            exact_objects.setdefault(row.subject, []).append(row.object)
     for target, subjects in sorted(exact_subjects.items()):
         if len(subjects) > 1:
             names = ", ".join(curie(subject) for subject in sorted(subjects))
             problems.append(f"{curie(target)}: skos:exactMatch from several subjects ({names})")
+    for subject, targets in sorted(exact_objects.items()):
+        if len(targets) > 1:
+            names = ", ".join(curie(target) for target in sorted(targets))
+            problems.append(f"{curie(subject)}: skos:exactMatch to several objects ({names})")
     return problems
 
 

@@ -106,9 +106,9 @@ def test_every_object_is_a_wikidata_entity_iri(rows) -> None:
     assert bad == []
 
 
-def test_no_two_subjects_exact_match_the_same_object(rows) -> None:
-    exact = [row.object for row in rows if row.predicate == SKOS.exactMatch]
-    assert len(exact) == len(set(exact))
+def test_exact_matches_are_one_to_one(rows) -> None:
+    exact = [(row.subject, row.object) for row in rows if row.predicate == SKOS.exactMatch]
+    assert len(exact) == len({target for _, target in exact}) == len({subject for subject, _ in exact})
 
 
 def test_every_mapped_subject_is_in_the_graph_with_the_given_label(rows, statements) -> None:
@@ -172,6 +172,7 @@ def _row(**changes) -> Mapping:
         ([_row(object=URIRef("http://www.wikidata.org/entity/P31"), evidence="P31")], "is not a Wikidata entity"),
         ([_row(evidence="looked right")], "the comment does not cite Q16"),
         ([_row(), _row(subject=ID.UnitedStates, subject_label="United States")], "skos:exactMatch from several"),
+        ([_row(), _row(object=WD.Q30, evidence="Q30")], "id:Canada: skos:exactMatch to several objects (wd:Q16, wd:Q30)"),
     ],
 )
 def test_check_mappings_fails_on(statements, bad, message) -> None:
