@@ -29,11 +29,14 @@ from kg.errors import EndpointError, InputError
 from kg.export import write_atomic
 from kg.link import linked_items
 from kg.load import Project, curie, label, new_dataset
-from kg.namespaces import BASE, KG, STATEMENTS_GRAPH, WDT, WIKIDATA_ENDPOINT, WIKIDATA_GRAPH
+from kg.namespaces import BASE, KG, STATEMENTS_GRAPH, WD, WDT, WIKIDATA_ENDPOINT, WIKIDATA_GRAPH
 
 USER_AGENT = f"defence-kg/{__version__} (+{BASE}; knowledge graph of a Canada-US defence fact sheet) kg-enrich"
 FACT_PREDICATES = (RDFS.label, WDT.P297, WDT.P298, WDT.P625, WDT.P571, WDT.P463, WDT.P1082)
 LABEL_LANGUAGES = ("en", "fr")
+# What the cache says of its graph and of the blank nodes of the retrieval and its query (see `enrich`).
+PROVENANCE_PREDICATES = (RDF.type, RDFS.comment, PROV.wasGeneratedBy, PROV.used, PROV.startedAtTime,
+                         PROV.endedAtTime, PROV.value)
 RETRY_STATUSES = {429, 500, 502, 503, 504}
 _VALUES = re.compile(r"VALUES\s+\?item\s*\{\s*\}")
 
@@ -261,7 +264,10 @@ def disagreements(dataset: Dataset, facts: Graph) -> list[Disagreement]:
 
 
 def load_cache(dataset: Dataset, project: Project = Project()) -> None:
-    """Add the enrichment cache (if present) to `dataset` as its named graph; it must hold only that graph."""
+    """Add the enrichment cache (if present) to `dataset` as its named graph. It must hold only that graph, and
+    in it only what `enrich` writes: the facts keep_facts keeps about Wikidata items, and the provenance of the
+    retrieval. Anything else (a statement about the document's own nodes, a link) is refused, not dropped: the
+    file was edited by hand or by something other than kg enrich."""
     path = project.wikidata_cache
     if not path.is_file():
         return
@@ -274,6 +280,20 @@ def load_cache(dataset: Dataset, project: Project = Project()) -> None:
     others = sorted(str(g.identifier) for g in cache.graphs() if len(g) and g.identifier != WIKIDATA_GRAPH)
     if others:
         raise InputError(f"{shown}: holds graphs other than {WIKIDATA_GRAPH}: {', '.join(others)}")
+    graph = cache.graph(WIKIDATA_GRAPH)
+    facts = Graph()
+    for triple in graph:
+        subject, predicate, _ = triple
+        if not (subject == WIKIDATA_GRAPH or isinstance(subject, BNode)) or predicate not in PROVENANCE_PREDICATES:
+            facts.add(triple)
+    items = {subject for subject in facts.subjects() if isinstance(subject, URIRef) and subject.startswith(WD)}
+    kept, _ = keep_facts(facts, items)
+    unexpected = sorted(" ".join(term.n3(dataset.namespace_manager) for term in triple)
+                        for triple in facts - kept)
+    if unexpected:
+        raise InputError(f"{shown}: {len(unexpected)} statement(s) kg enrich does not write, such as "
+                         f"{unexpected[0]}: only facts about Wikidata items and the retrieval's provenance "
+                         "belong there (delete the file, or run kg enrich again)")
     target = dataset.graph(WIKIDATA_GRAPH)
-    target += cache.graph(WIKIDATA_GRAPH)
+    target += graph
 

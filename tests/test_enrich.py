@@ -351,6 +351,40 @@ def _exact_items() -> set:
     return {row.object for row in mappings(_links_only()) if row.predicate == SKOS.exactMatch}
 
 
+@pytest.mark.parametrize(
+    ("statement", "shown"),
+    [
+        ("<https://w3id.org/defence-kg/id/Canada> <http://www.w3.org/ns/org#memberOf> "
+         "<https://w3id.org/defence-kg/id/Russia> .", "id:Canada org:memberOf id:Russia"),
+        ("<https://w3id.org/defence-kg/id/Canada> <http://www.w3.org/2004/02/skos/core#exactMatch> wd:Q30 .",
+         "id:Canada skos:exactMatch wd:Q30"),
+        ("wd:Q16 <http://www.w3.org/2002/07/owl#sameAs> wd:Q30 .", "wd:Q16 owl:sameAs wd:Q30"),
+    ],
+)
+def test_a_cache_holding_what_enrich_does_not_write_is_refused(tmp_path: Path, statement: str, shown: str) -> None:
+    """A statement about the document's own nodes, a link, or a property enrich never keeps: the whole cache is
+    refused, naming the file and the statement."""
+    project = Project(tmp_path)
+    project.wikidata_cache.parent.mkdir(parents=True)
+    text = (FIXTURE.parent / "cache.trig").read_text(encoding="utf-8")
+    at = text.index("{") + 1
+    project.wikidata_cache.write_text(text[:at] + "\n    " + statement + text[at:], encoding="utf-8")
+    with pytest.raises(InputError, match=re.escape(f"data/external/wikidata.trig: 1 statement(s) kg enrich does "
+                                                   f"not write, such as {shown}")):
+        load_cache(load_dataset(), project)
+
+
+def test_the_cache_enrich_wrote_loads_whole(tmp_path: Path) -> None:
+    project = Project(tmp_path)
+    project.wikidata_cache.parent.mkdir(parents=True)
+    shutil.copy(FIXTURE.parent / "cache.trig", project.wikidata_cache)
+    cache = Dataset()
+    cache.parse(project.wikidata_cache, format="trig")
+    dataset = load_dataset()
+    load_cache(dataset, project)
+    assert isomorphic(dataset.graph(WIKIDATA_GRAPH), cache.graph(WIKIDATA_GRAPH))
+
+
 def test_an_enriched_dataset_exports_and_reparses(built_project, tmp_path: Path) -> None:
     """The cache's graph (blank PROV nodes, literals of every kind) survives the JSON-LD and TriG exports."""
     from kg.export import export_graph, serialize
