@@ -309,19 +309,23 @@ def read_lines(path: Path, project: Project = Project()) -> list[str]:
 
 def read_table(path: Path, columns: tuple[str, ...], project: Project = Project()) -> list[tuple]:
     """The rows of a small TSV table with the header `columns`, whose first cell is an `id:` CURIE (expanded);
-    a malformed header or row raises InputError naming the file and line."""
+    a malformed header or row, or a subject listed twice, raises InputError naming the file and line."""
     shown = project.relative(path)
     lines = read_lines(path, project)
     rows = list(csv.reader(lines, delimiter="\t", quoting=csv.QUOTE_NONE))
     if not rows or tuple(rows[0]) != columns:
         raise InputError(f"{shown}:1: expected the header {' | '.join(columns)}")
     table = []
+    first_lines: dict[URIRef, int] = {}
     for number, row in enumerate(rows[1:], start=2):
         if len(row) != len(columns) or not all(cell.strip() for cell in row):
             raise InputError(f"{shown}:{number}: expected {len(columns)} non-empty tab-separated cells")
         prefix, _, local = row[0].partition(":")
         if prefix != "id" or not local:
             raise InputError(f"{shown}:{number}: {columns[0]} {row[0]!r} is not an id: CURIE")
+        if ID[local] in first_lines:
+            raise InputError(f"{shown}:{number}: {row[0]} is listed twice (first on line {first_lines[ID[local]]})")
+        first_lines[ID[local]] = number
         table.append((ID[local], *row[1:]))
     return table
 

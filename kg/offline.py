@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gettext
 from importlib.metadata import metadata, version
+from typing import NamedTuple
 
 from rdflib import BNode, Dataset, Literal, URIRef
 from rdflib.namespace import PROV, RDF, RDFS
@@ -22,29 +23,41 @@ from kg.namespaces import KG, PYCOUNTRY_GRAPH, SCHEMA, STATEMENTS_GRAPH
 ISO_COLUMNS = ("subject_id", "subject_label", "alpha_3", "evidence")
 
 
+class IsoMatch(NamedTuple):
+    """A row of links-iso3166.tsv: the state's label there, its alpha-3 code, and the row's line."""
+
+    label: str
+    alpha_3: str
+    line: int
+
+
 def pycountry_version() -> str:
     """The installed pycountry's version (part of the build's cache key: its data is an input)."""
     return version("pycountry")
 
 
-def country_matches(project: Project = Project()) -> dict[URIRef, str]:
-    """State -> ISO 3166-1 alpha-3 code, from links-iso3166.tsv (empty without it); duplicates are an error."""
+def country_matches(project: Project = Project()) -> dict[URIRef, IsoMatch]:
+    """State -> its row of links-iso3166.tsv (empty without the file); a state (read_table) or a code matched
+    twice is an error."""
     if not project.country_codes.is_file():
         return {}
-    matches: dict[URIRef, str] = {}
-    for number, (subject, _label, alpha_3, _evidence) in enumerate(
+    matches: dict[URIRef, IsoMatch] = {}
+    by_code: dict[str, URIRef] = {}
+    for number, (subject, name, alpha_3, _evidence) in enumerate(
         read_table(project.country_codes, ISO_COLUMNS, project), start=2
     ):
-        if subject in matches:
-            raise InputError(f"{project.relative(project.country_codes)}:{number}: {curie(subject)} is matched twice")
-        matches[subject] = alpha_3
+        if alpha_3 in by_code:
+            raise InputError(f"{project.relative(project.country_codes)}:{number}: {curie(subject)}: alpha_3 "
+                             f"{alpha_3} is already {curie(by_code[alpha_3])}'s (line {matches[by_code[alpha_3]].line})")
+        by_code[alpha_3] = subject
+        matches[subject] = IsoMatch(name, alpha_3, number)
     return matches
 
 
 def add_country_facts(dataset: Dataset, project: Project = Project()) -> None:
     """Add the pycountry graph: alpha-2, alpha-3 and numeric codes and the English and French ISO names of
-    every matched state. A match to a state that is not in the statements, or to a code pycountry does not
-    know, raises InputError."""
+    every matched state. A match to a state that is not in the statements, under a label that is not one of
+    the state's, or to a code pycountry does not know, raises InputError naming the line."""
     matches = country_matches(project)
     if not matches:
         return
@@ -54,12 +67,15 @@ def add_country_facts(dataset: Dataset, project: Project = Project()) -> None:
     french = gettext.translation("iso3166-1", pycountry.LOCALES_DIR, languages=["fr"])
     statements = dataset.graph(STATEMENTS_GRAPH)
     graph = dataset.graph(PYCOUNTRY_GRAPH)
-    for state, alpha_3 in matches.items():
+    for state, (name, alpha_3, line) in matches.items():
         if (state, RDF.type, KG.State) not in statements:
-            raise InputError(f"{shown}: {curie(state)} is not a kg:State of the statements")
+            raise InputError(f"{shown}:{line}: {curie(state)} is not a kg:State of the statements")
+        labels = sorted(str(text) for text in statements.objects(state, RDFS.label))
+        if name not in labels:
+            raise InputError(f"{shown}:{line}: subject_label {name!r} is not a label of {curie(state)} ({labels})")
         country = pycountry.countries.get(alpha_3=alpha_3)
         if country is None:
-            raise InputError(f"{shown}: {curie(state)}: pycountry has no ISO 3166-1 entry {alpha_3!r}")
+            raise InputError(f"{shown}:{line}: {curie(state)}: pycountry has no ISO 3166-1 entry {alpha_3!r}")
         graph.add((state, KG.isoAlpha2Code, Literal(country.alpha_2)))
         graph.add((state, KG.isoAlpha3Code, Literal(country.alpha_3)))
         graph.add((state, KG.isoNumericCode, Literal(country.numeric)))

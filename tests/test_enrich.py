@@ -158,7 +158,7 @@ def test_fixture_items_and_labels_are_those_of_the_sssom_table(built_project) ->
 def test_fixture_iso_codes_are_pycountry_s() -> None:
     fixture = Graph().parse(FIXTURE)
     items = {subject: item for item, subject in linked_items(_links_only()).items()}
-    for state, alpha_3 in country_matches().items():
+    for state, (_, alpha_3, _) in country_matches().items():
         country = pycountry.countries.get(alpha_3=alpha_3)
         assert fixture.value(items[state], WDT.P298) == Literal(country.alpha_3)
         assert fixture.value(items[state], WDT.P297) == Literal(country.alpha_2)

@@ -310,15 +310,57 @@ def test_owl_sameas_in_the_links_graph_is_a_violation(tmp_path: Path) -> None:
 def test_every_state_is_matched_to_iso_3166_exactly_once(statements) -> None:
     states = set(statements.subjects(RDF.type, KG.State))
     matches = country_matches()
-    assert set(matches) == states and len(set(matches.values())) == len(states) == 12
+    assert set(matches) == states and len({match.alpha_3 for match in matches.values()}) == len(states) == 12
 
 
 def test_iso_matches_agree_with_the_sssom_evidence(rows) -> None:
     """The OWID row cited as evidence for each state's QID begins with the alpha-3 code and the label."""
     evidence = {row.subject: row.evidence for row in rows}
-    for state, alpha_3 in country_matches().items():
+    for state, (_, alpha_3, _) in country_matches().items():
         label = next(row.subject_label for row in rows if row.subject == state)
         assert f"'{alpha_3},{label}," in evidence[state], curie(state)
+
+
+def _with_table(tmp_path: Path, source: Path, old: str, new: str) -> Project:
+    """A project at tmp_path whose copy of the table `source` (a path of the project) has `old` replaced."""
+    project = Project(tmp_path)
+    target = tmp_path / source.relative_to(PROJECT.root)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    text = source.read_text(encoding="utf-8")
+    assert old in text
+    target.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return project
+
+
+def test_an_alpha_3_code_matched_to_two_states_is_refused(tmp_path: Path) -> None:
+    project = _with_table(tmp_path, PROJECT.country_codes, "United States\tUSA\t", "United States\tCAN\t")
+    with pytest.raises(InputError, match=r"^data/links-iso3166.tsv:3: id:UnitedStates: alpha_3 CAN is already "
+                                         r"id:Canada's \(line 2\)$"):
+        country_matches(project)
+
+
+def test_an_iso_match_under_another_state_s_label_is_refused(tmp_path: Path) -> None:
+    from kg.load import load_dataset
+    from kg.offline import add_country_facts
+
+    project = _with_table(tmp_path, PROJECT.country_codes, "id:Canada\tCanada\t", "id:Canada\tMexico\t")
+    with pytest.raises(InputError, match=r"^data/links-iso3166.tsv:2: subject_label 'Mexico' is not a label of "
+                                         r"id:Canada"):
+        add_country_facts(load_dataset(), project)
+
+
+@pytest.mark.parametrize(
+    ("source", "read"),
+    [
+        (PROJECT.country_codes, country_matches),
+        (PROJECT.links_unverified, lambda project: read_unverified(project.links_unverified, project)),
+    ],
+)
+def test_a_subject_listed_twice_in_a_table_is_refused_with_both_lines(tmp_path: Path, source: Path, read) -> None:
+    first = source.read_text(encoding="utf-8").splitlines()[1]
+    project = _with_table(tmp_path, source, first + "\n", first + "\n" + first + "\n")
+    with pytest.raises(InputError, match=rf":3: {first.split()[0]} is listed twice \(first on line 2\)$"):
+        read(project)
 
 
 def test_pycountry_graph_holds_codes_french_names_and_provenance(built_project) -> None:
