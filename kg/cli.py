@@ -685,7 +685,8 @@ def enrich(ctx: click.Context, endpoint: str | None, timeout: float, batch_size:
     """Fetch facts about the linked Wikidata items into data/external/wikidata.trig; report disagreements.
 
     The document is never changed: where it and Wikidata differ (founding years, memberships), the difference
-    is printed. On failure (exit 2) the previous cache is left as it was.
+    is printed. Exits 1 if a linked item's English label is not the table's object_label or nothing came back
+    about it. On failure (exit 2) the previous cache is left as it was.
     """
     import json
 
@@ -701,7 +702,7 @@ def enrich(ctx: click.Context, endpoint: str | None, timeout: float, batch_size:
     done = run_enrich(load_dataset(project), project, endpoint or WIKIDATA_ENDPOINT, etiquette)
     if fmt == "json":
         click.echo(json.dumps(done.to_json(), ensure_ascii=False, indent=2))
-        return
+        ctx.exit(1 if done.problems else 0)
     click.echo(
         f"fetched {done.triples} triples about {done.items} items from {done.endpoint} in {done.requests} "
         f"request(s) at {done.retrieved} ({done.dropped} unexpected triples dropped); wrote {done.path}"
@@ -710,3 +711,7 @@ def enrich(ctx: click.Context, endpoint: str | None, timeout: float, batch_size:
     for item in done.disagreements:
         click.echo(f"  {item.topic} ({item.to_json()['subject']}): "
                    f"document: {item.document}; Wikidata: {item.external}")
+    for problem in done.problems:  # a link Wikidata's answer puts in doubt: exit 1, as kg links --missing does
+        click.echo(f"link problem: {problem}", err=True)
+    if done.problems:
+        ctx.exit(1)

@@ -1,13 +1,14 @@
 """Enrichment: facts about the linked Wikidata items, fetched from a SPARQL endpoint into a local cache.
 
 `enrich` runs queries/enrich/wikidata.rq (a CONSTRUCT whose `VALUES ?item {}` is filled with batches of the
-linked items) against an endpoint (default: the Wikidata Query Service), keeps only the expected statements
+linked items, skos:exactMatch and skos:closeMatch) against an endpoint (default: the Wikidata Query Service), keeps only the expected statements
 about the requested items (labels in English and French, ISO 3166-1 codes, coordinates, inception,
 memberships, population), and writes them atomically to data/external/wikidata.trig as the named graph
 `graph/external/wikidata`, with PROV: the retrieval activity, the endpoint it used, the query, its times.
 Subjects are Wikidata items only, so the cache can never overwrite or contradict a statement of the document
 in place; where the two disagree (a founding year, a stated membership), the disagreement is reported, not
-resolved. The Query Service's etiquette is followed: a descriptive User-Agent, batches, a timeout, and retries
+resolved. An item whose English label is not the table's object_label, or about which nothing came back (a
+deleted or redirected QID), is a problem with the link and is reported as one. The Query Service's etiquette is followed: a descriptive User-Agent, batches, a timeout, and retries
 with exponential backoff on 429 and 5xx that honour Retry-After (capped). Any failure leaves the previous cache
 byte for byte and raises EndpointError naming the endpoint and the cause.
 """
@@ -27,7 +28,7 @@ from rdflib.namespace import ORG, PROV, RDF, RDFS, XSD
 from kg import __version__
 from kg.errors import EndpointError, InputError
 from kg.export import write_atomic
-from kg.link import linked_items
+from kg.link import linked_items, mappings
 from kg.load import Project, curie, label, new_dataset
 from kg.namespaces import BASE, KG, STATEMENTS_GRAPH, WD, WDT, WIKIDATA_ENDPOINT, WIKIDATA_GRAPH
 
@@ -78,6 +79,7 @@ class Enrichment:
     dropped: int
     path: str
     disagreements: list[Disagreement] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict:
         return {
@@ -89,6 +91,7 @@ class Enrichment:
             "dropped": self.dropped,
             "cache": self.path,
             "disagreements": [d.to_json() for d in self.disagreements],
+            "problems": self.problems,
         }
 
 
@@ -178,16 +181,23 @@ def enrich(
 
     from kg.export import FORMATS
 
-    template = project.enrich_query.read_text(encoding="utf-8")
-    items = sorted(linked_items(dataset))
+    shown = project.relative(project.enrich_query)
+    try:
+        template = project.enrich_query.read_bytes().decode("utf-8")
+    except OSError as exc:
+        raise InputError(f"{shown}: cannot read ({exc.strerror or exc})") from None
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{shown}: not UTF-8 ({exc.reason})") from None
+    links = [row for row in mappings(dataset) if row.object.startswith(WD)]
+    items = sorted({row.object for row in links})
     if not items:
-        raise InputError(f"{project.relative(project.links)}: no skos:exactMatch to a Wikidata item to enrich")
+        raise InputError(f"{project.relative(project.links)}: no link to a Wikidata item to enrich")
     started = _now()
     facts, dropped, requests = Graph(), 0, 0
     with httpx.Client(follow_redirects=True) as client:
         for start in range(0, len(items), etiquette.batch_size):
             batch = items[start : start + etiquette.batch_size]
-            query = batch_query(template, batch, project.relative(project.enrich_query))
+            query = batch_query(template, batch, shown)
             kept, rejected = keep_facts(fetch(client, endpoint, query, etiquette, sleep), set(batch))
             facts += kept
             dropped += rejected
@@ -218,11 +228,30 @@ def enrich(
         dropped=dropped,
         path=project.relative(project.wikidata_cache),
         disagreements=disagreements(dataset, facts),
+        problems=link_problems(links, facts, project.relative(project.links)),
     )
 
 
 def _now() -> Literal:
     return Literal(datetime.now(UTC).replace(microsecond=0).isoformat(), datatype=XSD.dateTime)
+
+
+def link_problems(links: list, facts: Graph, table: str) -> list[str]:
+    """What the fetched facts say is wrong with the links (kg.link.Mapping rows to Wikidata items), one line
+    each: an item about which nothing came back, and an item none of whose English labels is the object_label
+    (compared without case: Wikidata's labels are edited, a case change is not a different item)."""
+    problems = []
+    for row in links:
+        if not any(facts.triples((row.object, None, None))):
+            problems.append(f"{curie(row.object)} (linked from {curie(row.subject)}): nothing came back about it "
+                            "(a deleted or redirected item?)")
+            continue
+        english = sorted(str(name) for name in facts.objects(row.object, RDFS.label) if name.language == "en")
+        if english and row.object_label.casefold() not in {name.casefold() for name in english}:
+            problems.append(f"{curie(row.object)} (linked from {curie(row.subject)}): Wikidata's English label "
+                            f"{', '.join(map(repr, english))} is not the object_label {row.object_label!r} of "
+                            f"{table}")
+    return problems
 
 
 def disagreements(dataset: Dataset, facts: Graph) -> list[Disagreement]:

@@ -22,7 +22,7 @@ import pytest
 from click.testing import CliRunner
 from rdflib import Dataset, Graph, Literal
 from rdflib.compare import isomorphic
-from rdflib.namespace import PROV, RDF, SKOS, XSD
+from rdflib.namespace import PROV, RDF, XSD
 
 from kg.cli import app
 from kg.enrich import USER_AGENT, Etiquette, batch_query, disagreements, enrich, keep_facts, load_cache
@@ -174,8 +174,8 @@ def _links_only() -> Dataset:
 def test_enrich_from_oxigraph_stores_the_facts_with_provenance(built_project, cache_project, oxigraph_endpoint) -> None:
     etiquette = Etiquette(batch_size=5, timeout=10.0)
     done = enrich(built_project.dataset, cache_project, oxigraph_endpoint, etiquette)
-    items = linked_items(built_project.dataset)
-    assert done.items == len(items)
+    items = _all_items()
+    assert done.items == len(items) == 30  # 26 exact matches and 4 close ones, each to its own item
     assert done.requests == -(-len(items) // 5)  # batches of five
     cache = Dataset()
     cache.parse(cache_project.wikidata_cache, format="trig")
@@ -185,7 +185,9 @@ def test_enrich_from_oxigraph_stores_the_facts_with_provenance(built_project, ca
         if triple[0] in items:
             facts.add(triple)
     assert isomorphic(facts, Graph().parse(FIXTURE))  # every fixture fact, nothing else
-    assert done.triples == len(facts) == 38  # 12 states x (label, P297, P298), Canada P463 NATO, NATO's label
+    # 12 states x (label, P297, P298), Canada P463 NATO, and the label of each of the 18 other items
+    assert done.triples == len(facts) == 55
+    assert (WD.Q98, RDFS.label, Literal("Pacific Ocean", lang="en")) in facts  # the Pacific's closeMatch item
     retrieval = graph.value(WIKIDATA_GRAPH, PROV.wasGeneratedBy)
     used = set(graph.objects(retrieval, PROV.used))
     assert Literal(oxigraph_endpoint) not in used and any(str(u) == oxigraph_endpoint for u in used)
@@ -193,13 +195,14 @@ def test_enrich_from_oxigraph_stores_the_facts_with_provenance(built_project, ca
     plans = [u for u in used if (u, RDF.type, PROV.Plan) in graph]
     assert [str(graph.value(plan, PROV.value)) for plan in plans] == [cache_project.enrich_query.read_text()]
     assert done.disagreements == []  # the fixture agrees with the document (Canada in NATO; no inception)
+    assert done.problems == []  # every item answers, with the table's object_label
 
 
 def test_enrich_sends_the_user_agent_and_batches(built_project, cache_project, fault_server) -> None:
     server = fault_server("ok")
     etiquette = Etiquette(batch_size=10, timeout=5.0)
     done = enrich(built_project.dataset, cache_project, server.url, etiquette)
-    assert len(server.requests) == done.requests == -(-len(linked_items(built_project.dataset)) // 10)
+    assert len(server.requests) == done.requests == -(-len(_all_items()) // 10)
     assert {agent for _, agent in server.requests} == {USER_AGENT}
     assert USER_AGENT.startswith("defence-kg/") and "https://w3id.org/defence-kg/" in USER_AGENT
 
@@ -219,7 +222,7 @@ def test_429_then_success_waits_retry_after(built_project, cache_project, fault_
     done = enrich(built_project.dataset, cache_project, server.url, FAST)
     (first, _), (second, _) = server.requests
     assert second - first >= 1.0  # Retry-After: 1 honoured (FAST's own backoff is 0.01 s)
-    assert done.triples == 38 and cache_project.wikidata_cache.read_bytes() != PREVIOUS
+    assert done.triples == 55 and cache_project.wikidata_cache.read_bytes() != PREVIOUS
 
 
 def test_always_429_fails_and_keeps_the_cache(built_project, cache_project, fault_server) -> None:
@@ -323,11 +326,12 @@ def test_cli_enrich_prints_what_it_did_and_the_build_includes_it(project_copy, o
     root = ["--root", str(project_copy.root)]
     result = runner.invoke(app, [*root, "enrich", "--endpoint", oxigraph_endpoint, "--timeout", "10"])
     assert result.exit_code == 0, result.output
-    assert f"fetched 38 triples about {len(_exact_items())} items from {oxigraph_endpoint}" in result.output
+    assert f"fetched 55 triples about {len(_all_items())} items from {oxigraph_endpoint}" in result.output
     assert "disagreements between the document and Wikidata: 0" in result.output
     as_json = runner.invoke(app, [*root, "enrich", "--endpoint", oxigraph_endpoint, "--format", "json"])
     report = json.loads(as_json.stdout)
-    assert (report["endpoint"], report["triples"], report["disagreements"]) == (oxigraph_endpoint, 38, [])
+    assert (report["endpoint"], report["triples"], report["disagreements"]) == (oxigraph_endpoint, 55, [])
+    assert report["problems"] == []
     codes = runner.invoke(
         app, [*root, "sparql", "SELECT ?c WHERE { GRAPH <https://w3id.org/defence-kg/graph/external/wikidata> "
               "{ wd:Q16 wdt:P298 ?c } }", "--format", "csv"]
@@ -347,8 +351,46 @@ def test_cli_enrich_failure_exits_2_naming_endpoint_and_cause(project_copy, faul
     assert after == before
 
 
-def _exact_items() -> set:
-    return {row.object for row in mappings(_links_only()) if row.predicate == SKOS.exactMatch}
+def _all_items() -> set:
+    """Every Wikidata item of the table, linked by skos:exactMatch or skos:closeMatch (each row's object)."""
+    return {row.object for row in mappings(_links_only())}
+
+
+def test_cli_enrich_reports_a_label_that_is_not_the_table_s_and_exits_1(project_copy, oxigraph_endpoint) -> None:
+    """The fixture calls wd:Q16 'Canada'; a table whose object_label for it says otherwise is in doubt."""
+    path = project_copy.links
+    original = path.read_text(encoding="utf-8")
+    try:
+        path.write_text(original.replace("\twikidata:Q16\tCanada\t", "\twikidata:Q16\tAlexander Blok\t", 1),
+                        encoding="utf-8")
+        result = CliRunner().invoke(app, ["--root", str(project_copy.root), "enrich", "--endpoint", oxigraph_endpoint])
+        assert result.exit_code == 1, result.output
+        assert ("link problem: wd:Q16 (linked from id:Canada): Wikidata's English label 'Canada' is not the "
+                "object_label 'Alexander Blok' of data/links.sssom.tsv") in result.stderr
+    finally:
+        path.write_text(original, encoding="utf-8")
+
+
+def test_link_problems_names_items_that_answered_nothing_or_another_label(built_project) -> None:
+    from kg.enrich import link_problems
+
+    facts = Graph()
+    facts.add((WD.Q16, RDFS.label, Literal("Alexander Blok", lang="en")))
+    facts.add((WD.Q30, RDFS.label, Literal("united states of america", lang="en")))  # case aside, the same
+    facts.add((WD.Q30, RDFS.label, Literal("Amerika", lang="de")))
+    rows = [row for row in mappings(built_project.dataset) if row.object in (WD.Q16, WD.Q30, WD.Q7184)]
+    assert link_problems(rows, facts, "links.sssom.tsv") == [
+        "wd:Q16 (linked from id:Canada): Wikidata's English label 'Alexander Blok' is not the object_label "
+        "'Canada' of links.sssom.tsv",
+        "wd:Q7184 (linked from id:NATO): nothing came back about it (a deleted or redirected item?)",
+    ]
+
+
+def test_a_missing_enrich_query_is_named(built_project, cache_project) -> None:
+    cache_project.enrich_query.unlink()
+    with pytest.raises(InputError, match=r"^queries/enrich/wikidata.rq: cannot read \(No such file or directory\)$"):
+        enrich(built_project.dataset, cache_project, "http://127.0.0.1:9/sparql", FAST)
+    assert cache_project.wikidata_cache.read_bytes() == PREVIOUS
 
 
 @pytest.mark.parametrize(
