@@ -664,7 +664,7 @@ def links(ctx: click.Context, fmt: str, missing: bool) -> None:
     if missing:
         for problem in problems:
             click.echo(f"{project.relative(project.links_unverified)}: {problem}", err=True)
-        click.echo(f"{len(rows)} unlinked real-world entities, {len(unlisted)} not listed", err=True)
+        click.echo(f"{len(rows)} unlinked entities, {len(unlisted)} real-world ones not listed", err=True)
         if unlisted or problems:
             ctx.exit(1)
 

@@ -336,20 +336,17 @@ def read_unverified(path: Path, project: Project = Project()) -> list[Unlinked]:
 
 
 def missing(dataset: Graph, project: Project = Project()) -> tuple[list[Unlinked], list[Unlinked]]:
-    """(listed, unlisted): the real-world entities without a link that links-unverified.tsv lists, with its
-    reason, and those it does not list (each a defect: neither linked nor explained)."""
+    """(listed, unlisted): every entity without a link that links-unverified.tsv lists, with its reason (one
+    of another class, such as DAESH, a kg:Threat, included: the list explains it all the same), and the
+    real-world entities it does not list (each a defect: neither linked nor explained)."""
     linked = {row.subject for row in mappings(dataset)}
     listed = read_unverified(project.links_unverified, project) if project.links_unverified.is_file() else []
-    reasons = {row.subject: row.reason for row in listed}
-    found, unlisted = [], []
-    for entity, name in real_world_entities(dataset).items():
-        if entity in linked:
-            continue
-        if entity in reasons:
-            found.append(Unlinked(entity, name, reasons[entity]))
-        else:
-            unlisted.append(Unlinked(entity, name, ""))
-    return found, unlisted
+    found = [Unlinked(row.subject, label(dataset, row.subject), row.reason) for row in listed
+             if row.subject not in linked]
+    reasons = {row.subject for row in listed}
+    unlisted = [Unlinked(entity, name, "") for entity, name in real_world_entities(dataset).items()
+                if entity not in linked and entity not in reasons]
+    return sorted(found, key=lambda row: str(row.subject)), unlisted
 
 
 def check_unverified(statements: Graph, linked: set[URIRef], listed: list[Unlinked]) -> list[str]:
