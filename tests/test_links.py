@@ -122,6 +122,12 @@ def test_every_mapping_keeps_its_evidence(rows) -> None:
         assert row.justification.startswith(SEMAPV) and local in row.evidence, row
 
 
+def test_no_evidence_cites_a_search_index_s_internal_file_id(rows) -> None:
+    """'index file 8869120381' names a file only inside a search index: not evidence anyone can check."""
+    reasons = [row.reason for row in read_unverified(PROJECT.links_unverified)]
+    assert [text for text in [row.evidence for row in rows] + reasons if "index file" in text] == []
+
+
 def test_the_checks_pass_on_the_project(rows, statements) -> None:
     assert check_mappings(statements, rows) == []
 
