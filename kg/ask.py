@@ -8,8 +8,9 @@ recognised entities to the query's parameters when their types fit (`# param-ran
 attaches to each row the quotes of the claims behind it (kg.query.why). A new .rq file with examples teaches a new
 question without code. No model and no network: the same question always gets the same answer.
 
-When it cannot map a question (score below MIN_SCORE, no fitting parameter, not English or French) it says so and
-lists the three closest catalogue questions; words the source and the catalogue never use ("nuclear") mean the
+When it cannot map a question (score below MIN_SCORE, no fitting parameter, not English or French, a year or an
+entity the closest query would leave out rather than apply) it says so and lists the three closest catalogue
+questions; words the source and the catalogue never use ("nuclear") mean the
 fact sheet does not cover the topic; a name of two entities, or two queries scoring alike, gets a question back.
 
 Statuses and `kg ask` exit codes: "answered" and "no-rows" (the query ran; nothing matched) exit 0;
@@ -56,7 +57,16 @@ _NOT_ENTITIES = (RDF.Property, OWL.ObjectProperty, OWL.DatatypeProperty, OWL.Ann
                  KG.Claim)
 _ACRONYM_DOTS = re.compile(r"\b(?:\w\.){2,}")  # U.S. -> US, U.S.A. -> USA
 _WORD = re.compile(r"\w+")
-_YEAR = re.compile(r"(1[89]|20)\d\d")
+_YEAR = re.compile(r"(1[89]|20)[0-9][0-9]")  # ASCII digits only: "20٢٠" is not a year a query can take
+
+# The words that say how a year limits the answer. The catalogue's year parameters are starting years
+# (financial-commitments-since: "since 2015"), so only a year after one of _SINCE fits one ("after 2019" is
+# "since 2020"); a year before which, between which, or in which something happened is a filter no query applies.
+_SINCE_WORDS = "since depuis from partir"  # "à partir de 2016"
+_AFTER_WORDS = "after après"
+_BEFORE_WORDS = "before avant until till prior jusqu"
+_BETWEEN_WORDS = "between entre"
+_YEAR_LINK_WORDS = "to de d en in l a à and et the year année"  # may stand between a qualifier and its year
 
 # Words that mark a language (and carry no topic): language detection counts them, the coverage check skips them.
 _ENGLISH_WORDS = ("""a about all and any are as at be been by can did do does for from give had has have how i
@@ -72,6 +82,7 @@ _TEXTS = {
         "query": "Query", "params": "Parameters", "none": "none (the query's defaults)", "rows": "Answers",
         "no-rows": "No answer: the graph holds nothing that matches.",
         "unanswerable": "I can't answer that from this graph.",
+        "not-applied": "I can't answer that from this graph: the closest query ({query}) cannot apply {names}.",
         "not-covered": "The fact sheet never mentions {words}, so I can't answer that from this graph.",
         "closest": "Closest questions I can answer:", "ambiguous-entity": "Which did you mean by “{text}”?",
         "ambiguous-query": "Which question did you mean?", "unmentioned": "Note: no row mentions {names}.",
@@ -81,6 +92,8 @@ _TEXTS = {
         "query": "Requête", "params": "Paramètres", "none": "aucun (valeurs par défaut de la requête)",
         "rows": "Réponses", "no-rows": "Aucune réponse : rien dans le graphe ne correspond.",
         "unanswerable": "Je ne peux pas répondre à cette question à partir de ce graphe.",
+        "not-applied": "Je ne peux pas répondre à cette question à partir de ce graphe : la requête la plus proche "
+                       "({query}) ne peut pas appliquer {names}.",
         "not-covered": "La fiche d'information ne mentionne jamais {words} : je ne peux pas répondre à cette question "
                        "à partir de ce graphe.",
         "closest": "Questions les plus proches auxquelles je peux répondre :",
@@ -136,6 +149,10 @@ ils l la le les leur leurs s sa se ses son t un une y"""
 _ENGLISH = frozenset(t.folded for t in tokens(_ENGLISH_WORDS))
 _FRENCH = frozenset(t.folded for t in tokens(_FRENCH_WORDS))
 _FILLER = frozenset(t.folded for t in tokens(_FILLER_WORDS))
+_SINCE, _AFTER, _BEFORE, _BETWEEN, _YEAR_LINKS = (
+    frozenset(t.folded for t in tokens(words))
+    for words in (_SINCE_WORDS, _AFTER_WORDS, _BEFORE_WORDS, _BETWEEN_WORDS, _YEAR_LINK_WORDS)
+)
 
 
 def stem(word: str) -> str:
@@ -165,6 +182,7 @@ class Mention:
     is_class: bool = False
     year: str = ""
     name: str = ""  # the name as the graph writes it ("États-Unis" for "Etats-Unis")
+    since: bool = False  # a year: a starting year ("since 2015", "after 2014"), the only kind a parameter takes
 
 
 class EntityIndex:
@@ -220,10 +238,32 @@ class EntityIndex:
             spellings = self.spellings[tuple(w.folded for w in words[start:end])]
             spelling = next((n for n in spellings if n.casefold() == surface.casefold()), min(spellings))
             chosen.append(Mention(start, end, surface, individuals or nodes, not individuals, name=spelling))
-        for index, word in enumerate(words):
-            if index not in taken and _YEAR.fullmatch(word.folded):
-                chosen.append(Mention(index, index + 1, word.text, year=word.folded))
+        chosen += _years(text, words, taken)
         return sorted(chosen, key=lambda m: m.start)
+
+
+def _years(text: str, words: list[Token], taken: set[int]) -> list[Mention]:
+    """The years outside names, each with the words that qualify it ("before 2020", "between 2016 and 2020") as its
+    text; `since` only for a starting year, which a year parameter can take."""
+    years: list[Mention] = []
+    starts: dict[int, int] = {}  # year token -> where its qualifier starts in `text`
+    for index, word in enumerate(words):
+        if index in taken or not _YEAR.fullmatch(word.folded):
+            continue
+        before = index - 1
+        while before >= 0 and index - before <= 3 and words[before].folded in _YEAR_LINKS:
+            before -= 1
+        qualifier = words[before].folded if before >= 0 else ""
+        starts[index] = words[before].start if qualifier in _SINCE | _AFTER | _BEFORE | _BETWEEN else word.start
+        year = str(int(word.folded) + 1) if qualifier in _AFTER else word.folded  # "after 2019": since 2020
+        mention = Mention(index, index + 1, text[starts[index]:word.end], year=year, since=qualifier in _SINCE | _AFTER)
+        if years and years[-1].start == before:  # "2016 and 2020", "from 2016 to 2020": a range, no starting year
+            first = years.pop()
+            span = text[starts[first.start]:word.end]
+            years.append(Mention(first.start, first.end, span, year=first.year))
+            mention = Mention(index, index + 1, span, year=word.folded)
+        years.append(mention)
+    return years
 
 
 # --- intents -------------------------------------------------------------------------------------------------------
@@ -283,7 +323,7 @@ class Asker:
     def _fits(self, param: Param, mention: Mention) -> bool:
         """Whether `mention` can be the value of `param`: a year for a year, a node of the declared range."""
         if param.type in ("gYear", "integer"):
-            return bool(mention.year)
+            return mention.since
         if not mention.nodes or len(mention.nodes) > 1:
             return False
         if param.type == "string":
@@ -376,10 +416,26 @@ class Asker:
         """Less for every entity the question names that the query would ignore (neither bound nor usual), and a
         little less for binding an entity that the query's examples name only as context (Canada, the narrator)."""
         bound, usual = binding.used(), self.expected.get(binding.query.name, set())
-        named = [m for m in mentions if m.nodes and not m.is_class]
-        ignored = [m for m in named if m not in bound and m.nodes[0] not in usual]
-        context = [m for m in named if m in bound and m.nodes[0] in usual]
+        ignored = [m for m in self.unapplied(mentions, binding) if not m.year]
+        context = [m for m in mentions if m.nodes and not m.is_class and m in bound and m.nodes[0] in usual]
         return UNEXPECTED_PENALTY ** len(ignored) * CONTEXT_PENALTY ** len(context)
+
+    def unapplied(self, mentions: list[Mention], binding: Binding) -> list[Mention]:
+        """The years and entities of the question that `binding` leaves out: not bound and, for an entity, not one
+        that the query's examples name as context (Canada in "what does Canada do in the Arctic?")."""
+        bound, usual = binding.used(), self.expected.get(binding.query.name, set())
+        return [
+            m for m in mentions
+            if m not in bound and (m.year or (m.nodes and not m.is_class and m.nodes[0] not in usual))
+        ]
+
+    def applies(self, mentions: list[Mention], binding: Binding) -> bool:
+        """Whether `binding` answers the question asked: no year left out (an unapplied year changes the answer set
+        unseen), and, for a query that takes parameters, no entity left out either (its parameter would answer
+        another question: "What does Canada do in NATO?" is not about the Arctic, its default region). A query
+        without parameters lists everything, and the answer says which names no row mentions."""
+        unapplied = self.unapplied(mentions, binding)
+        return not any(m.year for m in unapplied) and not (unapplied and binding.query.params)
 
     def closest(self, words: list[Token], mentions: list[Mention], language: str, n: int = 3) -> list[str]:
         """The example questions (one per query, in `language`) closest to the question."""
@@ -412,7 +468,7 @@ class Asker:
         inside = {i for m in mentions for i in range(m.start, m.end)}
         return [
             w for i, w in enumerate(words)
-            if i not in inside and len(w.folded) >= 4 and not w.folded.isdigit() and w.folded not in _ENGLISH | _FRENCH
+            if i not in inside and len(w.folded) >= 4 and not (w.folded.isascii() and w.folded.isdigit()) and w.folded not in _ENGLISH | _FRENCH
         ]
 
     def unknown(self, content: list[Token]) -> list[str]:
@@ -544,14 +600,21 @@ def answer(
     unknown = ask.unknown(content)
     if unknown:  # answering around words it does not know would be a guess: the "capital" of Latvia
         if 2 * len(unknown) <= len(content) + 1:  # no more unknown words than known ones plus one: name the topic
-            quoted = ", ".join(f"“{word}”" if language == "en" else f"« {word} »" for word in unknown)
-            result.status, result.message = "not-covered", text["not-covered"].format(words=quoted)
+            result.status, result.message = "not-covered", text["not-covered"].format(words=_quoted(unknown, language))
         result.suggestions = ask.closest(words, mentions, language)
         return result
     ranked = ask.best_bindings(words, mentions)
     if not ranked or ranked[0][0] < MIN_SCORE:
         result.suggestions = ask.closest(words, mentions, language)
         return result
+    applicable = [option for option in ranked if ask.applies(mentions, option[2])]
+    if not applicable or applicable[0][0] < MIN_SCORE:  # the closest query would leave out part of the question
+        closest = ranked[0][2]
+        names = _quoted([m.text for m in ask.unapplied(mentions, closest)], language)
+        result.message = text["not-applied"].format(query=closest.query.name, names=names)
+        result.suggestions = ask.closest(words, mentions, language)
+        return result
+    ranked = applicable
     tied = [b for score, _, b in ranked if score >= ranked[0][0] - TIE_MARGIN]
     if len(tied) > 1:
         result.status, result.message = "ambiguous", text["ambiguous-query"]
@@ -617,6 +680,11 @@ def _run(ask: Asker, result: Answer, binding: Binding, mentions: list[Mention], 
         names = ", ".join(label(graph, m.nodes[0], language) for m in missing)
         result.message = text["unmentioned"].format(names=names)
     return result
+
+
+def _quoted(texts: list[str], language: str) -> str:
+    """Words of the question quoted in the reply's language, each once."""
+    return ", ".join(f"“{t}”" if language == "en" else f"« {t} »" for t in dict.fromkeys(texts))
 
 
 def _shown(graph: Graph, term: object, language: str) -> str:

@@ -373,3 +373,60 @@ def test_an_unknown_reply_language_is_a_usage_error(built_project: Built) -> Non
     with pytest.raises(UsageError, match="unknown language 'de'; use one of en, fr"):
         answer(built_project, "What does Canada lead?", lang="de")
     assert answer(built_project, "What does Canada lead?", lang="fr").language == "fr"
+
+
+# --- a part of the question that the query cannot apply is never replaced by the query's default ---------------
+
+
+@pytest.mark.parametrize("question, left_out", [
+    ("What financial commitments has Canada made before 2020?", "“before 2020”"),
+    ("What financial commitments has Canada made between 2016 and 2020?", "“between 2016 and 2020”"),
+    ("What financial commitments has Canada made from 2016 to 2020?", "“from 2016 to 2020”"),
+    ("Quels engagements financiers le Canada a-t-il pris avant 2020 ?", "« avant 2020 »"),
+    ("Quels engagements financiers le Canada a-t-il pris entre 2016 et 2020 ?", "« entre 2016 et 2020 »"),
+])
+def test_a_year_range_the_query_cannot_apply_is_refused(built_project: Built, question: str, left_out: str) -> None:
+    """financial-commitments-since takes a starting year only: "before 2020" read as "since 2020" gave the 2022
+    support to Ukraine (C22), "between 2016 and 2020" dropped 2020."""
+    got = answer(built_project, question)
+    assert got.status == "unanswerable" and got.rows == [] and got.query == ""
+    assert "(financial-commitments-since)" in got.message and left_out in got.message, got.message
+
+
+@pytest.mark.parametrize("question", [
+    "What financial commitments has Canada made after 2016?",
+    "Quels engagements financiers le Canada a-t-il pris après 2016 ?",
+])
+def test_after_a_year_is_since_the_next_one(built_project: Built, question: str) -> None:
+    """C45 "Since 2016, Canada has contributed more than $4.6 billion" began in 2016, not after it; C22 "Since 2022,
+    Canada has committed $9.7 billion" did."""
+    got = answer(built_project, question)
+    assert got.params == {"year": "2017"}
+    assert [value(terms[0]) for terms in got.terms] == ["id:UkraineSupport"]
+
+
+@pytest.mark.parametrize("question, left_out", [
+    ("What did Canada do in 2022?", "“2022”"),
+    ("What happened in 1958?", "“1958”"),
+])
+def test_a_year_no_query_takes_is_refused_not_dropped(built_project: Built, question: str, left_out: str) -> None:
+    """Neither the Arctic activities (the default region) nor every dated fact answers a question about one year."""
+    got = answer(built_project, question)
+    assert got.status == "unanswerable" and got.rows == []
+    assert left_out in got.message, got.message
+
+
+@pytest.mark.parametrize("question", [
+    "What does Canada do in NORAD?", "Que fait le Canada dans le NORAD ?", "Que fait le Canada au sein du NORAD ?",
+])
+def test_an_entity_the_region_cannot_take_does_not_give_the_default_region(built_project: Built, question: str) -> None:
+    """NORAD is not a place: activities-in-region must not answer with its default, the Arctic."""
+    got = answer(built_project, question)
+    assert str(ID.Arctic) not in got.params.values(), got.as_text()
+    assert got.status == "unanswerable" or str(ID.NORAD) in got.params.values(), got.as_text()
+
+
+def test_non_ascii_digits_are_not_a_year(built_project: Built) -> None:
+    """"20٢٠" was taken as the year '20٢٠'; ignoring it would give the default 2015: neither is what was asked."""
+    got = answer(built_project, "How much money has Canada committed since 20٢٠?")
+    assert got.rows == [] and got.query == "" and got.exit_code == 3
