@@ -187,9 +187,11 @@ class Mention:
 
 class EntityIndex:
     """Every name (label, prefLabel, altLabel, hiddenLabel) of every individual and class of the project (IRIs
-    under its base: what Wikidata calls the linked items, from the enrichment cache, names nothing here), folded."""
+    under its base: what Wikidata calls the linked items, from the enrichment cache, names nothing here), folded.
+    `common`: folded words that are also everyday words ("us", "states"), for which a capital tells a name apart."""
 
-    def __init__(self, graph: Graph) -> None:
+    def __init__(self, graph: Graph, common: frozenset[str] = frozenset()) -> None:
+        self.common = common
         excluded = {node for kind in _NOT_ENTITIES for node in graph.subjects(RDF.type, kind)}
         classes = set(graph.subjects(RDF.type, OWL.Class)) | set(graph.subjects(RDF.type, RDFS.Class))
         self.names: dict[tuple[str, ...], dict[URIRef, tuple[bool, ...]]] = {}
@@ -215,15 +217,18 @@ class EntityIndex:
         self.longest = max((len(key) for key in self.names), default=0)
 
     def mentions(self, text: str, words: list[Token]) -> list[Mention]:
-        """Longest names first, then leftmost; a span overlapping a chosen one is dropped. Years too."""
+        """Longest names first, then leftmost; a span overlapping a chosen one is dropped. Years too. In a question
+        that uses capitals, a name whose capitalised words are all everyday words must have its capitals ("tell
+        us" is not the US); any other name is recognised in any case ("latvia", "nato")."""
         strict = any(c.isupper() for c in text) and not text.isupper()
         found = []
         for start in range(len(words)):
             for end in range(start + 1, min(len(words), start + self.longest) + 1):
-                key = tuple(w.folded for w in words[start:end])
+                span = words[start:end]
+                key = tuple(w.folded for w in span)
                 nodes = [
                     node for node, proper in self.names.get(key, {}).items()
-                    if not strict or all(w.text[:1].isupper() for w, p in zip(words[start:end], proper) if p)
+                    if not strict or self._written_as_a_name([w for w, p in zip(span, proper) if p])
                 ]
                 if nodes:
                     found.append((start, end, tuple(sorted(nodes))))
@@ -240,6 +245,10 @@ class EntityIndex:
             chosen.append(Mention(start, end, surface, individuals or nodes, not individuals, name=spelling))
         chosen += _years(text, words, taken)
         return sorted(chosen, key=lambda m: m.start)
+
+    def _written_as_a_name(self, capitalised: list[Token]) -> bool:
+        """Whether the words a name capitalises are capitalised in the question, or need not be (not all common)."""
+        return all(w.text[:1].isupper() for w in capitalised) or not all(w.folded in self.common for w in capitalised)
 
 
 def _years(text: str, words: list[Token], taken: set[int]) -> list[Mention]:
@@ -291,7 +300,8 @@ class Asker:
     def __init__(self, graph: Graph, catalogue: dict[str, CatalogueQuery]) -> None:
         self.graph = graph
         self.catalogue = catalogue
-        self.entities = EntityIndex(graph)
+        texts = self._texts()
+        self.entities = EntityIndex(graph, _lower_case_words(texts) | _ENGLISH | _FRENCH)
         self.ranges = {  # each `# param-range:` as class IRIs
             param.range: [resolve_entity(graph, name) for name in param.range]
             for query in catalogue.values() for param in query.params if param.range
@@ -316,7 +326,7 @@ class Asker:
         for query, language, _, features in self.examples:
             merged[query.name, language] = merged.get((query.name, language), Counter()) + features
         self.merged = {key: self._vector(features) for key, features in merged.items()}
-        self.vocabulary = self._vocabulary()
+        self.vocabulary = {stem(w.folded) for w in tokens(" ".join(sorted(_distinct_words(texts))))}
 
     # parameters
 
@@ -452,16 +462,16 @@ class Asker:
 
     # coverage
 
-    def _vocabulary(self) -> set[str]:
-        """Stems of every word the graph's literals (labels, definitions, claims, the source text) or the catalogue
-        use: a question word outside it is about something the fact sheet does not cover. The linked graphs (the
-        links' evidence, Wikidata's facts) are not the fact sheet and do not count."""
+    def _texts(self) -> list[str]:
+        """The graph's literals (labels, definitions, claims, the source text) and the catalogue's titles,
+        descriptions and examples: the vocabulary (a question word outside it is about something the fact sheet
+        does not cover) and the everyday words. The linked graphs (the links' evidence, Wikidata's facts) are not
+        the fact sheet and do not count."""
         own = [g for g in self.graph.graphs() if g.identifier not in LINKED_GRAPHS]
         texts = [str(o) for g in own for o in g.objects() if isinstance(o, Literal)]
         for query in self.catalogue.values():
             texts += [query.title, query.description, *(q for _, q in query.examples)]
-        distinct = {word for text in texts for word in _WORD.findall(text)}  # fold each word once, not each use
-        return {stem(w.folded) for w in tokens(" ".join(sorted(distinct)))}
+        return texts
 
     def content(self, words: list[Token], mentions: list[Mention]) -> list[Token]:
         """The words that carry the topic: not part of a name, not a function word, not a number, 4+ letters."""
@@ -474,6 +484,15 @@ class Asker:
     def unknown(self, content: list[Token]) -> list[str]:
         """The content words that neither the graph nor the catalogue ever uses."""
         return [w.text for w in content if stem(w.folded) not in self.vocabulary]
+
+
+def _distinct_words(texts: list[str]) -> set[str]:
+    return {word for text in texts for word in _WORD.findall(text)}  # (fold each word once, not each use)
+
+
+def _lower_case_words(texts: list[str]) -> frozenset[str]:
+    """The folded words that `texts` write in lower case somewhere: everyday words, even when also part of a name."""
+    return frozenset(t.folded for t in tokens(" ".join(sorted(w for w in _distinct_words(texts) if w.islower()))))
 
 
 # --- answers -------------------------------------------------------------------------------------------------------

@@ -430,3 +430,16 @@ def test_non_ascii_digits_are_not_a_year(built_project: Built) -> None:
     """"20٢٠" was taken as the year '20٢٠'; ignoring it would give the default 2015: neither is what was asked."""
     got = answer(built_project, "How much money has Canada committed since 20٢٠?")
     assert got.rows == [] and got.query == "" and got.exit_code == 3
+
+
+@pytest.mark.parametrize("question, param, node", [
+    ("What equipment has Canada donated to latvia?", "recipient", ID.Latvia),
+    ("Which operations does Canada conduct with nato?", "partner", ID.NATO),
+    ("Que fait le Canada avec l'otan ?", "partner", ID.NATO),
+])
+def test_a_lower_case_name_in_a_capitalised_question_is_recognised(
+    built_project: Built, question: str, param: str, node: URIRef,
+) -> None:
+    """Only a name made of everyday words ("us") needs its capitals; the default (Ukraine, the United States) was
+    answered instead."""
+    assert answer(built_project, question).params == {param: str(node)}
