@@ -159,10 +159,20 @@ def stem(word: str) -> str:
     return word[:STEM_LENGTH]
 
 
-def detect_language(words: list[Token]) -> str | None:
-    """'fr' or 'en' by which language's function words the question uses more (English on a tie); None if neither."""
-    english = sum(w.folded in _ENGLISH for w in words)
-    french = sum(w.folded in _FRENCH for w in words)
+# What follows an apostrophe in English ("NATO's", "don't", "I'd", "we'll"); French elides before it ("l'OTAN").
+_ENGLISH_CLITICS = frozenset({"s", "t", "d", "ll", "re", "ve", "m"})
+
+
+def detect_language(text: str, words: list[Token]) -> str | None:
+    """'fr' or 'en' by which language's function words the question uses more (English on a tie); None if neither.
+    A letter after an apostrophe is English ("NATO's"), whatever the French words it looks like."""
+    english = french = 0
+    for word in words:
+        if word.start and text[word.start - 1] in "'’" and word.folded in _ENGLISH_CLITICS:
+            english += 1
+            continue
+        english += word.folded in _ENGLISH
+        french += word.folded in _FRENCH
     if not english and not french:
         return None
     return "fr" if french > english else "en"
@@ -602,7 +612,7 @@ def answer(
         raise UsageError(f"the question is longer than {MAX_QUESTION} characters")
     ask = asker(built, queries)
     words = tokens(question)
-    detected = detect_language(words)
+    detected = detect_language(question, words)
     language = lang or detected or "en"
     text = _TEXTS[language]
     result = Answer(question=question, language=language, status="unanswerable", message=text["unanswerable"])

@@ -443,3 +443,15 @@ def test_a_lower_case_name_in_a_capitalised_question_is_recognised(
     """Only a name made of everyday words ("us") needs its capitals; the default (Ukraine, the United States) was
     answered instead."""
     assert answer(built_project, question).params == {param: str(node)}
+
+
+@pytest.mark.parametrize("question", [
+    "What's NATO's mission?", "Canada's partners", "Don't list Canada's partners, list NORAD's missions",
+])
+def test_english_possessives_and_contractions_are_english(built_project: Built, question: str) -> None:
+    """The 's, 't of English were counted as the French elisions s', t' and switched the reply to French."""
+    assert answer(built_project, question).language == "en"
+
+
+def test_french_elisions_are_still_french(built_project: Built) -> None:
+    assert answer(built_project, "Quelle est la mission de l'OTAN ?").language == "fr"
