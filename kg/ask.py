@@ -17,7 +17,7 @@ Statuses and `kg ask` exit codes: "answered" and "no-rows" (the query ran; nothi
 "not-covered" and "unanswerable" exit 3; "ambiguous" exits 4.
 
 HTTP seam: `answer()` only reads the built dataset and the catalogue (its one side effect is the per-process
-index kept by `asker()`, safe to share: it is never mutated) and `Answer.as_json()` is the stable JSON object, so the `kg serve` endpoint's `/ask?q=` route (JSON, and an HTML form rendering
+index kept by `asker()` per version of the data, safe to share: it is never mutated) and `Answer.as_json()` is the stable JSON object, so the `kg serve` endpoint's `/ask?q=` route (JSON, and an HTML form rendering
 `Answer.as_text()`) is a thin wrapper over `answer(built, request.query_params["q"])`.
 """
 
@@ -28,6 +28,7 @@ import math
 import re
 import unicodedata
 from collections import Counter
+from collections.abc import Hashable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -578,17 +579,18 @@ def _row_text(columns: list[str], row: dict[str, str]) -> str:
     return row[first] + (f" ({'; '.join(extra)})" if extra else "")
 
 
-_ASKERS: dict[int, tuple[Graph, Path, Asker]] = {}
+_ASKERS: dict[int, tuple[Graph, Path, Hashable, Asker]] = {}
 
 
-def asker(built: Built, queries: Path = PROJECT_ROOT / "queries") -> Asker:
-    """The Asker of a built dataset and catalogue, made once per process (it is read-only)."""
+def asker(built: Built, queries: Path = PROJECT_ROOT / "queries", version: Hashable = None) -> Asker:
+    """The Asker of a built dataset and catalogue, made once per process and per `version` of the data: kg serve
+    passes kg.pages.data_version, which an update (changing the dataset in place) moves on."""
     graph = built.dataset
     cached = _ASKERS.get(id(graph))
-    if cached is None or cached[0] is not graph or cached[1] != queries:
-        cached = (graph, queries, Asker(graph, load_catalogue(queries)))
+    if cached is None or cached[0] is not graph or cached[1] != queries or cached[2] != version:
+        cached = (graph, queries, version, Asker(graph, load_catalogue(queries)))
         _ASKERS[id(graph)] = cached
-    return cached[2]
+    return cached[3]
 
 
 MAX_QUESTION = 1000  # characters; a question is a sentence, not a document
@@ -600,17 +602,18 @@ def answer(
     lang: str | None = None,
     queries: Path = PROJECT_ROOT / "queries",
     allow_service: bool = False,
+    version: Hashable = None,
 ) -> Answer:
     """Answer `question` from the catalogue (see the module docstring); `lang` forces the reply's language;
     `allow_service` lets a federated query's SERVICE be answered from the enrichment cache (kg.query.run_query),
-    otherwise such a query is refused with a kg.errors.QueryError that says so."""
+    otherwise such a query is refused with a kg.errors.QueryError that says so; `version`: see `asker`."""
     if lang not in (None, *_TEXTS):
         raise UsageError(f"unknown language {lang!r}; use one of {', '.join(_TEXTS)}")
     if not question.strip():
         raise UsageError("the question is empty")
     if len(question) > MAX_QUESTION:  # (matching grows faster than the question: 10 k characters took 6 s)
         raise UsageError(f"the question is longer than {MAX_QUESTION} characters")
-    ask = asker(built, queries)
+    ask = asker(built, queries, version)
     words = tokens(question)
     detected = detect_language(question, words)
     language = lang or detected or "en"

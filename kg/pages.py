@@ -431,13 +431,19 @@ def entity_index(graph: Dataset, docs: OntologyDocs) -> EntityIndex:
 _index_lock = threading.Lock()
 
 
+def data_version(state: State) -> tuple[int, int]:
+    """Which state of its data an app serves: an update changes the dataset in place and bumps the worker pool's
+    generation, so what is computed from the data (the index of entities, kg ask's index) is kept per version."""
+    pool = getattr(state, "pool", None)  # (an app of the pages alone, as the tests make, has none)
+    return id(state.built.dataset), pool.generation if pool is not None else 0
+
+
 def served_index(state: State) -> EntityIndex:
     """entity_index of the dataset an app serves (`state`: the app's state), computed once for each state of the
     data (an update bumps the worker pool's generation; the stores other than memory are read-only here): at 2 M
     triples it takes 15 s, so kg serve starts computing it at start-up. Requests that come while it is computed
     wait for it rather than compute it again."""
-    pool = getattr(state, "pool", None)  # (an app of the pages alone, as the tests make, has none)
-    version = (id(state.built.dataset), pool.generation if pool is not None else 0)
+    version = data_version(state)
     with _index_lock:
         known = getattr(state, "entity_index", None)
         if known is None or known[0] != version:
@@ -571,7 +577,8 @@ async def ask_page(request: Request) -> Response:
     if question:
         try:
             reply = await run_in_threadpool(answer, _built(request), question, lang,
-                                            request.app.state.settings.project.queries)
+                                            request.app.state.settings.project.queries,
+                                            version=data_version(request.app.state))
         except (UsageError, QueryError) as error:  # too long; an unknown reply language; a federated query
             problem = str(error)
     if wants_json:

@@ -76,6 +76,29 @@ def test_the_index_of_entities_follows_updates(writable_server: ServerProcess) -
     assert states() == before
 
 
+def test_ask_follows_updates(writable_server: ServerProcess) -> None:
+    """kg ask's index of names is kept per state of the data, as the entities' index is: after an update that
+    names Narnia, /ask knows it (its index was kept for the dataset object, which an update changes in place)."""
+    def reply() -> dict:
+        response = httpx.get(f"{writable_server.url}/ask", params={"q": "What is Narnia?", "format": "json"},
+                             timeout=30)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    narnia = ("GRAPH <https://w3id.org/defence-kg/graph/statements> { <https://w3id.org/defence-kg/id/Narnia> a "
+              "<https://w3id.org/defence-kg/ontology#State> ; <http://www.w3.org/2000/01/rdf-schema#label> "
+              "'Narnia'@en }")
+    assert reply()["query"] is None  # nothing in the graph is called Narnia
+    assert _update(writable_server, f"INSERT DATA {{ {narnia} }}", TOKEN).status_code == 204
+    try:
+        known = reply()
+        assert known["query"] == "find-entity" and known["params"] == {"name": "Narnia"}
+        assert [row["entity"] for row in known["rows"]] == ["Narnia"]
+    finally:
+        assert _update(writable_server, f"DELETE DATA {{ {narnia} }}", TOKEN).status_code == 204
+    assert reply()["query"] is None
+
+
 def test_updates_stay_offline(writable_server: ServerProcess) -> None:
     load = _update(writable_server, "LOAD <file:///etc/passwd> INTO GRAPH <urn:x:g>", TOKEN)
     assert load.status_code == 400 and "LOAD is not allowed" in load.text
