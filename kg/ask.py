@@ -54,6 +54,7 @@ STEM_LENGTH = 5  # words are compared on their first letters (a cheap stemmer th
 EXIT_CODES = {"answered": 0, "no-rows": 0, "not-covered": 3, "unanswerable": 3, "ambiguous": 4}
 
 _NAME_PREDICATES = (RDFS.label, SKOS.prefLabel, SKOS.altLabel, SKOS.hiddenLabel)
+_LOOKED_UP = (RDFS.label, SKOS.altLabel)  # the names queries/find-entity.rq matches
 _NOT_ENTITIES = (RDF.Property, OWL.ObjectProperty, OWL.DatatypeProperty, OWL.AnnotationProperty, OWL.Ontology,
                  KG.Claim)
 _ACRONYM_DOTS = re.compile(r"\b(?:\w\.){2,}")  # U.S. -> US, U.S.A. -> USA
@@ -192,7 +193,7 @@ class Mention:
     nodes: tuple[URIRef, ...] = ()
     is_class: bool = False
     year: str = ""
-    name: str = ""  # the name as the graph writes it ("États-Unis" for "Etats-Unis")
+    name: str = ""  # the name as the graph's labels write it ("États-Unis" for "Etats-Unis"); "" if only hidden
     since: bool = False  # a year: a starting year ("since 2015", "after 2014"), the only kind a parameter takes
 
 
@@ -206,7 +207,9 @@ class EntityIndex:
         excluded = {node for kind in _NOT_ENTITIES for node in graph.subjects(RDF.type, kind)}
         classes = set(graph.subjects(RDF.type, OWL.Class)) | set(graph.subjects(RDF.type, RDFS.Class))
         self.names: dict[tuple[str, ...], dict[URIRef, tuple[bool, ...]]] = {}
-        self.spellings: dict[tuple[str, ...], list[str]] = {}  # a folded name as the graph writes it (string params)
+        # a folded name as the graph writes it, for string parameters: only the names find-entity looks up
+        # (rdfs:label, skos:altLabel), not the search aids (skos:hiddenLabel) a query never matches
+        self.spellings: dict[tuple[str, ...], list[str]] = {}
         self.classes = classes
         for predicate in _NAME_PREDICATES:
             for node, name in graph.subject_objects(predicate):
@@ -224,7 +227,8 @@ class EntityIndex:
                 known = self.names.setdefault(key, {})
                 # the laxest spelling wins: a name also written in lower case needs no capitals
                 known[node] = tuple(a and b for a, b in zip(known[node], proper)) if node in known else proper
-                self.spellings.setdefault(key, []).append(str(name))
+                if predicate in _LOOKED_UP:
+                    self.spellings.setdefault(key, []).append(str(name))
         self.longest = max((len(key) for key in self.names), default=0)
 
     def mentions(self, text: str, words: list[Token]) -> list[Mention]:
@@ -251,8 +255,8 @@ class EntityIndex:
             taken |= set(range(start, end))
             surface = text[words[start].start:words[end - 1].end]
             individuals = tuple(n for n in nodes if n not in self.classes)  # a name of both means the individual
-            spellings = self.spellings[tuple(w.folded for w in words[start:end])]
-            spelling = next((n for n in spellings if n.casefold() == surface.casefold()), min(spellings))
+            spellings = self.spellings.get(tuple(w.folded for w in words[start:end]), [])
+            spelling = next((n for n in spellings if n.casefold() == surface.casefold()), min(spellings, default=""))
             chosen.append(Mention(start, end, surface, individuals or nodes, not individuals, name=spelling))
         chosen += _years(text, words, taken)
         return sorted(chosen, key=lambda m: m.start)
@@ -665,8 +669,8 @@ def _run(ask: Asker, result: Answer, binding: Binding, mentions: list[Mention], 
             continue
         if mention.year:
             given[param.name] = mention.year
-        elif param.type == "string":
-            given[param.name] = mention.name
+        elif param.type == "string":  # a name only a search aid gives (hiddenLabel): the label, which queries match
+            given[param.name] = mention.name or label(graph, mention.nodes[0], language)
         else:
             given[param.name] = str(mention.nodes[0])
             node = mention.nodes[0]

@@ -455,3 +455,12 @@ def test_english_possessives_and_contractions_are_english(built_project: Built, 
 
 def test_french_elisions_are_still_french(built_project: Built) -> None:
     assert answer(built_project, "Quelle est la mission de l'OTAN ?").language == "fr"
+
+
+@pytest.mark.parametrize("question", ["What is the founding of NORAD?", "Qu'est-ce que la fondation du NORAD ?"])
+def test_a_name_known_by_its_search_aid_is_found(built_project: Built, question: str) -> None:
+    """"founding of NORAD" is a skos:hiddenLabel, which find-entity does not match: it got the hidden name and no
+    row; it is given the node's label."""
+    got = answer(built_project, question)
+    assert got.query == "find-entity", got.as_text()
+    assert [value(terms[0]) for terms in got.terms] == ["id:NORADFounding"]
