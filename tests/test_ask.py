@@ -129,19 +129,19 @@ UNANSWERABLE = [
     ("asdf qwer zxcv", "unanswerable"),
     ("Welche Operationen führt Kanada mit den USA durch?", "unanswerable"),
     ("¿Qué operaciones realiza Canadá con Estados Unidos?", "unanswerable"),
-    ("Does Canada have nuclear weapons?", "not-covered"),
-    ("Le Canada possède-t-il des armes nucléaires ?", "not-covered"),
-    ("What is the capital of Latvia?", "not-covered"),
+    ("Does Canada have nuclear weapons?", "unanswerable"),
+    ("Le Canada possède-t-il des armes nucléaires ?", "unanswerable"),
+    ("What is the capital of Latvia?", "unanswerable"),
     ("Who won the hockey game last night?", "unanswerable"),  # mostly unknown words: not even the topic is clear
     ("Quel temps fera-t-il demain à Ottawa ?", "unanswerable"),
-    ("What is the population of Kuwait?", "not-covered"),
-    ("How much does a Leopard II tank cost?", "not-covered"),
+    ("What is the population of Kuwait?", "unanswerable"),
+    ("How much does a Leopard II tank cost?", "unanswerable"),
     ("Why?", "unanswerable"),
     ("Canada", "unanswerable"),
     ("Pourquoi ?", "unanswerable"),
     ("What is the weather like?", "unanswerable"),
     ("Does Canada work with Mexico?", "not-covered"),
-    ("Quelle est la capitale de la Lettonie ?", "not-covered"),
+    ("Quelle est la capitale de la Lettonie ?", "unanswerable"),
 ]
 
 
@@ -179,10 +179,31 @@ def _all_examples(language: str) -> list[tuple[str, str]]:
     return [(name, q) for name, query in CATALOGUE.items() for lang, q in query.examples if lang == language]
 
 
-def test_nuclear_weapons_get_no_rows_and_say_so(built_project: Built) -> None:
-    got = answer(built_project, "Does Canada have nuclear weapons?")
-    assert got.rows == [] and got.terms == []
-    assert got.message == "The fact sheet never mentions “nuclear”, so I can't answer that from this graph."
+@pytest.mark.parametrize("question, words", [
+    ("Does Canada work with Mexico?", "“Mexico”"),
+    ("Le Canada travaille-t-il avec le Mexique ?", "« Mexique »"),
+])
+def test_a_name_the_fact_sheet_never_mentions_is_named(built_project: Built, question: str, words: str) -> None:
+    got = answer(built_project, question)
+    assert got.status == "not-covered" and got.rows == [] and got.terms == []
+    assert words in got.message and ("never mentions" in got.message or "ne mentionne jamais" in got.message)
+
+
+@pytest.mark.parametrize("question", [
+    "When was NORAD started?",  # the graph has NORAD's founding (C08)
+    "Quand l'OTAN a-t-elle été créée ?",
+    "Quels sont les engagements du Canada envers l'Ukraine ?",
+    "Parle-moi du NORAD",
+    "How many troops has Canada sent to Latvia?",
+    "Does Canada have nuclear weapons?",
+])
+def test_an_everyday_word_it_does_not_know_is_no_claim_of_absence(built_project: Built, question: str) -> None:
+    """The coarse stems miss synonyms and inflections ("started", « créée »): refusing is honest, saying the fact
+    sheet never mentions the word is not."""
+    got = answer(built_project, question)
+    assert got.status == "unanswerable" and got.rows == []
+    assert got.message in ("I can't answer that from this graph.",
+                           "Je ne peux pas répondre à cette question à partir de ce graphe.")
 
 
 # --- ambiguity -----------------------------------------------------------------------------------------------------
