@@ -485,3 +485,11 @@ def test_a_name_known_by_its_search_aid_is_found(built_project: Built, question:
     got = answer(built_project, question)
     assert got.query == "find-entity", got.as_text()
     assert [value(terms[0]) for terms in got.terms] == ["id:NORADFounding"]
+
+
+@pytest.mark.parametrize("region", ["the Middle East", "Latvia"])
+def test_a_region_the_commitments_do_not_filter_by_gets_a_note(built_project: Built, region: str) -> None:
+    """commitments lists every commitment; its examples name the Middle East, which hid the note for it alone."""
+    got = answer(built_project, f"How much money has Canada committed to {region}?")
+    assert got.query == "commitments" and got.params == {}
+    assert got.message == f"Note: no row mentions {region.removeprefix('the ')}."
