@@ -212,6 +212,7 @@ class _Translator:
         self.hashes_text = store.hashes_text
         self._subclasses = store.subclasses
         self._names = itertools.count()
+        self._expanding: set[Node] = set()  # the shapes `conforms` is expanding, to refuse a recursive one
 
     def var(self) -> str:
         return f"?v{next(self._names)}"
@@ -266,13 +267,33 @@ class _Translator:
         raise Untranslatable(f"component {component}")
 
     def conforms(self, shape: Node, v: str) -> str:
-        """A condition true when node `v` conforms to `shape` (every constraint of it and of its properties)."""
+        """A condition true when node `v` conforms to `shape` (every active constraint of it and of its
+        properties). A shape that refers back to itself would expand forever: pyshacl validates it."""
+        if shape in self._expanding:
+            raise Untranslatable(f"recursive shape {shape}")
+        self._expanding.add(shape)
         parts = []
-        for prop in [shape, *self.shapes.objects(shape, SH.property)]:
-            path = self.path(prop)  # a member of sh:xone/sh:or may itself be a property shape
-            for component, parameter in self.components(prop):
-                parts.append(self.nested(prop, component, parameter, path, v))
+        try:
+            for prop in [shape, *self.properties(shape)]:
+                if self.deactivated(prop):
+                    continue
+                path = self.path(prop)  # a member of sh:xone/sh:or may itself be a property shape
+                for component, parameter in self.components(prop):
+                    parts.append(self.nested(prop, component, parameter, path, v))
+        finally:
+            self._expanding.discard(shape)
         return "(" + " && ".join(parts) + ")" if parts else "true"
+
+    def properties(self, shape: Node) -> list[Node]:
+        """The property shapes of `shape`, when they apply to the shape's focus node itself. Those of a property
+        shape apply to its value nodes (and report them as focus nodes): not translated."""
+        found = sorted(self.shapes.objects(shape, SH.property), key=str)
+        if found and self.shapes.value(shape, SH.path) is not None:
+            raise Untranslatable("sh:property on a property shape")
+        return found
+
+    def deactivated(self, shape: Node) -> bool:
+        return (shape, SH.deactivated, _TRUE) in self.shapes
 
     def datatype_condition(self, datatype: Node, v: str) -> str:
         """`v` is a well-formed literal of `datatype`. On a store that keeps integer-derived datatypes as
@@ -344,10 +365,11 @@ class _Translator:
         about the same for one constraint as for ten)."""
         target = self.targets(node_shape)
         found = []
-        for shape in [node_shape, *sorted(self.shapes.objects(node_shape, SH.property), key=str)]:
-            if (shape, SH.deactivated, Literal(True)) in self.shapes:
+        for shape in [node_shape, *self.properties(node_shape)]:
+            if self.deactivated(shape):
                 continue
-            path = self.path(shape) if shape != node_shape else ""
+            path = self.path(shape)  # a targeted sh:PropertyShape has one too
+            self.properties(shape)  # refuses a property shape's own property shapes
             severity = str(self.shapes.value(shape, SH.severity) or SH.Violation).rpartition("#")[2]
             message = _english(self.shapes, shape)
             name = shape_name(self.shapes, shape)
