@@ -41,9 +41,9 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import TypeVar
 
-from rdflib import BNode, Graph, Literal, URIRef, Variable
+from rdflib import Graph, Literal, URIRef, Variable
 from rdflib.collection import Collection
-from rdflib.namespace import RDF, RDFS, XSD
+from rdflib.namespace import OWL, RDF, RDFS, XSD
 from rdflib.plugins.sparql import prepareQuery
 from rdflib.plugins.sparql.parserutils import CompValue
 from rdflib.query import Result
@@ -93,6 +93,7 @@ _NODE_KINDS = {
     SH.IRIOrLiteral: "!isBlank({v})",
 }
 _TRUE = Literal(True)
+_TARGETS = (SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf)
 _HASHES = re.compile(r"\b(MD5|SHA1|SHA256|SHA384|SHA512)\s*\(", re.IGNORECASE)
 _COUNTS = (SH.minCount, SH.maxCount, SH.qualifiedValueShape)
 _COMPARISONS = {SH.minInclusive: ">=", SH.minExclusive: ">", SH.maxInclusive: "<=", SH.maxExclusive: "<"}
@@ -551,12 +552,13 @@ def plan(shapes: Graph, graphs: list[URIRef], store: StoreFacts) -> Plan:
     translator = _Translator(shapes, store)
     dataset = " ".join(f"FROM <{g}>" for g in graphs)
     result = Plan()
-    targeted = {
+    targeted = {s for p in _TARGETS for s in shapes.subjects(p, None)}
+    classes = _class_types(shapes)
+    implicit = {
         s
-        for p in (SH.targetClass, SH.targetNode, SH.targetSubjectsOf, SH.targetObjectsOf)
-        for s in shapes.subjects(p, None)
+        for s, c in shapes.subject_objects(RDF.type)
+        if c in classes and any((s, RDF.type, kind) in shapes for kind in (SH.NodeShape, SH.PropertyShape))
     }
-    implicit = {s for s in shapes.subjects(RDF.type, SH.NodeShape) if (s, RDF.type, RDFS.Class) in shapes}
     for node_shape in sorted(targeted | implicit, key=str):
         if (node_shape, SH.deactivated, Literal(True)) in shapes:
             continue
@@ -567,6 +569,12 @@ def plan(shapes: Graph, graphs: list[URIRef], store: StoreFacts) -> Plan:
         except Untranslatable:
             result.fallback.append(node_shape)
     return result
+
+
+def _class_types(shapes: Graph) -> set[Node]:
+    """The types that make a shape a class too, targeting its instances (pyshacl's: rdfs:Class, owl:Class and
+    the shapes graph's direct subclasses of rdfs:Class)."""
+    return {RDFS.Class, OWL.Class, *shapes.subjects(RDFS.subClassOf, RDFS.Class)}
 
 
 def run_generated(store: Store, text: str, where: str, graphs: tuple[URIRef, ...] = ()) -> Result:
@@ -689,20 +697,15 @@ def validate_in_store(store: Store, shapes: Graph) -> Validation:
 
 
 def _pyshacl(store: Store, shapes: Graph, fallback: list[Node]) -> list[Finding]:
-    """pyshacl's findings for the `fallback` shapes only (and what they reference), on the store's data."""
+    """pyshacl's findings for the `fallback` shapes only, on the store's data: the whole shapes graph (whatever
+    a shape refers to, its prefix declarations included), less the targets of every other shape."""
+    kept, classes = set(fallback), _class_types(shapes)
     subset = Graph()
-    seen: set[Node] = set()
-    pending = list(fallback)
-    while pending:
-        node = pending.pop()
-        if node in seen:
+    for triple in shapes:
+        subject, predicate, value = triple
+        if subject not in kept and (predicate in _TARGETS or (predicate == RDF.type and value in classes)):
             continue
-        seen.add(node)
-        for triple in shapes.triples((node, None, None)):
-            subset.add(triple)
-            value = triple[2]
-            if isinstance(value, BNode) or (value, RDF.type, SH.NodeShape) in shapes:
-                pending.append(value)
+        subset.add(triple)
     dataset = new_dataset()
     data = store.dataset()
     for graph in DATA_GRAPHS:

@@ -270,3 +270,34 @@ def test_a_deactivated_nested_shape_holds(local_store: Store) -> None:
     assert fallback == []
     assert_same(reference, ours)
 
+
+def test_the_fallback_validates_ordinary_shapes(local_store: Store) -> None:
+    """pyshacl gets whatever a fallback shape refers to: a named property shape (ex:NameProp), the prefixes a
+    SPARQL constraint declares (sh:prefixes ex:), and a recursive shape (ex:Node, which cannot be expanded into
+    one condition). ex:x has no name, a different from b, a bad; ex:c1's child is a blank node."""
+    shapes_ttl = """
+    ex: a owl:Ontology ; sh:declare [ sh:prefix "ex" ; sh:namespace "https://example.org/"^^xsd:anyURI ] .
+    ex:S a sh:NodeShape ; sh:targetClass ex:T ; sh:property ex:NameProp ;
+        sh:property [ sh:path ex:a ; sh:equals ex:b ; sh:message "a equals b"@en ] ;
+        sh:sparql [ sh:prefixes ex: ; sh:message "has bad"@en ; sh:select "SELECT $this WHERE { $this ex:bad ?x }" ] .
+    ex:NameProp a sh:PropertyShape ; sh:path ex:name ; sh:minCount 1 ; sh:message "needs name"@en .
+    ex:Tree a sh:NodeShape ; sh:targetClass ex:T ;
+        sh:property [ sh:path ex:child ; sh:node ex:Node ; sh:message "tree"@en ] .
+    ex:Node a sh:NodeShape ; sh:nodeKind sh:IRI ; sh:property [ sh:path ex:child ; sh:node ex:Node ] ."""
+    data = "ex:x a ex:T ; ex:a 1 ; ex:b 2 ; ex:bad 1 ; ex:child ex:c1 . ex:c1 ex:child [ ] ."
+    reference, ours, fallback = compared(shapes_ttl, data, local_store)
+    assert sorted(r[3] for r in reference) == ["a equals b", "a equals b", "has bad", "needs name", "tree"]
+    assert fallback == ["<https://example.org/S>", "<https://example.org/Tree>"]
+    assert_same(reference, ours)
+
+
+def test_a_shape_that_is_a_class_targets_its_instances(local_store: Store) -> None:
+    """Implicit class targets (SHACL 2.1.3.1), of a shape typed rdfs:Class or owl:Class as pyshacl finds them:
+    each of ex:p, ex:d lacks a name."""
+    shapes_ttl = """
+    ex:Person a sh:NodeShape, owl:Class ; sh:property [ sh:path ex:name ; sh:minCount 1 ; sh:message "person"@en ] .
+    ex:Dog a sh:NodeShape, rdfs:Class ; sh:property [ sh:path ex:name ; sh:minCount 1 ; sh:message "dog"@en ] ."""
+    reference, ours, fallback = compared(shapes_ttl, "ex:p a ex:Person . ex:d a ex:Dog .", local_store)
+    assert {(str(r[0]), r[3]) for r in reference} == {(EX + "p", "person"), (EX + "d", "dog")}
+    assert fallback == ["<https://example.org/Dog>", "<https://example.org/Person>"]
+    assert_same(reference, ours)
