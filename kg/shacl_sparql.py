@@ -16,7 +16,8 @@ Virtuoso).
 Translated: targets sh:targetClass/targetNode/targetSubjectsOf/targetObjectsOf; every SHACL path form; the
 components sh:class, datatype, nodeKind, in, languageIn, pattern, minLength, maxLength, min/maxInclusive,
 min/maxExclusive, hasValue, minCount, maxCount, uniqueLang, lessThan, node, not, and, or, xone,
-qualifiedValueShape with qualifiedMin/MaxCount, and SPARQL-based constraints (sh:sparql). Inside a nested
+qualifiedValueShape with qualifiedMin/MaxCount, and SPARQL-based constraints (sh:sparql) whose SELECT binds
+$this in a triple pattern (run once over the graph, which is then the same as binding it first). Inside a nested
 shape (sh:node, sh:or...), counts other than minCount 1 and maxCount 0 are not translated. A shape using
 anything untranslated is validated by pyshacl instead, that shape only (`Validation.fallback` names them).
 Queries avoid FILTER (NOT) EXISTS over more than one triple pattern (Oxigraph 0.5 evaluates those with cost
@@ -35,7 +36,7 @@ import hashlib
 import itertools
 import os
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
@@ -49,9 +50,10 @@ from rdflib.plugins.sparql.parserutils import CompValue
 from rdflib.query import Result
 from rdflib.term import Node
 
-from kg.errors import StoreError
+from kg.errors import QueryError, StoreError
 from kg.load import curie, new_dataset
 from kg.namespaces import ONTOLOGY_GRAPH, PREFIXES, SH, SOURCES_GRAPH, STATEMENTS_GRAPH
+from kg.query import prepare
 from kg.store import OxigraphStore, SparqlStore, Store
 from kg.validate import Finding, path_text, shacl_findings, shape_name
 
@@ -522,7 +524,8 @@ class _Translator:
     def sparql_check(
         self, owner: Node, shape: Node, constraint: Node, name: str, path: str, severity: str, graphs: str
     ) -> Check:
-        """A SPARQL-based constraint run once over the whole graph, its $this joined with the focus nodes."""
+        """A SPARQL-based constraint run once over the whole graph, its rows kept for the focus nodes; one whose
+        $this must be bound first (see `_filtering_is_pre_binding`) is Untranslatable."""
         s = self.shapes
         select = s.value(constraint, SH.select)
         if select is None or s.value(constraint, SH.deactivated) == Literal(True):
@@ -537,6 +540,12 @@ class _Translator:
         # Run over the whole graph, the rows then kept for focus nodes only (see validate_in_store): joined with
         # the targets or filtered by them in SPARQL, Oxigraph re-ran the grouped query once per focus node.
         query = "\n".join(prefixes) + f"\nSELECT * {graphs} WHERE {{ {inner} }}"
+        try:
+            algebra = prepare("\n".join(prefixes) + "\n" + inner, f"sh:select of {name}").algebra
+        except QueryError as exc:
+            raise Untranslatable(str(exc)) from None
+        if not _filtering_is_pre_binding(algebra):
+            raise Untranslatable("a SPARQL constraint whose $this must be bound before it runs")
         message = _english(s, constraint) or _english(s, shape) or f"violates {name}"
         focus = f"SELECT ?this {graphs} WHERE {{ {self.targets(owner)} }}"
         fetch = ""
@@ -639,6 +648,55 @@ def _predicates(query: str) -> set[URIRef]:
     return found
 
 
+_THIS = Variable("this")
+_PASSED_THROUGH = {"SelectQuery", "Project", "Distinct", "Reduced", "OrderBy", "Filter", "Extend", "Graph", "ToMultiSet"}
+_NOT_ALLOWED = {"Minus", "values", "ServiceGraphPattern", "Slice"}  # SHACL forbids the first three (5.3.1)
+
+
+def _filtering_is_pre_binding(algebra: CompValue) -> bool:
+    """Whether running a SPARQL constraint once over the whole graph, its rows then kept for the focus nodes,
+    gives what SHACL's pre-binding of $this to each focus node gives: when every (sub-)SELECT that mentions
+    ?this projects it and binds it in every solution by a triple pattern outside OPTIONAL, EXISTS and a lone
+    UNION branch, and groups (if it groups) by it. A pattern testing for something missing (`FILTER NOT EXISTS
+    { $this ... }` alone, an OPTIONAL counted) has no ?this to keep, where the pre-bound query has a row."""
+    nodes = list(_descendants(algebra))
+    if any(node.name in _NOT_ALLOWED for node in nodes):
+        return False
+    return all(
+        _THIS in node["PV"] and _binds_this(node.p)
+        for node in nodes
+        if node.name == "Project" and any(_THIS in part.get("_vars", ()) for part in _descendants(node))
+    )
+
+
+def _binds_this(node: CompValue) -> bool:
+    """Whether every solution of the pattern `node` has ?this bound by one of its triple patterns."""
+    if node.name == "BGP":
+        return any(_THIS in triple for triple in node.triples)
+    if node.name in _PASSED_THROUGH:
+        return _binds_this(node.p)
+    if node.name == "Join":
+        return _binds_this(node.p1) or _binds_this(node.p2)
+    if node.name == "LeftJoin":
+        return _binds_this(node.p1)
+    if node.name == "Union":
+        return _binds_this(node.p1) and _binds_this(node.p2)
+    if node.name == "AggregateJoin":
+        return _THIS in (node.p.expr or ()) and _binds_this(node.p.p)
+    return False
+
+
+def _descendants(node: object) -> Iterator[CompValue]:
+    """`node` and the algebra nodes below it (in expressions too: EXISTS patterns)."""
+    if isinstance(node, CompValue):
+        yield node
+    if isinstance(node, dict):
+        node = list(node.values())
+    if isinstance(node, (list, tuple)):
+        for child in node:
+            yield from _descendants(child)
+
+
 def _fill(template: str, row: dict[str, Node]) -> str:
     """pyshacl's message templating: {?var} and {$var} replaced by the bound value's text."""
     for name, value in row.items():
@@ -664,8 +722,9 @@ def _violations(store: Store, check: Check) -> list[dict[Variable, Node]]:
     else:
         rows = run_generated(store, check.query, f"shape {check.source}").bindings
     if check.focus_query and rows:
-        focus = {row[Variable("this")] for row in run_generated(store, check.focus_query, f"targets {check.source}")}
-        rows = [row for row in rows if row.get(Variable("this")) in focus]
+        focus = {row[_THIS] for row in run_generated(store, check.focus_query, f"targets {check.source}")}
+        # each distinct row once, as pyshacl reports them
+        rows = list({tuple(sorted(row.items())): row for row in rows if row.get(_THIS) in focus}.values())
     return rows
 
 
@@ -688,7 +747,7 @@ def validate_in_store(store: Store, shapes: Graph) -> Validation:
                         severity=check.severity,
                         message=_fill(message, named) if check.focus_query else message,
                         source=check.source,
-                        value=named.get("value"),
+                        value=named.get("value", named["this"] if check.focus_query and not check.path else None),
                     )
                 )
     if work.fallback:

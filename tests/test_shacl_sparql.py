@@ -301,3 +301,26 @@ def test_a_shape_that_is_a_class_targets_its_instances(local_store: Store) -> No
     assert {(str(r[0]), r[3]) for r in reference} == {(EX + "p", "person"), (EX + "d", "dog")}
     assert fallback == ["<https://example.org/Dog>", "<https://example.org/Person>"]
     assert_same(reference, ours)
+
+
+def test_a_sparql_constraint_sees_this_bound(local_store: Store) -> None:
+    """SHACL binds $this to each focus node before the query runs (5.3.1). A query testing for something
+    missing (no label; fewer than two parts, counted in an OPTIONAL) finds nothing with $this unbound, so it goes
+    to pyshacl; one that binds $this in a triple pattern runs once over the graph, each distinct row reported
+    once (ex:y's two bad values give one row) and its sh:value the focus node, as pyshacl's."""
+    shapes_ttl = """
+    ex:Missing a sh:NodeShape ; sh:targetClass ex:T ;
+        sh:sparql [ sh:message "no label"@en ;
+            sh:select "SELECT $this WHERE { FILTER NOT EXISTS { $this <http://www.w3.org/2000/01/rdf-schema#label> ?l } }" ] ;
+        sh:sparql [ sh:message "parts: {?n}"@en ; sh:select \"\"\"SELECT $this (COUNT(?p) AS ?n)
+            WHERE { OPTIONAL { $this <https://example.org/part> ?p } } GROUP BY $this HAVING (COUNT(?p) < 2)\"\"\" ] .
+    ex:Bad a sh:NodeShape ; sh:targetClass ex:T ;
+        sh:sparql [ sh:message "bad"@en ; sh:select "SELECT $this WHERE { $this <https://example.org/bad> ?x }" ] ."""
+    data = 'ex:x a ex:T . ex:y a ex:T ; rdfs:label "y" ; ex:part ex:a, ex:b ; ex:bad 1, 2 . ex:z ex:bad 3 .'
+    reference, ours, fallback = compared(shapes_ttl, data, local_store)
+    assert {(str(r[0]), r[3], str(r[5])) for r in reference} == {
+        (EX + "x", "no label", EX + "x"), (EX + "x", "parts: 0", EX + "x"), (EX + "y", "bad", EX + "y")
+    }
+    assert sum(reference.values()) == 3
+    assert fallback == ["<https://example.org/Missing>"]
+    assert_same(reference, ours)
