@@ -117,7 +117,7 @@ def shape_name(shapes: Graph, shape: Node | None) -> str:
 
 
 def path_text(graph: Graph, path: Node | None) -> str:
-    """A SHACL property path as SPARQL path syntax with CURIEs (`kg:p`, `^kg:p`, `a/b`, `(a|b)`, `p*`)."""
+    """A SHACL property path as SPARQL path syntax with CURIEs (`kg:p`, `^kg:p`, `a/b`, `(a|b)`, `p*`, `(a/b)*`)."""
     if path is None:
         return ""
     if isinstance(path, URIRef):
@@ -132,7 +132,10 @@ def path_text(graph: Graph, path: Node | None) -> str:
     ):
         inner = graph.value(path, predicate)
         if inner is not None:
-            return template.format(path_text(graph, inner))
+            text = path_text(graph, inner)
+            # an operator binds tighter than `/` and takes one IRI or bracket: (a/b)*, ^(a/b), (a+)*
+            primary = isinstance(inner, URIRef) or graph.value(inner, SH.alternativePath) is not None
+            return template.format(text if primary else f"({text})")
     alternatives = graph.value(path, SH.alternativePath)
     if alternatives is not None:
         return "(" + "|".join(path_text(graph, step) for step in Collection(graph, alternatives)) + ")"

@@ -324,3 +324,20 @@ def test_a_sparql_constraint_sees_this_bound(local_store: Store) -> None:
     assert sum(reference.values()) == 3
     assert fallback == ["<https://example.org/Missing>"]
     assert_same(reference, ours)
+
+
+def test_an_operator_on_a_sequence_keeps_its_brackets(local_store: Store) -> None:
+    """[sh:zeroOrMorePath (a b)] is (a/b)*, not a/b* (which reaches "lit2" by a, b, b), and [sh:inversePath
+    (a b)] is ^(a/b), not ^a/b ((^a)/b): from ex:x, (a/b)* reaches ex:x and ex:z, and "lit" through ex:y's b; ^(a/b)
+    reaches ex:w, an ex:Ok, where (^a)/b would reach ex:r, which is not one."""
+    shapes_ttl = """
+    ex:S a sh:NodeShape ; sh:targetClass ex:T ;
+        sh:property [ sh:path [ sh:zeroOrMorePath ( ex:a ex:b ) ] ; sh:nodeKind sh:IRI ; sh:message "zom"@en ] ,
+            [ sh:path [ sh:inversePath ( ex:a ex:b ) ] ; sh:class ex:Ok ; sh:message "inv"@en ] ."""
+    data = """ex:x a ex:T ; ex:a ex:y . ex:y ex:b ex:z, "lit" . ex:z ex:b "lit2" .
+    ex:w ex:a ex:v ; a ex:Ok . ex:v ex:b ex:x . ex:q ex:a ex:x ; ex:b ex:r ."""
+    reference, ours, fallback = compared(shapes_ttl, data, local_store)
+    zero_or_more = f"(<{EX}a>/<{EX}b>)*"
+    assert [(str(r[0]), r[1], r[3], str(r[5])) for r in reference] == [(EX + "x", zero_or_more, "zom", "lit")]
+    assert fallback == []
+    assert_same(reference, ours)
