@@ -216,6 +216,12 @@ class _Translator:
         self._subclasses = store.subclasses
         self._names = itertools.count()
         self._expanding: set[Node] = set()  # the shapes `conforms` is expanding, to refuse a recursive one
+        # the parameters of the shapes graph's own constraint components (SHACL 6): not translated
+        self._custom = {
+            shapes.value(parameter, SH.path)
+            for component in shapes.subjects(RDF.type, SH.ConstraintComponent)
+            for parameter in shapes.objects(component, SH.parameter)
+        }
 
     def var(self) -> str:
         return f"?v{next(self._names)}"
@@ -338,6 +344,8 @@ class _Translator:
         for predicate, value in self.shapes.predicate_objects(shape):
             if predicate in _NOT_COMPONENTS:
                 continue
+            if predicate in self._custom:
+                raise Untranslatable(f"custom constraint component parameter {predicate}")
             if not str(predicate).startswith(str(SH)):
                 continue  # annotations (rdfs:comment, ...)
             if predicate in (SH.uniqueLang, SH.deactivated) and not value.toPython():

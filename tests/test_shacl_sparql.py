@@ -341,3 +341,17 @@ def test_an_operator_on_a_sequence_keeps_its_brackets(local_store: Store) -> Non
     assert [(str(r[0]), r[1], r[3], str(r[5])) for r in reference] == [(EX + "x", zero_or_more, "zom", "lit")]
     assert fallback == []
     assert_same(reference, ours)
+
+
+def test_a_custom_constraint_component_goes_to_pyshacl(local_store: Store) -> None:
+    """A parameter of the shapes graph's own constraint component (ex:maxChars) is a constraint, not an
+    annotation: "abcdef" is longer than 3."""
+    shapes_ttl = """
+    ex:MaxChars a sh:ConstraintComponent ; sh:parameter [ sh:path ex:maxChars ] ;
+        sh:validator [ a sh:SPARQLAskValidator ; sh:message "too long"@en ;
+            sh:ask "ASK { FILTER (STRLEN(STR($value)) <= $maxChars) }" ] .
+    ex:S a sh:NodeShape ; sh:targetClass ex:T ; sh:property [ sh:path ex:name ; ex:maxChars 3 ] ."""
+    reference, ours, fallback = compared(shapes_ttl, 'ex:x a ex:T ; ex:name "abcdef", "abc" .', local_store)
+    assert [(str(r[0]), r[3]) for r in reference] == [(EX + "x", "too long")]
+    assert fallback == ["<https://example.org/S>"]
+    assert_same(reference, ours)
