@@ -69,6 +69,11 @@ def report_of(findings: list[Finding]) -> Report:
 
 def shacl_findings(dataset: Dataset, shapes: Graph) -> list[Finding]:
     """pyshacl's results on statements + sources, the ontology as ont_graph, no inference."""
+    return findings_of(shacl_report(dataset, shapes), shapes)
+
+
+def shacl_report(dataset: Dataset, shapes: Graph) -> Graph:
+    """pyshacl's validation report graph (see `shacl_findings`)."""
     from pyshacl import validate as shacl  # imported here: slow to import, needed only by builds
 
     data = merged(dataset, STATEMENTS_GRAPH, SOURCES_GRAPH)  # a fresh copy: pyshacl may work in place
@@ -80,6 +85,11 @@ def shacl_findings(dataset: Dataset, shapes: Graph) -> list[Finding]:
         inplace=True,
         allow_warnings=True,
     )
+    return results
+
+
+def findings_of(results: Graph, shapes: Graph) -> list[Finding]:
+    """The findings of a pyshacl report graph, one per top-level result."""
     return [
         Finding(
             focus=results.value(result, SH.focusNode),

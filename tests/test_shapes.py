@@ -8,10 +8,14 @@ Every file in the folder is a test case; adding a fixture needs no new code.
 - `_XFAIL`: the set of (focus node, path, severity) of its findings equals the set of its expect lines:
 
       # expect: FOCUS | PATH | SEVERITY
+      # expect: FOCUS | PATH | SEVERITY | COMPONENT
 
   Fields are separated by " | " (a "|" with spaces around it; a bare "|" belongs to a path). FOCUS is a CURIE using the fixture's own @prefix declarations (or an <IRI>); PATH is the result path as
   `kg.validate.path_text` writes it (`kg:p`, `^kg:p`, `a/b`, `(a|b)`) or `-` when the result has none
-  (a node-level constraint); SEVERITY is Violation, Warning or Info.
+  (a node-level constraint); SEVERITY is Violation, Warning or Info. COMPONENT, when given, is the result's
+  sh:sourceConstraintComponent as a CURIE (`sh:DatatypeConstraintComponent`): the findings on that focus node,
+  path and severity are then compared with their components, so that each constraint on one value is proven
+  by its own finding (without it, one finding of either constraint would meet the line).
 
 Validation goes through `kg.validate.shacl_findings`, the pipeline's one SHACL code path (asserted graph,
 ontology as ont_graph, inference 'none').
@@ -31,7 +35,7 @@ from rdflib.term import Node
 
 from kg.load import Project, curie, load_dataset, load_shapes, new_dataset, parse_turtle
 from kg.namespaces import KG, OA, ONTOLOGY_GRAPH, PROJECT_ROOT, SH, SHAPE, STATEMENTS_GRAPH
-from kg.validate import Finding, path_text, shacl_findings
+from kg.validate import Finding, findings_of, path_text, shacl_findings, shacl_report
 
 FIXTURES = PROJECT_ROOT / "tests" / "fixtures" / "shapes"
 FIXTURE_FILES = sorted(FIXTURES.glob("*.ttl"))
@@ -40,7 +44,7 @@ _EXPECT = re.compile(r"^#\s*expect:\s*(.*?)\s*$")
 _FIELD_SEPARATOR = re.compile(r"\s+\|\s+")  # " | " between fields; a bare "|" is a path alternative
 SEVERITIES = {"Violation", "Warning", "Info"}
 
-Expected = tuple[Node, str, str]  # (focus node, path text or "", severity)
+Expected = tuple[Node, str, str, str | None]  # (focus node, path text or "", severity, component CURIE or None)
 
 
 @cache
@@ -58,13 +62,19 @@ def fixture_graph(path: Path) -> Graph:
 
 
 @cache
-def findings(path: Path) -> tuple[Finding, ...]:
-    """The pipeline's SHACL findings for one fixture (the fixture is the statements graph)."""
+def report(path: Path) -> Graph:
+    """pyshacl's report for one fixture (the fixture is the statements graph), as the pipeline runs it."""
     dataset = new_dataset()
     tbox = dataset.graph(ONTOLOGY_GRAPH)
     tbox += ontology()
     parse_turtle(path, dataset.graph(STATEMENTS_GRAPH))
-    return tuple(shacl_findings(dataset, shapes()))
+    return shacl_report(dataset, shapes())
+
+
+@cache
+def findings(path: Path) -> tuple[Finding, ...]:
+    """The pipeline's SHACL findings for one fixture."""
+    return tuple(findings_of(report(path), shapes()))
 
 
 def expected(path: Path) -> set[Expected]:
@@ -76,20 +86,29 @@ def expected(path: Path) -> set[Expected]:
         if match is None:
             continue
         fields = [field.strip() for field in _FIELD_SEPARATOR.split(match.group(1))]
-        assert len(fields) == 3, f"{path.name}:{number}: expected 'FOCUS | PATH | SEVERITY', got {line!r}"
-        focus, shown_path, severity = fields
+        assert len(fields) in (3, 4), f"{path.name}:{number}: expected 'FOCUS | PATH | SEVERITY [| COMPONENT]', got {line!r}"
+        focus, shown_path, severity, *component = fields
         assert severity in SEVERITIES, f"{path.name}:{number}: unknown severity {severity!r}"
         node = URIRef(focus[1:-1]) if focus.startswith("<") else names.expand_curie(focus)
-        rows.add((node, "" if shown_path == "-" else shown_path, severity))
+        rows.add((node, "" if shown_path == "-" else shown_path, severity, component[0] if component else None))
     return rows
 
 
-def actual(path: Path) -> set[Expected]:
-    return {(f.focus, f.path, f.severity) for f in findings(path)}
+def actual(path: Path, pinned: set[tuple[Node, str, str]]) -> set[Expected]:
+    """The fixture's findings as expect rows, with their constraint component where (focus, path, severity) is
+    `pinned` by an expect line that names one."""
+    results = report(path)
+    rows = set()
+    for finding, result in zip(findings(path), results.objects(None, SH.result), strict=True):
+        key = (finding.focus, finding.path, finding.severity)
+        component = results.value(result, SH.sourceConstraintComponent)
+        rows.add((*key, curie(component) if key in pinned else None))
+    return rows
 
 
 def shown(rows: set[Expected]) -> str:
-    return "\n".join(sorted(f"  {curie(focus)} | {p or '-'} | {severity}" for focus, p, severity in rows)) or "  (none)"
+    lines = [" | ".join([f"  {curie(row[0])}", row[1] or "-", *filter(None, row[2:])]) for row in rows]
+    return "\n".join(sorted(lines)) or "  (none)"
 
 
 # --------------------------------------------------------------------------------------------------
@@ -107,11 +126,11 @@ def test_fixture(path: Path):
     rows = expected(path)
     if path.stem.endswith("_PASS"):
         assert not rows, f"{path.name}: a _PASS fixture has no '# expect:' lines"
-        assert findings(path) == (), f"{path.name} should have no finding, has:\n{shown(actual(path))}"
+        assert findings(path) == (), f"{path.name} should have no finding, has:\n{shown(actual(path, set()))}"
     else:
         assert path.stem.endswith("_XFAIL"), f"{path.name}: a fixture is named <topic>_PASS or <topic>_XFAIL"
         assert rows, f"{path.name}: an _XFAIL fixture lists its expected findings in '# expect:' lines"
-        got = actual(path)
+        got = actual(path, {row[:3] for row in rows if row[3] is not None})
         assert got == rows, (
             f"{path.name}:\nmissing (expected, not found):\n{shown(rows - got)}\n"
             f"unexpected (found, not expected):\n{shown(got - rows)}"
