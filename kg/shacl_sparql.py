@@ -26,8 +26,14 @@ nested shape's sequence path raises Untranslatable. Where a store cannot run a f
 (StoreFacts) and it gets another: Virtuoso 7.2 cannot compile an EXISTS bound to a variable, so there each value
 constraint, and each set of values counted, gets a query that filters by its condition; its SHA256(STR(x)) is
 wrong beyond Latin-1, so there a SPARQL-based constraint that hashes runs in rdflib on the triples it reads.
-Known difference: sh:pattern runs as an XPath regex, where `$` does not match before a final line break
-(Python's, in pyshacl, does): a value ending in a newline fails `^...$` here, as SHACL intends.
+Known differences: sh:pattern runs as an XPath regex, where `$` does not match before a final line break
+(Python's, in pyshacl, does): a value ending in a newline fails `^...$` here, as SHACL intends. And on a store
+that folds integer datatypes (Oxigraph: "65"^^xsd:positiveInteger is stored as "65"^^xsd:integer, the type gone
+before any query runs), sh:datatype xsd:integer or a type derived from it accepts any xsd:integer within the
+type's bounds: `kg:ordinal 65` meets xsd:positiveInteger and "3"^^xsd:positiveInteger meets xsd:integer, where
+pyshacl rejects both; -1 is rejected by both. An exact verdict needs the literals as written, which the store no
+longer has (pyshacl on the store's data would be wrong the other way: it would reject the project's own
+"65"^^xsd:positiveInteger).
 """
 
 from __future__ import annotations

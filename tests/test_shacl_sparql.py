@@ -355,3 +355,20 @@ def test_a_custom_constraint_component_goes_to_pyshacl(local_store: Store) -> No
     assert [(str(r[0]), r[3]) for r in reference] == [(EX + "x", "too long")]
     assert fallback == ["<https://example.org/S>"]
     assert_same(reference, ours)
+
+
+def test_integer_datatypes_on_a_store_that_folds_them() -> None:
+    """The documented difference (module docstring): Oxigraph keeps no integer-derived datatype, so there
+    sh:datatype of one accepts any xsd:integer within its bounds, 5 for xsd:positiveInteger and
+    "3"^^xsd:positiveInteger for xsd:integer; pyshacl (and rdflib's store) rejects both. -1 fails everywhere."""
+    shapes_ttl = """
+    ex:S a sh:NodeShape ; sh:targetClass ex:T ;
+        sh:property [ sh:path ex:pi ; sh:datatype xsd:positiveInteger ; sh:message "positive"@en ] ,
+            [ sh:path ex:i ; sh:datatype xsd:integer ; sh:message "integer"@en ] ."""
+    data = 'ex:x a ex:T ; ex:pi 5, -1, "7"^^xsd:positiveInteger ; ex:i "3"^^xsd:positiveInteger .'
+    reference, in_memory, _ = compared(shapes_ttl, data, create_store("memory"))
+    assert {(r[3], str(r[5])) for r in reference} == {("positive", "5"), ("positive", "-1"), ("integer", "3")}
+    assert_same(reference, in_memory)
+    _, on_oxigraph, fallback = compared(shapes_ttl, data, create_store("oxigraph"))
+    assert fallback == []
+    assert {(r[3], str(r[5])) for r in on_oxigraph} == {("positive", "-1")}
