@@ -30,10 +30,9 @@ Known differences: sh:pattern runs as an XPath regex, where `$` does not match b
 (Python's, in pyshacl, does): a value ending in a newline fails `^...$` here, as SHACL intends. And on a store
 that folds integer datatypes (Oxigraph: "65"^^xsd:positiveInteger is stored as "65"^^xsd:integer, the type gone
 before any query runs), sh:datatype xsd:integer or a type derived from it accepts any xsd:integer within the
-type's bounds: `kg:ordinal 65` meets xsd:positiveInteger and "3"^^xsd:positiveInteger meets xsd:integer, where
-pyshacl rejects both; -1 is rejected by both. An exact verdict needs the literals as written, which the store no
-longer has (pyshacl on the store's data would be wrong the other way: it would reject the project's own
-"65"^^xsd:positiveInteger).
+type's bounds: 65 meets xsd:positiveInteger and "3"^^xsd:positiveInteger meets xsd:integer, where pyshacl
+rejects both; -1 is rejected by both. An exact verdict needs the literals as written, which the store no longer
+has; the project's own data and shapes use xsd:integer itself, so their verdict is the same on every store.
 """
 
 from __future__ import annotations

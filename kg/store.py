@@ -387,7 +387,7 @@ class OxigraphStore(_Checked):
     with no `path`, a writable store in memory.
 
     Oxigraph 0.5 stores a literal of a type derived from xsd:integer (xsd:positiveInteger, xsd:int, ...) as an
-    xsd:integer: its value is kept, its datatype lost (the project has one: kg:ordinal "65"^^xsd:positiveInteger)."""
+    xsd:integer: its value is kept, its datatype lost (the project's data uses none of those types)."""
 
     def __init__(self, path: Path | None, create: bool) -> None:
         import pyoxigraph
