@@ -12,7 +12,7 @@ before evaluation (kg.query.check_offline), and rdflib's loading of unknown FROM
 every worker as well. Updates are refused unless the server was started with `--allow-update` and a token.
 
 URL layout (HTML pages come from kg.pages): `/sparql` (the endpoint; its service description on a GET
-without a query), `/id/...` (303 See Other to `/page/...` or `/data/....ttl|.jsonld|.nt`), `/ontology`,
+without a query), `/id/...` (303 See Other to `/page/...` or `/data/....ttl|.jsonld|.nt|.rdf`), `/ontology`,
 `/ontology/VERSION`, `/shapes` and `/graph/NAME` (303 to their documents), `/links.sssom.tsv` (the mapping set).
 A handler refuses a request by raising Refused; EXCEPTION_HANDLERS turns it, and Starlette's 404 and 405, into
 a message naming the cause.
@@ -32,6 +32,7 @@ import threading
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs
 
@@ -46,9 +47,10 @@ from starlette.responses import FileResponse, PlainTextResponse, RedirectRespons
 from starlette.routing import BaseRoute, Route
 
 from kg.build import Built
-from kg.errors import InputError, QueryError, StoreError, UsageError
+from kg.errors import InputError, OutputError, QueryError, StoreError, UsageError
+from kg.export import _serialized as serialized  # kg.export's writer, so both write the same bytes
 from kg.export import load_context
-from kg.load import Project, bind_prefixes, load_shapes
+from kg.load import Project, bind_prefixes, load_shapes, new_dataset
 from kg.namespaces import (
     BASE, GRAPH, ID, KG, ONTOLOGY_GRAPH, OWL, PREFIXES, PROV, RDF, RDFS, SD, VOID, W3C_FORMATS,
 )
@@ -70,14 +72,27 @@ ANSWER_TYPES = {
     "application/json": "json",
     "application/sparql-results+json": "json",
 }
-GRAPH_TYPES = {  # media type -> rdflib graph serializer (kg-turtle keeps every literal's lexical form)
+GRAPH_TYPES = {  # media type -> kg.export format (its serializer keeps every literal's lexical form)
     "application/rdf+xml": "xml",
     "text/plain": "nt",
     "application/n-triples": "nt",
-    "application/ld+json": "json-ld",
-    "text/turtle": "kg-turtle",
+    "application/ld+json": "jsonld",
+    "text/turtle": "turtle",
 }
-DOCUMENT_EXTENSIONS = {"ttl": "text/turtle", "jsonld": "application/ld+json", "nt": "application/n-triples"}
+# extension -> media type of the documents (/ontology.EXT, /data/NAME.EXT...); negotiation redirects to a type's
+# first extension; .owl is RDF/XML too, the extension ontology tools (Protégé, the OWL API) look for
+DOCUMENT_EXTENSIONS = {
+    "ttl": "text/turtle",
+    "jsonld": "application/ld+json",
+    "nt": "application/n-triples",
+    "rdf": "application/rdf+xml",
+    "owl": "application/rdf+xml",
+}
+# a named graph (/graph/NAME) is also served as TriG: that one graph under its name
+GRAPH_EXTENSIONS = {**DOCUMENT_EXTENSIONS, "trig": "application/trig"}
+MEDIA_FORMATS = {**GRAPH_TYPES, "application/trig": "trig"}  # a document's media type -> kg.export format
+# the order document types are offered in: on a tie (*/*) the last wins (N-Triples, or the HTML page offered after)
+_TIE_ORDER = ("application/trig", "application/rdf+xml", "text/turtle", "application/ld+json", "application/n-triples")
 _RESULT_FORMATS = {  # W3C format IRIs announced in the service description
     "SPARQL_Results_JSON", "SPARQL_Results_XML", "SPARQL_Results_CSV", "SPARQL_Results_TSV",
     "Turtle", "JSON-LD", "N-Triples", "RDF_XML",
@@ -85,7 +100,7 @@ _RESULT_FORMATS = {  # W3C format IRIs announced in the service description
 _CACHED_BODY = 1 << 18  # larger answers are not cached: at most 256 such answers, 64 MiB, stay in memory
 DEMOTE_AFTER = 0.5  # CPU seconds after which a query's worker lowers its priority (nice 10)
 _TEXT_TYPES = ("text/", "application/sparql-results+", "application/json", "application/ld+json",
-               "application/n-triples", "application/rdf+xml", "application/xml")
+               "application/n-triples", "application/rdf+xml", "application/xml", "application/trig")
 
 
 @dataclass(frozen=True)
@@ -131,7 +146,6 @@ class _Evaluator:
     connect: Callable[[], Store]
     dataset: Dataset | None
     graphs: set[URIRef]
-    context: dict
     settings: Settings
     _store: Store | None = None
 
@@ -142,6 +156,8 @@ class _Evaluator:
             return self._query(job)
         except QueryError as exc:
             return _error(400, str(exc))
+        except OutputError as exc:  # the negotiated syntax cannot hold this result (an RDF/XML predicate)
+            return _error(406, f"query: {exc}")
         except StoreError as exc:  # the store could not be opened or reached: not the client's fault
             return _error(502, f"query: {exc}")
         except RecursionError:
@@ -180,7 +196,7 @@ class _Evaluator:
 
     def _serialize(self, result: Result, name: str) -> bytes:
         if result.type in ("CONSTRUCT", "DESCRIBE"):
-            return serialize_graph(result.graph, name, self.context)
+            return serialize_graph(result.graph, name, self.settings.project.context)
         if name in ("json", "tsv"):
             return serialize_result(result, name).encode()
         return result.serialize(format=name, encoding="utf-8")
@@ -423,11 +439,11 @@ def graph_names(dataset: Dataset) -> set[URIRef]:
     }
 
 
-def serialize_graph(graph: Graph, name: str, context: dict) -> bytes:
-    """A graph as bytes in rdflib format `name`; JSON-LD compacted with the project's context."""
+def serialize_graph(graph: Graph, fmt: str, context: Path) -> bytes:
+    """A graph (or, for TriG, a dataset) as bytes in kg.export format `fmt`, with the project's prefixes; JSON-LD
+    compacted with the context file `context`. OutputError if the format cannot hold the data."""
     bind_prefixes(graph)
-    options = {"context": context} if name == "json-ld" else {}
-    return graph.serialize(format=name, encoding="utf-8", **options)
+    return serialized(graph, fmt, context)
 
 
 def _respond(reply: Reply, vary: bool = True) -> Response:
@@ -618,38 +634,47 @@ def service_description(request: Request) -> Response:
         graph.add((named, SD.graph, described))
         graph.add((described, RDF.type, SD.Graph))
         graph.add((described, VOID.triples, Literal(len(dataset.graph(name)))))
-    return _respond(Reply(200, media, serialize_graph(graph, GRAPH_TYPES[media], request.app.state.context)))
+    return _respond(Reply(200, media, serialize_graph(graph, GRAPH_TYPES[media], settings.project.context)))
 
 
 # ---------------------------------------------------------------------------------------------- linked data
 
 
-def _see_other(request: Request, html: str | None, document: str) -> Response:
-    """303 to the HTML page or the document of the negotiated (or ?format=) type (Cool URIs, section 4.3)."""
-    formats = {"html": "text/html", **DOCUMENT_EXTENSIONS} if html else dict(DOCUMENT_EXTENSIONS)
+def _see_other(request: Request, html: str | None, document: str,
+               extensions: dict[str, str] = DOCUMENT_EXTENSIONS) -> Response:
+    """303 to the HTML page or the document of the negotiated (or ?format=) type (Cool URIs, section 4.3), among
+    `extensions` (extension -> media type)."""
+    formats = {"html": "text/html", **extensions} if html else dict(extensions)
     chosen = query_parameters(request, ("format",)).get("format")
     if chosen is not None:
         if chosen not in formats:
             return _refuse(400, f"unknown format {chosen!r}; use one of {', '.join(formats)}")
     else:
-        by_media = {media: name for name, media in formats.items()}
-        # on a tie (*/*) the HTML page wins, listed last
-        media = negotiate(request.headers.get("accept"), [*DOCUMENT_EXTENSIONS.values(), *(["text/html"] if html else [])])
+        by_media: dict[str, str] = {}
+        for name, media in formats.items():
+            by_media.setdefault(media, name)
+        offered = [*_TIE_ORDER, *(["text/html"] if html else [])]
+        media = negotiate(request.headers.get("accept"), [media for media in offered if media in by_media])
         if media is None:
-            return _refuse(406, f"available as: {', '.join(formats.values())}")
+            return _refuse(406, f"available as: {', '.join(by_media)}")
         chosen = by_media[media]
     target = html if chosen == "html" else f"{document}.{chosen}"
     return RedirectResponse(target, status_code=303, headers={"Vary": "Accept"})
 
 
 def _document(request: Request, graph: Graph, extension: str) -> Response:
-    media = DOCUMENT_EXTENSIONS[extension]
-    return _respond(Reply(200, media, serialize_graph(graph, GRAPH_TYPES[media], request.app.state.context)), vary=False)
+    """The document `graph` as the type of `extension`; 406 if that syntax cannot hold it."""
+    media = GRAPH_EXTENSIONS[extension]
+    try:
+        body = serialize_graph(graph, MEDIA_FORMATS[media], request.app.state.settings.project.context)
+    except OutputError as exc:
+        return _refuse(406, f"{request.url.path}: {exc}")
+    return _respond(Reply(200, media, body), vary=False)
 
 
-def _split_extension(path: str) -> tuple[str, str | None]:
+def _split_extension(path: str, extensions: dict[str, str] = DOCUMENT_EXTENSIONS) -> tuple[str, str | None]:
     stem, dot, extension = path.rpartition(".")
-    return (stem, extension) if dot and extension in DOCUMENT_EXTENSIONS else (path, None)
+    return (stem, extension) if dot and extension in extensions else (path, None)
 
 
 def _known(dataset: Dataset, node: URIRef) -> bool:
@@ -707,14 +732,20 @@ def _named_document(name: str, html: str | None, graph_of: Callable[[Request], G
 
 
 async def named_graph(request: Request) -> Response:
-    """/graph/NAME and /graph/NAME.EXT: one of the dataset's named graphs, whole."""
-    name, extension = _split_extension(request.path_params["name"])
+    """/graph/NAME and /graph/NAME.EXT: one of the dataset's named graphs, whole (TriG: that graph, named)."""
+    name, extension = _split_extension(request.path_params["name"], GRAPH_EXTENSIONS)
     dataset: Dataset = request.app.state.built.dataset
     if GRAPH[name] not in graph_names(dataset):
         return _refuse(404, f"{GRAPH[name]} is not a graph of this server")
     if extension is None:
-        return _see_other(request, None, f"/graph/{name}")
-    return _document(request, dataset.graph(GRAPH[name]), extension)
+        return _see_other(request, None, f"/graph/{name}", GRAPH_EXTENSIONS)
+    graph = dataset.graph(GRAPH[name])
+    if extension != "trig":
+        return _document(request, graph, extension)
+    alone = new_dataset()  # TriG of `graph` itself would write every graph: its store is the whole dataset's
+    named = alone.graph(GRAPH[name])
+    named += graph
+    return _document(request, alone, extension)
 
 
 async def ontology_version(request: Request) -> Response:
@@ -805,12 +836,12 @@ def create_app(
     from kg import pages  # here, not at the top: kg.pages imports this module
     from kg.store import MemoryStore
 
-    context = load_context(settings.project.context)
+    load_context(settings.project.context)  # a broken context is refused at start, not on the first JSON-LD request
     if connect is None:
         names = graph_names(built.dataset)
-        evaluator = _Evaluator(lambda: MemoryStore(built.dataset, held=names), built.dataset, names, context, settings)
+        evaluator = _Evaluator(lambda: MemoryStore(built.dataset, held=names), built.dataset, names, settings)
     else:
-        evaluator = _Evaluator(connect, None, graph_names(built.dataset), context, settings)
+        evaluator = _Evaluator(connect, None, graph_names(built.dataset), settings)
     pool = Pool(evaluator)
 
     @contextlib.asynccontextmanager
@@ -852,7 +883,6 @@ def create_app(
     app.state.built = built
     app.state.settings = settings
     app.state.pool = pool
-    app.state.context = evaluator.context
     app.state.shapes = load_shapes(settings.project)
     return app
 

@@ -17,8 +17,9 @@ from pathlib import Path
 
 import httpx
 import pytest
-from rdflib import Graph, Literal, Namespace, URIRef
+from rdflib import Dataset, Graph, Literal, Namespace, URIRef
 from rdflib.collection import Collection
+from rdflib.compare import isomorphic
 from rdflib.namespace import OWL, RDF, RDFS
 from SPARQLWrapper import CSV, JSON, TURTLE, XML, SPARQLWrapper
 
@@ -308,6 +309,59 @@ def test_ontology_shapes_and_graphs_dereference(kg_server: ServerProcess, built_
         assert mappings.content == (PROJECT_ROOT / "data" / "links.sssom.tsv").read_bytes()
     assert len(statements) == len(built_project.dataset.graph(STATEMENTS_GRAPH))
     assert len(pycountry) == len(built_project.dataset.graph(GRAPH["offline/pycountry"])) > 0
+
+
+# what ontology tools send: the OWL API (Protégé), and an RDF library preferring RDF/XML; both must get RDF/XML,
+# never the HTML documentation that their */* or text/plain would otherwise match
+OWL_API_ACCEPT = "application/rdf+xml, application/xml; q=0.7, text/xml; q=0.6, text/plain; q=0.1, */*; q=0.09"
+RDF_LIBRARY_ACCEPT = ("application/rdf+xml, text/rdf+xml, text/xml;q=0.5, text/n3;q=0.9, text/turtle;q=0.9, "
+                      "application/ld+json;q=0.5")
+
+
+@pytest.mark.parametrize("accept", ["application/rdf+xml", OWL_API_ACCEPT, RDF_LIBRARY_ACCEPT])
+def test_ontology_tools_get_rdf_xml(kg_server: ServerProcess, built_project: Built, accept: str) -> None:
+    version = str(next(built_project.dataset.graph(ONTOLOGY_GRAPH).objects(None, OWL.versionIRI)))
+    with _client(kg_server) as client:
+        for path, document in (("/ontology", "/ontology.rdf"), (version.removeprefix("https://w3id.org/defence-kg"),
+                               "/ontology.rdf"), ("/graph/statements", "/graph/statements.rdf"),
+                               ("/id/NORADCooperation", "/data/NORADCooperation.rdf")):
+            response = client.get(path, headers={"Accept": accept})
+            assert (response.status_code, response.headers["location"]) == (303, document), path
+        for path in ("/ontology.rdf", "/ontology.owl"):
+            response = client.get(path)
+            assert response.headers["content-type"] == "application/rdf+xml; charset=utf-8"
+            ontology = Graph().parse(data=response.content, format="xml")
+            assert (KG.Claim, RDF.type, OWL.Class) in ontology
+            assert (URIRef("https://w3id.org/defence-kg/ontology"), OWL.versionIRI, URIRef(version)) in ontology
+        statements = Graph().parse(data=client.get("/graph/statements.rdf").content, format="xml")
+    assert (ID.NORADCooperation, KG.supportedBy, CLAIM.C07) in statements
+
+
+def test_a_named_graph_is_served_as_trig_under_its_name(kg_server: ServerProcess, built_project: Built) -> None:
+    with _client(kg_server) as client:
+        located = client.get("/graph/statements", headers={"Accept": "application/trig"}).headers["location"]
+        assert located == "/graph/statements.trig"
+        response = client.get(located)
+        assert response.headers["content-type"] == "application/trig; charset=utf-8"
+        # the ontology is a document, not a graph of the dataset under its own IRI: no TriG of it
+        assert client.get("/ontology", headers={"Accept": "application/trig"}).status_code == 406
+        assert client.get("/ontology.trig").status_code == 404
+    served = Dataset()
+    served.parse(data=response.content, format="trig")
+    assert {g.identifier for g in served.graphs() if len(g)} == {STATEMENTS_GRAPH}
+    assert isomorphic(served.graph(STATEMENTS_GRAPH), built_project.dataset.graph(STATEMENTS_GRAPH))
+    assert (ID.NORADCooperation, KG.supportedBy, CLAIM.C07) in served.graph(STATEMENTS_GRAPH)
+
+
+def test_a_result_the_negotiated_syntax_cannot_hold_is_406(kg_server: ServerProcess) -> None:
+    # RDF/XML writes a predicate as namespace + XML name: http://example.org/1 has no such split
+    query = 'CONSTRUCT { <urn:x:s> <http://example.org/1> "x" } WHERE {}'
+    refused = _sparql(kg_server, query, "application/rdf+xml")
+    assert refused.status_code == 406
+    assert refused.text.startswith("query: the data cannot be written as xml") and "http://example.org/1" in refused.text
+    written = _sparql(kg_server, query, "text/turtle")
+    assert set(Graph().parse(data=written.content, format="turtle")) == {
+        (URIRef("urn:x:s"), URIRef("http://example.org/1"), Literal("x"))}
 
 
 # --- extra graphs (kg serve --graph IRI=FILE) -------------------------------------------------------------
