@@ -14,10 +14,12 @@ import re
 import threading
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
+from importlib import metadata
 from itertools import pairwise
 from pathlib import Path
 
 from rdflib import BNode, Dataset, Graph, Literal, URIRef, Variable
+from rdflib.compare import to_canonical_graph
 from rdflib.namespace import ORG, SKOS
 from rdflib.term import Node
 from starlette.datastructures import State
@@ -50,7 +52,8 @@ from kg.namespaces import (
 from kg.query import CatalogueQuery, bind_params, load_catalogue, supporting_claims
 from kg.serve import Refused, negotiate, query_parameters
 
-TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
+TEMPLATES_DIR = Path(__file__).parent / "templates"
+TEMPLATES = Jinja2Templates(directory=TEMPLATES_DIR)
 STATIC = Path(__file__).parent / "static"
 LONG_LITERAL = 300  # characters: longer literals (the source text) are shown folded
 HOME_GROUP_ROWS = 100  # entities of each group on the home page; /entities lists a group in full, page by page
@@ -259,24 +262,39 @@ class OntologyDocs:
 
 _docs_lock = threading.Lock()
 _generated: dict[int, tuple[Built, OntologyDocs]] = {}  # by id(built); the Built kept alive so ids stay unique
+# what makes the documentation page besides pyLODE: a change to either regenerates it
+DOCS_GENERATOR = (Path(__file__), TEMPLATES_DIR / "_header.html")
+
+
+def docs_key(ontology: Graph) -> str:
+    """The documentation cache's key for `ontology`: its canonical N-Triples (blank nodes, such as a property
+    chain's list, relabelled deterministically, so the same ontology has the same key on every build), pyLODE's
+    version and the files of DOCS_GENERATOR."""
+    digest = hashlib.sha256(f"pylode {metadata.version('pylode')}\0".encode())
+    for path in DOCS_GENERATOR:
+        digest.update(path.read_bytes() + b"\0")
+    digest.update("\n".join(sorted(to_canonical_graph(ontology).serialize(format="nt").splitlines())).encode())
+    return digest.hexdigest()[:16]
 
 
 def ontology_docs(built: Built, project: Project) -> OntologyDocs:
-    """The pyLODE documentation of the built ontology graph, generated once per ontology into the project's
-    cache directory (under its content hash) and reused by later requests and later runs."""
+    """The pyLODE documentation of the built ontology graph, generated once per ontology and generator into the
+    project's cache directory (under docs_key, older pages removed) and reused by later requests and runs."""
     with _docs_lock:
         known = _generated.get(id(built))
         if known is not None:
             return known[1]
         ontology = merged(built.dataset, ONTOLOGY_GRAPH)  # a copy: pyLODE adds its own inferences to it
-        digest = hashlib.sha256("\n".join(sorted(line for line in ontology.serialize(format="nt").splitlines()))
-                                .encode()).hexdigest()[:16]
+        digest = docs_key(ontology)
         folder = cache_dir(project) / "ontology-docs"
         page, index = folder / f"{digest}.html", folder / f"{digest}.json"
         if not (page.is_file() and index.is_file()):
             html, fragments = _run_pylode(ontology)
             write_atomic(page, html.encode("utf-8"))
             write_atomic(index, json.dumps(fragments, sort_keys=True).encode("utf-8"))
+            for stale in [*folder.glob("*.html"), *folder.glob("*.json")]:  # another ontology's or generator's
+                if stale not in (page, index):
+                    stale.unlink(missing_ok=True)
         docs = OntologyDocs(page, json.loads(index.read_text(encoding="utf-8")))
         _generated[id(built)] = (built, docs)
         return docs

@@ -11,6 +11,7 @@ import re
 import threading
 from collections import Counter
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -19,8 +20,8 @@ from rdflib import Literal
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
-from kg.build import CACHE_ENV, Built
-from kg.load import curie, new_dataset
+from kg.build import CACHE_ENV, Built, cache_dir
+from kg.load import Project, curie, new_dataset
 from conftest import copy_of
 from kg.namespaces import CLAIM, DCTERMS, ID, KG, OA, ONTOLOGY_GRAPH, PROJECT_ROOT, RDF, RDFS, SCHEMA, SOURCES_GRAPH, STATEMENTS_GRAPH
 from kg import pages
@@ -455,3 +456,57 @@ def test_pages_refuse_parameters_that_are_not_utf8_or_repeated(client: TestClien
 def test_ask_page_escapes_the_question(client: TestClient) -> None:
     page = client.get("/ask", params={"q": "<script>alert(1)</script>"}).text
     assert "<script>alert(1)</script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+
+
+# --- the ontology documentation's cache -----------------------------------------------------------------------
+
+
+def _fresh_build(built: Built) -> Built:
+    """A new Built whose ontology graph is parsed again from its file (new blank node labels, as in a new build)."""
+    dataset = new_dataset()
+    dataset.graph(ONTOLOGY_GRAPH).parse(PROJECT_ROOT / "ontology" / "defence-kg.ttl")
+    return replace(built, dataset=dataset)
+
+
+@pytest.fixture
+def generator_runs(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> list[int]:
+    """pyLODE replaced by a stub whose page says which run made it (the list of runs); the cache in tmp_path."""
+    runs: list[int] = []
+
+    def run(ontology) -> tuple[str, dict[str, str]]:
+        runs.append(len(runs) + 1)
+        return f"<html>run {len(runs)}</html>", {}
+
+    monkeypatch.setattr(pages, "_run_pylode", run)
+    monkeypatch.setenv(CACHE_ENV, str(tmp_path / "cache"))
+    return runs
+
+
+def _cached_files(project: Project) -> list[str]:
+    return sorted(path.suffix for path in (cache_dir(project) / "ontology-docs").iterdir())
+
+
+def test_the_same_ontology_reuses_its_documentation(built_project: Built, generator_runs: list[int]) -> None:
+    # the ontology's property chains are RDF lists, blank nodes labelled anew by every parse
+    first, second = _fresh_build(built_project), _fresh_build(built_project)
+    assert first.dataset.graph(ONTOLOGY_GRAPH).serialize(format="nt") != second.dataset.graph(ONTOLOGY_GRAPH).serialize(format="nt")
+    assert pages.ontology_docs(first, Project()).path == pages.ontology_docs(second, Project()).path
+    assert generator_runs == [1]
+
+
+def test_a_changed_generator_regenerates_the_documentation_and_removes_the_old(
+    built_project: Built, generator_runs: list[int], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    header = tmp_path / "_header.html"
+    header.write_text("<header>old</header>", encoding="utf-8")
+    monkeypatch.setattr(pages, "DOCS_GENERATOR", (*pages.DOCS_GENERATOR[:-1], header))
+    old = pages.ontology_docs(_fresh_build(built_project), Project())
+    header.write_text("<header>new</header>", encoding="utf-8")  # the site's header changed
+    changed_header = pages.ontology_docs(_fresh_build(built_project), Project())
+    assert changed_header.path.read_text(encoding="utf-8") == "<html>run 2</html>"
+    assert not old.path.exists() and _cached_files(Project()) == [".html", ".json"]
+    real_version = pages.metadata.version
+    monkeypatch.setattr(pages.metadata, "version", lambda name: "99.0" if name == "pylode" else real_version(name))
+    upgraded = pages.ontology_docs(_fresh_build(built_project), Project())  # another pyLODE
+    assert upgraded.path.read_text(encoding="utf-8") == "<html>run 3</html>"
+    assert not changed_header.path.exists() and _cached_files(Project()) == [".html", ".json"]
