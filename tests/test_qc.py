@@ -28,7 +28,7 @@ from rdflib.namespace import OWL, RDF
 
 from kg.errors import InputError
 from kg.load import Project, curie, load_dataset, new_dataset, parse_turtle
-from kg.namespaces import BASE, PROJECT_ROOT, STATEMENTS_GRAPH
+from kg.namespaces import BASE, KG, PROJECT_ROOT, STATEMENTS_GRAPH
 from kg.query import parse_catalogue_query, prepare
 from kg.store import create_store
 from kg.validate import Finding, qc_findings
@@ -100,6 +100,14 @@ def test_xfail_fixture_returns_its_rows(query: Path, tmp_path: Path):
     assert rows, f"{fixture.name}: list the rows the query must return in '# expect:' lines"
     got = {(f.focus, f.path) for f in fixture_findings(fixture, query, tmp_path)}
     assert got == rows, f"{fixture.name}: missing {sorted(rows - got)}, unexpected {sorted(got - rows)}"
+
+
+def test_a_missing_definition_is_reported_per_language(tmp_path: Path):
+    """missing-definition.rq names the language each term lacks a definition in (its fixture's expect lines
+    cannot: they hold the entity and the property)."""
+    query, fixture = QC / "missing-definition.rq", FIXTURES / "missing-definition_XFAIL.ttl"
+    got = {(f.focus, str(f.value)) for f in fixture_findings(fixture, query, tmp_path)}
+    assert got == {(KG.Threat, "en"), (KG.counters, "en"), (KG.counters, "fr"), (KG.Goal, "fr")}
 
 
 def test_every_fixture_has_its_query():
