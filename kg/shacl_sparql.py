@@ -33,6 +33,14 @@ before any query runs), sh:datatype xsd:integer or a type derived from it accept
 type's bounds: 65 meets xsd:positiveInteger and "3"^^xsd:positiveInteger meets xsd:integer, where pyshacl
 rejects both; -1 is rejected by both. An exact verdict needs the literals as written, which the store no longer
 has; the project's own data and shapes use xsd:integer itself, so their verdict is the same on every store.
+sh:datatype follows XSD 1.1 where pyshacl follows rdflib's Python parsers (see `_LEXICAL`), which differ: rdflib
+checks no xsd:gYear ("12" passes pyshacl, not here) and reads decimals as Python does ("NaN" passes pyshacl);
+Python's datetime refuses hour 24 and years beyond 9999, which Oxigraph's xsd:dateTime cast accepts (rdflib's,
+on the memory store, refuses them as pyshacl). rdflib rewrites an ill-formed xsd:boolean as it parses ("TRUE" to
+"true", "yes" to "false"), keeping only a flag pyshacl reads: a store filled from rdflib never sees the ill-formed
+form and accepts it, while Oxigraph reading the Turtle itself (kg.instore) keeps it and rejects it, as pyshacl.
+Oxigraph reading Turtle also keeps a lexical form with spaces around it (" 1"^^xsd:integer) as ill-typed (it
+cannot compare it either) and rejects it, where rdflib strips the spaces, as XSD allows.
 """
 
 from __future__ import annotations
@@ -67,15 +75,24 @@ T = TypeVar("T")
 Bound = tuple[URIRef, str, int, str]  # (component, operator, limit, the values counted: a condition on ?value,
 # "" for all)
 
-# Lexical forms of the datatypes whose ill-typed values SHACL's sh:datatype must reject.
+# sh:datatype D holds for a literal of datatype D that is well-formed (SHACL 4.1.1). Decided by XSD 1.1's lexical
+# space where a regex is exact (an integer-derived type: the integer's form, then the type's bounds); by the
+# store's cast to D where the space has rules a regex cannot state (days of a month, ranges), on a store whose
+# cast refuses an ill-formed sample (see `exact_casts`); for a type whose every string is well-formed, by the
+# datatype alone. Any other datatype is Untranslatable.
 _LEXICAL = {
     XSD.integer: r"^[+-]?[0-9]+$",
-    XSD.positiveInteger: r"^[+]?0*[1-9][0-9]*$",
-    XSD.nonNegativeInteger: r"^([+]?[0-9]+|-0+)$",
     XSD.decimal: r"^[+-]?([0-9]+(\\.[0-9]*)?|\\.[0-9]+)$",
-    XSD.gYear: r"^-?[0-9]{4,}(Z|[+-][0-9]{2}:[0-9]{2})?$",
+    XSD.gYear: r"^-?([1-9][0-9]{3,}|0[0-9]{3})(Z|[+-]((0[0-9]|1[0-3]):[0-5][0-9]|14:00))?$",
     XSD.boolean: r"^(true|false|1|0)$",
-    XSD.date: r"^-?[0-9]{4,}-[0-9]{2}-[0-9]{2}(Z|[+-][0-9]{2}:[0-9]{2})?$",
+}
+_ANY_STRING = (XSD.string, XSD.anyURI)  # XSD 1.1: anyURI's lexical space is every string
+_CAST_SAMPLES = {  # datatype: (a well-formed lexical form, an ill-formed one the store's cast must refuse)
+    XSD.date: ("2020-02-29", "2021-02-29"),
+    XSD.dateTime: ("2020-02-29T23:59:59", "2021-02-29T00:00:00"),
+    XSD.time: ("23:59:59", "24:59:00"),
+    XSD.double: ("-1.5E3", "1,5"),
+    XSD.float: ("-1.5E3", "1,5"),
 }
 _INTEGER_BOUNDS = {
     XSD.positiveInteger: (1, None),
@@ -117,13 +134,15 @@ class StoreFacts:
     """What the translation needs to know of the store's data: its subclass pairs (so that a class target or
     sh:class reads as `?x rdf:type ?t` with ?t among the class and its subclasses: index look-ups, where
     `rdf:type/rdfs:subClassOf*` made Oxigraph walk the hierarchy once per node), whether it folds
-    integer datatypes (see `folds_integers`), whether it binds conditions to flags (see `binds_conditions`)
-    and whether its hash functions are right (see `hashes_text`)."""
+    integer datatypes (see `folds_integers`), whether it binds conditions to flags (see `binds_conditions`),
+    whether its hash functions are right (see `hashes_text`) and which datatypes its casts check (see
+    `exact_casts`)."""
 
     superclasses: dict[Node, set[Node]]
     folds_integers: bool
     binds_conditions: bool = True
     hashes_text: bool = True
+    casts: frozenset[URIRef] = frozenset()
 
     @classmethod
     def of(cls, store: Store, graphs: list[URIRef]) -> StoreFacts:
@@ -134,7 +153,7 @@ class StoreFacts:
         for sub, sup in rows:
             hierarchy.add((sub, RDFS.subClassOf, sup))
         below = {sup: set(hierarchy.transitive_subjects(RDFS.subClassOf, sup)) for sup in set(hierarchy.objects())}
-        return cls(below, folds_integers(store), binds_conditions(store), hashes_text(store))
+        return cls(below, folds_integers(store), binds_conditions(store), hashes_text(store), exact_casts(store))
 
     def subclasses(self, cls: Node) -> list[str]:
         """`cls` and every class below it, in SPARQL syntax."""
@@ -218,6 +237,7 @@ class _Translator:
         self.folds_integers = store.folds_integers
         self.binds_conditions = store.binds_conditions
         self.hashes_text = store.hashes_text
+        self.casts = store.casts
         self._subclasses = store.subclasses
         self._names = itertools.count()
         self._expanding: set[Node] = set()  # the shapes `conforms` is expanding, to refuse a recursive one
@@ -310,20 +330,26 @@ class _Translator:
         return (shape, SH.deactivated, _TRUE) in self.shapes
 
     def datatype_condition(self, datatype: Node, v: str) -> str:
-        """`v` is a well-formed literal of `datatype`. On a store that keeps integer-derived datatypes as
-        xsd:integer (Oxigraph), such a type is checked as an xsd:integer within the type's bounds."""
+        """`v` is a well-formed literal of `datatype` (see `_LEXICAL`). On a store that keeps integer-derived
+        datatypes as xsd:integer (Oxigraph), such a type is checked as an xsd:integer within the type's bounds."""
         if datatype == RDF.langString:
             return f'(isLiteral({v}) && lang({v}) != "")'
-        lexical = _LEXICAL.get(datatype, "")
-        well_formed = f' && REGEX(STR({v}), "{lexical}")' if lexical else ""
-        if datatype in _INTEGER_BOUNDS and self.folds_integers:
+        kinds = f"datatype({v}) = {_n3(datatype)}"
+        if datatype in _INTEGER_BOUNDS:
             low, high = _INTEGER_BOUNDS[datatype]
             bounds = "".join(
                 f" && {v} {operator} {limit}" for operator, limit in ((">=", low), ("<=", high)) if limit is not None
             )
-            kinds = f"datatype({v}) IN ({_n3(datatype)}, {_n3(XSD.integer)})"
+            if self.folds_integers:
+                kinds = f"datatype({v}) IN ({_n3(datatype)}, {_n3(XSD.integer)})"
             return f'(isLiteral({v}) && {kinds} && REGEX(STR({v}), "{_LEXICAL[XSD.integer]}"){bounds})'
-        return f"(isLiteral({v}) && datatype({v}) = {_n3(datatype)}{well_formed})"
+        if datatype in _LEXICAL:
+            return f'(isLiteral({v}) && {kinds} && REGEX(STR({v}), "{_LEXICAL[datatype]}"))'
+        if datatype in self.casts:  # an ill-formed literal's cast is an error, which COALESCE makes false
+            return f"(isLiteral({v}) && {kinds} && COALESCE(isLiteral({_n3(datatype)}(STR({v}))), false))"
+        if datatype in _ANY_STRING:
+            return f"(isLiteral({v}) && {kinds})"
+        raise Untranslatable(f"sh:datatype {datatype}: no exact check of its lexical forms on this store")
 
     def nested(self, shape: Node, component: URIRef, parameter: Node, path: str, v: str) -> str:
         """Condition for one constraint of a nested shape, `v` its focus node."""
@@ -614,6 +640,22 @@ def folds_integers(store: Store) -> bool:
     loads data and when it evaluates a query), so that sh:datatype cannot tell them apart there."""
     probe = f'SELECT (datatype("1"^^<{XSD.positiveInteger}>) AS ?type) WHERE {{}}'
     return next(iter(store.query(probe, where="datatype probe")))[0] == XSD.integer
+
+
+def exact_casts(store: Store) -> frozenset[URIRef]:
+    """The datatypes of _CAST_SAMPLES whose cast the store evaluates and refuses for an ill-formed lexical form
+    (Oxigraph's for all of them; rdflib's has no xsd:date or xsd:time), so that a cast tells whether a
+    literal of one is well-formed."""
+    exact = set()
+    for datatype, (good, bad) in _CAST_SAMPLES.items():
+        probe = f'SELECT ?good ?bad WHERE {{ BIND (<{datatype}>("{good}") AS ?good) BIND (<{datatype}>("{bad}") AS ?bad) }}'
+        try:
+            rows = list(store.query(probe, where="cast probe"))
+        except (QueryError, StoreError):  # Oxigraph refuses a cast it does not know as an unknown function
+            continue
+        if rows and rows[0][0] is not None and rows[0][1] is None:
+            exact.add(datatype)
+    return frozenset(exact)
 
 
 def binds_conditions(store: Store) -> bool:
