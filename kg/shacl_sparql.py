@@ -18,20 +18,24 @@ components sh:class, datatype, nodeKind, in, languageIn, pattern, minLength, max
 min/maxExclusive, hasValue, minCount, maxCount, uniqueLang, lessThan, node, not, and, or, xone,
 qualifiedValueShape with qualifiedMin/MaxCount, and SPARQL-based constraints (sh:sparql) whose SELECT binds
 $this in a triple pattern (run once over the graph, which is then the same as binding it first). Inside a nested
-shape (sh:node, sh:or...), counts other than minCount 1 and maxCount 0 are not translated. A shape using
-anything untranslated is validated by pyshacl instead, that shape only (`Validation.fallback` names them).
+shape (sh:node, sh:or...), counts other than minCount 1 and maxCount 0 are not translated; nor is a shape with
+sh:targetNode and a path that may have length zero (a target node absent from the data is its own value there).
+A shape using anything untranslated is validated by pyshacl instead, that shape only (`Validation.fallback`
+names them).
 Queries avoid FILTER (NOT) EXISTS over more than one triple pattern (Oxigraph 0.5 evaluates those with cost
 growing as the square of the data: 15 s for 15 k claims at 200 k triples): MINUS and joins instead, and a
 nested shape's sequence path raises Untranslatable. Where a store cannot run a form, probes say so
 (StoreFacts) and it gets another: Virtuoso 7.2 cannot compile an EXISTS bound to a variable, so there each value
 constraint, and each set of values counted, gets a query that filters by its condition; its SHA256(STR(x)) is
 wrong beyond Latin-1, so there a SPARQL-based constraint that hashes runs in rdflib on the triples it reads.
-Known differences: sh:pattern runs as an XPath regex, where `$` does not match before a final line break
-(Python's, in pyshacl, does): a value ending in a newline fails `^...$` here, as SHACL intends. And on a store
-that folds integer datatypes (Oxigraph: "65"^^xsd:positiveInteger is stored as "65"^^xsd:integer, the type gone
-before any query runs), sh:datatype xsd:integer or a type derived from it accepts any xsd:integer within the
-type's bounds: 65 meets xsd:positiveInteger and "3"^^xsd:positiveInteger meets xsd:integer, where pyshacl
-rejects both; -1 is rejected by both. An exact verdict needs the literals as written, which the store no longer
+Known differences: a shape without sh:message reports "violates sh:minCount" (the component), where pyshacl
+words its own message ("Less than 1 values on ex:x->ex:p"): findings are equal but for that text. sh:pattern
+runs as an XPath regex, where `$` does not match before a final line break (Python's, in pyshacl, does): a value
+ending in a newline fails `^...$` here, as SHACL intends. And on a store that folds integer datatypes (Oxigraph:
+"65"^^xsd:positiveInteger is stored as "65"^^xsd:integer, the type gone before any query runs), sh:datatype
+xsd:integer or a type derived from it accepts any xsd:integer within the type's bounds: 65 meets
+xsd:positiveInteger and "3"^^xsd:positiveInteger meets xsd:integer, where pyshacl rejects both; -1 is rejected by
+both. An exact verdict needs the literals as written, which the store no longer
 has; the project's own data and shapes use xsd:integer itself, so their verdict is the same on every store.
 sh:datatype follows XSD 1.1 where pyshacl follows rdflib's Python parsers (see `_LEXICAL`), which differ: rdflib
 checks no xsd:gYear ("12" passes pyshacl, not here) and reads decimals as Python does ("NaN" passes pyshacl);
@@ -412,6 +416,10 @@ class _Translator:
                 continue
             path = self.path(shape)  # a targeted sh:PropertyShape has one too
             self.properties(shape)  # refuses a property shape's own property shapes
+            if (node_shape, SH.targetNode, None) in self.shapes and _may_be_empty(self.shapes, shape):
+                # a target node absent from the data is its own value along such a path (SHACL), but a query
+                # matching `?this path ?value` before ?this is bound only finds the nodes in the data
+                raise Untranslatable("sh:targetNode with a path that may have length zero")
             severity = str(self.shapes.value(shape, SH.severity) or SH.Violation).rpartition("#")[2]
             message = _english(self.shapes, shape)
             name = shape_name(self.shapes, shape)
@@ -595,6 +603,27 @@ class _Translator:
         return Check(name, path, severity, query, ((None, message),), focus_query=focus, in_python=fetch)
 
 
+def _may_be_empty(shapes: Graph, shape: Node) -> bool:
+    """Whether `shape`'s path may have length zero (a zero-or-more or zero-or-one path, alone or in every step
+    of a sequence or in one alternative), so that a node is one of its own values."""
+
+    def empty(path: Node) -> bool:
+        if isinstance(path, URIRef):
+            return False
+        if (path, RDF.first, None) in shapes:
+            return all(empty(step) for step in _members(shapes, path))
+        if (path, SH.zeroOrMorePath, None) in shapes or (path, SH.zeroOrOnePath, None) in shapes:
+            return True
+        alternatives = shapes.value(path, SH.alternativePath)
+        if alternatives is not None:
+            return any(empty(step) for step in _members(shapes, alternatives))
+        inner = shapes.value(path, SH.inversePath) or shapes.value(path, SH.oneOrMorePath)
+        return inner is not None and empty(inner)
+
+    path = shapes.value(shape, SH.path)
+    return path is not None and empty(path)
+
+
 def plan(shapes: Graph, graphs: list[URIRef], store: StoreFacts) -> Plan:
     """The checks for every targeted node shape; a shape with anything untranslatable goes to pyshacl."""
     translator = _Translator(shapes, store)
@@ -648,9 +677,9 @@ def exact_casts(store: Store) -> frozenset[URIRef]:
     literal of one is well-formed."""
     exact = set()
     for datatype, (good, bad) in _CAST_SAMPLES.items():
-        probe = f'SELECT ?good ?bad WHERE {{ BIND (<{datatype}>("{good}") AS ?good) BIND (<{datatype}>("{bad}") AS ?bad) }}'
+        casts = f'BIND (<{datatype}>("{good}") AS ?good) BIND (<{datatype}>("{bad}") AS ?bad)'
         try:
-            rows = list(store.query(probe, where="cast probe"))
+            rows = list(store.query(f"SELECT ?good ?bad WHERE {{ {casts} }}", where="cast probe"))
         except (QueryError, StoreError):  # Oxigraph refuses a cast it does not know as an unknown function
             continue
         if rows and rows[0][0] is not None and rows[0][1] is None:
@@ -812,9 +841,12 @@ def validate_in_store(store: Store, shapes: Graph) -> Validation:
 
 def _pyshacl(store: Store, shapes: Graph, fallback: list[Node]) -> list[Finding]:
     """pyshacl's findings for the `fallback` shapes only, on the store's data: the whole shapes graph (whatever
-    a shape refers to, its prefix declarations included), less the targets of every other shape."""
+    a shape refers to, its prefix declarations and bound prefixes included), less the targets of every other
+    shape."""
     kept, classes = set(fallback), _class_types(shapes)
     subset = Graph()
+    for prefix, namespace in shapes.namespaces():  # pyshacl's own messages write IRIs with them ("ex:Concept")
+        subset.bind(prefix, namespace, replace=True)
     for triple in shapes:
         subject, predicate, value = triple
         if subject not in kept and (predicate in _TARGETS or (predicate == RDF.type and value in classes)):
