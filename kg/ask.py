@@ -10,15 +10,18 @@ question without code. No model and no network: the same question always gets th
 
 When it cannot map a question (score below MIN_SCORE, no fitting parameter, not English or French, a year or an
 entity the closest query would leave out rather than apply) it says so and lists the three closest catalogue
-questions; a word the source and the catalogue never use stops it too, and when the word looks like a name
-("Mexico") the reply says the fact sheet never mentions it; a name of two entities, or two queries scoring alike, gets a question back.
+questions that it answers (none, and it says so, when no example question shares a word with it); a word the source
+and the catalogue never use stops it too, and when the word looks like a name ("Mexico") the reply says the fact
+sheet never mentions it; a name of two entities, or two queries scoring alike, gets a question back.
 
 Statuses and `kg ask` exit codes: "answered" and "no-rows" (the query ran; nothing matched) exit 0;
 "not-covered" and "unanswerable" exit 3; "ambiguous" exits 4.
 
 HTTP seam: `answer()` only reads the built dataset and the catalogue (its one side effect is the per-process
-index kept by `asker()` per version of the data, safe to share: it is never mutated) and `Answer.as_json()` is the stable JSON object, so the `kg serve` endpoint's `/ask?q=` route (JSON, and an HTML form rendering
-`Answer.as_text()`) is a thin wrapper over `answer(built, request.query_params["q"])`.
+index kept by `asker()` per version of the data, safe to share: only its memo of which example questions get an
+answer grows, each entry always the same) and `Answer.as_json()` is the stable JSON object, so the `kg serve`
+endpoint's `/ask?q=` route (JSON, and an HTML form rendering `Answer.as_text()`) is a thin wrapper over
+`answer(built, request.query_params["q"])`.
 """
 
 from __future__ import annotations
@@ -36,7 +39,7 @@ from typing import TYPE_CHECKING
 from rdflib import Literal, URIRef
 from rdflib.namespace import OWL, SKOS
 
-from kg.errors import UsageError
+from kg.errors import QueryError, UsageError
 from kg.load import curie, label
 from kg.namespaces import BASE, KG, LINKED_GRAPHS, PROJECT_ROOT, RDF, RDFS
 from kg.query import CatalogueQuery, Param, load_catalogue, resolve_entity, run_query, why
@@ -52,6 +55,7 @@ UNEXPECTED_PENALTY = 0.75  # per named entity that a query would ignore and that
 CONTEXT_PENALTY = 0.95  # per bound entity that the query's examples only name as context
 STEM_LENGTH = 5  # words are compared on their first letters (a cheap stemmer that works for English and French)
 EXIT_CODES = {"answered": 0, "no-rows": 0, "not-covered": 3, "unanswerable": 3, "ambiguous": 4}
+_REFUSED = ("not-covered", "unanswerable")  # the statuses that list the closest questions instead
 
 _NAME_PREDICATES = (RDFS.label, SKOS.prefLabel, SKOS.altLabel, SKOS.hiddenLabel)
 _LOOKED_UP = (RDFS.label, SKOS.altLabel)  # the names queries/find-entity.rq matches
@@ -86,7 +90,8 @@ _TEXTS = {
         "unanswerable": "I can't answer that from this graph.",
         "not-applied": "I can't answer that from this graph: the closest query ({query}) cannot apply {names}.",
         "not-covered": "The fact sheet never mentions {words}, so I can't answer that from this graph.",
-        "closest": "Closest questions I can answer:", "ambiguous-entity": "Which did you mean by “{text}”?",
+        "closest": "Closest questions I can answer:",
+        "no-closest": "None of the questions I can answer is close to this one.", "ambiguous-entity": "Which did you mean by “{text}”?",
         "ambiguous-query": "Which question did you mean?", "unmentioned": "Note: no row mentions {names}.",
         "sparql": "SPARQL", ":": ":",
     },
@@ -99,6 +104,7 @@ _TEXTS = {
         "not-covered": "La fiche d'information ne mentionne jamais {words} : je ne peux pas répondre à cette question "
                        "à partir de ce graphe.",
         "closest": "Questions les plus proches auxquelles je peux répondre :",
+        "no-closest": "Aucune des questions auxquelles je peux répondre n'est proche de celle-ci.",
         "ambiguous-entity": "Que vouliez-vous dire par « {text} » ?",
         "ambiguous-query": "Quelle question vouliez-vous poser ?",
         "unmentioned": "Remarque : aucune ligne ne mentionne {names}.",
@@ -345,6 +351,7 @@ class Asker:
         # the asker's own subject (Canada, named by most examples): context in any answer, never worth a note
         self.narrators = {node for node, count in named.items() if 4 * count >= len(self.expected)}
         self.vocabulary = {stem(w.folded) for w in tokens(" ".join(sorted(_distinct_words(texts))))}
+        self._answered: dict[tuple[str, bool], bool] = {}  # see `answers`
 
     # parameters
 
@@ -465,18 +472,35 @@ class Asker:
         unapplied = self.unapplied(mentions, binding)
         return not any(m.year for m in unapplied) and not (unapplied and binding.query.params)
 
-    def closest(self, words: list[Token], mentions: list[Mention], language: str, n: int = 3) -> list[str]:
-        """The example questions (one per query, in `language`) closest to the question."""
-        features = _features(self._template(words, mentions, set()))
-        vector = self._vector(features)
-        best: dict[str, tuple[float, str]] = {}
-        for (query, example_language, question, _), example in zip(self.examples, self.vectors):
-            if example_language != language:
-                continue
-            score = sum(vector.get(t, 0.0) * w for t, w in example.items())
-            if query.name not in best or score > best[query.name][0]:
-                best[query.name] = (score, question)
-        return [q for _, q in sorted(best.values(), key=lambda sq: (-sq[0], sq[1]))[:n]]
+    def closest(self, question: str, language: str, allow_service: bool, n: int = 3) -> list[str]:
+        """The example questions closest to `question` (in `language`, one per query, sharing a stem with it) that
+        are answered: one refused ("What is the source of this fact?" names no fact) or answered with nothing would
+        be no help. None when no example shares a stem: the first examples alphabetically would be no closer."""
+        words = tokens(question)
+        vector = self._vector(_features(self._template(words, self.entities.mentions(question, words), set())))
+        scored = []
+        for (query, example_language, example, _), features in zip(self.examples, self.vectors):
+            score = sum(vector.get(t, 0.0) * w for t, w in features.items())
+            if example_language == language and score > 0:
+                scored.append((-score, example, query.name))
+        chosen: dict[str, str] = {}  # query -> its closest answered example
+        for _, example, name in sorted(scored):
+            if len(chosen) == n:
+                break
+            if name not in chosen and self.answers(example, allow_service):
+                chosen[name] = example
+        return list(chosen.values())
+
+    def answers(self, question: str, allow_service: bool) -> bool:
+        """Whether `question` gets rows (status "answered"); kept per question, as the data of this Asker is fixed."""
+        known = self._answered.get((question, allow_service))
+        if known is None:
+            try:
+                known = _answer(self, question, None, allow_service).status == "answered"
+            except QueryError:  # a federated query, without allow_service
+                known = False
+            self._answered[question, allow_service] = known
+        return known
 
     # coverage
 
@@ -621,6 +645,16 @@ def answer(
     if len(question) > MAX_QUESTION:  # (matching grows faster than the question: 10 k characters took 6 s)
         raise UsageError(f"the question is longer than {MAX_QUESTION} characters")
     ask = asker(built, queries, version)
+    result = _answer(ask, question, lang, allow_service)
+    if result.status in _REFUSED:
+        result.suggestions = ask.closest(question, result.language, allow_service)
+        if not result.suggestions:
+            result.message += " " + _TEXTS[result.language]["no-closest"]
+    return result
+
+
+def _answer(ask: Asker, question: str, lang: str | None, allow_service: bool) -> Answer:
+    """`answer` without the suggestions."""
     words = tokens(question)
     detected = detect_language(question, words)
     language = lang or detected or "en"
@@ -628,7 +662,6 @@ def answer(
     result = Answer(question=question, language=language, status="unanswerable", message=text["unanswerable"])
     mentions = ask.entities.mentions(question, words)
     if detected is None:
-        result.suggestions = ask.closest(words, mentions, language)
         return result
     ambiguous = next((m for m in mentions if len(m.nodes) > 1), None)
     if ambiguous is not None:
@@ -643,25 +676,21 @@ def answer(
         # (an everyday word may just be one the coarse stems miss: "started" for "founded", so no such claim)
         if names and 2 * len(unknown) <= len(content) + 1:
             result.status, result.message = "not-covered", text["not-covered"].format(words=_quoted(names, language))
-        result.suggestions = ask.closest(words, mentions, language)
         return result
     ranked = ask.best_bindings(words, mentions)
     if not ranked or ranked[0][0] < MIN_SCORE:
-        result.suggestions = ask.closest(words, mentions, language)
         return result
     applicable = [option for option in ranked if ask.applies(mentions, option[2])]
     if not applicable or applicable[0][0] < MIN_SCORE:  # the closest query would leave out part of the question
         closest = ranked[0][2]
         names = _quoted([m.text for m in ask.unapplied(mentions, closest)], language)
         result.message = text["not-applied"].format(query=closest.query.name, names=names)
-        result.suggestions = ask.closest(words, mentions, language)
         return result
     ranked = applicable
     tied = [b for score, _, b in ranked if score >= ranked[0][0] - TIE_MARGIN]
     if len(tied) > 1:
         result.status, result.message = "ambiguous", text["ambiguous-query"]
         result.options = [f"{b.query.title} ({b.query.name})" for b in tied]
-        result.suggestions = []
         return result
     return _run(ask, result, ranked[0][2], mentions, allow_service)
 
