@@ -717,7 +717,7 @@ def _run(ask: Asker, result: Answer, binding: Binding, mentions: list[Mention], 
                 node = resolve_entity(graph, param.default)
                 given[param.name] = str(node)
                 result.param_labels[param.name] = f"{label(graph, node, language)} ({curie(node)})"
-    outcome = run_query(graph, query, given, allow_service)
+    outcome = run_query(graph, query, given, allow_service, where=f"query {query.name}")  # (not the server's path)
     supports = why(graph, outcome)
     result.query, result.title, result.params = query.name, query.title, given
     body = query.text.splitlines()

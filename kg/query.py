@@ -410,12 +410,14 @@ def _convert(source: Store | Graph, param: Param, value: str) -> Node:
 
 
 def run_query(
-    source: Store | Graph, query: CatalogueQuery, params: dict[str, str], allow_service: bool = False
+    source: Store | Graph, query: CatalogueQuery, params: dict[str, str], allow_service: bool = False,
+    where: str = "",
 ) -> Result:
     """Run a catalogue query over a store (or an rdflib dataset: asserted + inferred) with its parameters bound;
-    `allow_service` answers SERVICE to Wikidata from the enrichment cache."""
+    `allow_service` answers SERVICE to Wikidata from the enrichment cache; `where`: how an error names the query
+    (default: its file's path, which a server must not show its clients)."""
     store = as_store(source)
-    return store.query(query.text, bind_params(store, query, params), str(query.path), allow_service)
+    return store.query(query.text, bind_params(store, query, params), where or str(query.path), allow_service)
 
 
 def run_sparql(source: Store | Graph, text: str, where: str = "query", allow_service: bool = False) -> Result:

@@ -429,6 +429,17 @@ def test_ask_rejects_bad_requests_with_400(client: TestClient, params: dict, err
     assert response.status_code == 400 and error in response.json()["error"]
 
 
+@pytest.mark.parametrize("accept", ["application/json", "text/html"])
+def test_ask_names_a_refused_query_without_the_servers_paths(client: TestClient, accept: str) -> None:
+    """The federated query is refused by its name: the query file's absolute path told clients where the server
+    keeps its files."""
+    response = client.get("/ask", params={"q": "Do the ISO codes of the countries mentioned agree with Wikidata?"},
+                          headers={"Accept": accept})
+    assert response.status_code == 400
+    assert "query iso-codes-wikidata: SERVICE is not allowed" in html.unescape(response.text)
+    assert str(PROJECT_ROOT) not in response.text and str(Path.cwd()) not in response.text
+
+
 def test_ask_says_its_answer_depends_on_accept(client: TestClient) -> None:
     for accept in ("application/json", "text/html"):
         response = client.get("/ask", params={"q": "Who leads the battle group in Latvia?"}, headers={"Accept": accept})
