@@ -329,6 +329,7 @@ class Asker:
         }
         self.examples: list[tuple[CatalogueQuery, str, str, Counter]] = []  # query, language, question, features
         self.expected: dict[str, set[URIRef]] = {}  # per query: the entities its examples name without binding them
+        read = []
         for query in catalogue.values():
             for language, question in query.examples:
                 words = tokens(question)
@@ -337,8 +338,12 @@ class Asker:
                 self.expected.setdefault(query.name, set()).update(
                     n for m in mentions if m not in binding.used() for n in m.nodes
                 )
-                features = _features(self._template(words, mentions, binding.used()))
-                self.examples.append((query, language, question, features))
+                read.append((query, language, question, words, mentions, binding.used()))
+        for query, language, question, words, mentions, bound in read:
+            # an entity that one example names as context is context in all: NATO in memberships' "Which countries
+            # are NATO members?", as in "Is Canada a founding member of NATO?" (the member is Canada, the default)
+            bound = {m for m in bound if not set(m.nodes) & self.expected[query.name]}
+            self.examples.append((query, language, question, _features(self._template(words, mentions, bound))))
         documents = len(self.examples)
         frequency = Counter(term for *_, features in self.examples for term in features)
         self.idf = {term: math.log((documents + 1) / (count + 1)) + 1 for term, count in frequency.items()}

@@ -521,3 +521,36 @@ def test_a_region_the_commitments_do_not_filter_by_gets_a_note(built_project: Bu
     got = answer(built_project, f"How much money has Canada committed to {region}?")
     assert got.query == "commitments" and got.params == {}
     assert got.message == f"Note: no row mentions {region.removeprefix('the ')}."
+
+
+@pytest.mark.parametrize("question", [
+    "Which countries are NATO members?",
+    "Quels pays sont membres de l'OTAN ?",
+    "Which countries are members of NATO?",
+])
+def test_nato_members_are_answered_from_the_fact_sheet(built_project: Built, question: str) -> None:
+    """"Canada is a founding member of NATO" (C04): memberships answers, with Canada as its member; it was
+    nato-members-mentioned, Wikidata's members, which has no rows before kg enrich ("No answer")."""
+    got = answer(built_project, question)
+    assert (got.status, got.query, got.params) == ("answered", "memberships", {"member": str(ID.Canada)})
+    assert [(value(t[1]), value(t[3])) for t in got.terms] == [("id:NATO", "id:FoundingMember")]
+    assert [[q["id"] for q in quotes] for quotes in got.quotes] == [["C04"]]
+    assert got.message == ""
+
+
+@pytest.mark.parametrize("question", [
+    "What is the Canada–US relationship?",
+    "What is the Canada–US defence relationship?",
+    "What relationship does Canada have with the U.S.?",
+    "Quelle est la relation entre le Canada et les États-Unis ?",
+    "Quelle relation le Canada entretient-il avec les É.-U. ?",
+])
+def test_the_canada_us_relationship_is_the_relationships_answer(built_project: Built, question: str) -> None:
+    """"Canada and the United States share a deep, enduring relationship" (C01) that "helped assure the security of
+    our common North American homeland" (C02): "What is the Canada–US defence relationship?" got the timeline,
+    noting that no row mentions the United States, "…have with the U.S.?" the operations with the US."""
+    got = answer(built_project, question)
+    assert (got.status, got.query, got.params) == ("answered", "relationships", {"party": str(ID.UnitedStates)})
+    assert [(value(t[0]), value(t[1]), value(t[2])) for t in got.terms] == [
+        ("id:CanadaUSRelationship", "id:Canada", "deep, enduring")]
+    assert "C01" in [q["id"] for q in got.quotes[0]]
