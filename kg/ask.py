@@ -12,7 +12,9 @@ When it cannot map a question (score below MIN_SCORE, no fitting parameter, not 
 entity the closest query would leave out rather than apply) it says so and lists the three closest catalogue
 questions that it answers (none, and it says so, when no example question shares a word with it); a word the source
 and the catalogue never use stops it too, and when the word looks like a name ("Mexico") the reply says the fact
-sheet never mentions it; a name of two entities, or two queries scoring alike, gets a question back.
+sheet never mentions it; a name of two entities, or two queries scoring alike, gets a question back. A question
+of keywords alone (no function word: "NORAD founding date") is answered only when one query stands out
+(KEYWORD_MIN, KEYWORD_MARGIN).
 
 Statuses and `kg ask` exit codes: "answered" and "no-rows" (the query ran; nothing matched) exit 0;
 "not-covered" and "unanswerable" exit 3; "ambiguous" exits 4.
@@ -51,6 +53,10 @@ if TYPE_CHECKING:
 
 MIN_SCORE = 0.4  # cosine below which no catalogue question is close enough to answer
 TIE_MARGIN = 0.02  # two queries scoring within this of each other are a tie: ask which was meant
+# A question of keywords only ("NORAD founding date": no function word says what is asked) is answered when one
+# query is clearly closest: scoring at least KEYWORD_MIN, KEYWORD_MARGIN above every other query.
+KEYWORD_MIN = 0.2
+KEYWORD_MARGIN = 0.15
 UNEXPECTED_PENALTY = 0.75  # per named entity that a query would ignore and that its examples never name
 CONTEXT_PENALTY = 0.95  # per bound entity that the query's examples only name as context
 STEM_LENGTH = 5  # words are compared on their first letters (a cheap stemmer that works for English and French)
@@ -357,6 +363,25 @@ class Asker:
         self.narrators = {node for node, count in named.items() if 4 * count >= len(self.expected)}
         self.vocabulary = {stem(w.folded) for w in tokens(" ".join(sorted(_distinct_words(texts))))}
         self._answered: dict[tuple[str, bool], bool] = {}  # see `answers`
+        self.stems = {language: set() for language in _TEXTS}  # the stems each language uses: see keyword_language
+        for _, language, question, _ in self.examples:
+            self.stems[language].update(stem(w.folded) for w in tokens(question))
+        for context in self.graph.graphs():
+            if context.identifier not in LINKED_GRAPHS:
+                for name in context.objects():
+                    if isinstance(name, Literal) and name.language in self.stems:
+                        self.stems[name.language].update(stem(w.folded) for w in tokens(str(name)))
+
+    def keyword_language(self, words: list[Token], mentions: list[Mention]) -> str:
+        """The language of a question with no function words: 'fr' if more of its words (outside names) are French
+        only (in the French examples and labels, not the English ones: "Chronologie") than English only."""
+        inside = {i for m in mentions for i in range(m.start, m.end)}
+        votes = Counter(
+            language for i, w in enumerate(words) if i not in inside
+            for language, other in (("en", "fr"), ("fr", "en"))
+            if stem(w.folded) in self.stems[language] and stem(w.folded) not in self.stems[other]
+        )
+        return "fr" if votes["fr"] > votes["en"] else "en"
 
     # parameters
 
@@ -661,13 +686,12 @@ def answer(
 def _answer(ask: Asker, question: str, lang: str | None, allow_service: bool) -> Answer:
     """`answer` without the suggestions."""
     words = tokens(question)
+    mentions = ask.entities.mentions(question, words)
     detected = detect_language(question, words)
-    language = lang or detected or "en"
+    keywords = detected is None  # (a question in another language is stopped by its words the graph never uses)
+    language = lang or detected or ask.keyword_language(words, mentions)
     text = _TEXTS[language]
     result = Answer(question=question, language=language, status="unanswerable", message=text["unanswerable"])
-    mentions = ask.entities.mentions(question, words)
-    if detected is None:
-        return result
     ambiguous = next((m for m in mentions if len(m.nodes) > 1), None)
     if ambiguous is not None:
         result.status, result.message = "ambiguous", text["ambiguous-entity"].format(text=ambiguous.text)
@@ -683,14 +707,19 @@ def _answer(ask: Asker, question: str, lang: str | None, allow_service: bool) ->
             result.status, result.message = "not-covered", text["not-covered"].format(words=_quoted(names, language))
         return result
     ranked = ask.best_bindings(words, mentions)
-    if not ranked or ranked[0][0] < MIN_SCORE:
+    minimum = KEYWORD_MIN if keywords else MIN_SCORE
+    if not ranked or ranked[0][0] < minimum:
         return result
     applicable = [option for option in ranked if ask.applies(mentions, option[2])]
-    if not applicable or applicable[0][0] < MIN_SCORE:  # the closest query would leave out part of the question
+    if not applicable or applicable[0][0] < minimum:  # the closest query would leave out part of the question
         closest = ranked[0][2]
         names = _quoted([m.text for m in ask.unapplied(mentions, closest)], language)
         result.message = text["not-applied"].format(query=closest.query.name, names=names)
         return result
+    if keywords:  # nothing but their closeness says which query keywords mean: one must stand out
+        others = [score for score, _, b in ranked if b.query is not applicable[0][2].query]
+        if others and applicable[0][0] - others[0] < KEYWORD_MARGIN:
+            return result
     ranked = applicable
     tied = [b for score, _, b in ranked if score >= ranked[0][0] - TIE_MARGIN]
     if len(tied) > 1:

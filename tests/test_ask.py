@@ -554,3 +554,38 @@ def test_the_canada_us_relationship_is_the_relationships_answer(built_project: B
     assert [(value(t[0]), value(t[1]), value(t[2])) for t in got.terms] == [
         ("id:CanadaUSRelationship", "id:Canada", "deep, enduring")]
     assert "C01" in [q["id"] for q in got.quotes[0]]
+
+
+@pytest.mark.parametrize("question, language, query, params", [
+    ("NORAD founding date", "en", "founding-dates", {}),
+    ("NATO missions", "en", "missions", {"organisation": str(ID.NATO)}),
+    ("Timeline", "en", "timeline", {}),
+    ("Chronologie", "fr", "timeline", {}),
+])
+def test_keywords_that_one_query_stands_out_for_are_answered(
+    built_project: Built, question: str, language: str, query: str, params: dict[str, str]
+) -> None:
+    """No function word says what is asked, so a question of keywords was always refused, even when the one query
+    they fit was its first suggestion; "Chronologie" is French (a word of the French examples only)."""
+    got = answer(built_project, question)
+    assert (got.status, got.language, got.query, got.params) == ("answered", language, query, params)
+
+
+def test_founding_date_keywords_get_both_founding_years(built_project: Built) -> None:
+    """NATO's "founding in 1949" (C06); NORAD's 65th anniversary in 2023 (C12): 1958."""
+    got = answer(built_project, "NORAD founding date")
+    organisation, year = got.columns.index("organisation"), got.columns.index("year")
+    assert sorted((value(t[organisation]), value(t[year])) for t in got.terms) == [("id:NATO", "1949"),
+                                                                                ("id:NORAD", "1958")]
+
+
+@pytest.mark.parametrize("question, suggestion", [
+    ("Canada commitments", "What has Canada committed, and how much?"),  # commitments, their total, since a year
+    ("Canada", "Is Canada a founding member of NATO?"),  # anything Canada does
+])
+def test_keywords_several_queries_fit_alike_are_refused_with_suggestions(
+    built_project: Built, question: str, suggestion: str
+) -> None:
+    got = answer(built_project, question)
+    assert (got.status, got.query, got.rows) == ("unanswerable", "", [])
+    assert suggestion in got.suggestions
