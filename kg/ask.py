@@ -609,8 +609,17 @@ class Answer:
             "suggestions": self.suggestions,
         }
 
+    @property
+    def texts(self) -> dict[str, str]:
+        """The reply's fixed words ("Query", "Closest questions I can answer:"), in its language."""
+        return _TEXTS[self.language]
+
+    def row_texts(self) -> list[str]:
+        """Each row for people: its first value, then the others that add something (see `_row_text`)."""
+        return [_row_text(self.columns, row) for row in self.rows]
+
     def as_text(self, explain: bool = False) -> str:
-        text = _TEXTS[self.language]
+        text = self.texts
         lines = []
         if self.query:
             lines.append(f"{text['query']}{text[':']} {self.query} ({self.title})")
@@ -620,8 +629,8 @@ class Answer:
             lines.append(self.message)
         if self.rows:
             lines.append(f"{text['rows']} ({len(self.rows)}){text[':']}")
-            for number, (row, quotes) in enumerate(zip(self.rows, self.quotes), start=1):
-                lines.append(f"{number}. {_row_text(self.columns, row)}")
+            for number, (row, quotes) in enumerate(zip(self.row_texts(), self.quotes), start=1):
+                lines.append(f"{number}. {row}")
                 lines += [f"   {q['id']}: “{q['quote']}”" for q in quotes]
         if self.options:
             lines += [f"  - {option}" for option in self.options]
@@ -670,7 +679,8 @@ def answer(
     otherwise such a query is refused with a kg.errors.QueryError that says so; `version`: see `asker`."""
     if lang not in (None, *_TEXTS):
         raise UsageError(f"unknown language {lang!r}; use one of {', '.join(_TEXTS)}")
-    if not question.strip():
+    question = question.strip()  # (kg ask and /ask alike: the length is the question's, not its padding's)
+    if not question:
         raise UsageError("the question is empty")
     if len(question) > MAX_QUESTION:  # (matching grows faster than the question: 10 k characters took 6 s)
         raise UsageError(f"the question is longer than {MAX_QUESTION} characters")

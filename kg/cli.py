@@ -509,9 +509,10 @@ def locate(ctx: click.Context, quote: str, occurrence: int) -> None:
 @click.argument("question", cls=_Argument, help="A question in English or French, in quotes.")
 @click.option("--format", "-f", "fmt", default="text", show_default=True, help="text | json")
 @click.option("--explain", is_flag=True, help="Also print the SPARQL that was run.")
+@click.option("--lang", help="Reply in en | fr [default: the question's language], as /ask?lang=.")
 @click.option("--allow-service", is_flag=True, help=_ALLOW_SERVICE)
 @click.pass_context
-def ask(ctx: click.Context, question: str, fmt: str, explain: bool, allow_service: bool) -> None:
+def ask(ctx: click.Context, question: str, fmt: str, explain: bool, lang: str | None, allow_service: bool) -> None:
     """Answer a plain-language question from the query catalogue, with the quotes behind each row.
 
     Exit 0 when answered (also when nothing matches), 3 when it cannot answer (with the closest catalogue
@@ -523,7 +524,7 @@ def ask(ctx: click.Context, question: str, fmt: str, explain: bool, allow_servic
 
     _choice(fmt, ("text", "json"), "format")
     project = _project(ctx)
-    result = answer(_built(project), question, queries=project.queries, allow_service=allow_service)
+    result = answer(_built(project), question, lang, project.queries, allow_service)
     if fmt == "json":
         document = result.as_json()
         if explain:

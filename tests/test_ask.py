@@ -144,7 +144,7 @@ UNANSWERABLE = [
 @pytest.mark.parametrize("question, message", [
     ("", "the question is empty"),
     (" \t ", "the question is empty"),
-    ("Where? " * 143, "the question is longer than 1000 characters"),  # 1001 characters
+    ("Where? " * 142 + "Where??", "the question is longer than 1000 characters"),  # 1001 characters
 ])
 def test_an_empty_or_overlong_question_is_a_usage_error(built_project: Built, question: str, message: str) -> None:
     with pytest.raises(UsageError, match=message):
@@ -371,6 +371,22 @@ def test_cli_unanswerable_exits_3(built_project: Built) -> None:
     assert result.exit_code == 3
     assert result.stdout.splitlines()[0] == "Je ne peux pas répondre à cette question à partir de ce graphe."
     assert kg_ask("?!").exit_code == 3
+
+
+def test_cli_counts_the_question_without_its_padding(built_project: Built) -> None:
+    """The question's 28 characters, not its 1228 with the spaces, as /ask counts (kg ask refused it as too long)."""
+    result = kg_ask(" " * 600 + "What does Canada do in Iraq?" + " " * 600, "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["query"] == "activities-in-region"
+
+
+def test_cli_lang_forces_the_reply_language_as_lang_does_over_http(built_project: Built) -> None:
+    french = kg_ask("--lang", "fr", "Which operations does Canada conduct with the US?")
+    assert french.exit_code == 0, french.output
+    assert french.stdout.splitlines()[:2] == ["Requête : operations-with (Operations and activities with a partner)",
+                                              "Paramètres : partner = États-Unis (id:UnitedStates)"]
+    german = kg_ask("--lang", "de", "What does Canada lead?")
+    assert german.exit_code == 2 and "unknown language 'de'; use one of en, fr" in german.output
 
 
 def test_cli_rejects_an_unknown_format() -> None:

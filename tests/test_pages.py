@@ -441,9 +441,44 @@ def test_ask_names_a_refused_query_without_the_servers_paths(client: TestClient,
 
 
 def test_ask_says_its_answer_depends_on_accept(client: TestClient) -> None:
-    for accept in ("application/json", "text/html"):
-        response = client.get("/ask", params={"q": "Who leads the battle group in Latvia?"}, headers={"Accept": accept})
-        assert response.status_code == 200 and response.headers["vary"] == "Accept"
+    """The same URL gives the JSON object or the page, each the one answer: rows of Canada's leading (C32, C35)."""
+    question = {"q": "Where does Canada lead?"}
+    replies = {accept: client.get("/ask", params=question, headers={"Accept": accept})
+               for accept in ("application/json", "text/html")}
+    assert all(r.status_code == 200 and r.headers["vary"] == "Accept" for r in replies.values())
+    reply = replies["application/json"].json()
+    assert (reply["status"], reply["query"]) == ("answered", "where-canada-leads")
+    assert [row["ledLabel"] for row in reply["rows"]] == ["NATO multinational battle group in Latvia",
+                                                          "efforts to scale the battle group in Latvia to brigade level"]
+    page = replies["text/html"].text
+    assert page.startswith("<!doctype html>") and "<code>where-canada-leads</code>" in page
+    assert all(html.escape(row["ledLabel"]) in page for row in reply["rows"])
+
+
+def test_ask_page_shows_each_row_once_in_its_text(client: TestClient) -> None:
+    """A row's labels were shown beside the nodes they name: "NATO multinational battle group in Latvia · NATO
+    multinational battle group in Latvia · Latvia · Latvia"; the page now shows the rows as kg ask prints them."""
+    page = client.get("/ask", params={"q": "Where does Canada lead?"}, headers={"Accept": "text/html"}).text
+    rows = [html.unescape(row).strip() for row in re.findall(r"<li>([^<]*?)\s*<ul class=\"quotes\">", page)]
+    assert rows == ["NATO multinational battle group in Latvia (location: Latvia)",
+                    "efforts to scale the battle group in Latvia to brigade level"]
+
+
+def test_ask_page_speaks_the_replys_language(client: TestClient) -> None:
+    answered = client.get("/ask", params={"q": "Quelles opérations le Canada mène-t-il avec les États-Unis ?"},
+                          headers={"Accept": "text/html"}).text
+    assert "<p>Requête : <a" in answered and "<p>Paramètres : <code>partner</code> = États-Unis" in answered
+    refused = client.get("/ask", params={"q": "Quel temps fera-t-il demain à Ottawa ?"},
+                         headers={"Accept": "text/html"}).text
+    assert "<p>Questions les plus proches auxquelles je peux répondre :</p>" in refused
+    assert "Query:" not in answered + refused and "Closest questions" not in answered + refused
+
+
+def test_ask_counts_the_question_without_its_padding(client: TestClient) -> None:
+    """As kg ask does (tests/test_ask.py): the question's 28 characters, not its 1228 with the spaces."""
+    reply = client.get("/ask", params={"q": " " * 600 + "What does Canada do in Iraq?" + " " * 600,
+                                       "format": "json"}).json()
+    assert (reply["status"], reply["query"]) == ("answered", "activities-in-region")
 
 
 @pytest.mark.parametrize("path, refusal", [
