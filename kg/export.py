@@ -4,7 +4,9 @@ Flat formats hold the union of the asserted graphs (ontology, statements, source
 and enrichment graphs when present) and, with `inferred`, the
 inferred graph; TriG keeps each as its named graph. Turtle and TriG use rdflib's serialisers with one change:
 a number or boolean is written in shorthand only when that keeps its lexical form (rdflib writes
-"9700000000"^^xsd:decimal as 9700000000.0, a different RDF term). Files are written atomically: the whole
+"9700000000"^^xsd:decimal as 9700000000.0, a different RDF term). The same data gives the same bytes
+(`canonical`: RDFC-1.0 blank-node labels; N-Triples sorted, graphs, nodes and triples in a fixed order).
+Files are written atomically: the whole
 serialisation is made in memory, written to a temporary file beside the target and moved over it with
 os.replace, so a failure leaves no file or the previous one intact.
 """
@@ -29,7 +31,7 @@ from rdflib.term import Node
 from kg.errors import InputError, OutputError, UsageError
 from kg.load import merged, new_dataset
 from kg.namespaces import INFERRED_GRAPH, LINKED_GRAPHS, ONTOLOGY_GRAPH, SOURCES_GRAPH, STATEMENTS_GRAPH
-from kg.store import OxigraphStore, Store
+from kg.store import OxigraphStore, Store, from_oxigraph, normalised
 
 # the Turtle shorthand tokens that read back as the same literal (rdflib rewrites every xsd:double shorthand)
 _EXACT_SHORTHAND = {
@@ -56,7 +58,11 @@ class ExactTurtleSerializer(_ExactLiterals, TurtleSerializer):
 
 
 class ExactTrigSerializer(_ExactLiterals, TrigSerializer):
-    """rdflib's TriG serializer, keeping every literal's lexical form."""
+    """rdflib's TriG serializer, keeping every literal's lexical form and writing the graphs in order of name."""
+
+    def __init__(self, store: Graph) -> None:
+        super().__init__(store)
+        self.contexts.sort(key=lambda graph: str(graph.identifier))  # (rdflib lists them in hash order)
 
 
 plugin.register("kg-turtle", Serializer, __name__, "ExactTurtleSerializer")
@@ -91,12 +97,36 @@ def _selected(held: Collection[URIRef], inferred: bool) -> tuple:
 def export_graph(dataset: Dataset, fmt: str, inferred: bool = False) -> Graph:
     """What a `fmt` export serialises: a Dataset of the selected named graphs for TriG, else their union."""
     graphs = selected_graphs(dataset, inferred)
-    if fmt != "trig":
-        return merged(dataset, *graphs)
+    return _named_graphs(dataset, graphs) if fmt == "trig" else merged(dataset, *graphs)
+
+
+def canonical(dataset: Dataset) -> Dataset:
+    """A copy of the named graphs of `dataset` that every serialiser writes the same way each time: its blank nodes
+    get the labels of W3C RDF Dataset Canonicalization (RDFC-1.0, run by Oxigraph), and its quads are added in
+    canonical N-Quads order. (rdflib's parser labels blank nodes at random and its serialisers follow hash order,
+    so two builds of the same data wrote different bytes; rdflib's own to_canonical_graph takes 0.2 s on the
+    project but minutes on a 200 k-triple graph, where RDFC-1.0 in Oxigraph takes a few seconds.)"""
+    import pyoxigraph as ox
+
+    quads = ox.Dataset(ox.parse(_named_graphs(dataset).serialize(format="nquads", encoding="utf-8"),
+                                format=ox.RdfFormat.N_QUADS))
+    quads.canonicalize(ox.CanonicalizationAlgorithm.RDFC_1_0)
+    document = b"\n".join(sorted(ox.serialize(quads, format=ox.RdfFormat.N_QUADS).splitlines()))
+    copy = new_dataset()
+    graphs: dict[str, Graph] = {}
+    for quad in ox.parse(document, format=ox.RdfFormat.N_QUADS):
+        name = quad.graph_name.value
+        graph = graphs.get(name) or graphs.setdefault(name, copy.graph(URIRef(name)))
+        graph.add((from_oxigraph(quad.subject), from_oxigraph(quad.predicate), normalised(from_oxigraph(quad.object))))
+    return copy
+
+
+def _named_graphs(dataset: Dataset, graphs: Collection[URIRef] | None = None) -> Dataset:
+    """A Dataset holding the named graphs `graphs` of `dataset` (all of them if None)."""
     selection = new_dataset()
-    for identifier in graphs:
-        target = selection.graph(identifier)
-        target += dataset.graph(identifier)
+    for graph in dataset.contexts():
+        if isinstance(graph.identifier, URIRef) and (graphs is None or graph.identifier in graphs):
+            selection.graph(graph.identifier).__iadd__(graph)
     return selection
 
 
@@ -117,16 +147,19 @@ def load_context(path: Path) -> dict:
 
 
 def serialize(dataset: Dataset, fmt: str, context: Path, inferred: bool = False) -> bytes:
-    """The export in `fmt` as bytes (UTF-8)."""
+    """The export in `fmt` as bytes (UTF-8): the same bytes for the same data (see `canonical`)."""
     if fmt not in FORMATS:
         raise UsageError(f"unknown export format {fmt!r}; use one of {', '.join(FORMATS)}")
-    return _serialized(export_graph(dataset, fmt, inferred), fmt, context)
+    return _serialized(export_graph(canonical(dataset), fmt, inferred), fmt, context)
 
 
 def serialize_store(store: Store, fmt: str, context: Path, inferred: bool = False) -> bytes:
     """The export of the dataset in `store` in `fmt`. Oxigraph writes N-Triples, Turtle, TriG and RDF/XML of its
     graphs itself (on 2 M triples, seconds, where copying them into rdflib takes minutes and gigabytes); JSON-LD
-    and the other stores go through rdflib, reading the store in place where it can (Store.view)."""
+    and the other stores go through rdflib, reading the store in place where it can (Store.view), and give
+    canonical bytes (`serialize`). Oxigraph's writer is not canonical: it writes the quads in its indexes' order
+    with the blank-node labels the store holds, so the same store gives the same bytes, but two loads of the
+    same data (which label blank nodes afresh) can differ in those labels."""
     if isinstance(store, OxigraphStore) and fmt in OXIGRAPH_FORMATS:
         return store.serialize_graphs(_selected(store.graphs(), inferred), OXIGRAPH_FORMATS[fmt], fmt != "trig")
     return serialize(store.view(), fmt, context, inferred)
@@ -136,10 +169,38 @@ def _serialized(graph: Graph, fmt: str, context: Path) -> bytes:
     """`graph` (an export_graph) in `fmt` as bytes (UTF-8); OutputError if the format cannot hold the data (RDF/XML
     needs a predicate IRI it can split into a namespace and a local name; an IRI with a space is no IRI)."""
     options = {"context": load_context(context)} if fmt == "jsonld" else {}
+    if fmt in _FOLLOW_STORE_ORDER:
+        graph = _in_order(graph)
     try:
-        return graph.serialize(format=FORMATS[fmt][0], encoding="utf-8", **options)
+        data = graph.serialize(format=FORMATS[fmt][0], encoding="utf-8", **options)
     except Exception as exc:  # rdflib's serializers raise ValueError or a bare Exception
         raise OutputError(f"the data cannot be written as {fmt}: {exc}") from None
+    if fmt == "nt":  # sorted lines, as canonical N-Quads are (rdflib writes them in its store's order)
+        return b"".join(sorted(data.splitlines(keepends=True)))
+    return _nodes_in_order(data) if fmt == "jsonld" else data
+
+
+def _nodes_in_order(data: bytes) -> bytes:
+    """A JSON-LD document from rdflib with its top-level nodes sorted by @id (rdflib lists them in hash order;
+    the values inside a node follow the store's order, which `_in_order` makes sorted)."""
+    document = json.loads(data)
+    if isinstance(document, dict) and isinstance(document.get("@graph"), list):
+        document["@graph"].sort(key=lambda node: (str(node.get("@id", "")), json.dumps(node, sort_keys=True)))
+    return json.dumps(document, indent=2, ensure_ascii=False, sort_keys=True).encode("utf-8")
+
+
+# the serialisers that write triples in the order the graph's store yields them (rdflib's Memory store: hash order)
+_FOLLOW_STORE_ORDER = ("jsonld", "xml")
+
+
+def _in_order(graph: Graph) -> Graph:
+    """A copy of `graph` whose store (rdflib's SimpleMemory, nested dicts) yields its triples sorted."""
+    ordered = Graph(store="SimpleMemory", bind_namespaces="none")
+    for prefix, namespace in graph.namespaces():
+        ordered.bind(prefix, namespace, override=True, replace=True)
+    for triple in sorted(graph, key=lambda triple: tuple(term.n3() for term in triple)):
+        ordered.add(triple)
+    return ordered
 
 
 def _write_through(path: Path) -> bool:
@@ -226,6 +287,7 @@ def export_all(
     `kg build` writes). Each selection of graphs is copied once and shared by the formats that serialise it,
     rather than once per format (the copies cost as much as two serialisations)."""
     files: dict[Path, Callable[[], bytes]] = {}
+    dataset = canonical(dataset)
     for inferred, suffix in ((False, ""), (True, "+inferred")):
         shared = {kind: export_graph(dataset, kind, inferred) for kind in ("trig", "flat")}
         for fmt, (_, extension) in FORMATS.items():

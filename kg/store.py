@@ -461,14 +461,10 @@ class OxigraphStore(_Checked):
 
     def _term(self, term: object) -> Node:
         """A pyoxigraph term as rdflib's."""
-        ox = self._ox
-        if isinstance(term, ox.NamedNode):
-            return URIRef(term.value)
-        if isinstance(term, ox.BlankNode):
-            return BNode(term.value)
-        if isinstance(term, ox.Literal):
-            return Literal(term.value, lang=term.language, datatype=None if term.language else URIRef(term.datatype.value))
-        raise StoreError(f"store {self.spec} answered a term rdflib cannot hold: {term}")
+        node = from_oxigraph(term)
+        if node is None:
+            raise StoreError(f"store {self.spec} answered a term rdflib cannot hold: {term}")
+        return node
 
     def update(self, text: str) -> None:
         self._forget_build()
@@ -705,6 +701,20 @@ def query_dataset(prepared: Query, own: list[URIRef]) -> tuple[list[URIRef], lis
 
 def _iri_string(iri: str) -> str:
     return Literal(str(iri)).n3()
+
+
+def from_oxigraph(term: object) -> Node | None:
+    """A pyoxigraph named node, blank node (its label kept) or literal as rdflib's term; None for another term (an
+    RDF 1.2 triple term)."""
+    import pyoxigraph as ox
+
+    if isinstance(term, ox.NamedNode):
+        return URIRef(term.value)
+    if isinstance(term, ox.BlankNode):
+        return BNode(term.value)
+    if isinstance(term, ox.Literal):
+        return Literal(term.value, lang=term.language, datatype=None if term.language else URIRef(term.datatype.value))
+    return None
 
 
 def _nquads(dataset: Dataset) -> bytes:
