@@ -255,11 +255,12 @@ def build(ctx: click.Context, out: Path | None, reasoner: str, validator: str) -
             progress.update(task, description=name, advance=1)
             progress.refresh()
 
-        def write_exports(dataset: Dataset) -> None:  # runs while validation finishes in the other process
-            export_all(dataset, target, project.context, step)
-
         spec = ctx.find_object(_Options).store
         key = cache_key(project)  # before the build reads its inputs, as the cache does
+
+        def write_exports(dataset: Dataset) -> None:  # runs while validation finishes in the other process
+            export_all(dataset, target, project.context, key, step)
+
         built = run_build(project, step, write_exports)
         if parse_spec(spec)[0] != "memory":
             step(f"load {spec}")

@@ -31,6 +31,7 @@ from rdflib.term import Node
 from kg.errors import InputError, OutputError, UsageError
 from kg.load import merged, new_dataset
 from kg.namespaces import INFERRED_GRAPH, LINKED_GRAPHS, ONTOLOGY_GRAPH, SOURCES_GRAPH, STATEMENTS_GRAPH
+from kg.void import DATASET_GRAPH, describe
 from kg.store import OxigraphStore, Store, from_oxigraph, normalised
 
 # the Turtle shorthand tokens that read back as the same literal (rdflib rewrites every xsd:double shorthand)
@@ -76,7 +77,8 @@ FORMATS = {
     "trig": ("kg-trig", "trig"),
     "xml": ("xml", "rdf"),
 }
-ASSERTED = (ONTOLOGY_GRAPH, STATEMENTS_GRAPH, SOURCES_GRAPH, *LINKED_GRAPHS)
+ASSERTED = (ONTOLOGY_GRAPH, STATEMENTS_GRAPH, SOURCES_GRAPH, *LINKED_GRAPHS, DATASET_GRAPH)
+OPTIONAL = (*LINKED_GRAPHS, DATASET_GRAPH)  # in an export only when the dataset has them
 # what Oxigraph writes itself (pyoxigraph.RdfFormat); JSON-LD is compacted with the project's context, which
 # Oxigraph's writer cannot do
 OXIGRAPH_FORMATS = {"nt": "N_TRIPLES", "turtle": "TURTLE", "trig": "TRIG", "xml": "RDF_XML"}
@@ -85,12 +87,12 @@ OXIGRAPH_FORMATS = {"nt": "N_TRIPLES", "turtle": "TURTLE", "trig": "TRIG", "xml"
 def selected_graphs(dataset: Dataset, inferred: bool) -> tuple:
     """The named graphs an export holds: the asserted ones (the links and outside-data graphs only when the
     dataset has them), and the inferred one if asked."""
-    return _selected([g for g in LINKED_GRAPHS if len(dataset.graph(g))], inferred)
+    return _selected([g for g in OPTIONAL if len(dataset.graph(g))], inferred)
 
 
 def _selected(held: Collection[URIRef], inferred: bool) -> tuple:
     """selected_graphs, given the graphs the dataset holds (non-empty)."""
-    present = tuple(g for g in ASSERTED if g not in LINKED_GRAPHS or g in held)
+    present = tuple(g for g in ASSERTED if g not in OPTIONAL or g in held)
     return present + ((INFERRED_GRAPH,) if inferred else ())
 
 
@@ -281,14 +283,22 @@ def export(store: Store, fmt: str, path: Path, context: Path, inferred: bool = F
 
 
 def export_all(
-    dataset: Dataset, directory: Path, context: Path, step: Callable[[str], None] = lambda name: None
+    dataset: Dataset, directory: Path, context: Path, build_key: str, step: Callable[[str], None] = lambda name: None
 ) -> None:
-    """Every format, without and with the inferred graph, as `directory`/defence-kg[+inferred].EXT (what
-    `kg build` writes). Each selection of graphs is copied once and shared by the formats that serialise it,
+    """Every format, without and with the inferred graph, as `directory`/defence-kg[+inferred].EXT, each holding
+    the dataset description (kg.void) of build `build_key` in its graph, also written as `directory`/void.ttl:
+    what `kg build` writes. Each selection of graphs is copied once and shared by the formats that serialise it,
     rather than once per format (the copies cost as much as two serialisations)."""
-    files: dict[Path, Callable[[], bytes]] = {}
-    dataset = canonical(dataset)
-    for inferred, suffix in ((False, ""), (True, "+inferred")):
+    variants = ((False, ""), (True, "+inferred"))
+    names = {f"defence-kg{suffix}.{extension}": (fmt, inferred)
+             for inferred, suffix in variants for fmt, (_, extension) in FORMATS.items()}
+    described = _named_graphs(dataset)
+    described.graph(DATASET_GRAPH).__iadd__(describe(dataset, selected_graphs(dataset, True), names, build_key))
+    dataset = canonical(described)
+    files: dict[Path, Callable[[], bytes]] = {
+        directory / "void.ttl": lambda: _serialized(merged(dataset, DATASET_GRAPH), "turtle", context)
+    }
+    for inferred, suffix in variants:
         shared = {kind: export_graph(dataset, kind, inferred) for kind in ("trig", "flat")}
         for fmt, (_, extension) in FORMATS.items():
 

@@ -13,13 +13,16 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from conftest import PIPELINE
-from rdflib import Graph, URIRef
+from rdflib import Dataset, Graph, URIRef
+from rdflib.namespace import DCAT, DCTERMS, VOID
 from rdflib.compare import isomorphic
 
 from kg.cli import app
 from kg.export import export_graph
 from kg.load import Project, find_span, quote_context, read_source
+from kg.namespaces import INFERRED_GRAPH, ONTOLOGY_GRAPH, SOURCES_GRAPH, STATEMENTS_GRAPH
 from kg.query import load_catalogue
+from kg.void import DATASET_GRAPH
 
 runner = CliRunner()
 WIDE = {"COLUMNS": "250"}  # rich tables keep whole cells
@@ -44,12 +47,39 @@ def test_build_writes_exports_and_reports(project: Project, tmp_path: Path) -> N
     out = tmp_path / "dist"
     result = kg(project, "build", "--out", str(out))
     assert result.exit_code == 0, result.output
-    names = {p.name for p in out.iterdir()}
-    for extension in ("ttl", "jsonld", "nt", "trig", "rdf"):
-        assert {f"defence-kg.{extension}", f"defence-kg+inferred.{extension}"} <= names
+    media = {"ttl": "text/turtle", "jsonld": "application/ld+json", "nt": "application/n-triples",
+             "trig": "application/trig", "rdf": "application/rdf+xml"}
+    exports = {f"defence-kg{suffix}.{extension}": kind for extension, kind in media.items() for suffix in ("", "+inferred")}
+    assert {p.name for p in out.iterdir()} == {*exports, "void.ttl", "validation-report.json", "validation-report.txt"}
     report = json.loads((out / "validation-report.json").read_text(encoding="utf-8"))
     assert report == {"conforms": True, "findings": []}
     assert "conforms" in (out / "validation-report.txt").read_text(encoding="utf-8")
+    # each graph holds what its input holds: the ontology and statements files, one text per source document
+    expected = {ONTOLOGY_GRAPH: len(Graph().parse(project.ontology)),
+                STATEMENTS_GRAPH: len(Graph().parse(project.statements)), SOURCES_GRAPH: 1}
+    asserted, full = (Dataset().parse(out / f"defence-kg{suffix}.trig", format="trig") for suffix in ("", "+inferred"))
+    counts = {g.identifier: len(g) for g in asserted.graphs() if len(g)}
+    assert counts.pop(DATASET_GRAPH) > 0
+    assert counts == expected
+    assert {g.identifier for g in full.graphs() if len(g)} == {*expected, DATASET_GRAPH, INFERRED_GRAPH}
+    assert len(full.graph(INFERRED_GRAPH)) > 0
+    for name in expected:
+        assert isomorphic(full.graph(name), asserted.graph(name)), name
+    # the description: counts as found above, the licence, the source's rights, every file with its media type
+    void = Graph().parse(out / "void.ttl")
+    assert isomorphic(void, full.graph(DATASET_GRAPH))
+    dataset = URIRef("https://w3id.org/defence-kg/dataset")
+    counted = {name: len(full.graph(name)) for name in (*expected, INFERRED_GRAPH)}
+    assert {s: void.value(s, VOID.triples).toPython() for s in void.objects(dataset, VOID.subset)} == counted
+    union = {t for name in counted for t in full.graph(name)}
+    assert void.value(dataset, VOID.triples).toPython() == len(union)
+    licence = URIRef("https://creativecommons.org/licenses/by/4.0/")
+    assert void.value(dataset, DCTERMS.license) == licence
+    assert void.value(SOURCES_GRAPH, DCTERMS.license) is None  # the fact sheet's text is not the project's
+    assert "Government of Canada" in void.value(SOURCES_GRAPH, DCTERMS.rights)
+    files = {str(void.value(d, DCTERMS.title)): str(void.value(d, DCAT.mediaType)).rsplit("media-types/", 1)[1]
+             for d in void.objects(dataset, DCAT.distribution)}
+    assert files == exports
 
 
 def _break_claim_identifier(project: Project) -> None:

@@ -191,10 +191,10 @@ def test_a_build_writes_every_export_or_none(built_fixture: Built, tmp_path: Pat
     # RDF/XML cannot write a predicate it cannot split into a namespace and a local name
     dataset = copy_of(built_fixture.dataset)
     dataset.graph(STATEMENTS_GRAPH).add((ID.Canada, URIRef("http://example.org/p/"), Literal("x")))
-    export_all(built_fixture.dataset, tmp_path, CONTEXT)
+    export_all(built_fixture.dataset, tmp_path, CONTEXT, "key")
     before = {path.name: path.read_bytes() for path in tmp_path.iterdir()}
     with pytest.raises(OutputError, match="the data cannot be written as xml: Can't split 'http://example.org/p/'"):
-        export_all(dataset, tmp_path, CONTEXT)
+        export_all(dataset, tmp_path, CONTEXT, "key")
     assert {path.name: path.read_bytes() for path in tmp_path.iterdir()} == before  # the Turtle, JSON-LD... too
 
 
