@@ -66,7 +66,7 @@ def build(
 ) -> Built:
     """Run the whole pipeline (load, reason ∥ validate), store the result in the cache and return it.
 
-    `meanwhile` gets the reasoned dataset while validation is still running (`kg build` writes its exports then).
+    `meanwhile` gets the reasoned dataset while validation is still running (`kg build` serialises its exports then, and writes them with the report).
     """
     from kg.reason import add_inferred, infer
     from kg.validate import validate

@@ -238,7 +238,7 @@ def build(ctx: click.Context, out: Path | None, reasoner: str, validator: str) -
 
     from kg.build import build as run_build
     from kg.build import cache_key
-    from kg.export import FORMATS, export_all, write_atomic
+    from kg.export import FORMATS, export_files, publish
     from kg.store import create_store, parse_spec
     from kg.validate import render
 
@@ -258,18 +258,24 @@ def build(ctx: click.Context, out: Path | None, reasoner: str, validator: str) -
         spec = ctx.find_object(_Options).store
         key = cache_key(project)  # before the build reads its inputs, as the cache does
 
-        def write_exports(dataset: Dataset) -> None:  # runs while validation finishes in the other process
-            export_all(dataset, target, project.context, key, step)
+        exports: dict[Path, bytes] = {}
 
-        built = run_build(project, step, write_exports)
+        def make_exports(dataset: Dataset) -> None:  # runs while validation finishes in the other process
+            exports.update((path, make()) for path, make in export_files(dataset, target, project.context, key, step).items())
+
+        built = run_build(project, step, make_exports)
         if parse_spec(spec)[0] != "memory":
             step(f"load {spec}")
             with closing(create_store(spec)) as store:
                 store.load(built.dataset)
                 store.set_build_key(key)
         step("validation report")
-        write_atomic(target / "validation-report.txt", render(built.report, built.dataset).encode())
-        write_atomic(target / "validation-report.json", json.dumps(built.report.to_json(), indent=2).encode())
+        # exports and reports replace the old ones together, once validation is over (a crash writes nothing); a
+        # non-conforming build still writes its exports, beside the report that says they do not conform
+        files = {path: (lambda data=data: data) for path, data in exports.items()}
+        files[target / "validation-report.txt"] = lambda: render(built.report, built.dataset).encode()
+        files[target / "validation-report.json"] = lambda: json.dumps(built.report.to_json(), indent=2).encode()
+        publish(target, files)
         progress.update(task, description="done", completed=progress.tasks[0].total)
         progress.refresh()
     click.echo(render(built.report, built.dataset), err=not built.report.conforms, nl=False)
@@ -283,7 +289,7 @@ def _build_in_store(ctx: click.Context, project: Project, target: Path, reasoner
     import json
 
     from kg.build import cache_key
-    from kg.export import write_atomic
+    from kg.export import publish
     from kg.instore import build_in_store, labels_of
     from kg.store import create_store, parse_spec
     from kg.validate import render
@@ -300,10 +306,14 @@ def _build_in_store(ctx: click.Context, project: Project, target: Path, reasoner
         result = build_in_store(store, project)
         store.set_build_key(key)
         labels = labels_of(store, result.report)
+        files = {
+            target / "validation-report.txt": lambda: render(result.report, labels).encode(),
+            target / "validation-report.json": lambda: json.dumps(result.report.to_json(), indent=2).encode(),
+        }
         if spec == "oxigraph":  # in memory: the built dataset is written now or lost
-            write_atomic(target / "defence-kg+inferred.nq", store.nquads(store.graphs()))  # type: ignore[attr-defined]
-    write_atomic(target / "validation-report.txt", render(result.report, labels).encode())
-    write_atomic(target / "validation-report.json", json.dumps(result.report.to_json(), indent=2).encode())
+            data = store.nquads(store.graphs())  # type: ignore[attr-defined]
+            files[target / "defence-kg+inferred.nq"] = lambda: data
+    publish(target, files)  # the reports (and .nq) together; an earlier build's exports are removed
     click.echo(render(result.report, labels), err=not result.report.conforms, nl=False)
     fallback = f"; pyshacl validated {', '.join(result.fallback)}" if result.fallback else ""
     took = result.seconds

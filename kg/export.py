@@ -253,6 +253,15 @@ def write_all_atomic(files: Mapping[Path, Callable[[], bytes]]) -> None:
                 Path(temporary).unlink(missing_ok=True)
 
 
+def publish(directory: Path, files: Mapping[Path, Callable[[], bytes]]) -> None:
+    """Write `files` (all or none, write_all_atomic), then remove the exports of an earlier build in `directory`
+    that this one did not write (an in-store build writes no Turtle...), so that dist/ never mixes two builds."""
+    write_all_atomic(files)
+    for stale in [*directory.glob("defence-kg*"), directory / "void.ttl"]:
+        if stale not in files and stale.is_file():
+            stale.unlink()
+
+
 def _staged(target: Path, data: bytes) -> str:
     """`data` written and synced to a new temporary file beside `target`, with the mode `target` has (or the
     umask gives); its name."""
@@ -285,10 +294,18 @@ def export(store: Store, fmt: str, path: Path, context: Path, inferred: bool = F
 def export_all(
     dataset: Dataset, directory: Path, context: Path, build_key: str, step: Callable[[str], None] = lambda name: None
 ) -> None:
+    """Write export_files at once, all or none (an export the data cannot be written in leaves dist/ as it was)."""
+    write_all_atomic(export_files(dataset, directory, context, build_key, step))
+
+
+def export_files(
+    dataset: Dataset, directory: Path, context: Path, build_key: str, step: Callable[[str], None] = lambda name: None
+) -> dict[Path, Callable[[], bytes]]:
     """Every format, without and with the inferred graph, as `directory`/defence-kg[+inferred].EXT, each holding
     the dataset description (kg.void) of build `build_key` in its graph, also written as `directory`/void.ttl:
     what `kg build` writes. Each selection of graphs is copied once and shared by the formats that serialise it,
-    rather than once per format (the copies cost as much as two serialisations)."""
+    rather than once per format (the copies cost as much as two serialisations). Returns path -> its content,
+    made when called."""
     variants = ((False, ""), (True, "+inferred"))
     names = {f"defence-kg{suffix}.{extension}": (fmt, inferred)
              for inferred, suffix in variants for fmt, (_, extension) in FORMATS.items()}
@@ -308,4 +325,4 @@ def export_all(
                 return _serialized(graph, fmt, context)
 
             files[directory / f"defence-kg{suffix}.{extension}"] = content
-    write_all_atomic(files)  # all or none: an export the data cannot be written in leaves dist/ as it was
+    return files

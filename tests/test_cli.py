@@ -98,6 +98,40 @@ def test_build_exits_1_when_not_conforming_but_still_writes_the_report(project: 
     }
 
 
+def _files(directory: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in directory.iterdir()}
+
+
+def test_a_validation_crash_leaves_the_previous_build_s_files(project: Project, tmp_path: Path) -> None:
+    out = tmp_path / "dist"
+    assert kg(project, "build", "--out", str(out)).exit_code == 0
+    before = _files(out)
+    _break_claim_identifier(project)  # new data, so new exports would differ
+    (project.qc / "zz-broken.rq").write_text("SELECT ?x WHERE {", encoding="utf-8")
+    assert kg(project, "build", "--out", str(out)).exit_code == 2
+    assert _files(out) == before
+
+
+def test_a_non_conforming_build_writes_its_exports_with_its_report(project: Project, tmp_path: Path) -> None:
+    out = tmp_path / "dist"
+    assert kg(project, "build", "--out", str(out)).exit_code == 0
+    assert '"C02"' in (out / "defence-kg.nt").read_text(encoding="utf-8")
+    _break_claim_identifier(project)
+    assert kg(project, "build", "--out", str(out)).exit_code == 1
+    assert '"C02"' not in (out / "defence-kg.nt").read_text(encoding="utf-8")  # the data the report is about
+    assert json.loads((out / "validation-report.json").read_text(encoding="utf-8"))["conforms"] is False
+
+
+def test_an_in_store_build_removes_the_exports_of_an_earlier_build(project: Project, tmp_path: Path) -> None:
+    out = tmp_path / "dist"
+    assert kg(project, "build", "--out", str(out)).exit_code == 0
+    result = kg(project, "--store", "oxigraph", "build", "--reasoner", "rules", "--validator", "sparql",
+                "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert {p.name for p in out.iterdir()} == {
+        "defence-kg+inferred.nq", "validation-report.json", "validation-report.txt"}
+
+
 def _drop_norad_label(project: Project) -> None:
     old = 'id:NORAD a kg:Organisation ; rdfs:label "NORAD"@en ;'
     text = project.statements.read_text(encoding="utf-8")
