@@ -178,7 +178,13 @@ class Closure:
     in one comprehension and the new conclusions are a set difference (Python's C loops: a triple at a time
     took as long as the SPARQL updates). Only the triples a rule can read or conclude are loaded."""
 
-    def __init__(self, rules: list[Instance], schema: set[tuple[Term, Term | None]], literal: type) -> None:
+    def __init__(
+        self, rules: list[Instance], schema: set[tuple[Term, Term | None]], literal: type,
+        hidden: Callable[[Term], bool] = lambda term: False,
+    ) -> None:
+        """`hidden(subject)`: the inferences about that subject take part in the closure but are not returned
+        (kg.reason's junk: `xsd:decimal rdfs:label "decimal"`)."""
+        self._hidden = hidden
         # Subjects and objects are numbered once read: pairs of ints hash and compare in a few nanoseconds,
         # where a store's term objects hash their text every time (pyoxigraph's), and literals are a set.
         self._literal = literal
@@ -249,6 +255,8 @@ class Closure:
                         literals.add(o)
                 numbered.add((s, o))
         delta = self._merge(given)
+        # every term is read by now (a rule concludes nothing new): the hidden subjects are tested once each
+        hidden = {number for number, term in enumerate(terms) if self._hidden(term)}
         inferred: list[Triple] = []
         rounds = 0
         while delta:
@@ -269,7 +277,7 @@ class Closure:
             delta = self._merge(derived)
             for predicate, pairs in delta.items():
                 self._check(predicate, pairs)
-                inferred += ((terms[s], predicate, terms[o]) for s, o in pairs)
+                inferred += ((terms[s], predicate, terms[o]) for s, o in pairs if not hidden or s not in hidden)
         return inferred, rounds
 
     def _merge(self, derived: dict[Term, Pairs]) -> dict[Term, Pairs]:

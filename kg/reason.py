@@ -26,11 +26,17 @@ from kg.namespaces import INFERRED_GRAPH, ONTOLOGY_GRAPH, STATEMENTS_GRAPH
 
 # owlrl writes each inconsistency as `[] a err:ErrorMessage ; err:error "message"` (owlrl.Namespaces.ERRNS).
 ERRNS = "http://www.daml.org/2002/03/agents/agent-ont#"
-_AXIOMATIC = tuple(str(ns) for ns in (RDF, RDFS, OWL, XSD)) + (ERRNS,)
-_REFLEXIVE = {OWL.sameAs, OWL.equivalentClass, OWL.equivalentProperty, RDFS.subClassOf, RDFS.subPropertyOf}
-_TOP = {OWL.Thing, RDFS.Resource}
-_TOP_PREDICATES = {RDF.type, RDFS.subClassOf, RDFS.domain, RDFS.range}
+# The junk, defined once: `is_junk` reads it here, kg.rules turns it into the SPARQL that drops the same triples.
+VOCABULARY_NAMESPACES = tuple(str(ns) for ns in (RDF, RDFS, OWL, XSD)) + (ERRNS,)
+REFLEXIVE_PREDICATES = (OWL.sameAs, OWL.equivalentClass, OWL.equivalentProperty, RDFS.subClassOf, RDFS.subPropertyOf)
+TOP_CLASSES = (OWL.Thing, RDFS.Resource)
+TOP_PREDICATES = (RDF.type, RDFS.subClassOf, RDFS.domain, RDFS.range)
 _IRI = re.compile(r"https?://[^\s,;()'\"<>]+")
+
+
+def is_vocabulary(iri: str) -> bool:
+    """True for an IRI of the RDF, RDFS, OWL or XSD namespaces, or owlrl's error reports: a junk subject."""
+    return iri.startswith(VOCABULARY_NAMESPACES)
 
 
 def is_junk(triple: tuple[Node, Node, Node]) -> bool:
@@ -48,11 +54,11 @@ def is_junk(triple: tuple[Node, Node, Node]) -> bool:
     s, p, o = triple
     if isinstance(s, Literal) or not isinstance(p, URIRef):
         return True
-    if isinstance(s, URIRef) and str(s).startswith(_AXIOMATIC):
+    if isinstance(s, URIRef) and is_vocabulary(str(s)):  # (str: URIRef.startswith differs)
         return True
-    if p in _REFLEXIVE and s == o:
+    if p in REFLEXIVE_PREDICATES and s == o:
         return True
-    return p in _TOP_PREDICATES and o in _TOP
+    return p in TOP_PREDICATES and o in TOP_CLASSES
 
 
 class _Memo:

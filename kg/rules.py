@@ -12,8 +12,9 @@ are generated from the TBox's `owl:propertyChainAxiom` lists. Every rule becomes
 and the rules run by strata (see `stratum`), each in rounds until a round adds nothing, the later rounds
 semi-naive (see `materialise`: one atom of the body matched against the last round's new triples only). The
 result is owlrl's closure less the asserted
-triples and less kg.reason's junk (test_rules proves it on the project's graphs); rules never produce junk,
-so nothing is filtered afterwards. OWL vocabulary no rule implements (owl:hasKey, owl:FunctionalProperty,
+triples and less kg.reason's junk (test_rules proves it on the project's graphs): the junk takes part in the
+reasoning, as in owlrl, and is dropped at the end by the same definition (see `junk_updates`); owlrl's scm-cls,
+not implemented, is refused where it would infer more than junk (see `check_top_classes`). OWL vocabulary no rule implements (owl:hasKey, owl:FunctionalProperty,
 owl:sameAs, restrictions, ...), as a predicate, a type or a term of an axiom, and anonymous properties
 (`[ owl:inverseOf ex:p ]`) are refused with an InputError naming where they are rather than silently ignored.
 Not implemented, on purpose: owlrl's dt-not-type check of ill-typed literals (sh:datatype in the shapes
@@ -35,7 +36,9 @@ from kg.closure import Closure, TripleAccess, Unsupported, instances, schema_key
 from kg.errors import InputError, UsageError
 from kg.load import curie
 from kg.namespaces import INFERRED_GRAPH, ONTOLOGY_GRAPH, PROJECT_ROOT, RULE_ROUND_GRAPH, STATEMENTS_GRAPH
-from kg.reason import ERRNS, check_consistency
+from kg.reason import (
+    ERRNS, REFLEXIVE_PREDICATES, TOP_CLASSES, TOP_PREDICATES, VOCABULARY_NAMESPACES, check_consistency, is_vocabulary,
+)
 from kg.store import Store
 
 RULES_DIR = PROJECT_ROOT / "ontology" / "rules"
@@ -166,7 +169,7 @@ AXIOM_PREDICATES = (
     RDFS.subClassOf, RDFS.subPropertyOf, RDFS.domain, RDFS.range, OWL.equivalentClass, OWL.equivalentProperty,
     OWL.inverseOf, OWL.disjointWith, OWL.propertyChainAxiom, RDF.first,
 )
-GRAPH_NAMES = {ONTOLOGY_GRAPH: "the ontology", STATEMENTS_GRAPH: "the statements"}
+GRAPH_NAMES = {ONTOLOGY_GRAPH: "the ontology", STATEMENTS_GRAPH: "the statements", INFERRED_GRAPH: "the closure"}
 
 
 def check_supported(store: Store) -> None:
@@ -257,6 +260,7 @@ def materialise(store: Store, directory: Path = RULES_DIR, engine: str = "auto")
     rules = load_rules(directory) + chain_rules(store)
     store.update(f"CLEAR SILENT GRAPH <{INFERRED_GRAPH}>")
     rounds = _fixpoint(store, [rule for rule in rules if stratum(rule) == "schema"], 0)
+    check_top_classes(store)
     instance_rules = [rule for rule in rules if stratum(rule) != "schema"]
     compiled = None
     if engine != "sparql" and all(hasattr(store, name) for name in ("pairs", "add_triples")):
@@ -274,6 +278,9 @@ def materialise(store: Store, directory: Path = RULES_DIR, engine: str = "auto")
         rounds += compiled
     for number in range(1, rounds + 1):
         store.update(f"DROP SILENT GRAPH <{RULE_ROUND_GRAPH}{number}>")
+    # the compiled evaluation kept its junk subjects out: only the schema's axioms can still have them
+    for update in junk_updates(None if compiled is None else SCHEMA_PREDICATES):
+        store.update(update)
     check_consistency(clashes(store))
     return rounds
 
@@ -289,7 +296,7 @@ def _compiled(store: TripleAccess, rules: list[Rule]) -> int:
         return [row.asdict() for row in store.query(text, where="rule axioms")]  # type: ignore[attr-defined]
 
     instantiated = [instance for rule in rules for instance in instances(rule, select, store.native)]
-    closure = Closure(instantiated, schema_keys(rules, store.native), store.literal_type)
+    closure = Closure(instantiated, schema_keys(rules, store.native), store.literal_type, _vocabulary_term)
     collecting = gc.isenabled()
     gc.disable()  # millions of tuples, none cyclic: the collector's full passes took 40 % of the time at 2 M
     try:
@@ -299,6 +306,65 @@ def _compiled(store: TripleAccess, rules: list[Rule]) -> int:
             gc.enable()
     store.add_triples(INFERRED_GRAPH, inferred)
     return rounds
+
+
+def _vocabulary_term(term: object) -> bool:
+    """kg.reason.is_vocabulary for a store's own term: an rdflib URIRef is its IRI, pyoxigraph's NamedNode has it
+    as `value` (a literal's `value` is never a subject, where the junk is)."""
+    return is_vocabulary(str(getattr(term, "value", term)))
+
+
+# The predicates of the schema rules' conclusions (the axioms closed by the schema stratum).
+SCHEMA_PREDICATES = (
+    RDFS.subClassOf, RDFS.subPropertyOf, RDFS.domain, RDFS.range, OWL.equivalentClass, OWL.equivalentProperty,
+)
+
+
+def junk_updates(predicates: Collection[URIRef] | None) -> list[str]:
+    """The SPARQL updates that drop kg.reason's junk (kg.reason.is_junk, from the same definition) from the
+    inferred graph, once the closure is complete: the junk takes part in the reasoning as in owlrl
+    (`ex:b a rdfs:Resource` and `rdfs:Resource rdfs:subClassOf ex:Any` give `ex:b a ex:Any`). The top classes and
+    reflexive axioms are found through the index; the vocabulary subjects by a scan of the inferred graph, or
+    of its triples with one of `predicates`. (The rules conclude no literal subject and no generalised triple.)"""
+    inferred = f"GRAPH <{INFERRED_GRAPH}>"
+    tops = " ".join(f"(<{p}> <{o}>)" for p in TOP_PREDICATES for o in TOP_CLASSES)
+    reflexive = " ".join(f"<{p}>" for p in REFLEXIVE_PREDICATES)
+    only = "" if predicates is None else f"VALUES ?p {{ {' '.join(f'<{p}>' for p in predicates)} }}"
+    vocabulary = " || ".join(f'STRSTARTS(STR(?s), "{namespace}")' for namespace in VOCABULARY_NAMESPACES)
+    return [
+        f"DELETE {{ {inferred} {{ ?s ?p ?o }} }} WHERE {{ {inferred} {{ {where} }} }}"
+        for where in (
+            f"VALUES (?p ?o) {{ {tops} }} ?s ?p ?o",
+            f"VALUES ?p {{ {reflexive} }} ?s ?p ?s BIND (?s AS ?o)",
+            f"{only} ?s ?p ?o FILTER (isIRI(?s) && ({vocabulary}))",
+        )
+    ]
+
+
+def check_top_classes(store: Store) -> None:
+    """InputError for a closed schema in which owlrl's scm-cls, which the rules do not implement, would infer
+    more: owlrl makes every class a subclass of owl:Thing, and owl:Nothing a subclass of every class. Only
+    junk, until owl:Thing has a superclass (every class then has it) or owl:Nothing is a superclass, domain
+    or range (then the class, or the property's domain or range, is every class)."""
+    graphs = f"VALUES ?g {{ {' '.join(f'<{graph}>' for graph in (*READ_GRAPHS[:2], INFERRED_GRAPH))} }}"
+    tops = ", ".join(f"<{top}>" for top in TOP_CLASSES)
+    rows = store.query(
+        f"""SELECT ?g ?s ?p ?o WHERE {{ {graphs} GRAPH ?g {{
+            {{ owl:Thing rdfs:subClassOf ?o FILTER (?o NOT IN ({tops})) BIND (owl:Thing AS ?s) BIND (rdfs:subClassOf AS ?p) }}
+            UNION {{ VALUES ?p {{ rdfs:subClassOf rdfs:domain rdfs:range }} ?s ?p owl:Nothing
+                     FILTER (?s != owl:Nothing) BIND (owl:Nothing AS ?o) }}
+        }} }} LIMIT 1"""
+    )
+    for graph, *triple in rows:
+        consequence = (
+            f"every class a subclass of {curie(triple[2])}" if triple[0] == OWL.Thing
+            else f"{curie(triple[0])} {'a subclass of' if triple[1] == RDFS.subClassOf else 'given as ' + curie(triple[1])} every class"
+        )
+        raise InputError(
+            f"{' '.join(map(curie, triple))}, in {GRAPH_NAMES[graph]}: owlrl makes every class a subclass of owl:Thing and "
+            f"owl:Nothing a subclass of every class (rule scm-cls), which here makes {consequence}; the rules do not "
+            "implement scm-cls: reason with owlrl (--reasoner owlrl)"
+        )
 
 
 def _fixpoint(store: Store, layer: list[Rule], rounds: int) -> int:

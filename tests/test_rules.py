@@ -6,13 +6,14 @@ synthetic project of the scale benchmark, on the memory store (rdflib) and on Ox
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 
 import pytest
 from conftest import PIPELINE
 from rdflib import Dataset, URIRef
-from rdflib.namespace import ORG, RDF, RDFS
+from rdflib.namespace import ORG, RDF, RDFS, XSD
 
 from kg.errors import InconsistencyError, InputError, UsageError
 from kg.load import Project, load_dataset, new_dataset, parse_turtle
@@ -263,3 +264,59 @@ def test_an_inferred_axiom_is_refused_by_the_compiled_evaluation(kind: str, tmp_
 def test_an_unknown_rule_engine_is_named(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match=r"unknown rule engine 'fast'; use one of auto, sparql, compiled"):
         materialise(open_store("memory", tmp_path), engine="fast")
+
+
+JUNK_MEDIATED = EX + """@prefix xsd: <http://www.w3.org/2001/XMLSchema#> .
+ex:Agent rdfs:subClassOf owl:Thing . ex:Person rdfs:subClassOf ex:Agent . ex:ann a ex:Person .
+ex:p rdfs:domain owl:Thing ; rdfs:range rdfs:Resource . ex:a ex:p ex:b . rdfs:Resource rdfs:subClassOf ex:Anything .
+ex:unitLabel rdfs:subPropertyOf rdfs:label . xsd:decimal ex:unitLabel "decimal" .
+ex:unitOf rdfs:subPropertyOf ex:hasType . ex:typeOf owl:inverseOf ex:hasType . xsd:decimal ex:unitOf ex:Numeric .
+"""
+
+
+@pytest.mark.parametrize("kind", STORES)
+@pytest.mark.parametrize("engine", ENGINES)
+def test_junk_takes_part_in_the_reasoning_and_is_dropped(kind: str, engine: str, tmp_path: Path) -> None:
+    """kg.reason's junk (`ex:Person rdfs:subClassOf owl:Thing`, `ex:b a rdfs:Resource`, `xsd:decimal rdfs:label
+    "decimal"`) is not in the rules' inferred graph, but what owlrl derives through it is: ex:b is a resource,
+    hence an ex:Anything; xsd:decimal ex:hasType ex:Numeric (a subproperty), hence ex:Numeric ex:typeOf
+    xsd:decimal (the inverse)."""
+    dataset = statements_only(turtle_file(tmp_path, "junk.ttl", JUNK_MEDIATED))
+    ours = rules_closure(dataset, kind, tmp_path, engine)
+    ex = "https://example.org/"
+    expected = {
+        (URIRef(ex + "ann"), RDF.type, URIRef(ex + "Agent")),
+        (URIRef(ex + "b"), RDF.type, URIRef(ex + "Anything")),
+        (URIRef(ex + "p"), RDFS.range, URIRef(ex + "Anything")),
+        (URIRef(ex + "Numeric"), URIRef(ex + "typeOf"), XSD.decimal),
+    }
+    assert ours == expected
+    assert ours == set(infer(dataset))
+
+
+@pytest.mark.parametrize("kind", STORES)
+@pytest.mark.parametrize("engine", ENGINES)
+def test_owl_thing_with_a_superclass_is_refused(kind: str, engine: str, tmp_path: Path) -> None:
+    """owlrl's scm-cls makes a declared class a subclass of owl:Thing, so of ex:Everything when owl:Thing is
+    equivalent to it (ex:Declared rdfs:subClassOf ex:Everything); the rules, without scm-cls, refuse."""
+    statements = turtle_file(
+        tmp_path, "top.ttl", EX + "ex:Everything owl:equivalentClass owl:Thing . ex:Declared a owl:Class .\n"
+    )
+    with pytest.raises(InputError, match=(
+        r"owl:Thing rdfs:subClassOf <https://example.org/Everything>, in the closure: owlrl makes every class a "
+        r"subclass of owl:Thing .* which here makes every class a subclass of <https://example.org/Everything>; "
+        r"the rules do not implement scm-cls"
+    )):
+        rules_closure(statements_only(statements), kind, tmp_path, engine)
+
+
+@pytest.mark.parametrize(("axiom", "consequence"), [
+    ("ex:Empty rdfs:subClassOf owl:Nothing", "<https://example.org/Empty> a subclass of every class"),
+    ("ex:p rdfs:domain owl:Nothing", "<https://example.org/p> given as rdfs:domain every class"),
+])
+def test_owl_nothing_as_a_superclass_or_domain_is_refused(axiom: str, consequence: str, tmp_path: Path) -> None:
+    """owlrl's scm-cls makes owl:Nothing a subclass of every declared class, so ex:Empty a subclass of
+    ex:Declared, or ex:p's domain ex:Declared: the rules refuse."""
+    statements = turtle_file(tmp_path, "bottom.ttl", EX + f"{axiom} . ex:Declared a owl:Class .\n")
+    with pytest.raises(InputError, match=rf"in the statements: .* which here makes {re.escape(consequence)}; "):
+        rules_closure(statements_only(statements), "oxigraph", tmp_path)
