@@ -11,12 +11,13 @@ are generated from the TBox's `owl:propertyChainAxiom` lists. Every rule becomes
 
 and the rules run by strata (see `stratum`), each in rounds until a round adds nothing, the later rounds
 semi-naive (see `materialise`: one atom of the body matched against the last round's new triples only). The
-result is owlrl's closure less the asserted
-triples and less kg.reason's junk (test_rules proves it on the project's graphs): the junk takes part in the
-reasoning, as in owlrl, and is dropped at the end by the same definition (see `junk_updates`); owlrl's scm-cls,
-not implemented, is refused where it would infer more than junk (see `check_top_classes`). OWL vocabulary no rule implements (owl:hasKey, owl:FunctionalProperty,
-owl:sameAs, restrictions, ...), as a predicate, a type or a term of an axiom, and anonymous properties
-(`[ owl:inverseOf ex:p ]`) are refused with an InputError naming where they are rather than silently ignored.
+result is owlrl's closure less the
+asserted triples and less kg.reason's junk (test_rules proves it on the project's graphs): the junk takes
+part in the reasoning, as in owlrl, and is dropped at the end by the same definition (see `junk_updates`);
+owlrl's scm-cls, not implemented, is refused where it would infer more than junk (see `check_top_classes`).
+OWL vocabulary no rule implements (owl:hasKey, owl:FunctionalProperty, owl:sameAs, restrictions, ...), as a
+predicate, a type or a term of an axiom, and anonymous properties (`[ owl:inverseOf ex:p ]`) are refused
+with an InputError naming where they are rather than silently ignored.
 Not implemented, on purpose: owlrl's dt-not-type check of ill-typed literals (sh:datatype in the shapes
 checks the literals that matter) and the axiomatic and datatype triples, which are junk.
 """
@@ -131,11 +132,12 @@ STRATA = ("schema", "properties", "types")
 
 
 def stratum(rule: Rule) -> str:
-    """Which stratum a rule belongs to. With the supported vocabulary, statements between individuals never
-    depend on types, and neither depends on anything but the TBox, so the strata run to their fixpoints one
-    after the other: the TBox closure (scm-*), then the statements (sub/equivalent properties, inverses,
-    symmetry, transitivity, chains), then the types (domains, ranges, classes), each pass over the whole data
-    done as few times as possible (one stratum's confirming round no longer re-runs the others)."""
+    """Which stratum a rule belongs to. Unless the schema says otherwise (FEEDS_BACK), statements between
+    individuals never depend on types, and neither depends on anything but the TBox, so the strata run to
+    their fixpoints one after the other: the TBox closure (scm-*), then the statements (sub/equivalent
+    properties, inverses, symmetry, transitivity, chains), then the types (domains, ranges, classes), each
+    pass over the whole data done as few times as possible (one stratum's confirming round no longer re-runs
+    the others). Where it does, the strata run again, in order, until a pass adds nothing."""
     if rule.name.startswith("scm-"):
         return "schema"
     if rule.name.startswith("cax-") or rule.name in ("prp-dom", "prp-rng"):
@@ -172,37 +174,36 @@ AXIOM_PREDICATES = (
 GRAPH_NAMES = {ONTOLOGY_GRAPH: "the ontology", STATEMENTS_GRAPH: "the statements", INFERRED_GRAPH: "the closure"}
 
 
-def check_supported(store: Store) -> None:
+def check_supported(store: Store, graphs: Collection[URIRef] = (ONTOLOGY_GRAPH, STATEMENTS_GRAPH)) -> None:
     """InputError naming the OWL vocabulary the ontology or statements use that no rule implements, as a
     predicate, a type or in an axiom (`ex:match rdfs:subPropertyOf owl:sameAs`), and where; and a property
     axiom on an anonymous property. (The linked graphs, e.g. the links' owl:Axiom annotations, are not
     reasoned over, as with owlrl.)"""
-    graphs = f"VALUES ?g {{ <{ONTOLOGY_GRAPH}> <{STATEMENTS_GRAPH}> }}"
+    scope = f"VALUES ?g {{ {' '.join(f'<{graph}>' for graph in graphs)} }}"
     axioms = f"VALUES ?axiom {{ {' '.join(f'<{p}>' for p in AXIOM_PREDICATES)} }}"
     # DISTINCT scans filtered here: half the time of one UNION filtered by STRSTARTS (2 M triples: 0.65 s); an
     # axiom's terms are read through its predicate (the TBox's few triples), not by scanning every object
     terms = {
         row[0]
         for pattern in ("?s ?term ?o", "?s a ?term", f"{{ {axioms} ?term ?axiom ?o }} UNION {{ {axioms} ?s ?axiom ?term }}")
-        for row in store.query(f"SELECT DISTINCT ?term WHERE {{ {graphs} GRAPH ?g {{ {pattern} }} }}")
+        for row in store.query(f"SELECT DISTINCT ?term WHERE {{ {scope} GRAPH ?g {{ {pattern} }} }}")
     }
     unsupported = sorted(term for term in terms if str(term).startswith(str(OWL)) and term not in SUPPORTED_OWL)
     if unsupported:
         raise InputError(
-            f"the graph uses {', '.join(f'{curie(term)} ({_where(store, term)})' for term in unsupported)}, "
+            f"the graph uses {', '.join(f'{curie(term)} ({_where(store, term, scope)})' for term in unsupported)}, "
             "which the SPARQL rules do not implement: reason with owlrl (--reasoner owlrl), or add a rule to "
             "ontology/rules/"
         )
-    _check_named_properties(store, graphs)
+    _check_named_properties(store, scope)
 
 
-def _where(store: Store, term: URIRef) -> str:
-    """One triple of the ontology or statements using `term`, and its graph: where a refusal points."""
-    graphs = f"VALUES ?g {{ <{ONTOLOGY_GRAPH}> <{STATEMENTS_GRAPH}> }}"
+def _where(store: Store, term: URIRef, graphs: str) -> str:
+    """One triple of the `graphs` (a VALUES ?g clause) using `term`, and its graph: where a refusal points."""
     for pattern in (f"?s <{term}> ?o", f"?s ?p <{term}>", f"<{term}> ?p ?o"):
-        for graph, *triple in store.query(f"SELECT ?g ?s ?p ?o WHERE {{ {graphs} GRAPH ?g {{ {pattern} }} }} LIMIT 1"):
-            filled = iter(triple)
-            return f"{' '.join(curie(term) if part.startswith('<') else curie(next(filled)) for part in pattern.split())}, in {GRAPH_NAMES[graph]}"
+        for row in store.query(f"SELECT * WHERE {{ {graphs} GRAPH ?g {{ {pattern} }} }} LIMIT 1"):
+            triple = (curie(term) if part.startswith("<") else curie(row[part[1:]]) for part in pattern.split())
+            return f"{' '.join(triple)}, in {GRAPH_NAMES[row['g']]}"
     return "in an axiom"
 
 
@@ -257,11 +258,13 @@ def materialise(store: Store, directory: Path = RULES_DIR, engine: str = "auto")
     if engine not in ENGINES:
         raise UsageError(f"unknown rule engine {engine!r}; use one of {', '.join(ENGINES)}")
     check_supported(store)
-    rules = load_rules(directory) + chain_rules(store)
+    rules = load_rules(directory)
+    schema_rules = [rule for rule in rules if stratum(rule) == "schema"]
     store.update(f"CLEAR SILENT GRAPH <{INFERRED_GRAPH}>")
-    rounds = _fixpoint(store, [rule for rule in rules if stratum(rule) == "schema"], 0)
+    rounds = _fixpoint(store, schema_rules, 0)
     check_top_classes(store)
-    instance_rules = [rule for rule in rules if stratum(rule) != "schema"]
+    instance_rules = [rule for rule in rules + chain_rules(store) if stratum(rule) != "schema"]
+    feeds_back = store.query(FEEDS_BACK.format(sources=_sources(set(store.graphs())))).askAnswer
     compiled = None
     if engine != "sparql" and all(hasattr(store, name) for name in ("pairs", "add_triples")):
         try:
@@ -272,10 +275,19 @@ def materialise(store: Store, directory: Path = RULES_DIR, engine: str = "auto")
     elif engine == "compiled":
         raise InputError(f"store {store.spec} cannot hand its triples over: use the SPARQL rule engine")
     if compiled is None:
-        for name in STRATA[1:]:
-            rounds = _fixpoint(store, [rule for rule in instance_rules if stratum(rule) == name], rounds)
+        while True:  # one pass of the instance strata, or passes of every stratum until one adds nothing
+            size = inferred_count(store)
+            for name in STRATA[1:]:
+                rounds = _fixpoint(store, [rule for rule in instance_rules if stratum(rule) == name], rounds)
+            if not feeds_back or inferred_count(store) == size:
+                break
+            rounds = _fixpoint(store, schema_rules, rounds)
+            check_top_classes(store)
+            instance_rules = [rule for rule in rules + chain_rules(store) if stratum(rule) != "schema"]
     else:
         rounds += compiled
+    if feeds_back:  # the inferred axioms, like the asserted ones, use only what the rules implement
+        check_supported(store, READ_GRAPHS)
     for number in range(1, rounds + 1):
         store.update(f"DROP SILENT GRAPH <{RULE_ROUND_GRAPH}{number}>")
     # the compiled evaluation kept its junk subjects out: only the schema's axioms can still have them
@@ -283,6 +295,23 @@ def materialise(store: Store, directory: Path = RULES_DIR, engine: str = "auto")
         store.update(update)
     check_consistency(clashes(store))
     return rounds
+
+
+# Whether a stratum can feed an earlier one, read in the closed schema: an axiom's vocabulary (rdf:type, the
+# schema's predicates, the lists of chains) as a property of a property axiom or chain (`ex:kindOf
+# rdfs:subPropertyOf rdfs:subClassOf` makes statements axioms; `ex:hasMember owl:inverseOf rdf:type` makes types
+# statements), or a class of properties the rules read as the class of a class axiom (`ex:p rdfs:range
+# owl:TransitiveProperty`). Otherwise the strata's order holds: the schema, then the statements, then the types.
+FEEDS_BACK = """ASK {sources} WHERE {{
+    {{ VALUES ?v {{ rdf:type rdf:first rdf:rest rdfs:subClassOf rdfs:subPropertyOf rdfs:domain rdfs:range
+                   owl:equivalentClass owl:equivalentProperty owl:inverseOf owl:propertyChainAxiom owl:disjointWith }}
+       {{ VALUES ?axiom {{ rdfs:subPropertyOf owl:equivalentProperty owl:inverseOf }} {{ ?v ?axiom ?other }} UNION {{ ?other ?axiom ?v }} }}
+       UNION {{ VALUES ?kind {{ owl:SymmetricProperty owl:TransitiveProperty }} ?v a ?kind }}
+       UNION {{ ?v owl:propertyChainAxiom ?list }} UNION {{ ?cell rdf:first ?v }} }}
+    UNION {{ VALUES ?kind {{ owl:SymmetricProperty owl:TransitiveProperty }}
+       {{ VALUES ?axiom {{ rdfs:subClassOf rdfs:domain rdfs:range owl:equivalentClass }} ?class ?axiom ?kind }}
+       UNION {{ ?kind owl:equivalentClass ?class }} }}
+}}"""
 
 
 def _compiled(store: TripleAccess, rules: list[Rule]) -> int:
@@ -296,7 +325,9 @@ def _compiled(store: TripleAccess, rules: list[Rule]) -> int:
         return [row.asdict() for row in store.query(text, where="rule axioms")]  # type: ignore[attr-defined]
 
     instantiated = [instance for rule in rules for instance in instances(rule, select, store.native)]
-    closure = Closure(instantiated, schema_keys(rules, store.native), store.literal_type, _vocabulary_term)
+    # an inferred chain axiom would change the chains' rules too, which were read before
+    chains = {(store.native(p), None) for p in (OWL.propertyChainAxiom, RDF.first, RDF.rest)}
+    closure = Closure(instantiated, schema_keys(rules, store.native) | chains, store.literal_type, _vocabulary_term)
     collecting = gc.isenabled()
     gc.disable()  # millions of tuples, none cyclic: the collector's full passes took 40 % of the time at 2 M
     try:

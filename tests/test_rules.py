@@ -248,17 +248,51 @@ def test_a_rule_the_compiled_evaluation_cannot_run_falls_back_to_sparql(kind: st
 @pytest.mark.parametrize("kind", STORES)
 def test_an_inferred_axiom_is_refused_by_the_compiled_evaluation(kind: str, tmp_path: Path) -> None:
     """A subproperty of rdfs:subClassOf makes the data infer axioms: the compiled evaluation, which binds the
-    axioms first, refuses; the SPARQL strata apply the inferred axiom (x becomes a B)."""
+    axioms first, refuses; the SPARQL strata run again until nothing changes, so the inferred axiom is closed
+    by the schema rules (ex:A rdfs:subClassOf ex:C) and applied (x becomes a B and a C), as owlrl does."""
     statements = turtle_file(
         tmp_path,
         "meta.ttl",
         "@prefix rdfs: <http://www.w3.org/2000/01/rdf-schema#> . @prefix ex: <https://example.org/> .\n"
-        "ex:kindOf rdfs:subPropertyOf rdfs:subClassOf . ex:A ex:kindOf ex:B . ex:x a ex:A .\n",
+        "ex:kindOf rdfs:subPropertyOf rdfs:subClassOf . ex:A ex:kindOf ex:B . ex:B rdfs:subClassOf ex:C . ex:x a ex:A .\n",
     )
     with pytest.raises(InputError, match=r"rules infer axioms with predicate .*subClassOf"):
         rules_closure(statements_only(statements), kind, tmp_path / "a", "compiled")
     inferred = rules_closure(statements_only(statements), kind, tmp_path / "b")
-    assert (URIRef("https://example.org/x"), RDF.type, URIRef("https://example.org/B")) in inferred
+    a, b, c, x = (URIRef(f"https://example.org/{name}") for name in ("A", "B", "C", "x"))
+    assert inferred == {(a, RDFS.subClassOf, b), (a, RDFS.subClassOf, c), (x, RDF.type, b), (x, RDF.type, c)}
+    assert inferred == set(infer(statements_only(statements)))
+
+
+@pytest.mark.parametrize("kind", STORES)
+@pytest.mark.parametrize("engine", ENGINES)
+def test_types_that_make_statements_are_reasoned_to_the_end(kind: str, engine: str, tmp_path: Path) -> None:
+    """ex:hasMember, the inverse of rdf:type, turns the types (ex:alice a ex:Person, from a domain) into
+    statements (ex:Person ex:hasMember ex:alice): the SPARQL strata run again after the types, as the compiled
+    evaluation's single fixpoint does."""
+    statements = turtle_file(
+        tmp_path, "members.ttl",
+        EX + "@prefix rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#> .\n"
+        "ex:hasMember owl:inverseOf rdf:type . ex:memberOf rdfs:domain ex:Person . ex:alice ex:memberOf ex:club .\n",
+    )
+    alice, person = URIRef("https://example.org/alice"), URIRef("https://example.org/Person")
+    inferred = rules_closure(statements_only(statements), kind, tmp_path, engine)
+    assert inferred == {(alice, RDF.type, person), (person, URIRef("https://example.org/hasMember"), alice)}
+    assert inferred == set(infer(statements_only(statements)))
+
+
+@pytest.mark.parametrize("kind", STORES)
+def test_an_inferred_axiom_with_unsupported_owl_is_refused(kind: str, tmp_path: Path) -> None:
+    """ex:kindOf makes ex:exact a subproperty of owl:sameAs, so ex:a owl:sameAs ex:b is inferred: refused as if
+    asserted, naming the inferred triple."""
+    statements = turtle_file(
+        tmp_path, "meta-same.ttl",
+        EX + "ex:kindOf rdfs:subPropertyOf rdfs:subPropertyOf . ex:exact ex:kindOf owl:sameAs . ex:a ex:exact ex:b .\n",
+    )
+    with pytest.raises(InputError, match=(
+        r"the graph uses owl:sameAs \(<https://example.org/a> owl:sameAs <https://example.org/b>, in the closure\)"
+    )):
+        rules_closure(statements_only(statements), kind, tmp_path)
 
 
 def test_an_unknown_rule_engine_is_named(tmp_path: Path) -> None:
