@@ -515,7 +515,12 @@ class OxigraphStore(_Checked):
         query, 10 s for the checks of shapes.ttl)."""
         scope = {"default_graph": [self._ox.NamedNode(g) for g in graphs]} if graphs else {}
         answer = self._store.query(with_prefixes(text), **scope)
-        return parse_select(answer.serialize(format=self._ox.QueryResultsFormat.JSON))
+        try:
+            return parse_select(answer.serialize(format=self._ox.QueryResultsFormat.JSON))
+        finally:
+            # pyoxigraph's solutions must be dropped on the thread that made them (kg.shacl_sparql runs queries
+            # on threads): an evaluation error would carry them, in this frame, to the thread that handles it
+            del answer
 
     # kg.closure.TripleAccess: pyoxigraph's terms, never converted (2 M triples: seconds saved)
     @property
