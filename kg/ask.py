@@ -13,6 +13,7 @@ entity the closest query would leave out rather than apply) it says so and lists
 questions that it answers (none, and it says so, when no example question shares a word with it); a word the source
 and the catalogue never use stops it too, and when the word looks like a name ("Mexico") the reply says the fact
 sheet never mentions it; a name of two entities, or two queries scoring alike, gets a question back. A question
+whose query cannot run here (a federated one, without allow_service) is unanswerable too, saying why. A question
 of keywords alone (no function word: "NORAD founding date") is answered only when one query stands out
 (KEYWORD_MIN, KEYWORD_MARGIN).
 
@@ -96,6 +97,7 @@ _TEXTS = {
         "unanswerable": "I can't answer that from this graph.",
         "not-applied": "I can't answer that from this graph: the closest query ({query}) cannot apply {names}.",
         "not-covered": "The fact sheet never mentions {words}, so I can't answer that from this graph.",
+        "not-run": "I can't answer that from this graph: the closest query cannot run here ({reason}).",
         "closest": "Closest questions I can answer:",
         "no-closest": "None of the questions I can answer is close to this one.", "ambiguous-entity": "Which did you mean by “{text}”?",
         "ambiguous-query": "Which question did you mean?", "unmentioned": "Note: no row mentions {names}.",
@@ -109,6 +111,8 @@ _TEXTS = {
                        "({query}) ne peut pas appliquer {names}.",
         "not-covered": "La fiche d'information ne mentionne jamais {words} : je ne peux pas répondre à cette question "
                        "à partir de ce graphe.",
+        "not-run": "Je ne peux pas répondre à cette question à partir de ce graphe : la requête la plus proche ne peut "
+                   "pas s'exécuter ici ({reason}).",
         "closest": "Questions les plus proches auxquelles je peux répondre :",
         "no-closest": "Aucune des questions auxquelles je peux répondre n'est proche de celle-ci.",
         "ambiguous-entity": "Que vouliez-vous dire par « {text} » ?",
@@ -525,10 +529,7 @@ class Asker:
         """Whether `question` gets rows (status "answered"); kept per question, as the data of this Asker is fixed."""
         known = self._answered.get((question, allow_service))
         if known is None:
-            try:
-                known = _answer(self, question, None, allow_service).status == "answered"
-            except QueryError:  # a federated query, without allow_service
-                known = False
+            known = _answer(self, question, None, allow_service).status == "answered"
             self._answered[question, allow_service] = known
         return known
 
@@ -676,7 +677,7 @@ def answer(
 ) -> Answer:
     """Answer `question` from the catalogue (see the module docstring); `lang` forces the reply's language;
     `allow_service` lets a federated query's SERVICE be answered from the enrichment cache (kg.query.run_query),
-    otherwise such a query is refused with a kg.errors.QueryError that says so; `version`: see `asker`."""
+    otherwise a question such a query answers is unanswerable, and the reply says why; `version`: see `asker`."""
     if lang not in (None, *_TEXTS):
         raise UsageError(f"unknown language {lang!r}; use one of {', '.join(_TEXTS)}")
     question = question.strip()  # (kg ask and /ask alike: the length is the question's, not its padding's)
@@ -761,7 +762,11 @@ def _run(ask: Asker, result: Answer, binding: Binding, mentions: list[Mention], 
                 node = resolve_entity(graph, param.default)
                 given[param.name] = str(node)
                 result.param_labels[param.name] = f"{label(graph, node, language)} ({curie(node)})"
-    outcome = run_query(graph, query, given, allow_service, where=f"query {query.name}")  # (not the server's path)
+    try:
+        outcome = run_query(graph, query, given, allow_service, where=f"query {query.name}")  # (not the server's path)
+    except QueryError as error:  # SERVICE without allow_service: the question is fine, this graph can't run it here
+        result.message = _TEXTS[language]["not-run"].format(reason=error)
+        return result
     supports = why(graph, outcome)
     result.query, result.title, result.params = query.name, query.title, given
     body = query.text.splitlines()

@@ -32,7 +32,7 @@ from starlette.templating import Jinja2Templates
 
 from kg.ask import answer
 from kg.build import Built, cache_dir
-from kg.errors import InputError, QueryError, UsageError
+from kg.errors import InputError, UsageError
 from kg.coverage import ClaimCoverage, claim_coverage, document_sentences, sentence_units
 from kg.describe import statements
 from kg.export import write_atomic
@@ -597,7 +597,7 @@ async def ask_page(request: Request) -> Response:
             reply = await run_in_threadpool(answer, _built(request), question, lang,
                                             request.app.state.settings.project.queries,
                                             version=data_version(request.app.state))
-        except (UsageError, QueryError) as error:  # too long; an unknown reply language; a federated query
+        except UsageError as error:  # too long; an unknown reply language (a federated query is a refusal, not this)
             problem = str(error)
     if wants_json:
         response = JSONResponse({"error": problem} if problem else reply.as_json(), status_code=400 if problem else 200)

@@ -373,6 +373,25 @@ def test_cli_unanswerable_exits_3(built_project: Built) -> None:
     assert kg_ask("?!").exit_code == 3
 
 
+@pytest.mark.parametrize("question, refusal", [
+    ("Do the ISO codes of the countries agree with Wikidata?", "I can't answer that from this graph: the closest query "
+     "cannot run here (query iso-codes-wikidata: SERVICE is not allowed"),
+    ("Les codes ISO des pays concordent-ils avec Wikidata ?", "Je ne peux pas répondre à cette question à partir de ce "
+     "graphe : la requête la plus proche ne peut pas s'exécuter ici (query iso-codes-wikidata: SERVICE is not allowed"),
+])
+def test_cli_a_federated_question_without_allow_service_is_refused_saying_why(
+    built_project: Built, question: str, refusal: str
+) -> None:
+    """A question whose query needs SERVICE was an error (exit 2; /ask a 400 Bad Request): the question is fine, the
+    graph cannot answer it here, so it is unanswerable (exit 3), with the reason and the closest questions."""
+    result = kg_ask(question, "--format", "json")
+    assert result.exit_code == 3, result.output
+    document = json.loads(result.stdout)
+    assert document["status"] == "unanswerable" and document["message"].startswith(refusal)
+    assert document["rows"] == [] and document["query"] is None and document["suggestions"]
+    assert answer(built_project, question, allow_service=True).query == "iso-codes-wikidata"
+
+
 def test_cli_counts_the_question_without_its_padding(built_project: Built) -> None:
     """The question's 28 characters, not its 1228 with the spaces, as /ask counts (kg ask refused it as too long)."""
     result = kg_ask(" " * 600 + "What does Canada do in Iraq?" + " " * 600, "--format", "json")
