@@ -211,6 +211,7 @@ class Mention:
     year: str = ""
     name: str = ""  # the name as the graph's labels write it ("États-Unis" for "Etats-Unis"); "" if only hidden
     since: bool = False  # a year: a starting year ("since 2015", "after 2014"), the only kind a parameter takes
+    language: str = ""  # "en" or "fr" when the name is written so only in that language's labels ("OTAN")
 
 
 class EntityIndex:
@@ -226,6 +227,7 @@ class EntityIndex:
         # a folded name as the graph writes it, for string parameters: only the names find-entity looks up
         # (rdfs:label, skos:altLabel), not the search aids (skos:hiddenLabel) a query never matches
         self.spellings: dict[tuple[str, ...], list[str]] = {}
+        self.languages: dict[tuple[str, ...], set[str | None]] = {}  # the languages of the labels writing a name so
         self.classes = classes
         for predicate in _NAME_PREDICATES:
             for node, name in graph.subject_objects(predicate):
@@ -241,6 +243,7 @@ class EntityIndex:
                 key = tuple(w.folded for w in words)
                 proper = tuple(w.text[:1].isupper() for w in words)
                 known = self.names.setdefault(key, {})
+                self.languages.setdefault(key, set()).add(name.language)
                 # the laxest spelling wins: a name also written in lower case needs no capitals
                 known[node] = tuple(a and b for a, b in zip(known[node], proper)) if node in known else proper
                 if predicate in _LOOKED_UP:
@@ -273,7 +276,10 @@ class EntityIndex:
             individuals = tuple(n for n in nodes if n not in self.classes)  # a name of both means the individual
             spellings = self.spellings.get(tuple(w.folded for w in words[start:end]), [])
             spelling = next((n for n in spellings if n.casefold() == surface.casefold()), min(spellings, default=""))
-            chosen.append(Mention(start, end, surface, individuals or nodes, not individuals, name=spelling))
+            languages = self.languages[tuple(w.folded for w in words[start:end])]
+            language = next(iter(languages)) if len(languages) == 1 else None
+            chosen.append(Mention(start, end, surface, individuals or nodes, not individuals, name=spelling,
+                                  language=language or ""))
         chosen += _years(text, words, taken)
         return sorted(chosen, key=lambda m: m.start)
 
@@ -378,13 +384,15 @@ class Asker:
 
     def keyword_language(self, words: list[Token], mentions: list[Mention]) -> str:
         """The language of a question with no function words: 'fr' if more of its words (outside names) are French
-        only (in the French examples and labels, not the English ones: "Chronologie") than English only."""
+        only (in the French examples and labels, not the English ones: "Chronologie") than English only, a name
+        counting for the one language whose labels write it so ("OTAN" is NATO's French label)."""
         inside = {i for m in mentions for i in range(m.start, m.end)}
         votes = Counter(
             language for i, w in enumerate(words) if i not in inside
             for language, other in (("en", "fr"), ("fr", "en"))
             if stem(w.folded) in self.stems[language] and stem(w.folded) not in self.stems[other]
         )
+        votes.update(m.language for m in mentions if m.language)
         return "fr" if votes["fr"] > votes["en"] else "en"
 
     # parameters

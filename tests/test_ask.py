@@ -596,12 +596,15 @@ def test_the_canada_us_relationship_is_the_relationships_answer(built_project: B
     ("NATO missions", "en", "missions", {"organisation": str(ID.NATO)}),
     ("Timeline", "en", "timeline", {}),
     ("Chronologie", "fr", "timeline", {}),
+    ("Missions OTAN", "fr", "missions", {"organisation": str(ID.NATO)}),  # NATO's name in French only
+    ("Missions NATO", "en", "missions", {"organisation": str(ID.NATO)}),  # ... and in English only
 ])
 def test_keywords_that_one_query_stands_out_for_are_answered(
     built_project: Built, question: str, language: str, query: str, params: dict[str, str]
 ) -> None:
     """No function word says what is asked, so a question of keywords was always refused, even when the one query
-    they fit was its first suggestion; "Chronologie" is French (a word of the French examples only)."""
+    they fit was its first suggestion; "Chronologie" is French (a word of the French examples only), and so is
+    "Missions OTAN": "missions" is a word of both languages and "OTAN" a name, which did not count (English)."""
     got = answer(built_project, question)
     assert (got.status, got.language, got.query, got.params) == ("answered", language, query, params)
 
