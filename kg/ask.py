@@ -355,11 +355,16 @@ class Asker:
                     n for m in mentions if m not in binding.used() for n in m.nodes
                 )
                 read.append((query, language, question, words, mentions, binding.used()))
+        named = Counter(node for nodes in self.expected.values() for node in nodes)
+        # the asker's own subject (Canada, named by most examples): context in any answer, never worth a note
+        self.narrators = {node for node, count in named.items() if 4 * count >= len(self.expected)}
+        self.topics: dict[str, set[str]] = {}  # per query: what its examples are about (see `_topic`)
         for query, language, question, words, mentions, bound in read:
             # an entity that one example names as context is context in all: NATO in memberships' "Which countries
             # are NATO members?", as in "Is Canada a founding member of NATO?" (the member is Canada, the default)
             bound = {m for m in bound if not set(m.nodes) & self.expected[query.name]}
             self.examples.append((query, language, question, _features(self._template(words, mentions, bound))))
+            self.topics.setdefault(query.name, set()).update(self._topic(words, mentions, bound))
         documents = len(self.examples)
         frequency = Counter(term for *_, features in self.examples for term in features)
         self.idf = {term: math.log((documents + 1) / (count + 1)) + 1 for term, count in frequency.items()}
@@ -368,9 +373,6 @@ class Asker:
         for query, language, _, features in self.examples:
             merged[query.name, language] = merged.get((query.name, language), Counter()) + features
         self.merged = {key: self._vector(features) for key, features in merged.items()}
-        named = Counter(node for nodes in self.expected.values() for node in nodes)
-        # the asker's own subject (Canada, named by most examples): context in any answer, never worth a note
-        self.narrators = {node for node, count in named.items() if 4 * count >= len(self.expected)}
         self.vocabulary = {stem(w.folded) for w in tokens(" ".join(sorted(_distinct_words(texts))))}
         self._answered: dict[tuple[str, bool], bool] = {}  # see `answers`
         self.stems = {language: set() for language in _TEXTS}  # the stems each language uses: see keyword_language
@@ -463,6 +465,27 @@ class Asker:
             index = mention.end
         return out
 
+    def _topic(self, words: list[Token], mentions: list[Mention], bound: set[Mention]) -> set[str]:
+        """What a question is about: the stems of its words that are not function words, numbers or names (a class
+        name stays a word unless a parameter takes it: "missions", but not "states" when the query lists the names
+        of any class's members), and the entities it names other than the narrator (Canada, named by most)."""
+        named = {i for m in mentions if m in bound or not m.is_class for i in range(m.start, m.end)}
+        stems = {
+            stem(w.folded) for i, w in enumerate(words)
+            if i not in named and w.folded not in _ENGLISH | _FRENCH | _FILLER and not w.folded.isdigit()
+        }
+        entities = [m.nodes[0] for m in mentions if m.nodes and not m.is_class]
+        return stems | {str(node) for node in entities if node not in self.narrators}
+
+    def about(self, query: CatalogueQuery, topic: set[str], mentions: list[Mention]) -> bool:
+        """Whether `query` is about something the question is about (`topic`, see `_topic`): its examples share a
+        word or an entity with it, or one of its parameters takes an entity the question names."""
+        fitting = {
+            str(m.nodes[0]) for m in mentions if m.nodes and not m.is_class
+            and any(self._fits(param, m) for param in query.params)
+        }
+        return not topic or bool(topic & (self.topics[query.name] | fitting))
+
     def _vector(self, features: Counter) -> dict[str, float]:
         weights = {term: count * self.idf.get(term, 0.0) for term, count in features.items()}
         norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
@@ -477,9 +500,15 @@ class Asker:
         return max((sum(vector.get(t, 0.0) * w for t, w in example.items()) for example in candidates), default=0.0)
 
     def best_bindings(self, words: list[Token], mentions: list[Mention]) -> list[tuple[float, int, Binding]]:
-        """Per query, its best binding: (score, number of mentions bound, binding), best first."""
+        """Per query, its best binding: (score, number of mentions bound, binding), best first. A question with topic
+        words is only for the queries whose examples share one: the function words and placeholders alone ("what
+        are {entity} ...") made "What are the missions?" Canada's goals and « Où le Canada dirige-t-il ? » its
+        contributions (« Où le Canada fournit-il des troupes ? »)."""
+        topic = self._topic(words, mentions, set())
         ranked = []
         for query in self.catalogue.values():
+            if not self.about(query, topic, mentions):
+                continue
             options = [
                 (self.score(_features(self._template(words, mentions, b.used())), query) * self._penalty(mentions, b),
                  len(b.used()), b)
