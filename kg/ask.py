@@ -465,26 +465,28 @@ class Asker:
             index = mention.end
         return out
 
-    def _topic(self, words: list[Token], mentions: list[Mention], bound: set[Mention]) -> set[str]:
+    def _topic(self, words: list[Token], mentions: list[Mention], bound: set[Mention]) -> set[str | URIRef]:
         """What a question is about: the stems of its words that are not function words, numbers or names (a class
         name stays a word unless a parameter takes it: "missions", but not "states" when the query lists the names
-        of any class's members), and the entities it names other than the narrator (Canada, named by most)."""
+        of any class's members), and the entities it names other than the narrator (Canada, named by most) and
+        those a parameter takes (an example's value of a parameter is only an example)."""
         named = {i for m in mentions if m in bound or not m.is_class for i in range(m.start, m.end)}
-        stems = {
+        stems: set[str | URIRef] = {
             stem(w.folded) for i, w in enumerate(words)
             if i not in named and w.folded not in _ENGLISH | _FRENCH | _FILLER and not w.folded.isdigit()
         }
-        entities = [m.nodes[0] for m in mentions if m.nodes and not m.is_class]
-        return stems | {str(node) for node in entities if node not in self.narrators}
+        entities = {m.nodes[0] for m in mentions if m.nodes and not m.is_class and m not in bound}
+        return stems | (entities - self.narrators)
 
-    def about(self, query: CatalogueQuery, topic: set[str], mentions: list[Mention]) -> bool:
+    def about(self, query: CatalogueQuery, topic: set[str | URIRef], mentions: list[Mention]) -> bool:
         """Whether `query` is about something the question is about (`topic`, see `_topic`): its examples share a
-        word or an entity with it, or one of its parameters takes an entity the question names."""
-        fitting = {
-            str(m.nodes[0]) for m in mentions if m.nodes and not m.is_class
-            and any(self._fits(param, m) for param in query.params)
-        }
-        return not topic or bool(topic & (self.topics[query.name] | fitting))
+        word or an entity with it or, for a question whose topic is only names, a parameter takes one of them
+        ("What is “U.S.”?"; but not NORAD in "How old is NORAD?": nothing asks how old)."""
+        if not topic or topic & self.topics[query.name]:
+            return True
+        return all(isinstance(t, URIRef) for t in topic) and any(
+            m.nodes[0] in topic and self._fits(param, m) for m in mentions if m.nodes for param in query.params
+        )
 
     def _vector(self, features: Counter) -> dict[str, float]:
         weights = {term: count * self.idf.get(term, 0.0) for term, count in features.items()}
