@@ -6,9 +6,9 @@ inferred graph; TriG keeps each as its named graph. Turtle and TriG use rdflib's
 a number or boolean is written in shorthand only when that keeps its lexical form (rdflib writes
 "9700000000"^^xsd:decimal as 9700000000.0, a different RDF term). The same data gives the same bytes
 (`canonical`: RDFC-1.0 blank-node labels; N-Triples sorted, graphs, nodes and triples in a fixed order).
-Files are written atomically: the whole
-serialisation is made in memory, written to a temporary file beside the target and moved over it with
-os.replace, so a failure leaves no file or the previous one intact.
+Files are written all or none: each serialisation is made in memory, written to a temporary file beside its
+target and moved over it with os.replace, the files replaced kept until every move succeeded and put back if
+one fails, so a failure leaves every target absent or as it was (write_all_atomic).
 """
 
 from __future__ import annotations
@@ -17,8 +17,10 @@ import json
 import os
 import re
 import secrets
+import shutil
 import stat
 from collections.abc import Callable, Collection, Mapping
+from functools import partial
 from pathlib import Path
 
 from rdflib import Dataset, Graph, Literal, URIRef, plugin
@@ -219,47 +221,100 @@ def write_atomic(path: Path, data: bytes) -> None:
     write_all_atomic({path: lambda: data})
 
 
-def write_all_atomic(files: Mapping[Path, Callable[[], bytes]]) -> None:
-    """Write each file of `files` (path -> its content, made when its turn comes), all or none of them: each goes to
-    a temporary file beside its target, and only once all are written are they moved over their targets
-    (os.replace), so a failure (the data, the disk) leaves every target absent or as it was.
+def write_all_atomic(files: Mapping[Path, Callable[[], bytes]], remove: Collection[Path] = ()) -> None:
+    """Write each file of `files` (path -> its content, made when its turn comes) and remove each file of
+    `remove`, all or none: each content goes to a temporary file beside its target; only once all are written
+    are they moved over their targets (os.replace), the replaced and removed files kept meanwhile as backups
+    (hard links); if a move fails, the moves made are undone from the backups and the new files removed, so a
+    failure (the data, the disk) leaves every target as it was. The backups go once every move succeeded. (A
+    process killed between two moves can still leave some files moved: that would need one directory swapped.)
 
     A symbolic link is followed (the file it names is replaced, the link kept); a FIFO or a device is written
-    in place. A new file gets the mode the umask gives; a replaced one keeps its mode. An OS failure (no such
-    directory, a file where a directory should be, no permission, disk full) raises OutputError naming the path.
+    in place, after the moves, and cannot be undone. A new file gets the mode the umask gives; a replaced one
+    keeps its mode. An OS failure (no such directory, a file where a directory should be, no permission, disk
+    full) raises OutputError naming the path.
     """
-    staged: list[tuple[str, Path]] = []  # (temporary file, or "" to write in place; target)
-    current = None
+    staged: list[tuple[str, Path]] = []  # (temporary file, target)
+    in_place: list[tuple[Path, bytes]] = []
+    moved: list[tuple[Path | None, Path]] = []  # (backup of its previous file or None if it had none, target)
+    current, doing = None, "write"
     try:
         for current, content in files.items():
             if current.is_dir():
                 raise OutputError(f"cannot write {current}: it is a directory")
             if _write_through(current):
-                staged.append(("", current))
+                in_place.append((current, content()))
                 continue
             target = current.resolve() if current.is_symlink() else current
             staged.append((_staged(target, content()), target))
         for temporary, current in staged:
-            if temporary:
-                os.replace(temporary, current)
-            else:
-                current.write_bytes(files[current]())
-        staged = []
-    except OSError as exc:
-        raise OutputError(f"cannot write {current}: {exc.strerror or exc}") from None
+            _change(current, partial(os.replace, temporary, current), moved)
+        doing = "remove"
+        for current in remove:
+            _change(current, current.unlink, moved)
+        doing = "write"
+        for current, data in in_place:
+            current.write_bytes(data)
+    except BaseException as exc:
+        unrestored = _undo(moved)
+        moved = []  # (the backups of files not put back stay, named in the message)
+        if isinstance(exc, OSError):
+            raise OutputError(f"cannot {doing} {current}: {exc.strerror or exc}{unrestored}") from None
+        raise
     finally:
         for temporary, _ in staged:
-            if temporary:
-                Path(temporary).unlink(missing_ok=True)
+            Path(temporary).unlink(missing_ok=True)
+        for backup, _ in moved:
+            if backup is not None:
+                backup.unlink()
+
+
+def _change(target: Path, change: Callable[[], None], moved: list[tuple[Path | None, Path]]) -> None:
+    """Run `change`, which replaces or removes `target`, keeping the file `target` names now as a backup; once
+    done, (the backup or None if there was no file, target) is added to `moved`."""
+    backup = _backup(target) if target.exists() else None
+    try:
+        change()
+    except BaseException:
+        if backup is not None:
+            backup.unlink(missing_ok=True)
+        raise
+    moved.append((backup, target))
+
+
+def _backup(path: Path) -> Path:
+    """A new name beside `path` for the file it names now (a hard link; a copy where the file system has none; a
+    symbolic link is kept as a link)."""
+    backup = path.parent / f".{path.name}.{secrets.token_hex(6)}.bak"
+    try:
+        os.link(path, backup, follow_symlinks=False)
+    except OSError:
+        shutil.copy2(path, backup, follow_symlinks=False)
+    return backup
+
+
+def _undo(moved: list[tuple[Path | None, Path]]) -> str:
+    """Put back the files `moved` replaced or removed (each from its backup) and remove the ones it created; what
+    could not be put back, for the error message ("" if all were)."""
+    unrestored = []
+    for backup, target in reversed(moved):
+        try:
+            if backup is None:
+                target.unlink(missing_ok=True)
+            else:
+                os.replace(backup, target)
+        except OSError as exc:
+            kept = f"(its previous content is in {backup})" if backup is not None else "(a new file)"
+            unrestored.append(f"{target} {kept}: {exc.strerror or exc}")
+    return f"; and could not undo {'; '.join(unrestored)}" if unrestored else ""
 
 
 def publish(directory: Path, files: Mapping[Path, Callable[[], bytes]]) -> None:
-    """Write `files` (all or none, write_all_atomic), then remove the exports of an earlier build in `directory`
-    that this one did not write (an in-store build writes no Turtle...), so that dist/ never mixes two builds."""
-    write_all_atomic(files)
-    for stale in [*directory.glob("defence-kg*"), directory / "void.ttl"]:
-        if stale not in files and stale.is_file():
-            stale.unlink()
+    """Write `files` and remove the exports of an earlier build in `directory` that this one does not write (an
+    in-store build writes no Turtle...), all or none (write_all_atomic), so that dist/ never mixes two builds."""
+    stale = [path for path in [*directory.glob("defence-kg*"), directory / "void.ttl"]
+             if path not in files and path.is_file()]
+    write_all_atomic(files, remove=stale)
 
 
 def _staged(target: Path, data: bytes) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import re
@@ -20,7 +21,7 @@ from rdflib.namespace import OWL, XSD
 
 from kg.build import Built
 from kg.errors import InputError, OutputError, UsageError
-from kg.export import FORMATS, ExactTurtleSerializer, export, export_all, load_context, serialize
+from kg.export import FORMATS, ExactTurtleSerializer, export, export_all, load_context, publish, serialize
 from kg.load import Project, new_dataset
 from kg.namespaces import (
     ID, INFERRED_GRAPH, KG, LINKS_GRAPH, ONTOLOGY_GRAPH, PREFIXES, PROJECT_ROOT, PYCOUNTRY_GRAPH, SOURCES_GRAPH,
@@ -254,6 +255,76 @@ def test_a_build_writes_every_export_or_none(built_fixture: Built, tmp_path: Pat
     with pytest.raises(OutputError, match="the data cannot be written as xml: Can't split 'http://example.org/p/'"):
         export_all(dataset, tmp_path, CONTEXT, "key")
     assert {path.name: path.read_bytes() for path in tmp_path.iterdir()} == before  # the Turtle, JSON-LD... too
+
+
+def _files(directory: Path) -> dict[str, bytes]:
+    """Every file in `directory` (hidden ones too: a temporary file or a backup left behind) and its bytes."""
+    return {path.name: path.read_bytes() for path in directory.iterdir()}
+
+
+def _fail_on_rename(monkeypatch: pytest.MonkeyPatch, failing: int) -> None:
+    """os.replace, as kg.export calls it, fails with EIO on its `failing`-th call (and only then)."""
+    renames: list[object] = []
+
+    def flaky(source: object, destination: object) -> None:
+        renames.append(destination)
+        if len(renames) == failing:
+            raise OSError(errno.EIO, "Input/output error")
+        real_replace(source, destination)
+
+    real_replace = os.replace
+    monkeypatch.setattr("kg.export.os.replace", flaky)
+
+
+EXPORT_FILES = 1 + 2 * len(FORMATS)  # void.ttl, and each format without and with the inferred graph
+
+
+@pytest.mark.parametrize("failing", range(1, EXPORT_FILES + 1))
+def test_a_failed_rename_puts_back_the_files_already_replaced(
+    built_fixture: Built, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failing: int
+) -> None:
+    export_all(built_fixture.dataset, tmp_path, CONTEXT, "key")
+    (tmp_path / "notes.txt").write_text("not an export\n", encoding="utf-8")
+    before = _files(tmp_path)
+    dataset = copy_of(built_fixture.dataset)
+    dataset.graph(STATEMENTS_GRAPH).add((ID.Canada, KG.value, Literal("new")))
+    _fail_on_rename(monkeypatch, failing)
+    with pytest.raises(OutputError, match=r"cannot write .*: Input/output error$"):
+        export_all(dataset, tmp_path, CONTEXT, "key2")
+    assert _files(tmp_path) == before  # no file of the new build, no temporary file or backup
+
+
+@pytest.mark.parametrize("failing", [1, 3, EXPORT_FILES])
+def test_a_failed_rename_removes_the_new_files_already_moved(
+    built_fixture: Built, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failing: int
+) -> None:
+    _fail_on_rename(monkeypatch, failing)
+    with pytest.raises(OutputError, match="Input/output error"):
+        export_all(built_fixture.dataset, tmp_path, CONTEXT, "key")
+    assert _files(tmp_path) == {}
+
+
+def test_publish_keeps_an_earlier_build_whole_if_removing_its_exports_fails(
+    built_fixture: Built, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    export_all(built_fixture.dataset, tmp_path, CONTEXT, "key")
+    (tmp_path / "validation-report.txt").write_text("old report\n", encoding="utf-8")
+    before = _files(tmp_path)
+    reports = {tmp_path / "validation-report.txt": lambda: b"new report\n"}
+    real_unlink = Path.unlink
+
+    def flaky_unlink(path: Path, missing_ok: bool = False) -> None:
+        if path.name == "defence-kg.trig":  # one of the earlier build's exports, removed after the report moved
+            raise OSError(errno.EACCES, "Permission denied")
+        real_unlink(path, missing_ok)
+
+    monkeypatch.setattr(Path, "unlink", flaky_unlink)
+    with pytest.raises(OutputError, match=f"cannot remove {tmp_path / 'defence-kg.trig'}: Permission denied"):
+        publish(tmp_path, reports)
+    assert _files(tmp_path) == before
+    monkeypatch.setattr(Path, "unlink", real_unlink)
+    publish(tmp_path, reports)
+    assert _files(tmp_path) == {"validation-report.txt": b"new report\n"}
 
 
 def test_a_new_export_gets_the_umask_s_mode_and_a_replaced_one_keeps_its_own(built_fixture: Built, tmp_path: Path) -> None:
