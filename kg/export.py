@@ -4,7 +4,10 @@ Flat formats hold the union of the asserted graphs (ontology, statements, source
 and enrichment graphs when present) and, with `inferred`, the
 inferred graph; TriG keeps each as its named graph. Turtle and TriG use rdflib's serialisers with one change:
 a number or boolean is written in shorthand only when that keeps its lexical form (rdflib writes
-"9700000000"^^xsd:decimal as 9700000000.0, a different RDF term). The same data gives the same bytes
+"9700000000"^^xsd:decimal as 9700000000.0, a different RDF term). The lexical forms kept are those rdflib holds:
+it rewrites some as it makes a literal, so "007"^^xsd:integer, "1.5E3"^^xsd:double, "1"^^xsd:boolean were
+"7", "1500.0", "true" when the data was read; language tags are written in lower case (Oxigraph's, as RDF
+allows). The same data gives the same bytes
 (`canonical`: RDFC-1.0 blank-node labels; N-Triples sorted, graphs, nodes and triples in a fixed order).
 Files are written all or none: each serialisation is made in memory, written to a temporary file beside its
 target and moved over it with os.replace, the files replaced kept until every move succeeded and put back if
@@ -57,11 +60,12 @@ class _ExactLiterals:
 
 
 class ExactTurtleSerializer(_ExactLiterals, TurtleSerializer):
-    """rdflib's Turtle serializer, keeping every literal's lexical form."""
+    """rdflib's Turtle serializer, keeping the lexical form of every number and boolean it writes."""
 
 
 class ExactTrigSerializer(_ExactLiterals, TrigSerializer):
-    """rdflib's TriG serializer, keeping every literal's lexical form and writing the graphs in order of name."""
+    """rdflib's TriG serializer, keeping the lexical form of every number and boolean it writes and writing the
+    graphs in order of name."""
 
     def __init__(self, store: Graph) -> None:
         super().__init__(store)
