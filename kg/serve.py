@@ -72,7 +72,7 @@ ANSWER_TYPES = {
     "application/json": "json",
     "application/sparql-results+json": "json",
 }
-GRAPH_TYPES = {  # media type -> kg.export format (its serializer keeps every literal's lexical form)
+GRAPH_TYPES = {  # media type -> kg.export format (its serializer, as kg export writes it)
     "application/rdf+xml": "xml",
     "text/plain": "nt",
     "application/n-triples": "nt",
