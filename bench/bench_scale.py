@@ -162,7 +162,7 @@ def _export(store: object, project: object, step: str) -> dict:
     fmt = step.removeprefix("export-").removesuffix("-copy")
     start = time.perf_counter()
     if step.endswith("-copy"):
-        data = serialize(store.dataset(), fmt, project.context, inferred=True)
+        data = serialize(store.dataset(), fmt, project.context, inferred=True, stable=False)
     else:
         data = serialize_store(store, fmt, project.context, inferred=True)
     return {"seconds": time.perf_counter() - start, "bytes": len(data)}

@@ -37,7 +37,7 @@ from kg.errors import InputError, OutputError, UsageError
 from kg.load import merged, new_dataset
 from kg.namespaces import INFERRED_GRAPH, LINKED_GRAPHS, ONTOLOGY_GRAPH, SOURCES_GRAPH, STATEMENTS_GRAPH
 from kg.void import DATASET_GRAPH, describe
-from kg.store import OxigraphStore, Store, from_oxigraph, normalised
+from kg.store import MemoryStore, OxigraphStore, Store, from_oxigraph, normalised
 
 # the Turtle shorthand tokens that read back as the same literal (rdflib rewrites every xsd:double shorthand)
 _EXACT_SHORTHAND = {
@@ -154,26 +154,30 @@ def load_context(path: Path) -> dict:
     return document["@context"]
 
 
-def serialize(dataset: Dataset, fmt: str, context: Path, inferred: bool = False) -> bytes:
-    """The export in `fmt` as bytes (UTF-8): the same bytes for the same data (see `canonical`)."""
+def serialize(dataset: Dataset, fmt: str, context: Path, inferred: bool = False, stable: bool = True) -> bytes:
+    """The export in `fmt` as bytes (UTF-8): with `stable`, the same bytes for the same data (see `canonical`),
+    else in rdflib's order (canonical labels cost more than the export itself on a large graph)."""
     if fmt not in FORMATS:
         raise UsageError(f"unknown export format {fmt!r}; use one of {', '.join(FORMATS)}")
-    return _serialized(export_graph(canonical(dataset), fmt, inferred), fmt, context)
+    return serialized(export_graph(canonical(dataset) if stable else dataset, fmt, inferred), fmt, context)
 
 
 def serialize_store(store: Store, fmt: str, context: Path, inferred: bool = False) -> bytes:
     """The export of the dataset in `store` in `fmt`. Oxigraph writes N-Triples, Turtle, TriG and RDF/XML of its
     graphs itself (on 2 M triples, seconds, where copying them into rdflib takes minutes and gigabytes); JSON-LD
-    and the other stores go through rdflib, reading the store in place where it can (Store.view), and give
-    canonical bytes (`serialize`). Oxigraph's writer is not canonical: it writes the quads in its indexes' order
-    with the blank-node labels the store holds, so the same store gives the same bytes, but two loads of the
-    same data (which label blank nodes afresh) can differ in those labels."""
+    and the other stores go through rdflib, reading the store in place where it can (Store.view). Only the
+    memory store, which holds the project's build, gives canonical bytes (`serialize`): relabelling a large
+    store's blank nodes canonically costs more than the export (at 200 k triples, JSON-LD from Oxigraph took
+    42 s with it, 12 s without). Oxigraph's own writer writes the quads in its indexes' order with the
+    blank-node labels the store holds, so the same store gives the same bytes, but two loads of the same data
+    (which label blank nodes afresh) can differ in those labels; JSON-LD from a store other than memory follows
+    rdflib's order."""
     if isinstance(store, OxigraphStore) and fmt in OXIGRAPH_FORMATS:
         return store.serialize_graphs(_selected(store.graphs(), inferred), OXIGRAPH_FORMATS[fmt], fmt != "trig")
-    return serialize(store.view(), fmt, context, inferred)
+    return serialize(store.view(), fmt, context, inferred, stable=isinstance(store, MemoryStore))
 
 
-def _serialized(graph: Graph, fmt: str, context: Path) -> bytes:
+def serialized(graph: Graph, fmt: str, context: Path) -> bytes:
     """`graph` (an export_graph) in `fmt` as bytes (UTF-8); OutputError if the format cannot hold the data (RDF/XML
     needs a predicate IRI it can split into a namespace and a local name; an IRI with a space is no IRI)."""
     options = {"context": load_context(context)} if fmt == "jsonld" else {}
@@ -372,7 +376,7 @@ def export_files(
     described.graph(DATASET_GRAPH).__iadd__(describe(dataset, selected_graphs(dataset, True), names, build_key))
     dataset = canonical(described)
     files: dict[Path, Callable[[], bytes]] = {
-        directory / "void.ttl": lambda: _serialized(merged(dataset, DATASET_GRAPH), "turtle", context)
+        directory / "void.ttl": lambda: serialized(merged(dataset, DATASET_GRAPH), "turtle", context)
     }
     for inferred, suffix in variants:
         shared = {kind: export_graph(dataset, kind, inferred) for kind in ("trig", "flat")}
@@ -381,7 +385,7 @@ def export_files(
             def content(fmt: str = fmt, graph: Graph = shared["trig" if fmt == "trig" else "flat"],
                         name: str = f"export {fmt}{' ' + suffix if suffix else ''}") -> bytes:
                 step(name)
-                return _serialized(graph, fmt, context)
+                return serialized(graph, fmt, context)
 
             files[directory / f"defence-kg{suffix}.{extension}"] = content
     return files

@@ -48,7 +48,7 @@ from starlette.routing import BaseRoute, Route
 
 from kg.build import Built
 from kg.errors import InputError, OutputError, QueryError, StoreError, UsageError
-from kg.export import _serialized as serialized  # kg.export's writer, so both write the same bytes
+from kg.export import serialized  # kg.export's writer, so both write the same bytes
 from kg.export import load_context
 from kg.load import Project, bind_prefixes, load_shapes, new_dataset
 from kg.namespaces import (
