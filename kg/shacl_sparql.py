@@ -71,7 +71,7 @@ from kg.errors import QueryError, StoreError
 from kg.load import curie, new_dataset
 from kg.namespaces import ONTOLOGY_GRAPH, PREFIXES, SH, SOURCES_GRAPH, STATEMENTS_GRAPH
 from kg.query import prepare
-from kg.store import OxigraphStore, SparqlStore, Store
+from kg.store import OxigraphStore, SparqlStore, Store, fix_rdflib_sparql
 from kg.validate import Finding, path_text, shacl_findings, shape_name
 
 DATA_GRAPHS = (ONTOLOGY_GRAPH, STATEMENTS_GRAPH, SOURCES_GRAPH)
@@ -802,6 +802,7 @@ def _violations(store: Store, check: Check) -> list[dict[Variable, Node]]:
     """The rows of `check`; for a SPARQL-based constraint, those whose ?this is a focus node of its shape."""
     if check.in_python:
         read = store.query(check.in_python, where=f"triples of {check.source}").graph
+        fix_rdflib_sparql()
         rows = read.query(check.query, initNs=PREFIXES).bindings
     else:
         rows = run_generated(store, check.query, f"shape {check.source}").bindings

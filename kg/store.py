@@ -277,13 +277,12 @@ def _grouped_aggregate(ctx, part):
 _REPLAY = "kgReplay"  # the algebra node that hands solutions already evaluated back to rdflib
 
 
-def _register_rdflib_fixes() -> None:
+def fix_rdflib_sparql() -> None:
+    """Register `_grouped_aggregate` with rdflib's SPARQL engine: called where rdflib evaluates SPARQL (the memory
+    store, pyshacl), not at import, which would load rdflib's SPARQL engine (55 ms) for every command."""
     from rdflib.plugins.sparql import CUSTOM_EVALS
 
     CUSTOM_EVALS["kg-grouped-aggregate"] = _grouped_aggregate
-
-
-_register_rdflib_fixes()
 
 
 class MemoryStore(_Checked):
@@ -302,6 +301,7 @@ class MemoryStore(_Checked):
     def _execute(self, text: str, prepared: Query, bindings: Mapping[Variable, Node], limit: int | None) -> Result:
         if limit is not None and prepared.algebra.name == "SelectQuery":
             prepared = _sliced(prepared, limit)
+        fix_rdflib_sparql()
         result = self._dataset.query(prepared, initBindings=dict(bindings))
         if result.type == "SELECT":
             result.bindings  # noqa: B018 - rdflib is lazy: evaluate now, so that a failure is a QueryError

@@ -76,6 +76,10 @@ def shacl_report(dataset: Dataset, shapes: Graph) -> Graph:
     """pyshacl's validation report graph (see `shacl_findings`)."""
     from pyshacl import validate as shacl  # imported here: slow to import, needed only by builds
 
+    from kg.store import fix_rdflib_sparql
+
+    fix_rdflib_sparql()  # (its SPARQL-based constraints run on rdflib's engine)
+
     data = merged(dataset, STATEMENTS_GRAPH, SOURCES_GRAPH)  # a fresh copy: pyshacl may work in place
     _, results, _ = shacl(
         data,
