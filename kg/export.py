@@ -37,7 +37,7 @@ from kg.errors import InputError, OutputError, UsageError
 from kg.load import merged, new_dataset
 from kg.namespaces import INFERRED_GRAPH, LINKED_GRAPHS, ONTOLOGY_GRAPH, SOURCES_GRAPH, STATEMENTS_GRAPH
 from kg.void import DATASET_GRAPH, describe
-from kg.store import MemoryStore, OxigraphStore, Store, from_oxigraph, normalised
+from kg.store import MemoryStore, OxigraphStore, Store, from_oxigraph, normalised, to_oxigraph
 
 # the Turtle shorthand tokens that read back as the same literal (rdflib rewrites every xsd:double shorthand)
 _EXACT_SHORTHAND = {
@@ -108,16 +108,20 @@ def export_graph(dataset: Dataset, fmt: str, inferred: bool = False) -> Graph:
     return _named_graphs(dataset, graphs) if fmt == "trig" else merged(dataset, *graphs)
 
 
-def canonical(dataset: Dataset) -> Dataset:
+def canonical(dataset: Dataset, extra: Mapping[URIRef, Graph] | None = None) -> Dataset:
     """A copy of the named graphs of `dataset` that every serialiser writes the same way each time: its blank nodes
     get the labels of W3C RDF Dataset Canonicalization (RDFC-1.0, run by Oxigraph), and its quads are added in
     canonical N-Quads order. (rdflib's parser labels blank nodes at random and its serialisers follow hash order,
     so two builds of the same data wrote different bytes; rdflib's own to_canonical_graph takes 0.2 s on the
-    project but minutes on a 200 k-triple graph, where RDFC-1.0 in Oxigraph takes a few seconds.)"""
+    project but minutes on a 200 k-triple graph, where RDFC-1.0 in Oxigraph takes a few seconds.) `extra`: more
+    named graphs for the copy (the dataset description), by name."""
     import pyoxigraph as ox
 
-    quads = ox.Dataset(ox.parse(_named_graphs(dataset).serialize(format="nquads", encoding="utf-8"),
-                                format=ox.RdfFormat.N_QUADS))
+    named = {graph.identifier: graph for graph in dataset.contexts() if isinstance(graph.identifier, URIRef)}
+    quads = ox.Dataset(  # (built from the terms: no copy in rdflib, no N-Quads to write and read)
+        ox.Quad(to_oxigraph(s), to_oxigraph(p), to_oxigraph(o), ox.NamedNode(name))
+        for name, graph in {**named, **(extra or {})}.items() for s, p, o in graph
+    )
     quads.canonicalize(ox.CanonicalizationAlgorithm.RDFC_1_0)
     document = b"\n".join(sorted(ox.serialize(quads, format=ox.RdfFormat.N_QUADS).splitlines()))
     copy = new_dataset()
@@ -372,9 +376,8 @@ def export_files(
     variants = ((False, ""), (True, "+inferred"))
     names = {f"defence-kg{suffix}.{extension}": (fmt, inferred)
              for inferred, suffix in variants for fmt, (_, extension) in FORMATS.items()}
-    described = _named_graphs(dataset)
-    described.graph(DATASET_GRAPH).__iadd__(describe(dataset, selected_graphs(dataset, True), names, build_key))
-    dataset = canonical(described)
+    description = describe(dataset, selected_graphs(dataset, True), names, build_key)
+    dataset = canonical(dataset, {DATASET_GRAPH: description})
     files: dict[Path, Callable[[], bytes]] = {
         directory / "void.ttl": lambda: serialized(merged(dataset, DATASET_GRAPH), "turtle", context)
     }

@@ -538,16 +538,7 @@ class OxigraphStore(_Checked):
         self._store.flush()
 
     def native(self, node: Node) -> object:
-        ox = self._ox
-        if isinstance(node, URIRef):
-            return ox.NamedNode(node)
-        if isinstance(node, BNode):
-            return ox.BlankNode(str(node))
-        if isinstance(node, Literal):
-            if node.language:
-                return ox.Literal(str(node), language=node.language)
-            return ox.Literal(str(node), datatype=ox.NamedNode(node.datatype or XSD.string))
-        raise StoreError(f"no oxigraph term for {node!r}")
+        return to_oxigraph(node)
 
     # The build key lives in a file of the store's directory, not in a graph: every graph of the store is then
     # the dataset's, and a query with no dataset clause can run on Oxigraph's union of them (see _execute).
@@ -706,6 +697,21 @@ def query_dataset(prepared: Query, own: list[URIRef]) -> tuple[list[URIRef], lis
 
 def _iri_string(iri: str) -> str:
     return Literal(str(iri)).n3()
+
+
+def to_oxigraph(node: Node) -> object:
+    """An rdflib IRI, blank node (its label kept) or literal as pyoxigraph's term."""
+    import pyoxigraph as ox
+
+    if isinstance(node, URIRef):
+        return ox.NamedNode(node)
+    if isinstance(node, BNode):
+        return ox.BlankNode(str(node))
+    if isinstance(node, Literal):
+        if node.language:
+            return ox.Literal(str(node), language=node.language)
+        return ox.Literal(str(node), datatype=ox.NamedNode(node.datatype or XSD.string))
+    raise StoreError(f"no oxigraph term for {node!r}")
 
 
 def from_oxigraph(term: object) -> Node | None:
