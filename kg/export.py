@@ -163,7 +163,7 @@ def serialize(dataset: Dataset, fmt: str, context: Path, inferred: bool = False,
     else in rdflib's order (canonical labels cost more than the export itself on a large graph)."""
     if fmt not in FORMATS:
         raise UsageError(f"unknown export format {fmt!r}; use one of {', '.join(FORMATS)}")
-    return serialized(export_graph(canonical(dataset) if stable else dataset, fmt, inferred), fmt, context)
+    return serialized(export_graph(canonical(dataset) if stable else dataset, fmt, inferred), fmt, context, stable)
 
 
 def serialize_store(store: Store, fmt: str, context: Path, inferred: bool = False) -> bytes:
@@ -181,16 +181,20 @@ def serialize_store(store: Store, fmt: str, context: Path, inferred: bool = Fals
     return serialize(store.view(), fmt, context, inferred, stable=isinstance(store, MemoryStore))
 
 
-def serialized(graph: Graph, fmt: str, context: Path) -> bytes:
-    """`graph` (an export_graph) in `fmt` as bytes (UTF-8); OutputError if the format cannot hold the data (RDF/XML
-    needs a predicate IRI it can split into a namespace and a local name; an IRI with a space is no IRI)."""
+def serialized(graph: Graph, fmt: str, context: Path, ordered: bool = True) -> bytes:
+    """`graph` (an export_graph) in `fmt` as bytes (UTF-8), its triples and nodes in a fixed order if `ordered` (a
+    copy sorted first: on a large store's export, where the blank-node labels are the store's anyway, it is left
+    out); OutputError if the format cannot hold the data (RDF/XML needs a predicate IRI it can split into a
+    namespace and a local name; an IRI with a space is no IRI)."""
     options = {"context": load_context(context)} if fmt == "jsonld" else {}
-    if fmt in _FOLLOW_STORE_ORDER:
+    if ordered and fmt in _FOLLOW_STORE_ORDER:
         graph = _in_order(graph)
     try:
         data = graph.serialize(format=FORMATS[fmt][0], encoding="utf-8", **options)
     except Exception as exc:  # rdflib's serializers raise ValueError or a bare Exception
         raise OutputError(f"the data cannot be written as {fmt}: {exc}") from None
+    if not ordered:
+        return data
     if fmt == "nt":  # sorted lines, as canonical N-Quads are (rdflib writes them in its store's order)
         return b"".join(sorted(data.splitlines(keepends=True)))
     return _nodes_in_order(data) if fmt == "jsonld" else data
