@@ -4,7 +4,8 @@ Flat formats hold the union of the asserted graphs (ontology, statements, source
 and enrichment graphs when present) and, with `inferred`, the
 inferred graph; TriG keeps each as its named graph. Turtle and TriG use rdflib's serialisers with one change:
 a number or boolean is written in shorthand only when that keeps its lexical form (rdflib writes
-"9700000000"^^xsd:decimal as 9700000000.0, a different RDF term). The lexical forms kept are those rdflib holds:
+"9700000000"^^xsd:decimal as 9700000000.0, a different RDF term); JSON-LD, a JSON number or boolean only when it reads
+back as the same literal (rdflib wrote "abc"^^xsd:integer as the string "abc"). The lexical forms kept are those rdflib holds:
 it rewrites some as it makes a literal, so "007"^^xsd:integer, "1.5E3"^^xsd:double, "1"^^xsd:boolean were
 "7", "1500.0", "true" when the data was read; language tags are written in lower case (Oxigraph's, as RDF
 allows). The same data gives the same bytes
@@ -28,7 +29,9 @@ from pathlib import Path
 
 from rdflib import Dataset, Graph, Literal, URIRef, plugin
 from rdflib.namespace import XSD
+from rdflib.plugins.serializers.jsonld import Converter, JsonLDSerializer
 from rdflib.plugins.serializers.trig import TrigSerializer
+from rdflib.plugins.shared.jsonld.context import Context
 from rdflib.plugins.serializers.turtle import TurtleSerializer
 from rdflib.serializer import Serializer
 from rdflib.term import Node
@@ -72,13 +75,51 @@ class ExactTrigSerializer(_ExactLiterals, TrigSerializer):
         self.contexts.sort(key=lambda graph: str(graph.identifier))  # (rdflib lists them in hash order)
 
 
+# the lexical forms of a number or boolean that read back unchanged from a JSON number or boolean (JSON has no
+# "+5" or "007"); None: none (a JSON number 1500.0 is xsd:integer "1500" to one JSON-LD reader, xsd:double "1.5E3"
+# to another, "1500.0" to rdflib)
+_EXACT_JSON = {
+    XSD.integer: re.compile(r"0|-?[1-9][0-9]*"),
+    XSD.boolean: re.compile(r"true|false"),
+    XSD.double: None,
+}
+
+
+class _ExactJsonLdConverter(Converter):
+    """rdflib's JSON-LD converter, writing an xsd:integer, xsd:double or xsd:boolean literal as a JSON number or
+    boolean only when that reads back as the same literal, else as {"@type": datatype, "@value": lexical form}.
+    (rdflib writes its Python value: "abc"^^xsd:integer, which has none, became the string "abc", an xsd:string.)
+    A property the context coerces to the literal's datatype keeps its short form (rdflib writes the lexical form)."""
+
+    def to_raw_value(self, graph: Graph, s: Node, o: Node, nodemap: dict) -> object:
+        if isinstance(o, Literal) and o.datatype in _EXACT_JSON:
+            pattern = _EXACT_JSON[o.datatype]
+            if pattern is None or not pattern.fullmatch(str(o)):
+                return {self.context.type_key: self.context.to_symbol(o.datatype), self.context.value_key: str(o)}
+        return super().to_raw_value(graph, s, o, nodemap)
+
+
+class ExactJsonLdSerializer(JsonLDSerializer):
+    """rdflib's JSON-LD serializer, compacted with the context object `context` (required), keeping every literal
+    exactly (_ExactJsonLdConverter)."""
+
+    def serialize(self, stream, base: str | None = None, encoding: str | None = None, **kwargs: object) -> None:
+        context = kwargs["context"]
+        document = _ExactJsonLdConverter(Context(context, base=base), True, False).convert(self.store)
+        if isinstance(document, list):  # (as rdflib's from_rdf: several graphs, or none)
+            document = {"@graph": document}
+        document["@context"] = context
+        stream.write(json.dumps(document, indent=2, ensure_ascii=False, sort_keys=True).encode("utf-8"))
+
+
 plugin.register("kg-turtle", Serializer, __name__, "ExactTurtleSerializer")
 plugin.register("kg-trig", Serializer, __name__, "ExactTrigSerializer")
+plugin.register("kg-json-ld", Serializer, __name__, "ExactJsonLdSerializer")
 
 # format name -> (rdflib serializer, file extension)
 FORMATS = {
     "turtle": ("kg-turtle", "ttl"),
-    "jsonld": ("json-ld", "jsonld"),
+    "jsonld": ("kg-json-ld", "jsonld"),
     "nt": ("nt", "nt"),
     "trig": ("kg-trig", "trig"),
     "xml": ("xml", "rdf"),

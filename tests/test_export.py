@@ -160,6 +160,44 @@ def test_every_literal_keeps_its_lexical_form(fmt: str) -> None:
     assert set(back.objects(None, KG.value)) == set(TRICKY)
 
 
+# literals whose lexical form is not one of their datatype (data that does not conform still reaches the exports)
+# and numbers JSON could write natively; each on a property the context does not coerce, and on ones it coerces
+# to its datatype (oa:start, xsd:integer) or to another (sssom:confidence, xsd:double)
+ILL_TYPED = [
+    Literal("abc", datatype=XSD.integer),
+    Literal("1.5", datatype=XSD.integer),
+    Literal("x", datatype=XSD.decimal),
+    Literal("x", datatype=XSD.gYear),
+    Literal("1,5", datatype=XSD.double),
+]
+WELL_TYPED_NUMBERS = [
+    Literal("12", datatype=XSD.integer), Literal("-3", datatype=XSD.integer), Literal("0.5", datatype=XSD.double),
+    Literal("false", datatype=XSD.boolean),
+]
+OA_START, CONFIDENCE = URIRef("http://www.w3.org/ns/oa#start"), URIRef("https://w3id.org/sssom/confidence")
+
+
+@pytest.mark.parametrize("kind", ["memory", "oxigraph"])
+def test_json_ld_keeps_ill_typed_literals(kind: str) -> None:
+    from kg.export import serialize_store
+    from kg.store import create_store
+
+    dataset = new_dataset()
+    statements = dataset.graph(STATEMENTS_GRAPH)
+    for index, literal in enumerate(ILL_TYPED + WELL_TYPED_NUMBERS):
+        for predicate in (KG.value, OA_START, CONFIDENCE):
+            statements.add((ID[f"n{index}"], predicate, literal))
+    store = create_store(kind)
+    store.load(dataset)
+    document = serialize_store(store, "jsonld", CONTEXT)
+    assert isomorphic(_reparse(document, "jsonld"), statements)
+    expanded = jsonld.to_rdf(json.loads(document), {"format": "application/n-quads"})  # another JSON-LD reader
+    assert isomorphic(Graph().parse(data=expanded, format="nquads"), statements)
+    nodes = {node["@id"]: node for node in json.loads(document)["@graph"]}
+    assert {"@type": "xsd:integer", "@value": "abc"} in _as_list(nodes["id:n0"]["kg:value"])
+    assert nodes["id:n0"]["start"] == "abc"  # (coerced by the context: the short form)
+
+
 def test_inferred_flag_adds_exactly_the_inferred_graph(built_fixture: Built) -> None:
     dataset = built_fixture.dataset
     asserted = _reparse(serialize(dataset, "nt", CONTEXT, inferred=False), "nt")
