@@ -218,7 +218,8 @@ def serialize_store(store: Store, fmt: str, context: Path, inferred: bool = Fals
     (which label blank nodes afresh) can differ in those labels; JSON-LD from a store other than memory follows
     rdflib's order."""
     if isinstance(store, OxigraphStore) and fmt in OXIGRAPH_FORMATS:
-        return store.serialize_graphs(_selected(store.graphs(), inferred), OXIGRAPH_FORMATS[fmt], fmt != "trig")
+        data = store.serialize_graphs(_selected(store.graphs(), inferred), OXIGRAPH_FORMATS[fmt], fmt != "trig")
+        return _readable_xml(data, lambda: export_graph(store.view(), fmt, inferred)) if fmt == "xml" else data
     return serialize(store.view(), fmt, context, inferred, stable=isinstance(store, MemoryStore))
 
 
@@ -226,7 +227,7 @@ def serialized(graph: Graph, fmt: str, context: Path, ordered: bool = True) -> b
     """`graph` (an export_graph) in `fmt` as bytes (UTF-8), its triples and nodes in a fixed order if `ordered` (a
     copy sorted first: on a large store's export, where the blank-node labels are the store's anyway, it is left
     out); OutputError if the format cannot hold the data (RDF/XML needs a predicate IRI it can split into a
-    namespace and a local name; an IRI with a space is no IRI)."""
+    namespace and a local name, and no control character: see _readable_xml; an IRI with a space is no IRI)."""
     options = {"context": load_context(context)} if fmt == "jsonld" else {}
     if ordered and fmt in _FOLLOW_STORE_ORDER:
         graph = _in_order(graph)
@@ -234,11 +235,30 @@ def serialized(graph: Graph, fmt: str, context: Path, ordered: bool = True) -> b
         data = graph.serialize(format=FORMATS[fmt][0], encoding="utf-8", **options)
     except Exception as exc:  # rdflib's serializers raise ValueError or a bare Exception
         raise OutputError(f"the data cannot be written as {fmt}: {exc}") from None
+    if fmt == "xml":
+        data = _readable_xml(data, lambda: graph)
     if not ordered:
         return data
     if fmt == "nt":  # sorted lines, as canonical N-Quads are (rdflib writes them in its store's order)
         return b"".join(sorted(data.splitlines(keepends=True)))
     return _nodes_in_order(data) if fmt == "jsonld" else data
+
+
+# what XML 1.0 cannot hold, in UTF-8: the control characters other than tab, LF and CR, and U+FFFE, U+FFFF (rdflib's
+# and Oxigraph's RDF/XML writers write them as they are, in a file no XML parser reads; the other formats escape them)
+_NOT_XML = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]|\xef\xbf[\xbe\xbf]")
+
+
+def _readable_xml(data: bytes, graph: Callable[[], Graph]) -> bytes:
+    """`data`, the RDF/XML of `graph()`, if it holds only characters XML 1.0 allows; else OutputError naming a
+    triple that holds one it does not, and the character (the graph is read only then)."""
+    found = _NOT_XML.search(data)
+    if found is None:
+        return data
+    character = found.group().decode("utf-8")
+    holder = next((f"the triple {s.n3()} {p.n3()} ..." for s, p, o in graph() if character in f"{s}{p}{o}"), "it")
+    raise OutputError(f"the data cannot be written as xml: {holder} holds the character U+{ord(character):04X}, "
+                      "which XML 1.0 cannot hold (turtle, nt, trig and jsonld can)")
 
 
 def _nodes_in_order(data: bytes) -> bytes:

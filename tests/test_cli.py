@@ -112,6 +112,22 @@ def test_a_validation_crash_leaves_the_previous_build_s_files(project: Project, 
     assert _files(out) == before
 
 
+def test_a_character_rdf_xml_cannot_hold_fails_the_build_and_leaves_the_previous_one(project: Project, tmp_path: Path) -> None:
+    out = tmp_path / "dist"
+    assert kg(project, "build", "--out", str(out)).exit_code == 0
+    before = _files(out)
+    text = project.statements.read_text(encoding="utf-8")
+    project.statements.write_text(text.replace('"Tiny fact sheet"@en', '"Tiny\\u000Cfact sheet"@en'), encoding="utf-8")
+    result = kg_process(project, "build", "--out", str(out))
+    assert result.returncode == 2
+    assert ("error: the data cannot be written as xml: the triple <https://w3id.org/defence-kg/id/factsheet> "
+            "<http://purl.org/dc/terms/title> ... holds the character U+000C") in result.stderr
+    assert "Traceback" not in result.stderr
+    assert _files(out) == before
+    assert kg(project, "export", "-f", "xml", "-o", str(tmp_path / "out.rdf")).exit_code == 2
+    assert not (tmp_path / "out.rdf").exists()
+
+
 def test_a_non_conforming_build_writes_its_exports_with_its_report(project: Project, tmp_path: Path) -> None:
     out = tmp_path / "dist"
     assert kg(project, "build", "--out", str(out)).exit_code == 0

@@ -27,7 +27,7 @@ from kg.namespaces import (
     ID, INFERRED_GRAPH, KG, LINKS_GRAPH, ONTOLOGY_GRAPH, PREFIXES, PROJECT_ROOT, PYCOUNTRY_GRAPH, SOURCES_GRAPH,
     STATEMENTS_GRAPH, WIKIDATA_GRAPH,
 )
-from kg.store import MemoryStore
+from kg.store import MemoryStore, Store, create_store
 from conftest import copy_of
 
 CONTEXT = PROJECT_ROOT / "ontology" / "context.jsonld"
@@ -196,6 +196,55 @@ def test_json_ld_keeps_ill_typed_literals(kind: str) -> None:
     nodes = {node["@id"]: node for node in json.loads(document)["@graph"]}
     assert {"@type": "xsd:integer", "@value": "abc"} in _as_list(nodes["id:n0"]["kg:value"])
     assert nodes["id:n0"]["start"] == "abc"  # (coerced by the context: the short form)
+
+
+# characters XML 1.0 cannot hold: the control characters other than tab, LF and CR, and U+FFFE, U+FFFF
+NOT_IN_XML = ["\x00", "\x01", "\x0c", "\x1f", "\ufffe", "\uffff"]
+STORE_KINDS = ["memory", "oxigraph"]
+
+
+def _in_store(kind: str, literals: list[Literal]) -> Store:
+    """A store of `kind` holding (id:nI kg:value literal I) in the statements graph."""
+    dataset = new_dataset()
+    for index, literal in enumerate(literals):
+        dataset.graph(STATEMENTS_GRAPH).add((ID[f"n{index}"], KG.value, literal))
+    store = create_store(kind)
+    store.load(dataset)
+    return store
+
+
+@pytest.mark.parametrize("kind", STORE_KINDS)
+@pytest.mark.parametrize("fmt", ["turtle", "jsonld", "nt", "trig"])
+def test_the_formats_that_escape_control_characters_keep_them(fmt: str, kind: str) -> None:
+    from kg.export import serialize_store
+
+    literals = [Literal(f"a{character}b") for character in NOT_IN_XML]
+    back = _reparse(serialize_store(_in_store(kind, literals), fmt, CONTEXT), fmt)
+    assert set(back.objects(None, KG.value)) == set(literals)
+
+
+@pytest.mark.parametrize("kind", STORE_KINDS)
+@pytest.mark.parametrize("character", NOT_IN_XML)
+def test_rdf_xml_refuses_a_character_xml_cannot_hold(character: str, kind: str) -> None:
+    from kg.export import serialize_store
+
+    store = _in_store(kind, [Literal("fine"), Literal(f"a{character}b", lang="en")])
+    code = f"U+{ord(character):04X}"
+    with pytest.raises(OutputError, match=re.escape(
+        f"the data cannot be written as xml: the triple <{ID.n1}> <{KG.value}> ... holds the character {code}, "
+        "which XML 1.0 cannot hold (turtle, nt, trig and jsonld can)"
+    )):
+        serialize_store(store, "xml", CONTEXT)
+
+
+def test_a_build_with_a_character_xml_cannot_hold_replaces_no_export(built_fixture: Built, tmp_path: Path) -> None:
+    export_all(built_fixture.dataset, tmp_path, CONTEXT, "key")
+    before = _files(tmp_path)
+    dataset = copy_of(built_fixture.dataset)
+    dataset.graph(STATEMENTS_GRAPH).add((ID.Canada, KG.value, Literal("page\x0cbreak")))
+    with pytest.raises(OutputError, match="holds the character U\\+000C"):
+        export_all(dataset, tmp_path, CONTEXT, "key2")
+    assert _files(tmp_path) == before  # the Turtle, JSON-LD... of the new build too, and nothing left behind
 
 
 def test_inferred_flag_adds_exactly_the_inferred_graph(built_fixture: Built) -> None:
