@@ -14,7 +14,8 @@ semi-naive (see `materialise`: one atom of the body matched against the last rou
 result is owlrl's closure less the
 asserted triples and less kg.reason's junk (test_rules proves it on the project's graphs): the junk takes
 part in the reasoning, as in owlrl, and is dropped at the end by the same definition (see `junk_updates`);
-owlrl's scm-cls, not implemented, is refused where it would infer more than junk (see `check_top_classes`).
+owlrl's scm-cls, not implemented, is refused where it would infer more than junk (see `check_top_classes`), and
+so are owlrl's conclusions through a literal subject, which no store holds (see kg.literal_subjects).
 OWL vocabulary no rule implements (owl:hasKey, owl:FunctionalProperty, owl:sameAs, restrictions, ...), as a
 predicate, a type or a term of an axiom, and anonymous properties (`[ owl:inverseOf ex:p ]`) are refused
 with an InputError naming where they are rather than silently ignored.
@@ -35,6 +36,7 @@ from rdflib.namespace import OWL, RDF, RDFS
 
 from kg.closure import Closure, TripleAccess, Unsupported, instances, schema_keys
 from kg.errors import InputError, UsageError
+from kg.literal_subjects import check_literal_subjects
 from kg.load import curie
 from kg.namespaces import INFERRED_GRAPH, ONTOLOGY_GRAPH, PROJECT_ROOT, RULE_ROUND_GRAPH, STATEMENTS_GRAPH
 from kg.reason import (
@@ -145,8 +147,8 @@ def stratum(rule: Rule) -> str:
     return "properties"
 
 
-def chain_rules(store: Store) -> list[Rule]:
-    """prp-spo2, one rule per `owl:propertyChainAxiom`: x p1 y1 ... yn-1 pn z gives x p z."""
+def property_chains(store: Store) -> list[tuple[URIRef, list[URIRef]]]:
+    """Each `owl:propertyChainAxiom` of the store: (the property, its chain's members in order)."""
     # A member's position is the number of list cells from the head of the list to its own cell.
     rows = store.query(
         """SELECT ?property ?list ?member (COUNT(?cell) AS ?position) WHERE {
@@ -157,9 +159,16 @@ def chain_rules(store: Store) -> list[Rule]:
     chains: dict[tuple, list[tuple[int, URIRef]]] = {}
     for row in rows:
         chains.setdefault((row[0], row[1]), []).append((int(row[3]), row[2]))
+    return [
+        (prop, [member for _, member in sorted(members)])
+        for (prop, _), members in sorted(chains.items(), key=lambda item: str(item[0][0]))
+    ]
+
+
+def chain_rules(store: Store) -> list[Rule]:
+    """prp-spo2, one rule per `owl:propertyChainAxiom`: x p1 y1 ... yn-1 pn z gives x p z."""
     rules = []
-    for (prop, _), members in sorted(chains.items(), key=lambda item: str(item[0][0])):
-        steps = [member for _, member in sorted(members)]
+    for prop, steps in property_chains(store):
         atoms = tuple(f"?x{i} <{step}> ?x{i + 1}" for i, step in enumerate(steps))
         rules.append(Rule(f"prp-spo2 <{prop}>", f"?x0 <{prop}> ?x{len(steps)}", atoms))
     return rules
@@ -286,6 +295,7 @@ def materialise(store: Store, directory: Path = RULES_DIR, engine: str = "auto")
             instance_rules = [rule for rule in rules + chain_rules(store) if stratum(rule) != "schema"]
     else:
         rounds += compiled
+    check_literal_subjects(store, READ_GRAPHS, property_chains(store))
     if feeds_back:  # the inferred axioms, like the asserted ones, use only what the rules implement
         check_supported(store, READ_GRAPHS)
     for number in range(1, rounds + 1):

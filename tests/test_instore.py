@@ -150,3 +150,15 @@ def test_malformed_statements_name_file_and_line(project: Project, tmp_path: Pat
     result = kg(project, "--store", f"oxigraph:{tmp_path / 'store'}", "build", "--reasoner", "rules", "--validator", "sparql")
     assert result.exit_code == 2
     assert "data/statements.ttl:7: malformed Turtle:" in result.output
+
+
+def test_a_conclusion_through_a_literal_subject_fails_the_in_store_build(project: Project, tmp_path: Path) -> None:
+    """kg:supports is the inverse of kg:supportedBy, whose range is kg:Claim: owlrl makes "a claim" kg:supportedBy
+    id:Somebody, then id:Somebody a kg:Claim; the rules cannot hold that literal subject, so the build stops."""
+    with project.statements.open("a", encoding="utf-8") as statements:
+        statements.write('\n<https://w3id.org/defence-kg/id/Somebody> kg:supports "a claim" .\n')
+    result = kg(project, "--store", "oxigraph", "build", "--reasoner", "rules", "--validator", "sparql", "--out", str(tmp_path))
+    assert result.exit_code == 2
+    assert 'error: kg:supports has literal values (id:Somebody kg:supports "a claim") and is the inverse of kg:supportedBy' in result.output
+    assert "concludes id:Somebody a kg:Claim (kg:supportedBy rdfs:range kg:Claim)" in result.output
+    assert not (tmp_path / "defence-kg+inferred.nq").exists()

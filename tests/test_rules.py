@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from conftest import PIPELINE
-from rdflib import Dataset, URIRef
+from rdflib import Dataset, Literal, URIRef
 from rdflib.namespace import ORG, RDF, RDFS, XSD
 
 from kg.errors import InconsistencyError, InputError, UsageError
@@ -354,3 +354,67 @@ def test_owl_nothing_as_a_superclass_or_domain_is_refused(axiom: str, consequenc
     statements = turtle_file(tmp_path, "bottom.ttl", EX + f"{axiom} . ex:Declared a owl:Class .\n")
     with pytest.raises(InputError, match=rf"in the statements: .* which here makes {re.escape(consequence)}; "):
         rules_closure(statements_only(statements), "oxigraph", tmp_path)
+
+
+# owlrl reasons through a triple with a literal subject (kg.reason's junk), which no store holds: each case, the
+# non-junk triple owlrl concludes from one (derived by hand from the rules prp-inv, prp-symp, prp-rng, prp-trp).
+THROUGH_A_LITERAL = {
+    # "lit" ex:q ex:x (prp-inv1), hence ex:x a ex:C (prp-rng on ex:q)
+    "inverse, then range": (
+        'ex:p owl:inverseOf ex:q . ex:q rdfs:range ex:C . ex:x ex:p "lit" .',
+        ("x", RDF.type, "C"),
+        r'<https://example.org/p> has literal values \(<https://example.org/x> <https://example.org/p> "lit"\) and is the inverse of '
+        r'<https://example.org/q>: owlrl reasons through the literal subject this makes \("lit" <https://example.org/q> '
+        r'<https://example.org/x>\) and concludes <https://example.org/x> a <https://example.org/C> '
+        r'\(<https://example.org/q> rdfs:range <https://example.org/C>\)',
+    ),
+    # "lit" ex:p ex:x (prp-symp), then ex:x ex:p "lit" . "lit" ex:p ex:x gives ex:x ex:p ex:x (prp-trp)
+    "symmetric and transitive": (
+        'ex:p a owl:SymmetricProperty, owl:TransitiveProperty . ex:x ex:p "lit" .',
+        ("x", "p", "x"),
+        r"is symmetric: owlrl reasons through the literal subject .* and concludes <https://example.org/x> "
+        r"<https://example.org/p> <https://example.org/x> \(<https://example.org/p> a owl:TransitiveProperty\)",
+    ),
+    # "lit" a ex:C (prp-rng), hence ex:C ex:hasMember "lit" (prp-inv1 on rdf:type's inverse)
+    "range, then an inverse of rdf:type": (
+        'ex:p rdfs:range ex:C . ex:hasMember owl:inverseOf rdf:type . ex:x ex:p "lit" .',
+        ("C", "hasMember", "lit"),
+        r'has range <https://example.org/C>: owlrl reasons through the literal subject this makes \("lit" a '
+        r'<https://example.org/C>\) and concludes <https://example.org/C> <https://example.org/hasMember> "lit" '
+        r'\(<https://example.org/hasMember> is the inverse of rdf:type\)',
+    ),
+}
+
+
+def example_term(name: str) -> object:
+    """A term of the THROUGH_A_LITERAL triples: rdf:type as is, "lit" the literal, else an ex: IRI."""
+    return name if isinstance(name, URIRef) else Literal(name) if name == "lit" else URIRef(f"https://example.org/{name}")
+
+
+@pytest.mark.parametrize("kind", STORES)
+@pytest.mark.parametrize("engine", ENGINES)
+@pytest.mark.parametrize("case", THROUGH_A_LITERAL)
+def test_conclusions_through_a_literal_subject_are_refused(case: str, kind: str, engine: str, tmp_path: Path) -> None:
+    """owlrl concludes a non-junk triple through a literal subject, which the rules cannot hold: rather than give
+    a smaller closure without a word, they refuse, naming the axioms and a sample triple."""
+    text, expected, message = THROUGH_A_LITERAL[case]
+    rdf = "@prefix rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#> .\n"
+    dataset = statements_only(turtle_file(tmp_path, "literal.ttl", EX + rdf + text + "\n"))
+    assert set(infer(dataset)) == {tuple(map(example_term, expected))}
+    with pytest.raises(InputError, match=message + r"; the rules cannot .*--reasoner owlrl"):
+        rules_closure(dataset, kind, tmp_path, engine)
+
+
+@pytest.mark.parametrize("kind", STORES)
+@pytest.mark.parametrize("engine", ENGINES)
+def test_a_literal_subject_concluding_only_junk_is_not_refused(kind: str, engine: str, tmp_path: Path) -> None:
+    """A literal value of a symmetric property, or of the inverse of one with a domain, makes only junk in owlrl
+    ("lit" ex:near ex:x, "lit" a ex:Place): the rules reason on, and their closure equals owlrl's."""
+    dataset = statements_only(turtle_file(tmp_path, "literal.ttl", EX + (
+        'ex:near a owl:SymmetricProperty . ex:x ex:near "lit" . ex:p owl:inverseOf ex:q . ex:q rdfs:domain ex:Place . '
+        'ex:y ex:p "lit" , ex:z .\n'
+    )))
+    ex = "https://example.org/"
+    expected = {(URIRef(ex + "z"), URIRef(ex + "q"), URIRef(ex + "y")), (URIRef(ex + "z"), RDF.type, URIRef(ex + "Place"))}
+    assert set(infer(dataset)) == expected
+    assert rules_closure(dataset, kind, tmp_path, engine) == expected

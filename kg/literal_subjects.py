@@ -1,0 +1,206 @@
+"""Where owlrl reasons through a triple with a literal subject, which the rules cannot: refused, by name.
+
+owlrl applies its rules to triples whose subject is a literal: `ex:x ex:p "lit"`, ex:p the inverse of ex:q,
+gives `"lit" ex:q ex:x` (so does a symmetric property, and a range gives `"lit" a ex:C`). kg.reason drops them
+as junk, and no store can hold one, so the rules never derive them. Mostly nothing else follows; but from
+such a triple owlrl goes on to conclude triples that are not junk: ex:q's range makes ex:x an instance, an
+inverse of ex:q or its symmetry gives ex:x a literal value, its transitivity or a chain joins through the
+literal. There the rules' closure would be smaller than owlrl's without a word, so they refuse, naming the
+literal value, the axioms and the conclusion.
+
+The check follows the junk triples a property (or class) at a time, from the closed schema and one sample
+literal value per property. Not followed: a junk triple through the first member of a chain (its object is no
+longer the literal value's subject), and owlrl's typing of a literal with the supertypes of its datatype (only
+its own datatype's class axioms are read).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Collection, Iterator
+from dataclasses import dataclass
+
+from rdflib import Literal, URIRef
+from rdflib.namespace import OWL, RDF, RDFS, XSD
+from rdflib.term import Node
+
+from kg.errors import InputError
+from kg.load import curie
+from kg.reason import TOP_CLASSES, is_junk
+from kg.store import Store
+
+AXIOMS = (RDFS.subPropertyOf, OWL.equivalentProperty, OWL.inverseOf, RDFS.domain, RDFS.range, RDFS.subClassOf,
+          OWL.equivalentClass)
+
+
+@dataclass(frozen=True)
+class Junk:
+    """`"lit" predicate obj` in owlrl's closure (obj None: the subject of the literal value it comes from), how
+    it came (`why`, then `steps`)."""
+
+    predicate: URIRef
+    obj: URIRef | None
+    why: str
+    steps: tuple[str, ...] = ()
+
+
+class Schema:
+    """The closed schema's axioms the check follows, and the graphs' literal values, read from the store."""
+
+    def __init__(self, store: Store, graphs: Collection[URIRef], chains: list[tuple[URIRef, list[URIRef]]]) -> None:
+        self._store = store
+        self._graphs = f"VALUES ?g {{ {' '.join(f'<{graph}>' for graph in graphs)} }}"
+        self.chains = chains
+        axioms = " ".join(f"<{p}>" for p in AXIOMS)
+        rows = store.query(
+            f"""SELECT DISTINCT ?s ?p ?o WHERE {{ {self._graphs} GRAPH ?g {{
+                {{ VALUES ?p {{ {axioms} }} ?s ?p ?o }}
+                UNION {{ VALUES ?o {{ owl:SymmetricProperty owl:TransitiveProperty }} ?s a ?o BIND (rdf:type AS ?p) }}
+            }} FILTER (isIRI(?s) && isIRI(?o)) }}"""
+        )
+        self._axioms: dict[URIRef, dict[URIRef, set[URIRef]]] = defaultdict(lambda: defaultdict(set))
+        for subject, predicate, obj in rows:
+            self._axioms[predicate][subject].add(obj)
+            if predicate in (OWL.equivalentProperty, OWL.equivalentClass, OWL.inverseOf):  # both ways
+                self._axioms[predicate][obj].add(subject)
+
+    def objects(self, subject: URIRef, *predicates: URIRef) -> set[URIRef]:
+        return {obj for predicate in predicates for obj in self._axioms[predicate].get(subject, ())}
+
+    def has(self, subject: URIRef, kind: URIRef) -> bool:
+        return kind in self._axioms[RDF.type].get(subject, ())
+
+    def subjects(self, predicate: URIRef) -> set[URIRef]:
+        return set(self._axioms[predicate])
+
+    def supers(self, prop: URIRef) -> set[URIRef]:
+        """`prop` and its superproperties (the closed schema holds every one directly)."""
+        return {prop} | self.objects(prop, RDFS.subPropertyOf, OWL.equivalentProperty)
+
+    def literal_value(self, prop: URIRef, value: Literal | None = None) -> tuple[Node, Literal] | None:
+        """A (subject, literal) of `prop` in the graphs (with literal `value` if given), or None."""
+        pattern = f"?x <{prop}> {value.n3() if value is not None else '?lit'}"
+        condition = "" if value is not None else "FILTER isLiteral(?lit)"
+        for row in self._store.query(f"SELECT * WHERE {{ {self._graphs} GRAPH ?g {{ {pattern} }} {condition} }} LIMIT 1"):
+            return row["x"], value if value is not None else row["lit"]
+        return None
+
+    def typed_literal(self, datatype: URIRef) -> tuple[Node, Node, Literal] | None:
+        """A triple of the graphs whose object is a literal of `datatype`, or None."""
+        for row in self._store.query(
+            f"SELECT ?x ?p ?lit WHERE {{ {self._graphs} GRAPH ?g {{ ?x ?p ?lit }} "
+            f"FILTER (isLiteral(?lit) && DATATYPE(?lit) = <{datatype}>) }} LIMIT 1"
+        ):
+            return row[0], row[1], row[2]
+        return None
+
+
+def check_literal_subjects(store: Store, graphs: Collection[URIRef], chains: list[tuple[URIRef, list[URIRef]]]) -> None:
+    """InputError where owlrl concludes a non-junk triple through a literal subject (see the module docstring).
+    Run on the closed schema and the rules' closure of `graphs`: every literal value a subproperty or chain
+    gives is there."""
+    schema = Schema(store, graphs, chains)
+    for seed, (subject, value) in _seeds(schema):
+        known = schema.supers(seed) if seed != RDF.type else set()
+        for junk in _closure(schema, _first_junk(schema, seed, subject, value)):
+            found = _conclusion(schema, junk, subject, value, known)
+            if found is not None:
+                conclusion, axiom = found
+                made = f"{_literal_triple(value, junk.predicate, junk.obj, subject)}"
+                how = f" (by {', '.join(junk.steps)})" if junk.steps else ""
+                raise InputError(
+                    f"{junk.why}: owlrl reasons through the literal subject this makes ({made}){how} and concludes "
+                    f"{conclusion} ({axiom}); the rules cannot hold a literal subject: reason with owlrl "
+                    "(--reasoner owlrl)"
+                )
+
+
+def _seeds(schema: Schema) -> Iterator[tuple[URIRef, tuple[Node, Literal]]]:
+    """(property, a sample (subject, literal) of it) for each property whose literal values owlrl turns into a
+    literal subject: inverses, symmetric properties, ranges; rdf:type for a datatype with a class axiom."""
+    candidates = schema.subjects(OWL.inverseOf) | schema.subjects(RDFS.range)
+    candidates |= {prop for prop in schema.subjects(RDF.type) if schema.has(prop, OWL.SymmetricProperty)}
+    for prop in sorted(candidates):
+        sample = schema.literal_value(prop)
+        if sample is not None:
+            yield prop, sample
+    for datatype in sorted(schema.subjects(RDFS.subClassOf) | schema.subjects(OWL.equivalentClass)):
+        if str(datatype).startswith(str(XSD)) and (typed := schema.typed_literal(datatype)) is not None:
+            yield RDF.type, (typed[0], typed[2])
+
+
+def _first_junk(schema: Schema, seed: URIRef, subject: Node, value: Literal) -> list[Junk]:
+    """The junk triples owlrl makes from `subject seed value` directly."""
+    said = f"{curie(seed)} has literal values ({curie(subject)} {curie(seed)} {curie(value)})"
+    if seed == RDF.type:  # owlrl types every typed literal with its datatype
+        return [Junk(RDF.type, value.datatype, f"{curie(value)} is typed {curie(value.datatype)}")]
+    made = [Junk(inverse, None, f"{said} and is the inverse of {curie(inverse)}") for inverse in sorted(schema.objects(seed, OWL.inverseOf))]
+    if schema.has(seed, OWL.SymmetricProperty):
+        made.append(Junk(seed, None, f"{said} and is symmetric"))
+    made += [
+        Junk(RDF.type, cls, f"{said} and has range {curie(cls)}")
+        for cls in sorted(schema.objects(seed, RDFS.range)) if cls not in TOP_CLASSES
+    ]
+    return made
+
+
+def _closure(schema: Schema, junk: list[Junk]) -> Iterator[Junk]:
+    """Every junk triple that follows from `junk` by superproperties, domains and superclasses, once each."""
+    seen: set[tuple[URIRef, URIRef | None]] = set()
+    while junk:
+        triple = junk.pop()
+        if (triple.predicate, triple.obj) in seen:
+            continue
+        seen.add((triple.predicate, triple.obj))
+        yield triple
+
+        def then(predicate: URIRef, obj: URIRef | None, step: str) -> Junk:
+            return Junk(predicate, obj, triple.why, (*triple.steps, step))
+
+        prop = triple.predicate
+        junk += [then(p, triple.obj, f"{curie(prop)} rdfs:subPropertyOf {curie(p)}") for p in schema.supers(prop) - {prop}]
+        junk += [
+            then(RDF.type, cls, f"{curie(prop)} rdfs:domain {curie(cls)}")
+            for cls in schema.objects(prop, RDFS.domain) if cls not in TOP_CLASSES
+        ]
+        if prop == RDF.type and triple.obj is not None:
+            junk += [
+                then(RDF.type, cls, f"{curie(triple.obj)} rdfs:subClassOf {curie(cls)}")
+                for cls in schema.objects(triple.obj, RDFS.subClassOf, OWL.equivalentClass) if cls not in TOP_CLASSES
+            ]
+
+
+def _conclusion(schema: Schema, junk: Junk, subject: Node, value: Literal, known: set[URIRef]) -> tuple[str, str] | None:
+    """(a non-junk triple owlrl concludes from `junk`, the axiom it uses), or None. `known`: the properties of
+    which `subject` has `value` already (an inverse read back concludes nothing new)."""
+    prop, obj = junk.predicate, junk.obj if junk.obj is not None else subject
+
+    def new(triple: tuple[Node, Node, Node]) -> bool:
+        return not is_junk(triple) and not (junk.obj is None and triple[2] == value and triple[1] in known)
+
+    for cls in sorted(schema.objects(prop, RDFS.range)):
+        if new((obj, RDF.type, cls)):
+            return f"{curie(obj)} a {curie(cls)}", f"{curie(prop)} rdfs:range {curie(cls)}"
+    for inverse in sorted(schema.objects(prop, OWL.inverseOf)):
+        if new((obj, inverse, value)):
+            return f"{curie(obj)} {curie(inverse)} {curie(value)}", f"{curie(inverse)} is the inverse of {curie(prop)}"
+    if schema.has(prop, OWL.SymmetricProperty) and new((obj, prop, value)):
+        return f"{curie(obj)} {curie(prop)} {curie(value)}", f"{curie(prop)} a owl:SymmetricProperty"
+    if schema.has(prop, OWL.TransitiveProperty) and junk.obj is None:
+        # z prop "lit" . "lit" prop x gives z prop x: x itself where x has the value through prop
+        start = (subject, value) if prop in known else schema.literal_value(prop, value)
+        if start is not None:
+            return f"{curie(start[0])} {curie(prop)} {curie(obj)}", f"{curie(prop)} a owl:TransitiveProperty"
+    for chain, members in schema.chains:
+        for position in (p for p, member in enumerate(members) if member == prop and p > 0):
+            before = schema.literal_value(members[position - 1], value)
+            if before is not None:
+                return (
+                    f"statements with {curie(chain)} from {curie(before[0])}",
+                    f"{curie(chain)} owl:propertyChainAxiom ( {' '.join(map(curie, members))} )",
+                )
+    return None
+
+
+def _literal_triple(value: Literal, predicate: URIRef, obj: URIRef | None, subject: Node) -> str:
+    return f"{curie(value)} {'a' if predicate == RDF.type else curie(predicate)} {curie(obj if obj is not None else subject)}"
