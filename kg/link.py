@@ -86,11 +86,13 @@ class Mapping:
 
 @dataclass(frozen=True)
 class Unlinked:
-    """A real-world entity without a link: its label and why (empty reason: listed nowhere, a defect)."""
+    """A real-world entity without a link: its label and why (empty reason: listed nowhere, a defect), and its
+    line in links-unverified.tsv (0: not read from it)."""
 
     subject: URIRef
     label: str
     reason: str
+    line: int = 0
 
     def to_json(self) -> dict:
         return {"subject": curie(self.subject), "label": self.label, "reason": self.reason}
@@ -206,14 +208,17 @@ def mapping_iri(subject: URIRef, target: URIRef) -> URIRef:
 
 
 def add_links(dataset: Dataset, project: Project = Project()) -> None:
-    """Load the project's SSSOM table (if any) into the links graph, after checking it against the statements."""
-    if not project.links.is_file():
-        return
-    target = dataset.graph(LINKS_GRAPH)
-    target += read_links(project.links, project)
-    problems = check_mappings(dataset.graph(STATEMENTS_GRAPH), mappings(target))
+    """Load the project's SSSOM table (if any) into the links graph, after checking it against the statements;
+    then check links-unverified.tsv (if any) against both (see unverified_problems)."""
+    if project.links.is_file():
+        target = dataset.graph(LINKS_GRAPH)
+        target += read_links(project.links, project)
+        problems = check_mappings(dataset.graph(STATEMENTS_GRAPH), mappings(target))
+        if problems:
+            raise InputError(f"{project.relative(project.links)}: " + "\n  ".join(problems))
+    problems = unverified_problems(dataset, project)
     if problems:
-        raise InputError(f"{project.relative(project.links)}: " + "\n  ".join(problems))
+        raise InputError("\n".join(problems))
 
 
 def mappings(graph: Graph) -> list[Mapping]:
@@ -332,7 +337,8 @@ def read_table(path: Path, columns: tuple[str, ...], project: Project = Project(
 
 def read_unverified(path: Path, project: Project = Project()) -> list[Unlinked]:
     """The entities listed in links-unverified.tsv, with why they are not linked."""
-    return [Unlinked(*row) for row in read_table(path, UNVERIFIED_COLUMNS, project)]
+    rows = read_table(path, UNVERIFIED_COLUMNS, project)
+    return [Unlinked(*row, line=number) for number, row in enumerate(rows, start=2)]  # (a row per line, after the header)
 
 
 def missing(dataset: Graph, project: Project = Project()) -> tuple[list[Unlinked], list[Unlinked]]:
@@ -365,12 +371,18 @@ def check_unverified(statements: Graph, linked: set[URIRef], listed: list[Unlink
 
 
 def unverified_problems(dataset: Dataset, project: Project = Project()) -> list[str]:
-    """check_unverified on the project's links-unverified.tsv (none without the file)."""
+    """check_unverified on the project's links-unverified.tsv (none without the file), each problem with the
+    file and line of its row: `data/links-unverified.tsv:5: id:Atlantis: not an entity of the graph`."""
     if not project.links_unverified.is_file():
         return []
-    listed = read_unverified(project.links_unverified, project)
+    shown = project.relative(project.links_unverified)
+    statements = dataset.graph(STATEMENTS_GRAPH)
     linked = {row.subject for row in mappings(dataset)}
-    return check_unverified(dataset.graph(STATEMENTS_GRAPH), linked, listed)
+    return [
+        f"{shown}:{row.line}: {problem}"
+        for row in read_unverified(project.links_unverified, project)
+        for problem in check_unverified(statements, linked, [row])
+    ]
 
 
 def linked_items(dataset: Graph) -> dict[URIRef, URIRef]:

@@ -84,7 +84,8 @@ class Project:
 
     def build_inputs(self) -> list[Path]:
         """Every file a build reads (the cache key hashes these): TBox, shapes, statements, texts, QC queries,
-        the links and the ISO 3166 matches, and the enrichment cache (each optional: absent, it adds no graph)."""
+        the links, the unverified list (checked against them) and the ISO 3166 matches, and the enrichment cache
+        (each optional: absent, it adds no graph)."""
         return [
             self.ontology,
             self.shapes,
@@ -92,6 +93,7 @@ class Project:
             *sorted(self.sources.glob("*.txt")),
             *sorted(self.qc.glob("*.rq")),
             self.links,
+            self.links_unverified,
             self.country_codes,
             self.wikidata_cache,
         ]

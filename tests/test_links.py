@@ -414,16 +414,43 @@ def test_kg_links_missing_lists_the_unlinked_with_why(project_copy) -> None:
     assert listed["id:NATOMissionIraq"].startswith("No public file found")
 
 
-def test_kg_links_missing_flags_a_wrong_row_of_the_unverified_list(project_copy) -> None:
-    path = project_copy.links_unverified
-    original = path.read_text(encoding="utf-8")
-    try:
-        path.write_text(original + "id:Canada\tCanada\tlisted by mistake\n", encoding="utf-8")
-        result = kg(project_copy, "links", "--missing")
-        assert result.exit_code == 1
-        assert "links-unverified.tsv: id:Canada: listed as unverified but linked in the SSSOM table" in result.output
-    finally:
-        path.write_text(original, encoding="utf-8")
+# The pipeline fixture with one link (id:Canada) and one entity listed unverified (id:NORAD, line 2).
+FIXTURE_LINKS = """# curie_map:
+#   id: https://w3id.org/defence-kg/id/
+#   wikidata: http://www.wikidata.org/entity/
+#   skos: http://www.w3.org/2004/02/skos/core#
+#   semapv: https://w3id.org/semapv/vocab/
+# mapping_set_id: https://w3id.org/defence-kg/links.sssom.tsv
+# license: https://creativecommons.org/licenses/by/4.0/
+subject_id\tsubject_label\tpredicate_id\tobject_id\tobject_label\tmapping_justification\tcomment
+id:Canada\tCanada\tskos:exactMatch\twikidata:Q16\tCanada\tsemapv:ManualMappingCuration\tthe item Q16 is Canada
+"""
+FIXTURE_UNVERIFIED = "subject_id\tsubject_label\treason\nid:NORAD\tNORAD\tno item verified\n"
+
+
+@pytest.mark.parametrize(("row", "problem"), [
+    ("id:Atlantis\tAtlantis\tnot found", "id:Atlantis: not an entity of the graph"),
+    # "North Atlantic Treaty Organization" is NATO's skos:altLabel in the fixture, not an rdfs:label
+    ("id:NATO\tNorth Atlantic Treaty Organization\tnot found",
+     "id:NATO: subject_label 'North Atlantic Treaty Organization' is not a label of it"),
+    ("id:Canada\tCanada\tnot found", "id:Canada: listed as unverified but linked in the SSSOM table"),
+    ("id:NORAD\tNORAD\tagain", "id:NORAD is listed twice (first on line 2)"),
+    ("wikidata:Q16\tCanada\tnot found", "subject_id 'wikidata:Q16' is not an id: CURIE"),
+])
+def test_a_wrong_row_of_the_unverified_list_fails_the_build(project: Project, row: str, problem: str) -> None:
+    """The build refuses a row of links-unverified.tsv that is wrong (file, line, cause; exit 2), before it
+    writes anything: the previous build's outputs stay as they were."""
+    project.links.write_text(FIXTURE_LINKS, encoding="utf-8")
+    project.links_unverified.write_text(FIXTURE_UNVERIFIED, encoding="utf-8")
+    assert kg(project, "build").exit_code == 0
+    dist = project.root / "dist"
+    before = {path: path.read_bytes() for path in dist.rglob("*") if path.is_file()}
+    project.links_unverified.write_text(FIXTURE_UNVERIFIED + row + "\n", encoding="utf-8")
+    result = kg(project, "build")
+    assert result.exit_code == 2
+    assert f"error: data/links-unverified.tsv:3: {problem}" in result.output
+    assert before and {path: path.read_bytes() for path in dist.rglob("*") if path.is_file()} == before
+    assert kg(project, "links", "--missing").exit_code == 2  # the same refusal: it reads the build
 
 
 def test_kg_links_missing_flags_an_entity_listed_nowhere(project_copy) -> None:
