@@ -9,9 +9,8 @@ literal. There the rules' closure would be smaller than owlrl's without a word, 
 literal value, the axioms and the conclusion.
 
 The check follows the junk triples a property (or class) at a time, from the closed schema and one sample
-literal value per property. Not followed: a junk triple through the first member of a chain (its object is no
-longer the literal value's subject), and owlrl's typing of a literal with the supertypes of its datatype (only
-its own datatype's class axioms are read).
+literal value per property (owlrl types a literal with its datatype and the datatype's supertypes: a
+datatype's class axiom, `xsd:decimal rdfs:subClassOf ex:Number`, reaches "3"^^xsd:integer too).
 """
 
 from __future__ import annotations
@@ -21,12 +20,12 @@ from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 
 from rdflib import Literal, URIRef
-from rdflib.namespace import OWL, RDF, RDFS, XSD
+from rdflib.namespace import OWL, RDF, RDFS
 from rdflib.term import Node
 
 from kg.errors import InputError
 from kg.load import curie
-from kg.reason import TOP_CLASSES, is_junk
+from kg.reason import TOP_CLASSES, is_junk, is_vocabulary
 from kg.store import Store
 
 AXIOMS = (RDFS.subPropertyOf, OWL.equivalentProperty, OWL.inverseOf, RDFS.domain, RDFS.range, RDFS.subClassOf,
@@ -39,7 +38,7 @@ class Junk:
     it came (`why`, then `steps`)."""
 
     predicate: URIRef
-    obj: URIRef | None
+    obj: Node | None
     why: str
     steps: tuple[str, ...] = ()
 
@@ -49,7 +48,8 @@ class Schema:
 
     def __init__(self, store: Store, graphs: Collection[URIRef], chains: list[tuple[URIRef, list[URIRef]]]) -> None:
         self._store = store
-        self._graphs = f"VALUES ?g {{ {' '.join(f'<{graph}>' for graph in graphs)} }}"
+        self._iris = " ".join(f"<{graph}>" for graph in graphs)
+        self._graphs = f"VALUES ?g {{ {self._iris} }}"
         self.chains = chains
         axioms = " ".join(f"<{p}>" for p in AXIOMS)
         rows = store.query(
@@ -85,6 +85,16 @@ class Schema:
             return row["x"], value if value is not None else row["lit"]
         return None
 
+    def path_end(self, start: Node, path: list[URIRef]) -> Node | None:
+        """A node the properties `path` lead to from `start`, each step in any of the graphs, or None."""
+        steps = " ".join(
+            f"VALUES ?g{i} {{ {self._iris} }} GRAPH ?g{i} {{ {start.n3() if i == 0 else f'?y{i}'} <{step}> ?y{i + 1} }}"
+            for i, step in enumerate(path)
+        )
+        for row in self._store.query(f"SELECT ?y{len(path)} WHERE {{ {steps} }} LIMIT 1"):
+            return row[0]
+        return None
+
     def typed_literal(self, datatype: URIRef) -> tuple[Node, Node, Literal] | None:
         """A triple of the graphs whose object is a literal of `datatype`, or None."""
         for row in self._store.query(
@@ -102,11 +112,11 @@ def check_literal_subjects(store: Store, graphs: Collection[URIRef], chains: lis
     schema = Schema(store, graphs, chains)
     for seed, (subject, value) in _seeds(schema):
         known = schema.supers(seed) if seed != RDF.type else set()
-        for junk in _closure(schema, _first_junk(schema, seed, subject, value)):
+        for junk in _closure(schema, _first_junk(schema, seed, subject, value), subject):
             found = _conclusion(schema, junk, subject, value, known)
             if found is not None:
                 conclusion, axiom = found
-                made = f"{_literal_triple(value, junk.predicate, junk.obj, subject)}"
+                made = _literal_triple(value, junk.predicate, junk.obj, subject)
                 how = f" (by {', '.join(junk.steps)})" if junk.steps else ""
                 raise InputError(
                     f"{junk.why}: owlrl reasons through the literal subject this makes ({made}){how} and concludes "
@@ -124,16 +134,26 @@ def _seeds(schema: Schema) -> Iterator[tuple[URIRef, tuple[Node, Literal]]]:
         sample = schema.literal_value(prop)
         if sample is not None:
             yield prop, sample
-    for datatype in sorted(schema.subjects(RDFS.subClassOf) | schema.subjects(OWL.equivalentClass)):
-        if str(datatype).startswith(str(XSD)) and (typed := schema.typed_literal(datatype)) is not None:
-            yield RDF.type, (typed[0], typed[2])
+    axiomatised = {
+        cls for cls in schema.subjects(RDFS.subClassOf) | schema.subjects(OWL.equivalentClass) if is_vocabulary(str(cls))
+    }
+    if axiomatised:  # (owlrl's datatypes read only here: it is slow to import)
+        from owlrl.XsdDatatypes import OWL_Datatype_Subsumptions, OWL_RL_Datatypes
+
+        for datatype in sorted(OWL_RL_Datatypes):
+            reached = {datatype, *OWL_Datatype_Subsumptions.get(datatype, ())} & axiomatised
+            if reached and (typed := schema.typed_literal(datatype)) is not None:
+                yield RDF.type, (typed[0], typed[2])
 
 
 def _first_junk(schema: Schema, seed: URIRef, subject: Node, value: Literal) -> list[Junk]:
     """The junk triples owlrl makes from `subject seed value` directly."""
     said = f"{curie(seed)} has literal values ({curie(subject)} {curie(seed)} {curie(value)})"
-    if seed == RDF.type:  # owlrl types every typed literal with its datatype
-        return [Junk(RDF.type, value.datatype, f"{curie(value)} is typed {curie(value.datatype)}")]
+    if seed == RDF.type:  # owlrl types every literal of its datatypes with the datatype and its supertypes
+        from owlrl.XsdDatatypes import OWL_Datatype_Subsumptions
+
+        why = f"{curie(value)} is typed {curie(value.datatype)} ({curie(subject)} has it as a value)"
+        return [Junk(RDF.type, datatype, why) for datatype in (value.datatype, *OWL_Datatype_Subsumptions.get(value.datatype, ()))]
     made = [Junk(inverse, None, f"{said} and is the inverse of {curie(inverse)}") for inverse in sorted(schema.objects(seed, OWL.inverseOf))]
     if schema.has(seed, OWL.SymmetricProperty):
         made.append(Junk(seed, None, f"{said} and is symmetric"))
@@ -144,9 +164,10 @@ def _first_junk(schema: Schema, seed: URIRef, subject: Node, value: Literal) -> 
     return made
 
 
-def _closure(schema: Schema, junk: list[Junk]) -> Iterator[Junk]:
-    """Every junk triple that follows from `junk` by superproperties, domains and superclasses, once each."""
-    seen: set[tuple[URIRef, URIRef | None]] = set()
+def _closure(schema: Schema, junk: list[Junk], subject: Node) -> Iterator[Junk]:
+    """Every junk triple that follows from `junk` (about the literal value of `subject`) by superproperties,
+    domains, superclasses and chains, once each."""
+    seen: set[tuple[URIRef, Node | None]] = set()
     while junk:
         triple = junk.pop()
         if (triple.predicate, triple.obj) in seen:
@@ -154,7 +175,7 @@ def _closure(schema: Schema, junk: list[Junk]) -> Iterator[Junk]:
         seen.add((triple.predicate, triple.obj))
         yield triple
 
-        def then(predicate: URIRef, obj: URIRef | None, step: str) -> Junk:
+        def then(predicate: URIRef, obj: Node | None, step: str) -> Junk:
             return Junk(predicate, obj, triple.why, (*triple.steps, step))
 
         prop = triple.predicate
@@ -163,6 +184,11 @@ def _closure(schema: Schema, junk: list[Junk]) -> Iterator[Junk]:
             then(RDF.type, cls, f"{curie(prop)} rdfs:domain {curie(cls)}")
             for cls in schema.objects(prop, RDFS.domain) if cls not in TOP_CLASSES
         ]
+        # a chain from the junk triple's property: "lit" q x . x b z gives "lit" ch z
+        start = triple.obj if triple.obj is not None else subject
+        for chain, members in schema.chains:
+            if members[0] == prop and len(members) > 1 and (end := schema.path_end(start, members[1:])) is not None:
+                junk.append(then(chain, end, f"{curie(chain)} owl:propertyChainAxiom ( {' '.join(map(curie, members))} )"))
         if prop == RDF.type and triple.obj is not None:
             junk += [
                 then(RDF.type, cls, f"{curie(triple.obj)} rdfs:subClassOf {curie(cls)}")
@@ -186,9 +212,9 @@ def _conclusion(schema: Schema, junk: Junk, subject: Node, value: Literal, known
             return f"{curie(obj)} {curie(inverse)} {curie(value)}", f"{curie(inverse)} is the inverse of {curie(prop)}"
     if schema.has(prop, OWL.SymmetricProperty) and new((obj, prop, value)):
         return f"{curie(obj)} {curie(prop)} {curie(value)}", f"{curie(prop)} a owl:SymmetricProperty"
-    if schema.has(prop, OWL.TransitiveProperty) and junk.obj is None:
+    if schema.has(prop, OWL.TransitiveProperty):
         # z prop "lit" . "lit" prop x gives z prop x: x itself where x has the value through prop
-        start = (subject, value) if prop in known else schema.literal_value(prop, value)
+        start = (subject, value) if junk.obj is None and prop in known else schema.literal_value(prop, value)
         if start is not None:
             return f"{curie(start[0])} {curie(prop)} {curie(obj)}", f"{curie(prop)} a owl:TransitiveProperty"
     for chain, members in schema.chains:
@@ -202,5 +228,5 @@ def _conclusion(schema: Schema, junk: Junk, subject: Node, value: Literal, known
     return None
 
 
-def _literal_triple(value: Literal, predicate: URIRef, obj: URIRef | None, subject: Node) -> str:
+def _literal_triple(value: Literal, predicate: URIRef, obj: Node | None, subject: Node) -> str:
     return f"{curie(value)} {'a' if predicate == RDF.type else curie(predicate)} {curie(obj if obj is not None else subject)}"

@@ -383,12 +383,34 @@ THROUGH_A_LITERAL = {
         r'<https://example.org/C>\) and concludes <https://example.org/C> <https://example.org/hasMember> "lit" '
         r'\(<https://example.org/hasMember> is the inverse of rdf:type\)',
     ),
+    # owlrl types "3"^^xsd:integer as an xsd:integer and an xsd:decimal, hence an ex:Number (cax-sco), hence
+    # ex:Number ex:hasMember 3
+    "a datatype's superclass, then an inverse of rdf:type": (
+        "xsd:decimal rdfs:subClassOf ex:Number . ex:hasMember owl:inverseOf rdf:type . ex:x ex:p 3 .",
+        ("Number", "hasMember", Literal(3)),
+        r'"3"\^\^<http://www.w3.org/2001/XMLSchema#integer> is typed xsd:integer \(<https://example.org/x> has it as a value\): owlrl reasons through '
+        r'the literal subject this makes \("3"\^\^<http://www.w3.org/2001/XMLSchema#integer> a <https://example.org/Number>\) '
+        r'\(by xsd:decimal '
+        r'rdfs:subClassOf <https://example.org/Number>\) and concludes <https://example.org/Number> '
+        r'<https://example.org/hasMember> "3"\^\^<http://www.w3.org/2001/XMLSchema#integer> '
+        r'\(<https://example.org/hasMember> is the inverse of rdf:type\)',
+    ),
+    # "lit" ex:q ex:x (prp-inv1) and ex:x ex:b ex:z give "lit" ex:ch ex:z (prp-spo2), hence ex:z a ex:C (prp-rng)
+    "inverse, then a chain": (
+        "ex:ch owl:propertyChainAxiom ( ex:q ex:b ) ; rdfs:range ex:C . ex:p owl:inverseOf ex:q . "
+        'ex:x ex:p "lit" ; ex:b ex:z .',
+        ("z", RDF.type, "C"),
+        r'inverse of <https://example.org/q>: owlrl reasons through the literal subject this makes \("lit" '
+        r"<https://example.org/ch> <https://example.org/z>\) \(by <https://example.org/ch> owl:propertyChainAxiom "
+        r"\( <https://example.org/q> <https://example.org/b> \)\) and concludes <https://example.org/z> a "
+        r"<https://example.org/C> \(<https://example.org/ch> rdfs:range <https://example.org/C>\)",
+    ),
 }
 
 
 def example_term(name: str) -> object:
-    """A term of the THROUGH_A_LITERAL triples: rdf:type as is, "lit" the literal, else an ex: IRI."""
-    return name if isinstance(name, URIRef) else Literal(name) if name == "lit" else URIRef(f"https://example.org/{name}")
+    """A term of the THROUGH_A_LITERAL triples: an RDF term as is, "lit" the literal, else an ex: IRI."""
+    return name if isinstance(name, (URIRef, Literal)) else Literal(name) if name == "lit" else URIRef(f"https://example.org/{name}")
 
 
 @pytest.mark.parametrize("kind", STORES)
@@ -398,7 +420,7 @@ def test_conclusions_through_a_literal_subject_are_refused(case: str, kind: str,
     """owlrl concludes a non-junk triple through a literal subject, which the rules cannot hold: rather than give
     a smaller closure without a word, they refuse, naming the axioms and a sample triple."""
     text, expected, message = THROUGH_A_LITERAL[case]
-    rdf = "@prefix rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#> .\n"
+    rdf = "@prefix rdf: <http://www.w3.org/1999/02/22-rdf-syntax-ns#> . @prefix xsd: <http://www.w3.org/2001/XMLSchema#> .\n"
     dataset = statements_only(turtle_file(tmp_path, "literal.ttl", EX + rdf + text + "\n"))
     assert set(infer(dataset)) == {tuple(map(example_term, expected))}
     with pytest.raises(InputError, match=message + r"; the rules cannot .*--reasoner owlrl"):
