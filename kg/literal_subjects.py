@@ -52,12 +52,20 @@ class Schema:
         self._graphs = f"VALUES ?g {{ {self._iris} }}"
         self.chains = chains
         axioms = " ".join(f"<{p}>" for p in AXIOMS)
-        rows = store.query(
-            f"""SELECT DISTINCT ?s ?p ?o WHERE {{ {self._graphs} GRAPH ?g {{
-                {{ VALUES ?p {{ {axioms} }} ?s ?p ?o }}
-                UNION {{ VALUES ?o {{ owl:SymmetricProperty owl:TransitiveProperty }} ?s a ?o BIND (rdf:type AS ?p) }}
-            }} FILTER (isIRI(?s) && isIRI(?o)) }}"""
-        )
+        # two queries, not a UNION binding rdf:type inside GRAPH: that one brought Virtuoso 7.2's server down
+        rows = [
+            *store.query(
+                f"SELECT DISTINCT ?s ?p ?o WHERE {{ {self._graphs} VALUES ?p {{ {axioms} }} GRAPH ?g {{ ?s ?p ?o }} "
+                "FILTER (isIRI(?s) && isIRI(?o)) }"
+            ),
+            *(
+                (subject, RDF.type, kind)
+                for subject, kind in store.query(
+                    f"SELECT DISTINCT ?s ?o WHERE {{ {self._graphs} VALUES ?o {{ owl:SymmetricProperty "
+                    "owl:TransitiveProperty } GRAPH ?g { ?s a ?o } FILTER isIRI(?s) }"
+                )
+            ),
+        ]
         self._axioms: dict[URIRef, dict[URIRef, set[URIRef]]] = defaultdict(lambda: defaultdict(set))
         for subject, predicate, obj in rows:
             self._axioms[predicate][subject].add(obj)
