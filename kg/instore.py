@@ -2,9 +2,10 @@
 validated there by kg.shacl_sparql, so that no step goes through rdflib's parser (about 40 k triples/s) or
 holds the graph in Python. `kg --store oxigraph:PATH build --reasoner rules --validator sparql` runs it.
 
-Same named graphs as kg.load (ontology, statements, the text of every kg:sourceFile in sources) and same
-checks as kg.validate: the shapes, then the quality-check queries over the asserted graphs. Oxigraph parses
-the Turtle files itself (bulk load); another store gets them through kg.load and Store.load.
+Same named graphs as kg.load (ontology, statements, the text of every kg:sourceFile in sources, and the linked
+graphs: links, pycountry facts, enrichment cache) and same checks as kg.validate: the shapes, then the
+quality-check queries over the asserted graphs. Oxigraph parses the Turtle files itself (bulk load); another
+store gets them through kg.load and Store.load.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDFS
 
 from kg.errors import InputError
-from kg.load import Project, load_dataset, load_shapes, read_source
+from kg.load import Project, add_linked_graphs, load_dataset, load_shapes, read_source
 from kg.namespaces import KG, ONTOLOGY_GRAPH, SCHEMA, SOURCES_GRAPH, STATEMENTS_GRAPH
 from kg.rules import materialise
 from kg.shacl_sparql import DATA_GRAPHS, Validation, in_parallel, run_generated, validate_in_store
@@ -42,8 +43,8 @@ class InStoreBuild:
 
 
 def load_files(store: Store, project: Project) -> None:
-    """Replace the store's dataset with the project's: ontology, statements and source texts (Oxigraph parses
-    the Turtle files itself; another store gets them through kg.load)."""
+    """Replace the store's dataset with the project's: ontology, statements, source texts and linked graphs
+    (Oxigraph parses the Turtle files itself; another store gets them all through kg.load)."""
     if not isinstance(store, OxigraphStore):
         store.load(load_dataset(project))
         return
@@ -60,6 +61,9 @@ def load_files(store: Store, project: Project) -> None:
         f"{doc.n3()} <{SCHEMA.text}> {Literal(read_source(project, str(file))).n3()} ." for doc, file in documents
     )
     store.update(f"INSERT DATA {{ GRAPH <{SOURCES_GRAPH}> {{ {texts} }} }}")
+    # kg.load's own code makes, checks and adds the linked graphs (a few hundred triples) over the store: the
+    # checks look up the labels and types of the tables' subjects in the statements in place, never a copy
+    add_linked_graphs(store.rdflib_dataset(), project)
 
 
 def build_in_store(store: Store, project: Project) -> InStoreBuild:

@@ -221,21 +221,28 @@ def read_source(project: Project, relative: str) -> str:
 
 def load_dataset(project: Project = Project()) -> Dataset:
     """The asserted dataset: ontology, statements and the text of every kg:sourceFile, each in its named graph;
-    then, when their files are present, the Wikidata links, the pycountry facts and the enrichment cache."""
-    from kg.enrich import load_cache
-    from kg.link import add_links
-    from kg.offline import add_country_facts
-
+    then the linked graphs (add_linked_graphs)."""
     dataset = new_dataset()
     parse_turtle(project.ontology, dataset.graph(ONTOLOGY_GRAPH), project)
     statements = parse_turtle(project.statements, dataset.graph(STATEMENTS_GRAPH), project)
     sources = dataset.graph(SOURCES_GRAPH)
     for document, relative in statements.subject_objects(KG.sourceFile):
         sources.add((document, SCHEMA.text, Literal(read_source(project, str(relative)))))
+    add_linked_graphs(dataset, project)
+    return dataset
+
+
+def add_linked_graphs(dataset: Dataset, project: Project = Project()) -> None:
+    """Add to `dataset`, which holds the statements, each graph whose file is present: the Wikidata links
+    (checked against the statements, links-unverified.tsv with them), the pycountry facts and the enrichment
+    cache. The in-store build calls it too, over the store, so that both builds make and refuse the same."""
+    from kg.enrich import load_cache
+    from kg.link import add_links
+    from kg.offline import add_country_facts
+
     add_links(dataset, project)
     add_country_facts(dataset, project)
     load_cache(dataset, project)
-    return dataset
 
 
 def load_shapes(project: Project = Project()) -> Graph:

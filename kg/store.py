@@ -425,6 +425,13 @@ class OxigraphStore(_Checked):
 
         return read_only_view(self._store)
 
+    def rdflib_dataset(self) -> Dataset:
+        """The store as an rdflib Dataset (oxrdflib's) that reads in place, by index look-up, and writes into it:
+        for the build's own code on rdflib's Graph API over a store too large to copy."""
+        from oxrdflib import OxigraphStore as RdflibOxigraph
+
+        return new_dataset(RdflibOxigraph(store=self._store))
+
     def _execute(self, text: str, prepared: Query, bindings: Mapping[Variable, Node], limit: int | None) -> Result:
         ox = self._ox
         own = self.graphs()

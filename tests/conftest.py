@@ -30,6 +30,20 @@ from kg.store import STORE_ENV, Store, create_store
 PIPELINE = Path(__file__).parent / "fixtures" / "pipeline"
 
 
+# The pipeline fixture with one link (id:Canada) and one entity listed unverified (id:NORAD, line 2).
+FIXTURE_LINKS = """# curie_map:
+#   id: https://w3id.org/defence-kg/id/
+#   wikidata: http://www.wikidata.org/entity/
+#   skos: http://www.w3.org/2004/02/skos/core#
+#   semapv: https://w3id.org/semapv/vocab/
+# mapping_set_id: https://w3id.org/defence-kg/links.sssom.tsv
+# license: https://creativecommons.org/licenses/by/4.0/
+subject_id\tsubject_label\tpredicate_id\tobject_id\tobject_label\tmapping_justification\tcomment
+id:Canada\tCanada\tskos:exactMatch\twikidata:Q16\tCanada\tsemapv:ManualMappingCuration\tthe item Q16 is Canada
+"""
+FIXTURE_UNVERIFIED = "subject_id\tsubject_label\treason\nid:NORAD\tNORAD\tno item verified\n"
+
+
 def copy_project(target: Path) -> Project:
     """A fresh copy of the pipeline fixture project at `target`, with the real JSON-LD context."""
     shutil.copytree(PIPELINE / "project", target)

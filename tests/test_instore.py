@@ -1,19 +1,21 @@
 """kg.instore and `kg build --reasoner rules --validator sparql`: the build inside Oxigraph gives the reference
-build's inferred graph, validation findings and query answers."""
+build's named graphs (the linked ones included), validation findings, refusals and query answers."""
 
 from __future__ import annotations
 
 import json
+import shutil
 from collections import Counter
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from rdflib import Dataset, Graph
+from rdflib import Dataset, Graph, URIRef
+from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 from rdflib.compare import isomorphic
-from conftest import PIPELINE, copy_project
+from conftest import FIXTURE_LINKS, FIXTURE_UNVERIFIED, PIPELINE, copy_project
 
-from kg.build import Built
+from kg.build import CACHE_ENV, Built, build
 from kg.cli import app
 from kg.instore import build_in_store
 from kg.load import Project
@@ -32,13 +34,42 @@ def findings(report: object) -> list[tuple]:
     return sorted((str(f.focus), f.path, f.severity, f.message, f.source, str(f.value)) for f in report.findings)
 
 
+@pytest.fixture(scope="session")
+def enriched_project(tmp_path_factory: pytest.TempPathFactory) -> Project:
+    """A copy of the project's inputs with the fixture enrichment cache as data/external/wikidata.trig (read-only)."""
+    root = tmp_path_factory.mktemp("enriched-project") / "project"
+    for folder in ("ontology", "queries", "data"):
+        shutil.copytree(PROJECT_ROOT / folder, root / folder, ignore=shutil.ignore_patterns("external"))
+    project = Project(root)
+    project.wikidata_cache.parent.mkdir()
+    shutil.copy(PROJECT_ROOT / "tests" / "fixtures" / "wikidata" / "cache.trig", project.wikidata_cache)
+    return project
+
+
+@pytest.fixture(scope="session")
+def built_enriched(enriched_project: Project, tmp_path_factory: pytest.TempPathFactory) -> Built:
+    """The reference build of `enriched_project` (read-only)."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(CACHE_ENV, str(tmp_path_factory.mktemp("enriched-cache")))
+        return build(enriched_project)
+
+
+def named_graphs(dataset: Dataset) -> dict[URIRef, Graph]:
+    """The non-empty named graphs of `dataset`, each as a plain Graph."""
+    return {g.identifier: plain(g) for g in dataset.graphs() if g.identifier != DATASET_DEFAULT_GRAPH_ID and len(g)}
+
+
 @pytest.mark.parametrize("where", ["disk", "memory", "server"])
-@pytest.mark.parametrize("which", ["fixture", "project"])
+@pytest.mark.parametrize("which", ["fixture", "project", "enriched"])
 def test_in_store_build_equals_the_reference_build(which: str, where: str, request: pytest.FixtureRequest, tmp_path: Path) -> None:
     """On Oxigraph on disk and in memory, and on the SPARQL server (Virtuoso: the rules as SPARQL updates, the
-    shapes in the forms its probes ask for)."""
+    shapes in the forms its probes ask for): the same named graphs, each isomorphic to the reference build's
+    (the links, the pycountry facts and, from the project with an enrichment cache, its graph: they were left
+    out on Oxigraph), and the same findings (the quality checks read the linked graphs too)."""
     reference: Built = request.getfixturevalue(f"built_{which}")
-    project = copy_project(tmp_path / "project") if which == "fixture" else Project()
+    projects = {"fixture": lambda: copy_project(tmp_path / "project"), "project": Project,
+                "enriched": lambda: request.getfixturevalue("enriched_project")}
+    project = projects[which]()
     if where == "server":
         store = request.getfixturevalue("sparql_server")
     else:
@@ -46,6 +77,10 @@ def test_in_store_build_equals_the_reference_build(which: str, where: str, reque
     result = build_in_store(store, project)
     inferred = store.query(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{INFERRED_GRAPH}> {{ ?s ?p ?o }} }}").graph
     assert set(inferred) == set(reference.dataset.graph(INFERRED_GRAPH))
+    ours, theirs = named_graphs(store.dataset()), named_graphs(reference.dataset)
+    assert sorted(ours) == sorted(theirs)
+    for name, graph in theirs.items():
+        assert isomorphic(ours[name], graph), name
     assert result.fallback == []
     assert result.report.conforms == reference.report.conforms
     assert findings(result.report) == findings(reference.report)
@@ -83,7 +118,7 @@ def test_kg_build_in_store_then_query(project: Project, tmp_path: Path) -> None:
 
 def test_kg_build_in_memory_oxigraph_writes_the_built_dataset(project: Project, built_fixture: Built, tmp_path: Path) -> None:
     """The in-memory store is gone when the command ends: its build writes the dataset, asserted and inferred
-    graphs as the reference build has them (the links and offline graphs are not part of an in-store build)."""
+    graphs as the reference build has them."""
     result = kg(project, "--store", "oxigraph", "build", "--reasoner", "rules", "--validator", "sparql", "--out", str(tmp_path))
     assert result.exit_code == 0, result.output
     written = Dataset()
@@ -162,3 +197,36 @@ def test_a_conclusion_through_a_literal_subject_fails_the_in_store_build(project
     assert 'error: kg:supports has literal values (id:Somebody kg:supports "a claim") and is the inverse of kg:supportedBy' in result.output
     assert "concludes id:Somebody a kg:Claim (kg:supportedBy rdfs:range kg:Claim)" in result.output
     assert not (tmp_path / "defence-kg+inferred.nq").exists()
+
+
+@pytest.mark.parametrize(("table", "row", "problem"), [
+    ("links", "id:Atlantis\tAtlantis\tskos:exactMatch\twikidata:Q1\tAtlantis\tsemapv:ManualMappingCuration\tQ1",
+     "data/links.sssom.tsv: id:Atlantis -> wd:Q1: subject id:Atlantis is not an entity of the graph"),
+    ("links", "id:NATO\tNorth Atlantic Treaty Organization\tskos:exactMatch\twikidata:Q7184\tNATO\t"
+     "semapv:ManualMappingCuration\tQ7184",
+     "data/links.sssom.tsv: id:NATO -> wd:Q7184: subject_label 'North Atlantic Treaty Organization' is not a label "
+     "of it (['NATO', 'OTAN'])"),
+    ("links_unverified", "id:Atlantis\tAtlantis\tnot found",
+     "data/links-unverified.tsv:3: id:Atlantis: not an entity of the graph"),
+    ("links_unverified", "id:Canada\tCanada\tnot found",
+     "data/links-unverified.tsv:3: id:Canada: listed as unverified but linked in the SSSOM table"),
+    ("country_codes", "subject_id\tsubject_label\talpha_3\tevidence\nid:NATO\tNATO\tNAT\tnot a state",
+     "data/links-iso3166.tsv:2: id:NATO is not a kg:State of the statements"),
+], ids=["sssom-unknown-subject", "sssom-wrong-label", "unverified-unknown-subject", "unverified-linked", "iso-not-a-state"])
+def test_a_wrong_links_row_fails_the_in_store_build_as_the_reference_build(
+    project: Project, tmp_path: Path, table: str, row: str, problem: str
+) -> None:
+    """The in-store build checks links.sssom.tsv, links-unverified.tsv and links-iso3166.tsv against the
+    statements as the reference build does (it read none of them): the same message, exit 2, nothing written."""
+    project.links.write_text(FIXTURE_LINKS, encoding="utf-8")
+    project.links_unverified.write_text(FIXTURE_UNVERIFIED, encoding="utf-8")
+    path = getattr(project, table)
+    path.write_text((path.read_text(encoding="utf-8") if path.is_file() else "") + row + "\n", encoding="utf-8")
+    reference = kg(project, "build", "--out", str(tmp_path / "reference"))
+    in_store = kg(project, "--store", f"oxigraph:{tmp_path / 'store'}", "build", "--reasoner", "rules",
+                  "--validator", "sparql", "--out", str(tmp_path / "in-store"))
+    for result in (reference, in_store):
+        assert result.exit_code == 2
+        assert f"error: {problem}" in result.output
+    assert not (tmp_path / "in-store").exists()
+

@@ -12,6 +12,7 @@ from pathlib import Path
 import pycountry
 import pytest
 from click.testing import CliRunner
+from conftest import FIXTURE_LINKS, FIXTURE_UNVERIFIED
 from rdflib import Literal, URIRef
 from rdflib.namespace import RDF, SKOS
 
@@ -414,18 +415,6 @@ def test_kg_links_missing_lists_the_unlinked_with_why(project_copy) -> None:
     assert listed["id:NATOMissionIraq"].startswith("No public file found")
 
 
-# The pipeline fixture with one link (id:Canada) and one entity listed unverified (id:NORAD, line 2).
-FIXTURE_LINKS = """# curie_map:
-#   id: https://w3id.org/defence-kg/id/
-#   wikidata: http://www.wikidata.org/entity/
-#   skos: http://www.w3.org/2004/02/skos/core#
-#   semapv: https://w3id.org/semapv/vocab/
-# mapping_set_id: https://w3id.org/defence-kg/links.sssom.tsv
-# license: https://creativecommons.org/licenses/by/4.0/
-subject_id\tsubject_label\tpredicate_id\tobject_id\tobject_label\tmapping_justification\tcomment
-id:Canada\tCanada\tskos:exactMatch\twikidata:Q16\tCanada\tsemapv:ManualMappingCuration\tthe item Q16 is Canada
-"""
-FIXTURE_UNVERIFIED = "subject_id\tsubject_label\treason\nid:NORAD\tNORAD\tno item verified\n"
 
 
 @pytest.mark.parametrize(("row", "problem"), [
