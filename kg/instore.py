@@ -23,9 +23,9 @@ from kg.errors import InputError
 from kg.load import Project, add_linked_graphs, load_dataset, load_shapes, read_source
 from kg.namespaces import KG, ONTOLOGY_GRAPH, SCHEMA, SOURCES_GRAPH, STATEMENTS_GRAPH
 from kg.rules import materialise
-from kg.shacl_sparql import DATA_GRAPHS, Validation, in_parallel, run_generated, validate_in_store
+from kg.shacl_sparql import Validation, in_parallel, run_generated, validate_in_store
 from kg.store import OxigraphStore, Store
-from kg.validate import Finding, Report, report_of, run_qc
+from kg.validate import QC_GRAPHS, Finding, Report, report_of, run_qc
 
 T = TypeVar("T")
 
@@ -112,11 +112,13 @@ def validate(store: Store, project: Project) -> tuple[Validation, list[Finding]]
     """The shapes as SPARQL and the quality-check queries over the asserted graphs in `store`, side by side
     (both only read the store)."""
     shapes = load_shapes(project)
+    present = set(store.graphs())
+    qc_graphs = tuple(graph for graph in QC_GRAPHS if graph in present)  # (those present, as the shapes)
     validation, quality = in_parallel(
         store,
         [
             lambda: validate_in_store(store, shapes),
-            lambda: run_qc(project.qc, lambda query: run_generated(store, query.text, str(query.path), DATA_GRAPHS)),
+            lambda: run_qc(project.qc, lambda query: run_generated(store, query.text, str(query.path), qc_graphs)),
         ],
     )
     return validation, quality

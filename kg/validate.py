@@ -55,6 +55,11 @@ def _term_text(node: Node | None) -> str | None:
     return str(node) if isinstance(node, URIRef) else node.n3()
 
 
+# What the quality checks read: the asserted graphs, the linked ones included (not the inferred graph; the shapes
+# read only the ontology, statements and sources).
+QC_GRAPHS = (ONTOLOGY_GRAPH, STATEMENTS_GRAPH, SOURCES_GRAPH, *LINKED_GRAPHS)
+
+
 def validate(dataset: Dataset, shapes: Graph, qc_dir: Path) -> Report:
     """Run the SHACL shapes and the QC queries over the asserted graphs of `dataset`."""
     return report_of(shacl_findings(dataset, shapes) + qc_findings(dataset, qc_dir))
@@ -162,7 +167,7 @@ _QC_SEVERITIES = {"error": "Violation", "warning": "Warning", "info": "Info"}
 def qc_findings(dataset: Dataset, qc_dir: Path) -> list[Finding]:
     """The quality checks run over the asserted graphs of `dataset`: ontology, statements, sources and the linked
     graphs (see `run_qc`)."""
-    asserted = merged(dataset, ONTOLOGY_GRAPH, STATEMENTS_GRAPH, SOURCES_GRAPH, *LINKED_GRAPHS)
+    asserted = merged(dataset, *QC_GRAPHS)
     return run_qc(qc_dir, lambda query: run_sparql(asserted, query.text, str(query.path)))
 
 

@@ -19,7 +19,7 @@ from kg.build import CACHE_ENV, Built, build
 from kg.cli import app
 from kg.instore import build_in_store
 from kg.load import Project
-from kg.namespaces import INFERRED_GRAPH, ONTOLOGY_GRAPH, PROJECT_ROOT, SOURCES_GRAPH, STATEMENTS_GRAPH
+from kg.namespaces import ID, INFERRED_GRAPH, ONTOLOGY_GRAPH, PROJECT_ROOT, SOURCES_GRAPH, STATEMENTS_GRAPH
 from kg.query import load_catalogue, run_query
 from kg.store import MemoryStore, OxigraphStore, create_store
 
@@ -230,3 +230,16 @@ def test_a_wrong_links_row_fails_the_in_store_build_as_the_reference_build(
         assert f"error: {problem}" in result.output
     assert not (tmp_path / "in-store").exists()
 
+
+def test_the_quality_checks_read_the_linked_graphs_in_store(project: Project) -> None:
+    """The quality checks read the linked graphs in-store as in the reference build (kg.validate.QC_GRAPHS): a
+    SSSOM comment that ends in a space is a finding of qc/label-whitespace.rq on its mapping axiom in both (the
+    in-store checks read only the ontology, statements and sources, and missed it)."""
+    shutil.copy(PROJECT_ROOT / "queries" / "qc" / "label-whitespace.rq", project.qc)  # (the fixture has one check)
+    project.links.write_text(FIXTURE_LINKS.replace("is Canada\n", "is Canada \n"), encoding="utf-8")
+    reference = build(project)
+    result = build_in_store(create_store("oxigraph"), project)
+    whitespace = [(str(f.focus), f.path, str(f.value)) for f in result.report.findings
+                  if f.source == "qc/label-whitespace.rq"]
+    assert whitespace == [(str(ID["link/Canada-Q16"]), "rdfs:comment", "the item Q16 is Canada ")]
+    assert findings(result.report) == findings(reference.report)
