@@ -180,6 +180,8 @@ def parse_turtle(path: Path, graph: Graph, project: Project = Project()) -> Grap
 
 # an absolute IRI, with none of the characters RFC 3987 excludes
 _ABSOLUTE_IRI = re.compile(r'[A-Za-z][A-Za-z0-9+.-]*:[^\x00-\x20<>"{}|^`\\]*')
+# half of a UTF-16 pair: rdflib makes one of a "\uD800" escape, and UTF-8 (every store, every export) has none
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def is_iri(text: str) -> bool:
@@ -188,22 +190,64 @@ def is_iri(text: str) -> bool:
 
 
 def _check_terms(graph: Graph, shown: str, text: str) -> None:
-    """InputError, with the line, for what rdflib's Turtle parser lets through with a warning: an IRI with a
-    character IRIs exclude (<http://ex/a b>), and a literal its datatype cannot read ("nine"^^xsd:decimal)."""
+    """InputError, with the line, for a term rdflib's Turtle parser lets through (warning at most) that no store
+    or RDF syntax can hold, so that the build fails here and not in a later stage: a lone surrogate, an IRI with a
+    character IRIs exclude (<http://ex/a b>), and a literal its datatype cannot read ("nine"^^xsd:decimal). Of
+    several, the one on the first line."""
+    problems: list[tuple[int, str]] = []
+    checked: set[Node] = set()
     for triple in graph:
         for term in triple:
-            if isinstance(term, URIRef) and not is_iri(term):
-                raise InputError(f"{shown}:{_line_of(text, str(term).rsplit('/', 1)[-1])}: <{term}> is not an IRI "
-                                 "(a space or one of <>\"{}|^`\\ in it)")
-            if isinstance(term, Literal) and term.ill_typed:
-                quoted = '"' + str(term) + '"'
-                raise InputError(f"{shown}:{_line_of(text, quoted)}: {quoted} is not a valid {curie(term.datatype)}")
+            if term in checked or isinstance(term, BNode):
+                continue
+            checked.add(term)
+            problem = _iri_problem(term, text) if isinstance(term, URIRef) else _literal_problem(term, text)
+            if problem is not None:
+                problems.append(problem)
+    if problems:
+        line, message = min(problems, key=lambda problem: problem[0] or float("inf"))  # 0: not found
+        raise InputError(f"{shown}:{line or '?'}: {message}")
 
 
-def _line_of(text: str, needle: str) -> str:
-    """The number of the first line of `text` holding `needle`, or "?"."""
-    at = text.find(needle)
-    return str(text.count("\n", 0, at) + 1) if at >= 0 else "?"
+def _iri_problem(iri: str, text: str) -> tuple[int, str] | None:
+    """(line, message) for an IRI with a lone surrogate or a character IRIs exclude (<http://ex/a b>); else None."""
+    surrogate = _SURROGATE.search(iri)
+    if surrogate:
+        return _code_point_problem(surrogate[0], f"<{_escaped(iri)}>", text)
+    if not is_iri(iri):
+        return (_line_of(text, re.escape(iri.rsplit("/", 1)[-1])),
+                f"<{iri}> is not an IRI (a space or one of <>\"{{}}|^`\\ in it)")
+    return None
+
+
+def _literal_problem(literal: Literal, text: str) -> tuple[int, str] | None:
+    """(line, message) for a literal with a lone surrogate or a value its datatype cannot read; else None."""
+    surrogate = _SURROGATE.search(literal)
+    if surrogate:
+        return _code_point_problem(surrogate[0], f'the literal "{_escaped(literal)}"', text)
+    if literal.ill_typed:
+        quoted = '"' + str(literal) + '"'
+        return _line_of(text, re.escape(quoted)), f"{quoted} is not a valid {curie(literal.datatype)}"
+    return None
+
+
+def _code_point_problem(char: str, term: str, text: str) -> tuple[int, str]:
+    """(line, message) for lone surrogate `char` in `term`: the line of its first \\u or \\U escape."""
+    code = f"{ord(char):04X}"
+    spellings = [rf"\\u(?i:{code})", rf"\\U(?i:{ord(char):08X})"]
+    return _line_of(text, "|".join(spellings)), f"a lone surrogate U+{code} cannot be written in UTF-8 (in {term})"
+
+
+def _escaped(text: str) -> str:
+    """`text` with each code point a message cannot show (a control, a surrogate, a noncharacter) as \\uXXXX."""
+    return "".join(c if c.isprintable() else f"\\u{ord(c):04X}" if ord(c) <= 0xFFFF else f"\\U{ord(c):08X}"
+                   for c in text)
+
+
+def _line_of(text: str, pattern: str) -> int:
+    """The number of the first line of `text` where regular expression `pattern` matches, 0 if none."""
+    found = re.search(pattern, text)
+    return text.count("\n", 0, found.start()) + 1 if found else 0
 
 
 def read_source(project: Project, relative: str) -> str:

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import re
+from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 from conftest import PIPELINE
 from rdflib import Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 
+from kg.build import cache_dir
+from kg.cli import app
 from kg.errors import InputError, UsageError
 from kg.load import Project, curie, find_span, find_spans, label, load_dataset, parse_turtle
 from kg.namespaces import CLAIM, ID, KG, ONTOLOGY_GRAPH, SCHEMA, SOURCES_GRAPH, STATEMENTS_GRAPH
@@ -56,6 +60,47 @@ def test_undefined_prefix_is_reported_with_its_line(project: Project) -> None:
     lines = project.statements.read_text(encoding="utf-8").count("\n")
     with pytest.raises(InputError, match=rf"data/statements\.ttl:{lines}: .*nope"):
         load_dataset(project)
+
+
+def _files(directory: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(directory)): p.read_bytes() for p in sorted(directory.rglob("*")) if p.is_file()}
+
+
+def _refused_build(project: Project, tmp_path: Path, *edits: tuple[str, str]) -> str:
+    """Build the project, make each (old, new) edit to data/statements.ttl, build again: the second build must
+    exit 2 without a traceback, leaving the first one's dist/ and the cache as they were. Its stderr."""
+    runner, out = CliRunner(), tmp_path / "dist"
+    build = ["--root", str(project.root), "build", "--out", str(out)]
+    assert runner.invoke(app, build).exit_code == 0
+    before, cached = _files(out), _files(cache_dir(project))
+    assert before and cached
+    text = project.statements.read_text(encoding="utf-8")
+    for old, new in edits:
+        assert text.count(old) == 1, old
+        text = text.replace(old, new)
+    project.statements.write_text(text, encoding="utf-8")
+    result = runner.invoke(app, build)
+    assert result.exit_code == 2, result.output
+    assert "Traceback" not in result.output and isinstance(result.exception, SystemExit)
+    assert _files(out) == before and _files(cache_dir(project)) == cached
+    return result.stderr
+
+
+# Each edit puts a term rdflib's parser accepts, but no store can hold, on a line of the fixture's statements.
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        ('"Tiny fact sheet"@en', r'"Tiny \uD800 fact sheet"@en',
+         "data/statements.ttl:14: a lone surrogate U+D800 cannot be written in UTF-8"),
+        ('"Tiny fact sheet"@en', r'"Tiny fact sheet\U0000DFFF"@en',
+         "data/statements.ttl:14: a lone surrogate U+DFFF cannot be written in UTF-8"),
+    ],
+    ids=["surrogate", "surrogate-U"],
+)
+def test_a_term_no_store_can_hold_is_refused_where_it_is_read(
+    project: Project, tmp_path: Path, old: str, new: str, expected: str
+) -> None:
+    assert f"error: {expected}" in _refused_build(project, tmp_path, (old, new))
 
 
 def test_missing_input_is_named(project: Project) -> None:
