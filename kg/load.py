@@ -178,22 +178,28 @@ def parse_turtle(path: Path, graph: Graph, project: Project = Project()) -> Grap
     return graph
 
 
-# an absolute IRI, with none of the characters RFC 3987 excludes
-_ABSOLUTE_IRI = re.compile(r'[A-Za-z][A-Za-z0-9+.-]*:[^\x00-\x20<>"{}|^`\\]*')
+_SCHEME = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
 # half of a UTF-16 pair: rdflib makes one of a "\uD800" escape, and UTF-8 (every store, every export) has none
 _SURROGATE = re.compile("[\ud800-\udfff]")
+# what RFC 3987 leaves out of an IRI wherever it stands: controls, space, <>"{}|^`\, DEL, C1 controls, the
+# noncharacters (U+FDD0-FDEF, U+xFFFE-xFFFF) and the specials (U+FFF0-FFFF); rdflib lets each through
+_NOT_IN_IRI = re.compile(
+    '[\x00-\x20<>"{}|^`\\\\\x7f-\x9f\ufdd0-\ufdef\ufff0-\uffff'
+    + "".join(chr(plane << 16 | low) for plane in range(1, 17) for low in (0xFFFE, 0xFFFF))
+    + "]"
+)
 
 
 def is_iri(text: str) -> bool:
     """Whether `text` is an absolute IRI (rdflib makes a URIRef of any string, warning at most)."""
-    return _ABSOLUTE_IRI.fullmatch(text) is not None
+    return _SCHEME.match(text) is not None and _NOT_IN_IRI.search(text) is None
 
 
 def _check_terms(graph: Graph, shown: str, text: str) -> None:
     """InputError, with the line, for a term rdflib's Turtle parser lets through (warning at most) that no store
-    or RDF syntax can hold, so that the build fails here and not in a later stage: a lone surrogate, an IRI with a
-    character IRIs exclude (<http://ex/a b>), and a literal its datatype cannot read ("nine"^^xsd:decimal). Of
-    several, the one on the first line."""
+    or RDF syntax can hold, so that the build fails here and not in a later stage: a lone surrogate, an IRI that
+    Oxigraph (which every build writes through) refuses, and a literal its datatype cannot read
+    ("nine"^^xsd:decimal). Of several, the one on the first line."""
     problems: list[tuple[int, str]] = []
     checked: set[Node] = set()
     for triple in graph:
@@ -210,32 +216,49 @@ def _check_terms(graph: Graph, shown: str, text: str) -> None:
 
 
 def _iri_problem(iri: str, text: str) -> tuple[int, str] | None:
-    """(line, message) for an IRI with a lone surrogate or a character IRIs exclude (<http://ex/a b>); else None."""
+    """(line, message) if Oxigraph refuses `iri`, naming the code point when one is the cause; else None."""
+    import pyoxigraph as ox
+
     surrogate = _SURROGATE.search(iri)
     if surrogate:
         return _code_point_problem(surrogate[0], f"<{_escaped(iri)}>", text)
-    if not is_iri(iri):
-        return (_line_of(text, re.escape(iri.rsplit("/", 1)[-1])),
-                f"<{iri}> is not an IRI (a space or one of <>\"{{}}|^`\\ in it)")
+    try:
+        ox.NamedNode(iri)
+    except ValueError as exc:
+        excluded = _NOT_IN_IRI.search(iri)
+        if excluded:
+            return _code_point_problem(excluded[0], f"<{_escaped(iri)}>", text, in_iri=True)
+        found = _line_of(text, re.escape(f"<{iri}>")) or _line_of(text, re.escape(re.split("[/#]", iri)[-1]))
+        return found, f"<{iri}> is not an IRI ({exc})"
     return None
 
 
 def _literal_problem(literal: Literal, text: str) -> tuple[int, str] | None:
-    """(line, message) for a literal with a lone surrogate or a value its datatype cannot read; else None."""
+    """(line, message) for a literal with a lone surrogate, a datatype that is not an IRI, or a value its datatype
+    cannot read; else None."""
     surrogate = _SURROGATE.search(literal)
     if surrogate:
         return _code_point_problem(surrogate[0], f'the literal "{_escaped(literal)}"', text)
+    if literal.datatype is not None:
+        problem = _iri_problem(literal.datatype, text)
+        if problem is not None:
+            return problem[0], f'{problem[1]}, the datatype of "{_escaped(literal)}"'
     if literal.ill_typed:
         quoted = '"' + str(literal) + '"'
         return _line_of(text, re.escape(quoted)), f"{quoted} is not a valid {curie(literal.datatype)}"
     return None
 
 
-def _code_point_problem(char: str, term: str, text: str) -> tuple[int, str]:
-    """(line, message) for lone surrogate `char` in `term`: the line of its first \\u or \\U escape."""
+def _code_point_problem(char: str, term: str, text: str, in_iri: bool = False) -> tuple[int, str]:
+    """(line, message) for code point `char` in `term`: the line of its first \\u or \\U escape, or, in an IRI,
+    of the first <...> holding it as it is."""
     code = f"{ord(char):04X}"
     spellings = [rf"\\u(?i:{code})", rf"\\U(?i:{ord(char):08X})"]
-    return _line_of(text, "|".join(spellings)), f"a lone surrogate U+{code} cannot be written in UTF-8 (in {term})"
+    if in_iri and char not in "<>":
+        spellings.append(rf"<[^<>\n]*{re.escape(char)}")
+    cause = (f"a lone surrogate U+{code} cannot be written in UTF-8" if _SURROGATE.match(char)
+             else f"an IRI cannot hold U+{code}")
+    return _line_of(text, "|".join(spellings)), f"{cause} (in {term})"
 
 
 def _escaped(text: str) -> str:

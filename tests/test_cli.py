@@ -484,7 +484,7 @@ def test_a_catalogue_file_that_is_not_utf8_is_named(project: Project, tmp_path: 
 
 
 @pytest.mark.parametrize(("line", "message"), [
-    ("id:Canada rdfs:seeAlso <http://example.org/a b> .", "<http://example.org/a b> is not an IRI"),
+    ("id:Canada rdfs:seeAlso <http://example.org/a b> .", "an IRI cannot hold U+0020 (in <http://example.org/a b>)"),
     ('id:Canada kg:note "nine"^^xsd:decimal .', '"nine" is not a valid xsd:decimal'),
 ])
 def test_what_rdflib_only_warns_of_is_an_input_error_with_its_line(project: Project, line: str, message: str) -> None:

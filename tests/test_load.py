@@ -94,13 +94,32 @@ def _refused_build(project: Project, tmp_path: Path, *edits: tuple[str, str]) ->
          "data/statements.ttl:14: a lone surrogate U+D800 cannot be written in UTF-8"),
         ('"Tiny fact sheet"@en', r'"Tiny fact sheet\U0000DFFF"@en',
          "data/statements.ttl:14: a lone surrogate U+DFFF cannot be written in UTF-8"),
+        ("kg:partner id:UnitedStates", r"kg:partner <https://w3id.org/defence-kg/id/United\u0001States>",
+         "data/statements.ttl:32: an IRI cannot hold U+0001"),
+        ("kg:partner id:UnitedStates", r"kg:partner <https://w3id.org/defence-kg/id/United\u0020States>",
+         "data/statements.ttl:32: an IRI cannot hold U+0020"),
+        ("kg:partner id:UnitedStates", r"kg:partner <https://w3id.org/defence-kg/id/United\u007FStates>",
+         "data/statements.ttl:32: an IRI cannot hold U+007F"),
+        ("kg:partner id:UnitedStates", "kg:partner <https://w3id.org/defence-kg/id/United#States#>",
+         "data/statements.ttl:32: <https://w3id.org/defence-kg/id/United#States#> is not an IRI"),
+        ('"US"@en', '"US"^^<http://example.org/short name>',
+         "data/statements.ttl:38: an IRI cannot hold U+0020 (in <http://example.org/short name>), the datatype of"),
+        ('"US"@en', '"US"^^<http://example.org/%name>',
+         "data/statements.ttl:38: <http://example.org/%name> is not an IRI"),
     ],
-    ids=["surrogate", "surrogate-U"],
+    ids=["surrogate", "surrogate-U", "iri-control", "iri-space", "iri-delete", "iri-two-fragments",
+         "datatype-space", "datatype-percent"],
 )
 def test_a_term_no_store_can_hold_is_refused_where_it_is_read(
     project: Project, tmp_path: Path, old: str, new: str, expected: str
 ) -> None:
     assert f"error: {expected}" in _refused_build(project, tmp_path, (old, new))
+
+
+def test_of_several_bad_terms_the_first_line_is_named(project: Project, tmp_path: Path) -> None:
+    stderr = _refused_build(project, tmp_path, ('"US"@en', r'"U\uDBFFS"@en'),
+                            ("kg:partner id:UnitedStates", r"kg:partner <https://w3id.org/defence-kg/id/a\u0002b>"))
+    assert "error: data/statements.ttl:32: an IRI cannot hold U+0002" in stderr
 
 
 def test_missing_input_is_named(project: Project) -> None:
