@@ -198,8 +198,8 @@ def is_iri(text: str) -> bool:
 def _check_terms(graph: Graph, shown: str, text: str) -> None:
     """InputError, with the line, for a term rdflib's Turtle parser lets through (warning at most) that no store
     or RDF syntax can hold, so that the build fails here and not in a later stage: a lone surrogate, an IRI that
-    Oxigraph (which every build writes through) refuses, and a literal its datatype cannot read
-    ("nine"^^xsd:decimal). Of several, the one on the first line."""
+    Oxigraph (which every build writes through) refuses, a language tag that is not BCP 47, and a literal its
+    datatype cannot read ("nine"^^xsd:decimal). Of several, the one on the first line."""
     problems: list[tuple[int, str]] = []
     checked: set[Node] = set()
     for triple in graph:
@@ -234,11 +234,19 @@ def _iri_problem(iri: str, text: str) -> tuple[int, str] | None:
 
 
 def _literal_problem(literal: Literal, text: str) -> tuple[int, str] | None:
-    """(line, message) for a literal with a lone surrogate, a datatype that is not an IRI, or a value its datatype
-    cannot read; else None."""
+    """(line, message) for a literal with a lone surrogate, a language tag that is not BCP 47, a datatype that is
+    not an IRI, or a value its datatype cannot read; else None."""
+    import pyoxigraph as ox
+
     surrogate = _SURROGATE.search(literal)
     if surrogate:
         return _code_point_problem(surrogate[0], f'the literal "{_escaped(literal)}"', text)
+    if literal.language:
+        try:
+            ox.Literal("", language=literal.language)
+        except ValueError as exc:
+            tag = re.escape(literal.language)
+            return _line_of(text, f"(?i:@{tag})(?![A-Za-z0-9-])"), f"@{literal.language} is not a language tag ({exc})"
     if literal.datatype is not None:
         problem = _iri_problem(literal.datatype, text)
         if problem is not None:

@@ -102,13 +102,15 @@ def _refused_build(project: Project, tmp_path: Path, *edits: tuple[str, str]) ->
          "data/statements.ttl:32: an IRI cannot hold U+007F"),
         ("kg:partner id:UnitedStates", "kg:partner <https://w3id.org/defence-kg/id/United#States#>",
          "data/statements.ttl:32: <https://w3id.org/defence-kg/id/United#States#> is not an IRI"),
+        ('"Canada"@fr', '"Canada"@fr-a', "data/statements.ttl:31: @fr-a is not a language tag"),
+        ('"Canada"@fr', '"Canada"@francophone', "data/statements.ttl:31: @francophone is not a language tag"),
         ('"US"@en', '"US"^^<http://example.org/short name>',
          "data/statements.ttl:38: an IRI cannot hold U+0020 (in <http://example.org/short name>), the datatype of"),
         ('"US"@en', '"US"^^<http://example.org/%name>',
          "data/statements.ttl:38: <http://example.org/%name> is not an IRI"),
     ],
     ids=["surrogate", "surrogate-U", "iri-control", "iri-space", "iri-delete", "iri-two-fragments",
-         "datatype-space", "datatype-percent"],
+         "language-extension", "language-too-long", "datatype-space", "datatype-percent"],
 )
 def test_a_term_no_store_can_hold_is_refused_where_it_is_read(
     project: Project, tmp_path: Path, old: str, new: str, expected: str
