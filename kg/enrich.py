@@ -29,7 +29,7 @@ from kg import __version__
 from kg.errors import EndpointError, InputError
 from kg.export import write_atomic
 from kg.link import linked_items, mappings
-from kg.load import Project, curie, label, new_dataset
+from kg.load import Project, check_terms, curie, label, new_dataset
 from kg.namespaces import BASE, KG, STATEMENTS_GRAPH, WD, WDT, WIKIDATA_ENDPOINT, WIKIDATA_GRAPH
 
 USER_AGENT = f"defence-kg/{__version__} (+{BASE}; knowledge graph of a Canada-US defence fact sheet) kg-enrich"
@@ -303,13 +303,15 @@ def load_cache(dataset: Dataset, project: Project = Project()) -> None:
     shown = project.relative(path)
     cache = Dataset()
     try:
-        cache.parse(data=path.read_bytes().decode("utf-8"), format="trig")
+        text = path.read_bytes().decode("utf-8")
+        cache.parse(data=text, format="trig")
     except Exception as exc:  # rdflib's parser errors, undecodable bytes
         raise InputError(f"{shown}: malformed TriG: {exc}") from None
     others = sorted(str(g.identifier) for g in cache.graphs() if len(g) and g.identifier != WIKIDATA_GRAPH)
     if others:
         raise InputError(f"{shown}: holds graphs other than {WIKIDATA_GRAPH}: {', '.join(others)}")
     graph = cache.graph(WIKIDATA_GRAPH)
+    check_terms(graph, shown, text)
     facts = Graph()
     for triple in graph:
         subject, predicate, _ = triple

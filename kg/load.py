@@ -174,7 +174,7 @@ def parse_turtle(path: Path, graph: Graph, project: Project = Project()) -> Grap
         raise InputError(f"{shown}:{line}: malformed Turtle: {cause}") from None
     except Exception as exc:  # other parser failures (bad IRIs, literals) carry no position
         raise InputError(f"{shown}: malformed Turtle: {exc}") from None
-    _check_terms(graph, shown, data.decode("utf-8"))
+    check_terms(graph, shown, data.decode("utf-8"))
     return graph
 
 
@@ -195,7 +195,7 @@ def is_iri(text: str) -> bool:
     return _SCHEME.match(text) is not None and _NOT_IN_IRI.search(text) is None
 
 
-def _check_terms(graph: Graph, shown: str, text: str) -> None:
+def check_terms(graph: Graph, shown: str, text: str) -> None:
     """InputError, with the line, for a term rdflib's Turtle parser lets through (warning at most) that no store
     or RDF syntax can hold, so that the build fails here and not in a later stage: a lone surrogate, an IRI that
     Oxigraph (which every build writes through) refuses, a language tag that is not BCP 47, and a literal its

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import shutil
 from pathlib import Path
 
 import pytest
@@ -66,19 +67,21 @@ def _files(directory: Path) -> dict[str, bytes]:
     return {str(p.relative_to(directory)): p.read_bytes() for p in sorted(directory.rglob("*")) if p.is_file()}
 
 
-def _refused_build(project: Project, tmp_path: Path, *edits: tuple[str, str]) -> str:
-    """Build the project, make each (old, new) edit to data/statements.ttl, build again: the second build must
-    exit 2 without a traceback, leaving the first one's dist/ and the cache as they were. Its stderr."""
+def _refused_build(project: Project, tmp_path: Path, *edits: tuple[str, str], edited: Path | None = None) -> str:
+    """Build the project, make each (old, new) edit to file `edited` (data/statements.ttl by default), build
+    again: the second build must exit 2 without a traceback, leaving the first one's dist/ and the cache as they
+    were. Its stderr."""
+    edited = edited or project.statements
     runner, out = CliRunner(), tmp_path / "dist"
     build = ["--root", str(project.root), "build", "--out", str(out)]
     assert runner.invoke(app, build).exit_code == 0
     before, cached = _files(out), _files(cache_dir(project))
     assert before and cached
-    text = project.statements.read_text(encoding="utf-8")
+    text = edited.read_text(encoding="utf-8")
     for old, new in edits:
         assert text.count(old) == 1, old
         text = text.replace(old, new)
-    project.statements.write_text(text, encoding="utf-8")
+    edited.write_text(text, encoding="utf-8")
     result = runner.invoke(app, build)
     assert result.exit_code == 2, result.output
     assert "Traceback" not in result.output and isinstance(result.exception, SystemExit)
@@ -122,6 +125,23 @@ def test_of_several_bad_terms_the_first_line_is_named(project: Project, tmp_path
     stderr = _refused_build(project, tmp_path, ('"US"@en', r'"U\uDBFFS"@en'),
                             ("kg:partner id:UnitedStates", r"kg:partner <https://w3id.org/defence-kg/id/a\u0002b>"))
     assert "error: data/statements.ttl:32: an IRI cannot hold U+0002" in stderr
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        ('"RU"', r'"R\uD800U"', "data/external/wikidata.trig:11: a lone surrogate U+D800 cannot be written in UTF-8"),
+        ("wd:Q159 rdfs:label", r"<http://www.wikidata.org/entity/Q1\u00015> rdfs:label",
+         "data/external/wikidata.trig:10: an IRI cannot hold U+0001"),
+    ],
+    ids=["surrogate", "iri-control"],
+)
+def test_the_enrichment_cache_s_terms_are_checked_too(
+    project: Project, tmp_path: Path, old: str, new: str, expected: str
+) -> None:
+    project.wikidata_cache.parent.mkdir(parents=True)
+    shutil.copy(PIPELINE.parent / "wikidata" / "cache.trig", project.wikidata_cache)
+    assert f"error: {expected}" in _refused_build(project, tmp_path, (old, new), edited=project.wikidata_cache)
 
 
 def test_missing_input_is_named(project: Project) -> None:
