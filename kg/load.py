@@ -221,13 +221,13 @@ def _iri_problem(iri: str, text: str) -> tuple[int, str] | None:
 
     surrogate = _SURROGATE.search(iri)
     if surrogate:
-        return _code_point_problem(surrogate[0], f"<{_escaped(iri)}>", text)
+        return _code_point_problem(surrogate[0], f"<{printable(iri)}>", text)
     try:
         ox.NamedNode(iri)
     except ValueError as exc:
         excluded = _NOT_IN_IRI.search(iri)
         if excluded:
-            return _code_point_problem(excluded[0], f"<{_escaped(iri)}>", text, in_iri=True)
+            return _code_point_problem(excluded[0], f"<{printable(iri)}>", text, in_iri=True)
         found = _line_of(text, re.escape(f"<{iri}>")) or _line_of(text, re.escape(re.split("[/#]", iri)[-1]))
         return found, f"<{iri}> is not an IRI ({exc})"
     return None
@@ -240,7 +240,7 @@ def _literal_problem(literal: Literal, text: str) -> tuple[int, str] | None:
 
     surrogate = _SURROGATE.search(literal)
     if surrogate:
-        return _code_point_problem(surrogate[0], f'the literal "{_escaped(literal)}"', text)
+        return _code_point_problem(surrogate[0], f'the literal "{printable(literal)}"', text)
     if literal.language:
         try:
             ox.Literal("", language=literal.language)
@@ -250,7 +250,7 @@ def _literal_problem(literal: Literal, text: str) -> tuple[int, str] | None:
     if literal.datatype is not None:
         problem = _iri_problem(literal.datatype, text)
         if problem is not None:
-            return problem[0], f'{problem[1]}, the datatype of "{_escaped(literal)}"'
+            return problem[0], f'{problem[1]}, the datatype of "{printable(literal)}"'
     if literal.ill_typed:
         quoted = '"' + str(literal) + '"'
         return _line_of(text, re.escape(quoted)), f"{quoted} is not a valid {curie(literal.datatype)}"
@@ -269,7 +269,7 @@ def _code_point_problem(char: str, term: str, text: str, in_iri: bool = False) -
     return _line_of(text, "|".join(spellings)), f"{cause} (in {term})"
 
 
-def _escaped(text: str) -> str:
+def printable(text: str) -> str:
     """`text` with each code point a message cannot show (a control, a surrogate, a noncharacter) as \\uXXXX."""
     return "".join(c if c.isprintable() else f"\\u{ord(c):04X}" if ord(c) <= 0xFFFF else f"\\U{ord(c):08X}"
                    for c in text)

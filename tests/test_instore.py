@@ -243,3 +243,11 @@ def test_the_quality_checks_read_the_linked_graphs_in_store(project: Project) ->
                   if f.source == "qc/label-whitespace.rq"]
     assert whitespace == [(str(ID["link/Canada-Q16"]), "rdfs:comment", "the item Q16 is Canada ")]
     assert findings(result.report) == findings(reference.report)
+def test_a_code_point_an_iri_cannot_hold_is_shown_as_an_escape(project: Project, tmp_path: Path) -> None:
+    text = project.statements.read_text(encoding="utf-8")
+    project.statements.write_text(text.replace("kg:partner id:UnitedStates", r"kg:partner <http://example.org/a\u0001b>"),
+                                  encoding="utf-8")
+    result = kg(project, "--store", "oxigraph", "build", "--reasoner", "rules", "--validator", "sparql")
+    assert result.exit_code == 2
+    assert "data/statements.ttl:32: malformed Turtle:" in result.output
+    assert "Invalid IRI code point '\\u0001'" in result.output and "\x01" not in result.output
