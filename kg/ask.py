@@ -164,6 +164,10 @@ def tokens(text: str) -> list[Token]:
 _FILLER_WORDS = """a an it its me of please that the their these this those ce ces cette d de des du elle elles il
 ils l la le les leur leurs s sa se ses son t un une y"""
 
+# The words that ask for an amount: only a query whose examples ask for one can answer them (the list of equipment
+# types donated is no answer to « Combien le Canada a-t-il donné à l'Ukraine ? », however alike the rest of the words).
+_AMOUNT_PHRASES = ("how much", "how many", "combien")
+
 _ENGLISH = frozenset(t.folded for t in tokens(_ENGLISH_WORDS))
 _FRENCH = frozenset(t.folded for t in tokens(_FRENCH_WORDS))
 _FILLER = frozenset(t.folded for t in tokens(_FILLER_WORDS))
@@ -175,6 +179,15 @@ _SINCE, _AFTER, _BEFORE, _BETWEEN, _YEAR_LINKS = (
 
 def stem(word: str) -> str:
     return word[:STEM_LENGTH]
+
+
+_AMOUNTS = tuple(tuple(t.folded for t in tokens(phrase)) for phrase in _AMOUNT_PHRASES)
+
+
+def asks_an_amount(words: list[Token]) -> bool:
+    """Whether the words ask how much or how many (`_AMOUNT_PHRASES`)."""
+    folded = tuple(w.folded for w in words)
+    return any(folded[i:i + len(phrase)] == phrase for phrase in _AMOUNTS for i in range(len(folded)))
 
 
 # What follows an apostrophe in English ("NATO's", "don't", "I'd", "we'll"); French elides before it ("l'OTAN").
@@ -359,6 +372,7 @@ class Asker:
         # the asker's own subject (Canada, named by most examples): context in any answer, never worth a note
         self.narrators = {node for node, count in named.items() if 4 * count >= len(self.expected)}
         self.topics: dict[str, set[str]] = {}  # per query: what its examples are about (see `_topic`)
+        self.amounts = {query.name for query, _, _, words, *_ in read if asks_an_amount(words)}  # see best_bindings
         for query, language, question, words, mentions, bound in read:
             # an entity that one example names as context is context in all: NATO in memberships' "Which countries
             # are NATO members?", as in "Is Canada a founding member of NATO?" (the member is Canada, the default)
@@ -505,11 +519,13 @@ class Asker:
         """Per query, its best binding: (score, number of mentions bound, binding), best first. A question with topic
         words is only for the queries whose examples share one: the function words and placeholders alone ("what
         are {entity} ...") made "What are the missions?" Canada's goals and « Où le Canada dirige-t-il ? » its
-        contributions (« Où le Canada fournit-il des troupes ? »)."""
+        contributions (« Où le Canada fournit-il des troupes ? »). A question asking how much or how many is only
+        for the queries whose examples ask it too."""
         topic = self._topic(words, mentions, set())
+        amount = asks_an_amount(words)
         ranked = []
         for query in self.catalogue.values():
-            if not self.about(query, topic, mentions):
+            if not self.about(query, topic, mentions) or (amount and query.name not in self.amounts):
                 continue
             options = [
                 (self.score(_features(self._template(words, mentions, b.used())), query) * self._penalty(mentions, b),

@@ -552,12 +552,36 @@ def test_a_name_known_by_its_search_aid_is_found(built_project: Built, question:
     assert [value(terms[0]) for terms in got.terms] == ["id:NORADFounding"]
 
 
-@pytest.mark.parametrize("region", ["the Middle East", "Latvia"])
-def test_a_region_the_commitments_do_not_filter_by_gets_a_note(built_project: Built, region: str) -> None:
-    """commitments lists every commitment; its examples name the Middle East, which hid the note for it alone."""
-    got = answer(built_project, f"How much money has Canada committed to {region}?")
-    assert got.query == "commitments" and got.params == {}
-    assert got.message == f"Note: no row mentions {region.removeprefix('the ')}."
+def test_an_entity_a_query_without_parameters_ignores_gets_a_note(built_project: Built) -> None:
+    """sanctions lists every sanctions regime (on Venezuela, C15, and on North Korea, C38): none mentions Latvia,
+    and the answer says so (the note's test was commitments with a region, now answered for the region)."""
+    got = answer(built_project, "Which sanctions does Canada impose or enforce on Latvia?")
+    assert (got.status, got.query, got.params) == ("answered", "sanctions", {})
+    assert got.message == "Note: no row mentions Latvia."
+
+
+@pytest.mark.parametrize("question, case", [
+    ("How much has Canada committed to Ukraine?", "contributions-to-region[Ukraine]"),
+    ("How much does Canada give to Ukraine?", "contributions-to-region[Ukraine]"),
+    ("Combien le Canada a-t-il donné à l'Ukraine ?", "contributions-to-region[Ukraine]"),
+    ("Combien le Canada a-t-il engagé pour l'Ukraine ?", "contributions-to-region[Ukraine]"),
+    ("How much money has Canada committed to the Middle East?", "contributions-to-region[default-MiddleEast]"),
+])
+def test_how_much_is_given_to_a_place_is_what_goes_to_it(built_project: Built, question: str, case: str) -> None:
+    """"How much ... to Ukraine?" was commitments, all 16 of them, whatever the recipient (its example named Ukraine
+    without a parameter to take it); « Combien ... donné à l'Ukraine ? » was equipment-donated, seven types of
+    equipment and no amount. "How much" and « combien » ask for an amount: what goes to the place, with the figure
+    the source states in the quotes (C22 for Ukraine, C45 for the Middle East)."""
+    expected = CASES_BY_ID[case]
+    got = answer(built_project, question)
+    region = str(resolve_entity(built_project.dataset, expected.params.get("region", "id:MiddleEast")))
+    assert (got.status, got.query, got.params) == ("answered", "contributions-to-region", {"region": region})
+    assert Counter(value(terms[0]) for terms in got.terms) == Counter(row[0] for row in expected.expected)
+    figures = [quote["quote"] for quotes in got.quotes for quote in quotes if quote["id"] in ("C22", "C45")]
+    assert figures == (["Since 2022, Canada has committed \\$9.7 billion in multifaceted support to Ukraine"]
+                       if region == str(ID.Ukraine) else
+                       ["Since 2016, Canada has contributed more than \\$4.6 billion in response to the crises in Iraq "
+                        "and Syria"])
 
 
 @pytest.mark.parametrize("question", [
