@@ -515,17 +515,19 @@ class Asker:
         candidates += [v for (name, _), v in self.merged.items() if name == query.name]
         return max((sum(vector.get(t, 0.0) * w for t, w in example.items()) for example in candidates), default=0.0)
 
-    def best_bindings(self, words: list[Token], mentions: list[Mention]) -> list[tuple[float, int, Binding]]:
+    def best_bindings(
+        self, words: list[Token], mentions: list[Mention], topical: bool = True
+    ) -> list[tuple[float, int, Binding]]:
         """Per query, its best binding: (score, number of mentions bound, binding), best first. A question with topic
         words is only for the queries whose examples share one: the function words and placeholders alone ("what
         are {entity} ...") made "What are the missions?" Canada's goals and « Où le Canada dirige-t-il ? » its
-        contributions (« Où le Canada fournit-il des troupes ? »). A question asking how much or how many is only
-        for the queries whose examples ask it too."""
+        contributions (« Où le Canada fournit-il des troupes ? »); `topical=False` drops that condition (see
+        `names_only`). A question asking how much or how many is only for the queries whose examples ask it too."""
         topic = self._topic(words, mentions, set())
         amount = asks_an_amount(words)
         ranked = []
         for query in self.catalogue.values():
-            if not self.about(query, topic, mentions) or (amount and query.name not in self.amounts):
+            if (topical and not self.about(query, topic, mentions)) or (amount and query.name not in self.amounts):
                 continue
             options = [
                 (self.score(_features(self._template(words, mentions, b.used())), query) * self._penalty(mentions, b),
@@ -535,6 +537,12 @@ class Asker:
             if options:
                 ranked.append(max(options, key=lambda o: (o[0], o[1])))
         return sorted(ranked, key=lambda o: (-o[0], -o[1], o[2].query.name))
+
+    def names_only(self, words: list[Token], mentions: list[Mention]) -> set[URIRef]:
+        """The entities a question is about when they are all it is about ("What does Canada do about North
+        Korea?": no topic word says what is asked of North Korea); empty otherwise."""
+        topic = self._topic(words, mentions, set())
+        return topic if all(isinstance(t, URIRef) for t in topic) else set()
 
     def _penalty(self, mentions: list[Mention], binding: Binding) -> float:
         """Less for every entity the question names that the query would ignore (neither bound nor usual), and a
@@ -788,11 +796,49 @@ def _answer(ask: Asker, question: str, lang: str | None, allow_service: bool) ->
             return result
     ranked = applicable
     tied = [b for score, _, b in ranked if score >= ranked[0][0] - TIE_MARGIN]
-    if len(tied) > 1:
+    runs = {b: _run(ask, _blank(result), b, mentions, allow_service) for b in tied}
+    answered = [b for b in tied if runs[b].status == "answered"]
+    if len(tied) > 1 and len(answered) != 1:  # (one answered, the others with nothing to say: no choice to offer)
+        if not answered:  # none has rows: a query about the names may (which then needs no choice either)
+            instead = _about_the_names(ask, runs[tied[0]], words, mentions, allow_service)
+            if instead is not None:
+                return instead
         result.status, result.message = "ambiguous", text["ambiguous-query"]
-        result.options = [f"{b.query.title} ({b.query.name})" for b in tied]
+        result.options = [f"{b.query.title} ({b.query.name})" for b in answered or tied]
         return result
-    return _run(ask, result, ranked[0][2], mentions, allow_service)
+    chosen = runs[answered[0] if answered else tied[0]]
+    if chosen.status == "no-rows":
+        return _about_the_names(ask, chosen, words, mentions, allow_service) or chosen
+    return chosen
+
+
+def _blank(result: Answer) -> Answer:
+    """A new answer to the same question, in the same language, before any query has run."""
+    return Answer(result.question, result.language, result.status, result.message)
+
+
+def _about_the_names(
+    ask: Asker, empty: Answer, words: list[Token], mentions: list[Mention], allow_service: bool
+) -> Answer | None:
+    """For a question about nothing but names whose closest query has no rows ("What does Canada do about North
+    Korea?": no activity is located there), the closest other query, whatever its examples are about, whose
+    answer is about things done (a row names a kg:Activity) and names every name in a row or takes it as a
+    parameter (sanctions: North Korea is the target of the sanctions Canada enforces, C38; not the founding dates
+    for "What does Canada do in NORAD?"). None if the question has topic words (then no rows is the answer: "What
+    equipment has Canada donated to Latvia?") or no query has such an answer."""
+    names = ask.names_only(words, mentions)
+    if not names:
+        return None
+    for _, _, binding in ask.best_bindings(words, mentions, topical=False):
+        if binding.query.name == empty.query or not ask.applies(mentions, binding):
+            continue
+        other = _run(ask, _blank(empty), binding, mentions, allow_service)
+        bound = {m.nodes[0] for m in binding.used() if m.nodes}
+        done = any(isinstance(term, URIRef) and (term, RDF.type, KG.Activity) in ask.graph  # (None: unbound)
+                   for row in other.terms for term in row)
+        if done and any(names <= bound | set(row) for row in other.terms):
+            return other
+    return None
 
 
 def _run(ask: Asker, result: Answer, binding: Binding, mentions: list[Mention], allow_service: bool) -> Answer:

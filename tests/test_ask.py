@@ -552,6 +552,51 @@ def test_a_name_known_by_its_search_aid_is_found(built_project: Built, question:
     assert [value(terms[0]) for terms in got.terms] == ["id:NORADFounding"]
 
 
+@pytest.mark.parametrize("question, case", [
+    ("What does Canada do about North Korea?", "sanctions"),  # C38 (and C39, C40), next to Venezuela's (C15)
+    ("What does Canada do in North Korea?", "sanctions"),
+    ("What does Canada do about Venezuela?", "sanctions"),
+    ("What does Canada do about Russia?", "threats-countered"),  # "deterring Russian aggression" (C33)
+    ("What does Canada do for Ukraine?", "contributions-to-region[Ukraine]"),  # C22-C30
+    ("What does Canada do about Ukraine?", "contributions-to-region[Ukraine]"),
+])
+def test_a_name_no_activity_is_located_in_gets_what_is_done_about_it(
+    built_project: Built, question: str, case: str
+) -> None:
+    """activities-in-region (the closest query: "What does Canada do in the Arctic?") has no row for North Korea,
+    Venezuela, Russia or Ukraine, and the answer was "No answer"; the question names nothing but the place, so the
+    closest query whose answer is about things done and names it answers instead."""
+    expected = CASES_BY_ID[case]
+    got = answer(built_project, question)
+    assert (got.status, got.query) == ("answered", expected.query), got.as_text()
+    assert got.params == _expected_params(built_project, expected.query, expected.params)
+    index = [got.columns.index(column) for column in expected.columns]
+    assert Counter(tuple(value(terms[i]) for i in index) for terms in got.terms) == Counter(expected.expected)
+
+
+def test_what_canada_does_about_north_korea_is_quoted(built_project: Built) -> None:
+    """Each of the three ways the sanctions on North Korea are enforced comes with the claim stating them."""
+    got = answer(built_project, "What does Canada do about North Korea?")
+    target = got.columns.index("target")
+    quotes = [{(q["id"], q["quote"]) for q in row} for terms, row in zip(got.terms, got.quotes)
+              if value(terms[target]) == "id:NorthKorea"]
+    assert len(quotes) == 3
+    assert all(("C38", "Canada works with the United States and Allies to enforce sanctions on North Korea") in q
+               for q in quotes)
+
+
+def test_of_two_queries_alike_the_one_with_rows_answers(built_project: Built) -> None:
+    """« pour la Jordanie » fits operations-with (a partner) as well as activities-in-region: the question came back
+    (which did you mean?), though only the second has rows: capacity building in Jordan (C50), which the CAF
+    support."""
+    got = answer(built_project, "Que fait le Canada pour la Jordanie ?")
+    assert (got.status, got.query, got.params) == ("answered", "activities-in-region", {"region": str(ID.Jordan)})
+    assert sorted((value(t[0]), value(t[2]), value(t[4])) for t in got.terms) == [
+        ("id:CapacityBuildingContribution", "id:CanadianArmedForces", "supports an activity located there"),
+        ("id:MiddleEastCapacityBuilding", None, "located there"),
+    ]
+
+
 def test_an_entity_a_query_without_parameters_ignores_gets_a_note(built_project: Built) -> None:
     """sanctions lists every sanctions regime (on Venezuela, C15, and on North Korea, C38): none mentions Latvia,
     and the answer says so (the note's test was commitments with a region, now answered for the region)."""
