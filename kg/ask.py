@@ -88,7 +88,8 @@ those to us was we were what when where which who whom whose why with you after 
 through under within without will would shall should could may might must""")
 _FRENCH_WORDS = ("""a au aux avec ce ces cette comment combien d dans de depuis des donne du elle elles en est et
 il ils l la le les leur leurs liste moi montre ne nous on ont ou par pas pour qu quand que quel quelle quelles quels
-pourquoi qui quoi s sa se ses son sont sur t un une y après avant chez contre entre pendant sans sous vers""")
+pourquoi qui quoi s sa se ses son sont sur t un une y après avant chez contre entre pendant sans sous vers fait font
+faire sujet propos concernant""")  # (do, and "about": "au sujet de", "à propos de")
 
 _TEXTS = {
     "en": {
