@@ -390,6 +390,7 @@ class Asker:
         self.merged = {key: self._vector(features) for key, features in merged.items()}
         self.vocabulary = {stem(w.folded) for w in tokens(" ".join(sorted(_distinct_words(texts))))}
         self._answered: dict[tuple[str, bool], bool] = {}  # see `answers`
+        self._answer_nodes: dict[str, set[URIRef]] = {}  # see `answer_nodes`
         self.stems = {language: set() for language in _TEXTS}  # the stems each language uses: see keyword_language
         for _, language, question, _ in self.examples:
             self.stems[language].update(stem(w.folded) for w in tokens(question))
@@ -517,13 +518,14 @@ class Asker:
         return max((sum(vector.get(t, 0.0) * w for t, w in example.items()) for example in candidates), default=0.0)
 
     def best_bindings(
-        self, words: list[Token], mentions: list[Mention], topical: bool = True
+        self, words: list[Token], mentions: list[Mention], topical: bool = True, lenient: bool = False
     ) -> list[tuple[float, int, Binding]]:
         """Per query, its best binding: (score, number of mentions bound, binding), best first. A question with topic
         words is only for the queries whose examples share one: the function words and placeholders alone ("what
         are {entity} ...") made "What are the missions?" Canada's goals and « Où le Canada dirige-t-il ? » its
         contributions (« Où le Canada fournit-il des troupes ? »); `topical=False` drops that condition (see
-        `names_only`). A question asking how much or how many is only for the queries whose examples ask it too."""
+        `names_only`). A question asking how much or how many is only for the queries whose examples ask it too.
+        `lenient`: see `_penalty`."""
         topic = self._topic(words, mentions, set())
         amount = asks_an_amount(words)
         ranked = []
@@ -531,8 +533,8 @@ class Asker:
             if (topical and not self.about(query, topic, mentions)) or (amount and query.name not in self.amounts):
                 continue
             options = [
-                (self.score(_features(self._template(words, mentions, b.used())), query) * self._penalty(mentions, b),
-                 len(b.used()), b)
+                (self.score(_features(self._template(words, mentions, b.used())), query)
+                 * self._penalty(mentions, b, lenient), len(b.used()), b)
                 for b in self.bindings(query, mentions)
             ]
             if options:
@@ -545,13 +547,32 @@ class Asker:
         topic = self._topic(words, mentions, set())
         return topic if all(isinstance(t, URIRef) for t in topic) else set()
 
-    def _penalty(self, mentions: list[Mention], binding: Binding) -> float:
+    def _penalty(self, mentions: list[Mention], binding: Binding, lenient: bool = False) -> float:
         """Less for every entity the question names that the query would ignore (neither bound nor usual), and a
-        little less for binding an entity that the query's examples name only as context (Canada, the narrator)."""
+        little less for binding an entity that the query's examples name only as context (Canada, the narrator).
+        `lenient`: an entity that the answer of a query without parameters names is not ignored (the sanctions
+        regimes name North Korea); that answer is the query's whole result, run once (see `answer_nodes`)."""
         bound, usual = binding.used(), self.expected.get(binding.query.name, set())
         ignored = [m for m in self.unapplied(mentions, binding) if not m.year]
+        if lenient and ignored and not binding.query.params:
+            named = self.answer_nodes(binding.query)
+            ignored = [m for m in ignored if m.nodes[0] not in named]
         context = [m for m in mentions if m.nodes and not m.is_class and m in bound and m.nodes[0] in usual]
         return UNEXPECTED_PENALTY ** len(ignored) * CONTEXT_PENALTY ** len(context)
+
+    def answer_nodes(self, query: CatalogueQuery) -> set[URIRef]:
+        """The nodes that the answer of `query` (one without parameters) names; none for a query that cannot run
+        here (SERVICE). Kept per query, as the data of this Asker is fixed."""
+        if query.name not in self._answer_nodes:
+            try:
+                outcome = run_query(self.graph, query, {}, False, where=f"query {query.name}")
+            except QueryError:
+                self._answer_nodes[query.name] = set()
+            else:
+                self._answer_nodes[query.name] = {
+                    term for row in outcome.bindings for term in row.values() if isinstance(term, URIRef)
+                }
+        return self._answer_nodes[query.name]
 
     def unapplied(self, mentions: list[Mention], binding: Binding) -> list[Mention]:
         """The years and entities of the question that `binding` leaves out: not bound and, for an entity, not one
@@ -783,6 +804,8 @@ def _answer(ask: Asker, question: str, lang: str | None, allow_service: bool) ->
         return result
     ranked = ask.best_bindings(words, mentions)
     minimum = KEYWORD_MIN if keywords else MIN_SCORE
+    if not ranked or ranked[0][0] < minimum:  # (running queries to score them: only when nothing else answers)
+        ranked = ask.best_bindings(words, mentions, lenient=True)
     if not ranked or ranked[0][0] < minimum:
         return result
     applicable = [option for option in ranked if ask.applies(mentions, option[2])]

@@ -602,6 +602,19 @@ def test_of_two_queries_alike_the_one_with_rows_answers(built_project: Built) ->
     ]
 
 
+@pytest.mark.parametrize("question", [
+    "What sanctions does Canada enforce on North Korea?", "Quelles sanctions visent la Corée du Nord ?",
+])
+def test_sanctions_on_a_state_they_target_are_answered(built_project: Built, question: str) -> None:
+    """sanctions takes no parameter and its examples name no state, so naming North Korea cost it the penalty for
+    an entity it would ignore, and the question was refused; its answer names North Korea (C38)."""
+    expected = CASES_BY_ID["sanctions"]
+    got = answer(built_project, question)
+    assert (got.status, got.query, got.params, got.message) == ("answered", "sanctions", {}, ""), got.as_text()
+    index = [got.columns.index(column) for column in expected.columns]
+    assert Counter(tuple(value(terms[i]) for i in index) for terms in got.terms) == Counter(expected.expected)
+
+
 def test_an_entity_a_query_without_parameters_ignores_gets_a_note(built_project: Built) -> None:
     """sanctions lists every sanctions regime (on Venezuela, C15, and on North Korea, C38): none mentions Latvia,
     and the answer says so (the note's test was commitments with a region, now answered for the region)."""
