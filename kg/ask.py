@@ -82,10 +82,10 @@ _BETWEEN_WORDS = "between entre"
 _YEAR_LINK_WORDS = "to de d en in l a à and et the year année"  # may stand between a qualifier and its year
 
 # Words that mark a language (and carry no topic): language detection counts them, the coverage check skips them.
-_ENGLISH_WORDS = ("""a about all and any are as at be been by can did do does for from give had has have how i
-in into is it its list me many much of on or our please show since tell that the their them there these they this
-those to us was we were what when where which who whom whose why with you after against before between during over
-through under within without will would shall should could may might must""")
+_ENGLISH_WORDS = ("""a about all and any are as at be been by can did do does doing done for from give had has have
+how i in into is it its list me many much of on or our please show since tell that the their them there these they
+this those to us was we were what when where which who whom whose why with you after against before between during
+over through under within without will would shall should could may might must""")
 _FRENCH_WORDS = ("""a au aux avec ce ces cette comment combien d dans de depuis des donne du elle elles en est et
 il ils l la le les leur leurs liste moi montre ne nous on ont ou par pas pour qu quand que quel quelle quelles quels
 pourquoi qui quoi s sa se ses son sont sur t un une y après avant chez contre entre pendant sans sous vers fait font

@@ -559,6 +559,8 @@ def test_a_name_known_by_its_search_aid_is_found(built_project: Built, question:
     ("What does Canada do about Russia?", "threats-countered"),  # "deterring Russian aggression" (C33)
     ("What does Canada do for Ukraine?", "contributions-to-region[Ukraine]"),  # C22-C30
     ("What does Canada do about Ukraine?", "contributions-to-region[Ukraine]"),
+    ("What is Canada doing about North Korea?", "sanctions"),  # "doing", as "do", is no topic word
+    ("What is Canada doing in Ukraine?", "contributions-to-region[Ukraine]"),
     # French: « fait » (do) and « au sujet de », « à propos de » (about) were taken for topic words
     ("Que fait le Canada au sujet de la Corée du Nord ?", "sanctions"),
     ("Que fait le Canada contre la Corée du Nord ?", "sanctions"),
