@@ -806,8 +806,8 @@ def _answer(ask: Asker, question: str, lang: str | None, allow_service: bool) ->
     minimum = KEYWORD_MIN if keywords else MIN_SCORE
     if not ranked or ranked[0][0] < minimum:  # (running queries to score them: only when nothing else answers)
         ranked = ask.best_bindings(words, mentions, lenient=True)
-    if not ranked or ranked[0][0] < minimum:
-        return result
+    if not ranked or ranked[0][0] < minimum:  # no query's examples are close, but one may tell what is done about it
+        return _about_the_names(ask, result, words, mentions, allow_service) or result
     applicable = [option for option in ranked if ask.applies(mentions, option[2])]
     if not applicable or applicable[0][0] < minimum:  # the closest query would leave out part of the question
         closest = ranked[0][2]
@@ -844,18 +844,19 @@ def _blank(result: Answer) -> Answer:
 def _about_the_names(
     ask: Asker, empty: Answer, words: list[Token], mentions: list[Mention], allow_service: bool
 ) -> Answer | None:
-    """For a question about nothing but names whose closest query has no rows ("What does Canada do about North
-    Korea?": no activity is located there), the closest other query, whatever its examples are about, whose
-    answer is about things done (a row names a kg:Activity) and names every name in a row or takes it as a
-    parameter (sanctions: North Korea is the target of the sanctions Canada enforces, C38; not the founding dates
-    for "What does Canada do in NORAD?"). None if the question has topic words (then no rows is the answer: "What
-    equipment has Canada donated to Latvia?") or no query has such an answer."""
+    """For a question about nothing but names that no query answers (its closest query has no rows, "What does
+    Canada do about North Korea?": no activity is located there; or none is close, "What does Canada do about
+    DAESH?"), the closest other query, whatever its examples are about, whose answer is about things done (a row
+    names a kg:Activity) and names every name in a row or takes it as a parameter (sanctions: North Korea is the
+    target of the sanctions Canada enforces, C38; not the founding dates for "What does Canada do in NORAD?"); one
+    taking them first, as its answer is about them alone. None if the question has topic words (then no rows is the
+    answer: "What equipment has Canada donated to Latvia?") or no query has such an answer."""
     names = ask.names_only(words, mentions)
     if not names:
         return None
-    for _, _, binding in ask.best_bindings(words, mentions, topical=False):
-        if binding.query.name == empty.query or not ask.applies(mentions, binding):
-            continue
+    bindings = [b for _, _, b in ask.best_bindings(words, mentions, topical=False)
+                if b.query.name != empty.query and ask.applies(mentions, b)]
+    for binding in sorted(bindings, key=lambda b: not names <= {m.nodes[0] for m in b.used() if m.nodes}):
         other = _run(ask, _blank(empty), binding, mentions, allow_service)
         bound = {m.nodes[0] for m in binding.used() if m.nodes}
         done = any(isinstance(term, URIRef) and (term, RDF.type, KG.Activity) in ask.graph  # (None: unbound)
