@@ -631,6 +631,21 @@ def test_sanctions_on_a_state_they_target_are_answered(built_project: Built, que
     assert Counter(tuple(value(terms[i]) for i in index) for terms in got.terms) == Counter(expected.expected)
 
 
+@pytest.mark.parametrize("question", [
+    "How much has Canada contributed in response to the crises in Iraq and Syria?",
+    "Combien le Canada a-t-il donné en réponse aux crises en Irak et en Syrie ?",
+])
+def test_how_much_in_response_to_the_crises_is_the_crises_answer(built_project: Built, question: str) -> None:
+    """Once "how much" asked only the queries whose examples ask it, the crises (whose response C45 states as
+    "more than \\$4.6 billion") no longer answered this: its examples ask it now."""
+    expected = CASES_BY_ID["crises"]
+    got = answer(built_project, question)
+    assert (got.status, got.query) == ("answered", "crises"), got.as_text()
+    index = [got.columns.index(column) for column in expected.columns]
+    assert Counter(tuple(value(terms[i]) for i in index) for terms in got.terms) == Counter(expected.expected)
+    assert "C45" in {quote["id"] for quotes in got.quotes for quote in quotes}
+
+
 def test_an_entity_a_query_without_parameters_ignores_gets_a_note(built_project: Built) -> None:
     """sanctions lists every sanctions regime (on Venezuela, C15, and on North Korea, C38): none mentions Latvia,
     and the answer says so (the note's test was commitments with a region, now answered for the region)."""
