@@ -167,7 +167,10 @@ ils l la le les leur leurs s sa se ses son t un une y"""
 
 # The words that ask for an amount: only a query whose examples ask for one can answer them (the list of equipment
 # types donated is no answer to « Combien le Canada a-t-il donné à l'Ukraine ? », however alike the rest of the words).
-_AMOUNT_PHRASES = ("how much", "how many", "combien")
+# Not those asking for a count ("how many", « combien de pays »), which a list answers.
+_AMOUNT_PHRASES = ("how much", "combien")
+_COUNT_PHRASES = ("combien de", "combien d'")
+_AMOUNT_OF_MONEY = ("combien d'argent",)  # a count's words, but an amount
 
 _ENGLISH = frozenset(t.folded for t in tokens(_ENGLISH_WORDS))
 _FRENCH = frozenset(t.folded for t in tokens(_FRENCH_WORDS))
@@ -182,13 +185,20 @@ def stem(word: str) -> str:
     return word[:STEM_LENGTH]
 
 
-_AMOUNTS = tuple(tuple(t.folded for t in tokens(phrase)) for phrase in _AMOUNT_PHRASES)
+_AMOUNTS, _COUNTS, _MONEY = (
+    [tuple(t.folded for t in tokens(phrase)) for phrase in phrases]
+    for phrases in (_AMOUNT_PHRASES, _COUNT_PHRASES, _AMOUNT_OF_MONEY)
+)
 
 
 def asks_an_amount(words: list[Token]) -> bool:
-    """Whether the words ask how much or how many (`_AMOUNT_PHRASES`)."""
+    """Whether the words ask how much (`_AMOUNT_PHRASES`), not how many."""
     folded = tuple(w.folded for w in words)
-    return any(folded[i:i + len(phrase)] == phrase for phrase in _AMOUNTS for i in range(len(folded)))
+
+    def at(index: int, phrases: list[tuple[str, ...]]) -> bool:
+        return any(folded[index:index + len(phrase)] == phrase for phrase in phrases)
+
+    return any(at(i, _MONEY) or (at(i, _AMOUNTS) and not at(i, _COUNTS)) for i in range(len(folded)))
 
 
 # What follows an apostrophe in English ("NATO's", "don't", "I'd", "we'll"); French elides before it ("l'OTAN").

@@ -631,6 +631,22 @@ def test_sanctions_on_a_state_they_target_are_answered(built_project: Built, que
     assert Counter(tuple(value(terms[i]) for i in index) for terms in got.terms) == Counter(expected.expected)
 
 
+@pytest.mark.parametrize("question, case", [
+    ("How many types of equipment has Canada donated to Ukraine?", "equipment-donated[default-Ukraine]"),  # C23-C29
+    ("Combien de pays sont membres de l'OTAN ?", "memberships"),  # Canada, a founding member (C04)
+    ("How many sanctions does Canada enforce?", "sanctions"),
+])
+def test_how_many_is_answered_by_the_list_to_count(built_project: Built, question: str, case: str) -> None:
+    """A count ("how many", « combien de ») is no amount: the list answers it (they were refused once "how much"
+    was kept for the queries whose examples ask it, as "how many" was too)."""
+    expected = CASES_BY_ID[case]
+    got = answer(built_project, question)
+    assert (got.status, got.query) == ("answered", expected.query), got.as_text()
+    assert got.params == _expected_params(built_project, expected.query, expected.params)
+    index = [got.columns.index(column) for column in expected.columns]
+    assert Counter(tuple(value(terms[i]) for i in index) for terms in got.terms) == Counter(expected.expected)
+
+
 @pytest.mark.parametrize("question", [
     "How much has Canada contributed in response to the crises in Iraq and Syria?",
     "Combien le Canada a-t-il donné en réponse aux crises en Irak et en Syrie ?",
