@@ -6,7 +6,10 @@ query whose example questions (`# example-en:` / `# example-fr:` in each queries
 question once entities are replaced by placeholders (TF-IDF cosine over stemmed words and word pairs), binds the
 recognised entities to the query's parameters when their types fit (`# param-range:`), runs it with kg.query and
 attaches to each row the quotes of the claims behind it (kg.query.why). A new .rq file with examples teaches a new
-question without code. No model and no network: the same question always gets the same answer.
+question without code. No model and no network: the same question always gets the same answer. A question asking
+for an amount ("how much", « combien ») goes only to the queries whose examples ask for one. A question about a
+name alone ("What does Canada do about North Korea?") that its closest query finds nothing for, or that no query is
+close to, gets the closest query whose answer is about things done and names it (`_about_the_names`).
 
 When it cannot map a question (score below MIN_SCORE, no fitting parameter, not English or French, a year or an
 entity the closest query would leave out rather than apply) it says so and lists the three closest catalogue
