@@ -870,20 +870,24 @@ def _about_the_names(
     bindings = [b for _, _, b in ask.best_bindings(words, mentions, topical=False)
                 if b.query.name != empty.query and ask.applies(mentions, b)]
     for binding in sorted(bindings, key=lambda b: not names <= {m.nodes[0] for m in b.used() if m.nodes}):
-        other = _run(ask, _blank(empty), binding, mentions, allow_service)
+        given = _given(ask.graph, binding, empty.language, {})
+        try:  # (the rows alone, without the quotes: most queries tried are not the answer)
+            outcome = run_query(ask.graph, binding.query, given, allow_service, where=f"query {binding.query.name}")
+        except QueryError:
+            continue
+        rows = [set(row.values()) for row in outcome.bindings]
         bound = {m.nodes[0] for m in binding.used() if m.nodes}
-        done = any(isinstance(term, URIRef) and (term, RDF.type, KG.Activity) in ask.graph  # (None: unbound)
-                   for row in other.terms for term in row)
-        if done and any(names <= bound | set(row) for row in other.terms):
-            return other
+        done = any(isinstance(term, URIRef) and (term, RDF.type, KG.Activity) in ask.graph for row in rows for term in row)
+        if done and any(names <= bound | row for row in rows):
+            return _run(ask, _blank(empty), binding, mentions, allow_service)
     return None
 
 
-def _run(ask: Asker, result: Answer, binding: Binding, mentions: list[Mention], allow_service: bool) -> Answer:
-    """Run the chosen query with its bound parameters; fill rows, quotes and notes."""
-    graph, language, query = ask.graph, result.language, binding.query
+def _given(graph: Graph, binding: Binding, language: str, labels: dict[str, str]) -> dict[str, str]:
+    """The values of the query's parameters, as kg.query takes them, from `binding` or the defaults; `labels` gets
+    how each entity is shown."""
     given: dict[str, str] = {}
-    for param, mention in zip(query.params, binding.values):
+    for param, mention in zip(binding.query.params, binding.values):
         if mention is None:
             continue
         if mention.year:
@@ -893,14 +897,21 @@ def _run(ask: Asker, result: Answer, binding: Binding, mentions: list[Mention], 
         else:
             given[param.name] = str(mention.nodes[0])
             node = mention.nodes[0]
-            result.param_labels[param.name] = f"{label(graph, node, language)} ({curie(node)})"
-    for param in query.params:  # defaults are shown too: the answer must say what it was about
+            labels[param.name] = f"{label(graph, node, language)} ({curie(node)})"
+    for param in binding.query.params:  # defaults are shown too: the answer must say what it was about
         if param.name not in given and param.default is not None:
             given[param.name] = param.default
             if param.type == "entity":
                 node = resolve_entity(graph, param.default)
                 given[param.name] = str(node)
-                result.param_labels[param.name] = f"{label(graph, node, language)} ({curie(node)})"
+                labels[param.name] = f"{label(graph, node, language)} ({curie(node)})"
+    return given
+
+
+def _run(ask: Asker, result: Answer, binding: Binding, mentions: list[Mention], allow_service: bool) -> Answer:
+    """Run the chosen query with its bound parameters; fill rows, quotes and notes."""
+    graph, language, query = ask.graph, result.language, binding.query
+    given = _given(graph, binding, language, result.param_labels)
     try:
         outcome = run_query(graph, query, given, allow_service, where=f"query {query.name}")  # (not the server's path)
     except QueryError as error:  # SERVICE without allow_service: the question is fine, this graph can't run it here
