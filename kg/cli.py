@@ -606,8 +606,8 @@ def serve(
         built, connect = _built(project), None
         add_graphs(built.dataset, graphs)
     else:
-        # opened here to check it holds the current build; the pages read its data through this handle (Oxigraph:
-        # in place; a server's: a copy), and each worker opens its own handle after the fork and queries the store
+        # opened here to check it holds the current build; the pages read its data through this handle (in place:
+        # kg.view, kg.sparql_view), and each worker opens its own handle after the fork and queries the store
         built = Built(_store(ctx, project).view(), report=None)  # type: ignore[arg-type] - the pages read the data only
         connect = functools.partial(open_store, spec, project)
     settings = Settings(

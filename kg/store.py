@@ -179,8 +179,12 @@ def check_fresh(store: Store, project: Project) -> None:
 
 
 def as_store(source: Store | Graph) -> Store:
-    """A store for `source`: a Store as is, an rdflib Graph/Dataset wrapped in a MemoryStore."""
-    return MemoryStore(source) if isinstance(source, Graph) else source
+    """A store for `source`: a Store as is, a view of a SPARQL server's dataset (kg.sparql_view) its server, which
+    evaluates the queries (rdflib would send one query per triple pattern and solution), another rdflib
+    Graph/Dataset wrapped in a MemoryStore."""
+    if not isinstance(source, Graph):
+        return source
+    return getattr(source.store, "server", None) or MemoryStore(source)
 
 
 class _Checked:
@@ -677,6 +681,12 @@ class SparqlStore(_Checked):
                     triples = " ".join(f"{s.n3()} {p.n3()} {o.n3()} ." for s, p, o in sorted(wide))
                     self.update(f"INSERT DATA {{ GRAPH <{graph.identifier}> {{ {triples} }} }}")
         self._graphs = None
+
+    def view(self) -> Dataset:
+        from kg.sparql_view import names_blank_nodes, read_only_view
+
+        # in place, a query a read, where a query can name the dataset's blank nodes again (Virtuoso); else a copy
+        return read_only_view(self) if names_blank_nodes(self) else self.dataset()
 
     def build_key(self) -> str | None:
         answer = self._select(f"SELECT ?key WHERE {{ GRAPH <{BUILD_GRAPH}> {{ ?b <{DCTERMS.identifier}> ?key }} }}")

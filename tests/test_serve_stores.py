@@ -29,7 +29,7 @@ from rdflib.namespace import RDFS
 from conftest import ServerProcess, start_server
 from kg.build import CACHE_ENV, cache_key
 from kg.load import Project, curie
-from kg.namespaces import CLAIM, GRAPH, ID, KG, PROJECT_ROOT
+from kg.namespaces import CLAIM, GRAPH, ID, KG, PROJECT_ROOT, STATEMENTS_GRAPH
 from kg.query import load_catalogue
 from kg.store import bind_values
 
@@ -155,6 +155,9 @@ def test_entity_pages_and_documents(served) -> None:
         document = client.get("/data/NORAD.ttl")
         page = client.get("/page/NORADCooperation")
         assert client.get("/id/NoSuchEntity").status_code == 404
+        # an IRI no query can write (a space) is in no store: a 404, not a query the server refuses
+        unwritable = [client.get(path).status_code for path in ("/id/No%20such", "/data/No%20such.ttl", "/page/No%20such")]
+        assert unwritable == [404, 404, 404]
     assert document.status_code == 200 and document.headers["content-type"].startswith("text/turtle")
     description = Graph().parse(data=document.text, format="turtle")
     assert (ID.NORAD, RDFS.label, Literal("North American Aerospace Defense Command", lang="en")) in description
@@ -173,11 +176,14 @@ def test_updates_and_extra_graphs_need_the_memory_store(tmp_path: Path) -> None:
 
 
 PAGES = ("/", "/page/NORAD", "/page/NORADCooperation", "/page/claim/C07", "/page/NORADFounding", "/document",
-         "/entities?group=kg:State", "/entities?group=other")
+         "/entities?group=kg:State", "/entities?group=other",
+         "/ask?q=Which+operations+does+Canada+conduct+with+the+United+States%3F")
 
 
 def test_pages_are_the_memory_servers(served, kg_server: ServerProcess) -> None:
-    """The HTML pages read the store (Oxigraph: in place, through kg.view) and show what the memory server shows."""
+    """The HTML pages read the store in place (Oxigraph: through kg.view; a SPARQL server: through kg.sparql_view,
+    its blank nodes, the quotes' selectors, named by Virtuoso's nodeID IRIs) and show what the memory server shows;
+    /ask runs its query on the store."""
     _, server = served
     with httpx.Client(base_url=server.url, timeout=60) as store_client, httpx.Client(base_url=kg_server.url, timeout=60) as memory_client:
         for path in PAGES:
@@ -187,3 +193,20 @@ def test_pages_are_the_memory_servers(served, kg_server: ServerProcess) -> None:
         for path in ("/data/NORAD.ttl", "/data/claim/C07.ttl"):
             description = Graph().parse(data=store_client.get(path).text, format="turtle")
             assert isomorphic(description, Graph().parse(data=memory_client.get(path).text, format="turtle")), path
+
+
+def test_a_sparql_store_is_read_in_place(served, project_store) -> None:
+    """The pages read what the SPARQL server holds when they are asked for, not a copy made at start-up: a label
+    another client adds to NORAD afterwards is on NORAD's page, and gone once removed."""
+    kind, server = served
+    if kind != "sparql":
+        pytest.skip("only a SPARQL server's data can change under kg serve (it holds an oxigraph store read-only)")
+    added = f'GRAPH <{STATEMENTS_GRAPH}> {{ id:NORAD rdfs:label "Nordamerikanisches Luft- und Weltraum-Verteidigungskommando"@de }}'
+    project_store.update(f"INSERT DATA {{ {added} }}")
+    try:
+        page = httpx.get(f"{server.url}/page/NORAD", timeout=60)
+    finally:
+        project_store.update(f"DELETE DATA {{ {added} }}")
+    assert page.status_code == 200
+    assert '<dd lang="de">Nordamerikanisches Luft- und Weltraum-Verteidigungskommando</dd>' in page.text
+    assert "Weltraum" not in httpx.get(f"{server.url}/page/NORAD", timeout=60).text

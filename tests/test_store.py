@@ -14,7 +14,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 from pathlib import Path
 
 import pytest
-from rdflib import Dataset, Graph, Literal, URIRef, Variable
+from rdflib import BNode, Dataset, Graph, Literal, URIRef, Variable
 from rdflib.compare import isomorphic
 from test_cli import kg
 
@@ -480,3 +480,37 @@ def test_a_server_keeps_the_datatype_of_an_integer_beyond_32_bits(sparql_server)
     assert isomorphic(returned, dataset.graph(STATEMENTS_GRAPH))
     numbers = set(returned.objects())
     assert Literal(9700000000) in numbers and Literal("9700000000", datatype=XSD.decimal) in numbers
+
+
+@pytest.mark.parametrize(
+    ("node", "written"),
+    [
+        (URIRef("https://w3id.org/defence-kg/id/NORAD"), "<https://w3id.org/defence-kg/id/NORAD>"),
+        (URIRef("https://w3id.org/defence-kg/id/No such"), None),  # no IRI: a query cannot write it
+        (BNode("nodeID://b10006"), "<nodeID://b10006>"),  # Virtuoso's name for its blank node, which it accepts back
+        (BNode("b0"), None),  # another server's label: in a query, a blank node is a variable
+        (Literal('"NORAD"', lang="fr"), '"\\"NORAD\\""@fr'),
+    ],
+)
+def test_a_sparql_view_writes_each_term_a_query_can_name(node, written: str | None) -> None:
+    from kg.sparql_view import sparql_term
+
+    assert sparql_term(node) == written
+
+
+def test_a_server_whose_blank_nodes_no_query_can_name_is_read_from_a_copy(
+    sparql_server, built_fixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """kg.sparql_view names a blank node (a quote's selector) by the IRI Virtuoso gives it. A server whose blank
+    nodes no query can name (here: Virtuoso's labels taken for another server's) is read from a copy instead,
+    which holds their statements; a view read in place would find none."""
+    from kg import sparql_view
+
+    sparql_server.load(built_fixture.dataset)
+    selectors = [(s, p, o) for s, p, o in built_fixture.dataset.graph(STATEMENTS_GRAPH) if isinstance(s, BNode)]
+    assert selectors  # (the fixture's claims have their quotes' selectors)
+    assert isinstance(sparql_server.view().store, sparql_view.SPARQLStore)
+    monkeypatch.setattr(sparql_view, "VIRTUOSO_BLANK", "urn:x-other-server:")
+    copy = sparql_server.view()
+    assert not isinstance(copy.store, sparql_view.SPARQLStore)
+    assert isomorphic(copy.graph(STATEMENTS_GRAPH), built_fixture.dataset.graph(STATEMENTS_GRAPH))
