@@ -181,11 +181,14 @@ def document_sentences(graph: Graph, document: Node, text: str, claims: list[Cla
     source = curie(document)
     spans = [c for c in claims if c.start is not None and c.end is not None]
     titles = {str(title).casefold() for title in graph.objects(document, DCTERMS.title)}
+    # each claim's section read once, not once per sentence: on a store read in place (kg serve's pages) each read
+    # is a lookup, a query to a SPARQL server
+    sections = {c.iri: str(graph.value(URIRef(c.iri), KG.section) or "") for c in spans}
     sentences = []
     for start, end in sentence_units(text):
         unit = text[start:end]
         overlapping = sorted(c.id for c in spans if c.start < end and c.end > start)
-        sectioned = sorted(c.id for c in spans if str(graph.value(URIRef(c.iri), KG.section) or "") == unit)
+        sectioned = sorted(c.id for c in spans if sections[c.iri] == unit)
         if overlapping:
             sentences.append(SentenceCoverage(source, start, end, unit, overlapping, "span"))
         elif sectioned:

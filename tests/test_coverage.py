@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 import pytest
-from rdflib import Literal
+from rdflib import Graph, Literal
+from rdflib.term import Node
 
 from kg.build import Built, build
-from kg.coverage import coverage, sentence_units
+from kg.coverage import coverage, document_sentences, sentence_units
 from kg.load import Project, find_span, find_spans, quote_context
-from kg.namespaces import CLAIM, KG, OA, PROJECT_ROOT, RDF, STATEMENTS_GRAPH
+from kg.namespaces import CLAIM, KG, OA, PROJECT_ROOT, RDF, SCHEMA, STATEMENTS_GRAPH
 
 SOURCE = PROJECT_ROOT / "data" / "sources" / "canada-us-defence-factsheet.txt"
 
@@ -117,3 +120,31 @@ def test_quote_context_picks_each_occurrence_of_a_repeated_quote() -> None:
         assert find_spans(text, prefix + "Canada" + suffix) == [(start - len(prefix), end + len(suffix))]
     assert quote_context(text, 3313, 3319) == ("dollars\n\n", "")  # claim C52's, at the very end
     assert quote_context(text, *find_span(text, "we work together in NORAD")) == ("", "")  # a quote found once
+
+
+class _SectionReads:
+    """A graph that counts the reads of each node's kg:section (kg serve's pages read a SPARQL server a query a
+    read, kg.sparql_view)."""
+
+    def __init__(self, graph: Graph) -> None:
+        self.graph, self.reads = graph, Counter()
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self.graph, name)
+
+    def value(self, subject: Node, predicate: Node) -> Node | None:
+        if predicate == KG.section:
+            self.reads[subject] += 1
+        return self.graph.value(subject, predicate)
+
+
+def test_a_documents_sentences_read_each_claims_section_once(built_project: Built) -> None:
+    """The fact sheet's 52 claims (C01-C52, all located) and its sentences: each claim's kg:section is read once,
+    not once for each of the document's sentences, and the sentences are the same."""
+    graph = built_project.dataset
+    document = next(iter(graph.subjects(SCHEMA.text)))
+    claims = coverage(graph).claims
+    counted = _SectionReads(graph)
+    sentences = document_sentences(counted, document, SOURCE.read_text(encoding="utf-8"), claims)
+    assert sentences == document_sentences(graph, document, SOURCE.read_text(encoding="utf-8"), claims)
+    assert len(counted.reads) == 52 and set(counted.reads.values()) == {1}
