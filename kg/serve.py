@@ -664,9 +664,11 @@ def _see_other(request: Request, html: str | None, document: str,
 
 def _document(request: Request, graph: Graph, extension: str) -> Response:
     """The document `graph` as the type of `extension`; 406 if that syntax cannot hold it."""
+    from kg.sparql_view import in_memory
+
     media = GRAPH_EXTENSIONS[extension]
     try:
-        body = serialize_graph(graph, MEDIA_FORMATS[media], request.app.state.settings.project.context)
+        body = serialize_graph(in_memory(graph), MEDIA_FORMATS[media], request.app.state.settings.project.context)
     except OutputError as exc:
         return _refuse(406, f"{request.url.path}: {exc}")
     return _respond(Reply(200, media, body), vary=False)

@@ -80,6 +80,17 @@ class _ServerView(SPARQLStore):
         """Nothing to record: on a read-only view a graph exists as a name, with or without triples."""
 
 
+def in_memory(graph: Graph) -> Graph:
+    """`graph` for a reader that walks it node by node (rdflib's serialisers: a lookup for each subject): from a
+    SPARQL server's view, a copy read in one query (the statements graph of a 20 k-triple generated project:
+    5975 queries and 20 s as Turtle), else `graph` itself."""
+    if not isinstance(graph.store, _ServerView):
+        return graph
+    copy = Graph()
+    copy += graph
+    return copy
+
+
 def names_blank_nodes(server: SparqlStore) -> bool:
     """Whether a query can name every blank node of `server`'s dataset (it has none, or the server is Virtuoso)."""
     found = server.query(_ANY_BLANK, where="the blank nodes of the dataset").bindings

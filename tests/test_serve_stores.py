@@ -25,12 +25,16 @@ import pytest
 from rdflib import Graph, Literal, URIRef, Variable
 from rdflib.compare import isomorphic
 from rdflib.namespace import RDFS
+from starlette.applications import Starlette
+from starlette.routing import Route
+from starlette.testclient import TestClient
 
 from conftest import ServerProcess, start_server
-from kg.build import CACHE_ENV, cache_key
+from kg.build import CACHE_ENV, Built, cache_key
 from kg.load import Project, curie
-from kg.namespaces import CLAIM, GRAPH, ID, KG, PROJECT_ROOT, STATEMENTS_GRAPH
+from kg.namespaces import CLAIM, GRAPH, ID, KG, ONTOLOGY_GRAPH, PROJECT_ROOT, STATEMENTS_GRAPH
 from kg.query import load_catalogue
+from kg.serve import Settings, named_graph
 from kg.store import bind_values
 
 KG_COMMAND = str(Path(sys.executable).with_name("kg"))
@@ -210,3 +214,20 @@ def test_a_sparql_store_is_read_in_place(served, project_store) -> None:
     assert page.status_code == 200
     assert '<dd lang="de">Nordamerikanisches Luft- und Weltraum-Verteidigungskommando</dd>' in page.text
     assert "Weltraum" not in httpx.get(f"{server.url}/page/NORAD", timeout=60).text
+
+
+def test_a_whole_graph_is_read_from_a_sparql_server_in_one_query(project_store, built_project,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """/graph/ontology.ttl from a SPARQL server's view: the ontology graph as built, read in one query (rdflib's
+    Turtle writer reads a graph subject by subject: a query each on the view itself)."""
+    if not project_store.spec.startswith("sparql:"):
+        pytest.skip("only a SPARQL server's view reads a query a lookup")
+    reads = []
+    query_trusted = project_store.query_trusted
+    monkeypatch.setattr(project_store, "query_trusted", lambda *args: reads.append(args) or query_trusted(*args))
+    app = Starlette(routes=[Route("/graph/{name:path}", named_graph)])
+    app.state.built, app.state.settings = Built(project_store.view(), report=None), Settings()
+    response = TestClient(app).get("/graph/ontology.ttl")
+    assert response.status_code == 200
+    assert isomorphic(Graph().parse(data=response.text, format="turtle"), built_project.dataset.graph(ONTOLOGY_GRAPH))
+    assert len(reads) == 1
