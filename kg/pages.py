@@ -109,8 +109,12 @@ def term_link(graph: Dataset, node: Node, docs: OntologyDocs, depth: int = 0) ->
             for p, o in sorted(graph.predicate_objects(node))
         )
         return Term("(unnamed node)", details=pairs)
-    href = page_path(node) or docs.href(node) or str(node)
-    return Term(label(graph, node), href=href, title=curie(node))
+    return _iri_term(node, label(graph, node), docs)
+
+
+def _iri_term(node: Node, text: str, docs: OntologyDocs) -> Term:
+    """An IRI shown as `text` (its label): linked to its entity page, its documentation, or itself."""
+    return Term(text, href=page_path(node) or docs.href(node) or str(node), title=curie(node))
 
 
 # --- claims and their spans -----------------------------------------------------------------------------------
@@ -380,16 +384,13 @@ def problem_page(request: Request, status: int, message: str) -> HTMLResponse:
 
 def home(request: Request) -> HTMLResponse:
     graph = _built(request).dataset
-    docs = _docs(request)
     index = served_index(request.app.state)
-    shown = [(group, _terms(graph, group.members[:HOME_GROUP_ROWS], docs)) for group in index.groups]
+    shown = [(group, group.members[:HOME_GROUP_ROWS]) for group in index.groups]
     return _render(request, "home.html", groups=shown, claims=index.claims, documents=document_titles(graph))
 
 
 def entities(request: Request) -> HTMLResponse:
     """`/entities?group=CURIE[&page=N]`: one group of the home page's index, ENTITIES_PAGE_ROWS at a time."""
-    graph = _built(request).dataset
-    docs = _docs(request)
     groups = {group.key: group for group in served_index(request.app.state).groups}
     params = query_parameters(request, ("group", "page"))
     key, page = params.get("group", ""), params.get("page", "1")
@@ -403,18 +404,19 @@ def entities(request: Request) -> HTMLResponse:
         return problem_page(request, 400, f"page {page!r} is not a page of {key}: pages run from 1 to {last}")
     number = int(page)
     first = (number - 1) * ENTITIES_PAGE_ROWS
-    members = _terms(graph, group.members[first : first + ENTITIES_PAGE_ROWS], docs)
+    members = group.members[first : first + ENTITIES_PAGE_ROWS]
     return _render(request, "entities.html", group=group, members=members, number=number, last=last,
                    first=first + 1, end=first + len(members))
 
 
 @dataclass(frozen=True)
 class IndexGroup:
-    """A group of the entity index: its key (the class's CURIE, or "other"), heading, and members by label."""
+    """A group of the entity index: its key (the class's CURIE, or "other"), heading, and members by label, as the
+    pages show them (their labels read with the index, not again by each page: a query each on a SPARQL server)."""
 
     key: str
     heading: Term
-    members: list[Node]
+    members: list[Term]
 
 
 @dataclass(frozen=True)
@@ -441,8 +443,8 @@ def entity_index(graph: Dataset, docs: OntologyDocs) -> EntityIndex:
     for cls in INDEX_GROUPS:
         members = entities.intersection(graph.subjects(RDF.type, cls))
         entities -= members
-        groups.append(IndexGroup(curie(cls), term_link(graph, cls, docs), _by_label(members, shown)))
-    groups.append(IndexGroup("other", Term("Everything else"), _by_label(entities, shown)))
+        groups.append(IndexGroup(curie(cls), term_link(graph, cls, docs), _by_label(members, shown, docs)))
+    groups.append(IndexGroup("other", Term("Everything else"), _by_label(entities, shown, docs)))
     return EntityIndex([group for group in groups if group.members], len(claims))
 
 
@@ -470,12 +472,9 @@ def served_index(state: State) -> EntityIndex:
     return known[1]
 
 
-def _by_label(nodes: set[Node], shown: dict[Node, str]) -> list[Node]:
-    return sorted(nodes, key=lambda node: (shown[node].casefold(), str(node)))
-
-
-def _terms(graph: Dataset, nodes: list[Node], docs: OntologyDocs) -> list[Term]:
-    return [term_link(graph, node, docs) for node in nodes]
+def _by_label(nodes: set[Node], shown: dict[Node, str], docs: OntologyDocs) -> list[Term]:
+    ordered = sorted(nodes, key=lambda node: (shown[node].casefold(), str(node)))
+    return [_iri_term(node, shown[node], docs) for node in ordered]
 
 
 def entity(request: Request) -> HTMLResponse:
