@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
-from rdflib import Graph, Literal
+from rdflib import BNode, Graph, Literal
 from rdflib.term import Node
 
 from kg.build import Built, build
-from kg.coverage import coverage, document_sentences, sentence_units
+from kg.coverage import claim_coverage, coverage, document_sentences, sentence_units
 from kg.load import Project, find_span, find_spans, quote_context
 from kg.namespaces import CLAIM, KG, OA, PROJECT_ROOT, RDF, SCHEMA, STATEMENTS_GRAPH
 
@@ -122,9 +122,9 @@ def test_quote_context_picks_each_occurrence_of_a_repeated_quote() -> None:
     assert quote_context(text, *find_span(text, "we work together in NORAD")) == ("", "")  # a quote found once
 
 
-class _SectionReads:
-    """A graph that counts the reads of each node's kg:section (kg serve's pages read a SPARQL server a query a
-    read, kg.sparql_view)."""
+class _Reads:
+    """A graph that counts its lookups of a value and of a node's statements, by (method, subject, predicate):
+    kg serve's pages read a SPARQL server a query a lookup (kg.sparql_view)."""
 
     def __init__(self, graph: Graph) -> None:
         self.graph, self.reads = graph, Counter()
@@ -133,9 +133,12 @@ class _SectionReads:
         return getattr(self.graph, name)
 
     def value(self, subject: Node, predicate: Node) -> Node | None:
-        if predicate == KG.section:
-            self.reads[subject] += 1
+        self.reads["value", subject, predicate] += 1
         return self.graph.value(subject, predicate)
+
+    def predicate_objects(self, subject: Node) -> object:
+        self.reads["predicate_objects", subject, None] += 1
+        return self.graph.predicate_objects(subject)
 
 
 def test_a_documents_sentences_read_each_claims_section_once(built_project: Built) -> None:
@@ -144,7 +147,18 @@ def test_a_documents_sentences_read_each_claims_section_once(built_project: Buil
     graph = built_project.dataset
     document = next(iter(graph.subjects(SCHEMA.text)))
     claims = coverage(graph).claims
-    counted = _SectionReads(graph)
+    counted = _Reads(graph)
     sentences = document_sentences(counted, document, SOURCE.read_text(encoding="utf-8"), claims)
     assert sentences == document_sentences(graph, document, SOURCE.read_text(encoding="utf-8"), claims)
-    assert len(counted.reads) == 52 and set(counted.reads.values()) == {1}
+    sections = [count for (_, _, predicate), count in counted.reads.items() if predicate == KG.section]
+    assert len(sections) == 52 and set(sections) == {1}
+
+
+def test_a_claims_coverage_reads_each_of_its_selectors_once(built_project: Built) -> None:
+    """C07's two selectors (data/statements.ttl: the quote "we work together in NORAD", and 395-420) are each read
+    once, whole, not once for each value taken from them."""
+    counted = _Reads(built_project.dataset)
+    checked = claim_coverage(counted, CLAIM.C07)
+    assert (checked.quote, checked.start, checked.end, checked.verified) == ("we work together in NORAD", 395, 420, True)
+    selectors = {key: count for key, count in counted.reads.items() if isinstance(key[1], BNode)}
+    assert len(selectors) == 2 and set(selectors.values()) == {1}
