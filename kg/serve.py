@@ -810,6 +810,12 @@ async def _refused(request: Request, exc: Exception) -> Response:
     return _refuse(exc.status, exc.message, **exc.headers)
 
 
+async def _store_failed(request: Request, exc: Exception) -> Response:
+    """A page or document whose store could not be read (a SPARQL server read in place, kg.sparql_view, that no
+    longer answers or refuses): not the client's fault, and said as a refusal is."""
+    return await _refused(request, Refused(502, f"{request.url.path}: {exc}"))
+
+
 async def _not_found(request: Request, exc: Exception) -> Response:
     return _refuse(404, f"nothing is served at {request.url.path}; see / (the index of entities), /sparql, /ask, "
                    "/query, /document, /ontology, /shapes, /graph/NAME, /id/NAME")
@@ -821,7 +827,7 @@ async def _not_allowed(request: Request, exc: Exception) -> Response:
     return _refuse(405, f"{request.method} is not allowed on {request.url.path}; use {allowed}", Allow=allowed)
 
 
-EXCEPTION_HANDLERS = {Refused: _refused, 404: _not_found, 405: _not_allowed}
+EXCEPTION_HANDLERS = {Refused: _refused, StoreError: _store_failed, 404: _not_found, 405: _not_allowed}
 
 
 def create_app(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import re
+import socket
 import threading
 from collections import Counter
 from collections.abc import Iterator
@@ -28,6 +29,8 @@ from kg import pages
 from kg.pages import routes
 from kg.serve import EXCEPTION_HANDLERS, Settings, create_app
 from kg.query import load_catalogue, run_query, run_sparql
+from kg.sparql_view import read_only_view
+from kg.store import SparqlStore
 
 SOURCE = PROJECT_ROOT / "data" / "sources" / "canada-us-defence-factsheet.txt"
 _MARK = re.compile(r'<mark class="claim[^"]*" data-claims="([^"]*)"[^>]*><a [^>]*>(.*?)</a></mark>', re.DOTALL)
@@ -572,3 +575,17 @@ def test_a_changed_generator_regenerates_the_documentation_and_removes_the_old(
     upgraded = pages.ontology_docs(_fresh_build(built_project), Project())  # another pyLODE
     assert upgraded.path.read_text(encoding="utf-8") == "<html>run 3</html>"
     assert not changed_header.path.exists() and _cached_files(Project()) == [".html", ".json"]
+
+
+def test_a_page_whose_sparql_server_stopped_answering_says_so(docs_cache: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A SPARQL server read in place (kg.sparql_view) that no longer answers: a 502 naming the server, as the
+    problem page for a browser, not the server's own failure (500)."""
+    with socket.socket() as probe:  # a free port, closed again: nothing listens there
+        probe.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{probe.getsockname()[1]}/sparql"
+    built = Built(read_only_view(SparqlStore(url)), report=None)
+    with client_for(built, docs_cache, monkeypatch) as gone:
+        page, text = (gone.get("/page/NORAD", headers={"Accept": accept}) for accept in ("text/html", "text/plain"))
+    assert page.status_code == 502 and f"/page/NORAD: cannot reach the SPARQL server {url}: " in page.text
+    assert "<!doctype html>" in page.text
+    assert text.status_code == 502 and text.text.startswith(f"/page/NORAD: cannot reach the SPARQL server {url}: ")
