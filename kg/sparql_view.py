@@ -56,8 +56,12 @@ def _default(context: Graph | None) -> bool:
 
 
 class _ServerView(SPARQLStore):
+    """rdflib's SPARQLStore over `server`'s dataset (see the module's docstring); `server` (the attribute) is how
+    kg.store.as_store finds the store that evaluates queries over this view."""
+
     def __init__(self, server: SparqlStore) -> None:
-        super().__init__(server.url, returnFormat="json", method="POST_FORM", node_to_sparql=_written)
+        # (no method or result format for rdflib's connector: every request goes through `_query`)
+        super().__init__(server.url, node_to_sparql=_written)
         self.server = server
 
     def _query(self, query: str, default_graph: str | None = None, named_graph: str | None = None) -> Result:
