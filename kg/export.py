@@ -40,7 +40,7 @@ from kg.errors import InputError, OutputError, UsageError
 from kg.load import merged, new_dataset
 from kg.namespaces import INFERRED_GRAPH, LINKED_GRAPHS, ONTOLOGY_GRAPH, SOURCES_GRAPH, STATEMENTS_GRAPH
 from kg.void import DATASET_GRAPH, describe
-from kg.store import MemoryStore, OxigraphStore, SparqlStore, Store, from_oxigraph, normalised, to_oxigraph
+from kg.store import MemoryStore, OxigraphStore, Store, from_oxigraph, normalised, to_oxigraph
 
 # the Turtle shorthand tokens that read back as the same literal (rdflib rewrites every xsd:double shorthand)
 _EXACT_SHORTHAND = {
@@ -210,8 +210,7 @@ def serialize(dataset: Dataset, fmt: str, context: Path, inferred: bool = False,
 def serialize_store(store: Store, fmt: str, context: Path, inferred: bool = False) -> bytes:
     """The export of the dataset in `store` in `fmt`. Oxigraph writes N-Triples, Turtle, TriG and RDF/XML of its
     graphs itself (on 2 M triples, seconds, where copying them into rdflib takes minutes and gigabytes); JSON-LD
-    and the other stores go through rdflib, reading the store in place where it can (Store.view; a SPARQL server
-    from its checked copy, Store.dataset). Only the
+    and the other stores go through rdflib, reading the store in place where it can (Store.view). Only the
     memory store, which holds the project's build, gives canonical bytes (`serialize`): relabelling a large
     store's blank nodes canonically costs more than the export (at 200 k triples, JSON-LD from Oxigraph took
     42 s with it, 12 s without). Oxigraph's own writer writes the quads in its indexes' order with the
@@ -221,9 +220,7 @@ def serialize_store(store: Store, fmt: str, context: Path, inferred: bool = Fals
     if isinstance(store, OxigraphStore) and fmt in OXIGRAPH_FORMATS:
         data = store.serialize_graphs(_selected(store.graphs(), inferred), OXIGRAPH_FORMATS[fmt], fmt != "trig")
         return _readable_xml(data, lambda: export_graph(store.view(), fmt, inferred)) if fmt == "xml" else data
-    # (a SPARQL server's copy, not its view: the copy checks that the server's cap on result rows cut nothing off)
-    source = store.dataset() if isinstance(store, SparqlStore) else store.view()
-    return serialize(source, fmt, context, inferred, stable=isinstance(store, MemoryStore))
+    return serialize(store.view(), fmt, context, inferred, stable=isinstance(store, MemoryStore))
 
 
 def serialized(graph: Graph, fmt: str, context: Path, ordered: bool = True) -> bytes:

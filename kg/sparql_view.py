@@ -10,8 +10,9 @@ own connector (urllib) sends no time limit, Basic credentials only and one defau
 every graph it holds, its system graphs too), and the dataset's graphs are those named graphs only; naming a graph
 (rdflib's `Dataset.graph`, which every reader calls) writes nothing; and a blank node is named in a query by the
 IRI Virtuoso gives it in its answers (`nodeID://...`), which SPARQL itself cannot do (a blank node in a query is a
-variable); a term no query can write (an IRI with a space) matches nothing. A server that labels its blank
-nodes otherwise is read from a copy (see `names_blank_nodes`).
+variable); a term no query can write (an IRI with a space) matches nothing; a whole graph read (an export, a
+document) is counted too, so that a server's cap on result rows cannot cut it short unseen. A server that labels
+its blank nodes otherwise is read from a copy (see `names_blank_nodes`).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from rdflib.term import Node
 
 from kg.errors import StoreError
 from kg.load import is_iri, new_dataset
-from kg.store import SparqlStore
+from kg.store import SparqlStore, check_whole
 
 VIRTUOSO_BLANK = "nodeID://"  # how Virtuoso labels a blank node in its answers, and accepts it back as an IRI
 _ANY_BLANK = "SELECT ?b WHERE { { ?b ?p ?o } UNION { ?s ?p ?b } FILTER(isBlank(?b)) } LIMIT 1"
@@ -70,7 +71,12 @@ class _ServerView(SPARQLStore):
     def triples(self, spo: tuple, context: Graph | None = None) -> Iterator:
         if any(term is not None and sparql_term(term) is None for term in spo) or _default(context):
             return iter(())  # a term no query can name is in none of the server's triples that a query reaches
-        return super().triples(spo, context)
+        if spo != (None, None, None):
+            return super().triples(spo, context)
+        # a whole graph (an export, a document), counted too: a server's cap on result rows would cut it silently
+        found = list(super().triples(spo, context))
+        check_whole(self.server.spec, len(found), self.__len__(context))
+        return iter(found)
 
     def __len__(self, context: Graph | None = None) -> int:
         return 0 if _default(context) else super().__len__(context)

@@ -237,11 +237,7 @@ class _Checked:
     def dataset(self) -> Dataset:
         result = self.query(_ALL_QUADS)
         expected = self.query(_COUNT_QUADS).bindings[0][Variable("n")].toPython()
-        if len(result.bindings) != expected:  # a server's cap on result rows cuts answers short without saying so
-            raise StoreError(
-                f"store {self.spec} returned {len(result.bindings)} of its {expected} quads: raise the server's "
-                "limit on result rows (Virtuoso: ResultSetMaxRows in [SPARQL])"
-            )
+        check_whole(self.spec, len(result.bindings), expected)
         dataset = new_dataset()
         for row in result.bindings:
             dataset.graph(row[Variable("g")]).add((row[Variable("s")], row[Variable("p")], row[Variable("o")]))
@@ -252,6 +248,16 @@ class _Checked:
 
     def close(self) -> None:
         """Nothing to release: the memory store is the process's, a server's connection is per request."""
+
+
+def check_whole(spec: str, returned: int, expected: int) -> None:
+    """StoreError unless store `spec` returned all `expected` triples or quads it was asked for: a server's cap on
+    result rows cuts answers short without saying so."""
+    if returned != expected:
+        raise StoreError(
+            f"store {spec} returned {returned} of its {expected} quads: raise the server's limit on result rows "
+            "(Virtuoso: ResultSetMaxRows in [SPARQL])"
+        )
 
 
 def _grouped_aggregate(ctx, part):
