@@ -92,8 +92,8 @@ class _ServerView(SPARQLStore):
 
 def in_memory(graph: Graph) -> Graph:
     """`graph` for a reader that walks it node by node (rdflib's serialisers: a lookup for each subject): from a
-    SPARQL server's view, a copy read in one query (the statements graph of a 20 k-triple generated project:
-    5975 queries and 20 s as Turtle), else `graph` itself."""
+    SPARQL server's view, a copy read at once (the statements graph of a 20 k-triple generated project: 5975
+    queries and 20 s as Turtle), else `graph` itself."""
     if not isinstance(graph.store, _ServerView):
         return graph
     copy = Graph()
