@@ -5,9 +5,9 @@
 - `oxigraph`: a pyoxigraph store in memory, for one command: the in-store build of a large graph (kg.instore),
   two to five times faster than on disk (writes above all: 100 k quads/s on disk, a million in memory);
 - `sparql:URL`: any SPARQL 1.1 server: queries as form-encoded POST to URL (Virtuoso hangs on a direct
-  `application/sparql-query` POST), updates to $KG_SPARQL_UPDATE_URL (default: URL), loading by a Graph Store
-  Protocol PUT of each graph to $KG_SPARQL_GRAPH_STORE_URL, with the credentials in $KG_SPARQL_USER /
-  $KG_SPARQL_PASSWORD (HTTP basic or digest, as the server asks).
+  `application/sparql-query` POST), updates to $KG_SPARQL_UPDATE_URL (default: URL), loading by the Graph Store
+  Protocol (each graph in bounded requests) to $KG_SPARQL_GRAPH_STORE_URL, with the credentials in
+  $KG_SPARQL_USER / $KG_SPARQL_PASSWORD (HTTP basic or digest, as the server asks).
 
 Every store answers `query` with an rdflib Result (SELECT rows as rdflib terms, ASK a bool, CONSTRUCT/DESCRIBE a
 graph), so result formatting and the tests do not depend on the store. `query` is the single entry point for
@@ -40,6 +40,7 @@ from rdflib.term import Node
 from kg.errors import KgError, QueryError, StoreError, UsageError
 from kg.load import Project, is_iri, new_dataset
 from kg.namespaces import BUILD_GRAPH, DCTERMS, GRAPH, PREFIXES, RDFS, SKOS
+from kg.triple_batches import triple_batches
 
 if TYPE_CHECKING:
     from rdflib.plugins.sparql.sparql import Query
@@ -51,6 +52,9 @@ SPARQL_USER_ENV = "KG_SPARQL_USER"
 SPARQL_PASSWORD_ENV = "KG_SPARQL_PASSWORD"
 KINDS = ("memory", "oxigraph:PATH", "oxigraph", "sparql:URL")
 _HTTP_TIMEOUT = 300  # seconds: loading a large graph on a busy 2-core machine
+# triples per Graph Store request: Virtuoso's loader inserts a larger body in batches on parallel threads, which
+# deadlock at random (its 500 "SR172: Transaction deadlocked" on one 200 k-triple PUT in four)
+_LOAD_BATCH = 50_000
 _SMALL_BODY = 65_536  # bytes: a body a server's 401 cannot cut off (the socket's buffers take it whole)
 BUILD_KEY_FILE = "kg-build-key"  # in an oxigraph:PATH directory: the cache key of the inputs it was built from
 _PROLOGUE = "".join(f"PREFIX {prefix}: <{namespace}>\n" for prefix, namespace in PREFIXES.items())
@@ -662,7 +666,7 @@ class SparqlStore(_Checked):
         self._post(self.update_url, [("update", with_prefixes(text))], "*/*")
 
     def load(self, dataset: Dataset) -> None:
-        # one Graph Store Protocol PUT per graph keeps blank nodes and every literal's datatype; SPARQL Update
+        # the Graph Store Protocol (a PUT, then POSTs) keeps blank nodes and every literal's datatype; SPARQL Update
         # does not on Virtuoso (INSERT DATA refuses blank nodes, INSERT ... WHERE {} makes "2"^^xsd:decimal an
         # integer)
         if not self.graph_store_url:
@@ -677,12 +681,14 @@ class SparqlStore(_Checked):
                 # Virtuoso's Graph Store makes an xsd:integer beyond 32 bits an xsd:decimal; its SPARQL Update
                 # keeps it (up to 64 bits), so those triples go by INSERT DATA (which refuses blank nodes)
                 wide = {(s, p, o) for s, p, o in graph if _wide_integer(o) and not isinstance(s, BNode)}
-                put = graph
-                if wide:
-                    put = Graph()
-                    put += (triple for triple in graph if triple not in wide)
                 target = f"{self.graph_store_url}?{urllib.parse.urlencode({'graph': str(graph.identifier)})}"
-                self._send(target, put.serialize(format="nt", encoding="utf-8"), "application/n-triples", "PUT")
+                # in bounded requests: the first replaces the graph (PUT), the others add to it (POST)
+                batches = triple_batches((triple for triple in graph if triple not in wide), _LOAD_BATCH)
+                for number, batch in enumerate(batches):
+                    body = Graph()
+                    body += batch
+                    self._send(target, body.serialize(format="nt", encoding="utf-8"), "application/n-triples",
+                               "POST" if number else "PUT")
                 if wide:
                     triples = " ".join(f"{s.n3()} {p.n3()} {o.n3()} ." for s, p, o in sorted(wide))
                     self.update(f"INSERT DATA {{ GRAPH <{graph.identifier}> {{ {triples} }} }}")

@@ -341,11 +341,14 @@ class _BasicOnlyServer(BaseHTTPRequestHandler):
     body, as Virtuoso does. It records every request: (method, whether it had the credentials, body length)."""
 
     seen: list[tuple[str, bool, int]] = []
+    uploads: list[tuple[str, bytes]] = []  # (method, body) of each authorised Graph Store request
 
     def _answer(self) -> None:
         authorised = self.headers.get("Authorization") == "Basic " + base64.b64encode(b"u:p").decode()
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0)) if authorised else b""
         self.seen.append((self.command, authorised, len(body)))
+        if authorised and self.headers.get("Content-Type") == "application/n-triples":
+            self.uploads.append((self.command, body))
         if not authorised:
             self.send_response(401)
             self.send_header("WWW-Authenticate", 'Basic realm="sparql"')
@@ -372,6 +375,7 @@ def basic_only_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     """The URL of a _BasicOnlyServer (query, update and Graph Store), with its credentials in the environment."""
     server = HTTPServer(("127.0.0.1", 0), _BasicOnlyServer)
     _BasicOnlyServer.seen = []
+    _BasicOnlyServer.uploads = []
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     url = f"http://127.0.0.1:{server.server_address[1]}/sparql"
@@ -407,6 +411,37 @@ def test_a_large_body_first_is_preceded_by_a_head_that_learns_the_scheme(basic_o
     seen = [(method, authorised) for method, authorised, _ in _BasicOnlyServer.seen]
     assert seen == [("HEAD", False), ("HEAD", True), ("POST", True)]  # (the HEAD answered 401 is sent again, with them)
     assert _BasicOnlyServer.seen[2][2] > 2_000_000
+
+
+def test_a_graph_goes_in_bounded_requests_the_first_replacing_it(basic_only_server: str, monkeypatch) -> None:
+    """Virtuoso inserts a large body in parallel batches that deadlock at random (500 "SR172: Transaction
+    deadlocked"): a graph goes in requests of at most _LOAD_BATCH triples, a PUT and then POSTs."""
+    monkeypatch.setattr("kg.store._LOAD_BATCH", 1_000)
+    store = create_store(f"sparql:{basic_only_server}")
+    dataset = _numbered(2_500)
+    store.load(dataset)
+    uploads = _BasicOnlyServer.uploads
+    assert [method for method, _ in uploads] == ["PUT", "POST", "POST"]
+    parts = [Graph().parse(data=body.decode(), format="nt") for _, body in uploads]
+    assert [len(part) for part in parts] == [1_000, 1_000, 500]
+    assert set().union(*parts) == set(dataset.graph(STATEMENTS_GRAPH))
+
+
+LINKED_BLANK_NODES = """
+@prefix ex: <https://example.org/> .
+ex:a ex:p 1, 2, 3 ; ex:list (ex:x ex:y ex:z) ; ex:q [ ex:r [ ex:s 4 ] ] .
+[] ex:t 5, 6 .
+"""
+
+
+def test_blank_nodes_stay_themselves_across_the_requests_of_a_graph(sparql_server, monkeypatch) -> None:
+    """A blank node label names one node only within its request: the triples of linked blank nodes (a list, a
+    nested description) go in one request, and the graph comes back as it went in."""
+    monkeypatch.setattr("kg.store._LOAD_BATCH", 2)
+    dataset = Dataset()
+    dataset.graph(STATEMENTS_GRAPH).parse(data=LINKED_BLANK_NODES, format="turtle")
+    sparql_server.load(dataset)
+    assert isomorphic(sparql_server.dataset().graph(STATEMENTS_GRAPH), dataset.graph(STATEMENTS_GRAPH))
 
 
 def test_a_large_graph_loads_into_the_server(enriched_built) -> None:
