@@ -40,9 +40,11 @@ from rdflib.term import Node
 from kg.errors import KgError, QueryError, StoreError, UsageError
 from kg.load import Project, is_iri, new_dataset
 from kg.namespaces import BUILD_GRAPH, DCTERMS, GRAPH, PREFIXES, RDFS, SKOS
+from kg.page_text import page_text
 from kg.triple_batches import triple_batches
 
 if TYPE_CHECKING:
+    import httpx
     from rdflib.plugins.sparql.sparql import Query
 
 STORE_ENV = "KG_STORE"
@@ -616,8 +618,7 @@ class SparqlStore(_Checked):
         except httpx.HTTPError as exc:
             raise StoreError(f"cannot reach the SPARQL server {url}: {exc}") from None
         if response.status_code >= 400:
-            detail = response.text.strip().split("\n")[0][:500]  # the reason, not the echo
-            raise StoreError(f"SPARQL server {url} answered {response.status_code} {response.reason_phrase}: {detail}")
+            raise StoreError(f"SPARQL server {url} answered {response.status_code} {response.reason_phrase}: {_refusal(response)}")
         return response.content
 
     def _select(self, text: str) -> Result:
@@ -707,6 +708,14 @@ class SparqlStore(_Checked):
     def set_build_key(self, key: str) -> None:
         self.update(f"DROP SILENT GRAPH <{BUILD_GRAPH}>")
         self.update(f"INSERT DATA {{ GRAPH <{BUILD_GRAPH}> {{ <{BUILD_GRAPH}> <{DCTERMS.identifier}> {Literal(key).n3()} }} }}")
+
+
+def _refusal(response: httpx.Response) -> str:
+    """The server's own words for a refusal: an HTML page's text (Virtuoso's Graph Store: "Error 40001 SR172:
+    Transaction deadlocked"), else the first line of the body (the reason, not the echo of the query)."""
+    if "html" in response.headers.get("content-type", ""):
+        return page_text(response.text)[:500]
+    return response.text.strip().split("\n")[0][:500]
 
 
 def _wide_integer(term: Node) -> bool:

@@ -444,6 +444,57 @@ def test_blank_nodes_stay_themselves_across_the_requests_of_a_graph(sparql_serve
     assert isomorphic(sparql_server.dataset().graph(STATEMENTS_GRAPH), dataset.graph(STATEMENTS_GRAPH))
 
 
+VIRTUOSO_DEADLOCK_PAGE = b"""<!DOCTYPE HTML PUBLIC "-//IETF//DTD HTML 2.0//EN">
+<html>
+  <head>
+    <title>SPARQL Graph Protocol request failed</title>
+  </head>
+  <body>
+    <h1>HTTP/1.1 500 Request Failed</h1>
+    <h3>Error 40001</h3>
+<xmp>SR172: Transaction deadlocked</xmp></body></html>"""
+
+
+class _DeadlockedGraphStore(BaseHTTPRequestHandler):
+    """A server whose Graph Store answers every upload as Virtuoso's does when its loader deadlocks (queries and
+    updates succeed: no graphs)."""
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        answer = json.dumps({"head": {"vars": ["g"]}, "results": {"bindings": []}}).encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(answer)))
+        self.end_headers()
+        self.wfile.write(answer)
+
+    def do_PUT(self) -> None:
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.send_response(500, "Request Failed")
+        self.send_header("Content-Type", "text/html; charset=UTF-8")
+        self.send_header("Content-Length", str(len(VIRTUOSO_DEADLOCK_PAGE)))
+        self.end_headers()
+        self.wfile.write(VIRTUOSO_DEADLOCK_PAGE)
+
+    def log_message(self, *args: object) -> None:
+        """Quiet."""
+
+
+def test_a_refusal_in_an_html_page_gives_the_servers_own_words(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Virtuoso's Graph Store explains a 500 in an HTML page: the error keeps its text, not its first line
+    (the doctype)."""
+    server = HTTPServer(("127.0.0.1", 0), _DeadlockedGraphStore)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_address[1]}/sparql"
+    monkeypatch.setenv("KG_SPARQL_GRAPH_STORE_URL", url)
+    try:
+        with pytest.raises(StoreError) as refused:
+            create_store(f"sparql:{url}").load(_numbered(3))
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert str(refused.value).endswith("answered 500 Request Failed: Error 40001 SR172: Transaction deadlocked")
+
+
 def test_a_large_graph_loads_into_the_server(enriched_built) -> None:
     """Virtuoso answers a PUT without credentials by 401 before reading it: a body larger than the socket's
     buffers must go once, authenticated. The server holds the session's project store, put back afterwards."""
