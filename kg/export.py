@@ -17,17 +17,18 @@ one fails, so a failure leaves every target absent or as it was (write_all_atomi
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
 import secrets
 import shutil
 import stat
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from functools import partial
 from pathlib import Path
 
-from rdflib import Dataset, Graph, Literal, URIRef, plugin
+from rdflib import BNode, Dataset, Graph, Literal, URIRef, plugin
 from rdflib.namespace import XSD
 from rdflib.plugins.serializers.jsonld import Converter, JsonLDSerializer
 from rdflib.plugins.serializers.trig import TrigSerializer
@@ -207,6 +208,35 @@ def serialize(dataset: Dataset, fmt: str, context: Path, inferred: bool = False,
     return serialized(export_graph(canonical(dataset) if stable else dataset, fmt, inferred), fmt, context, stable)
 
 
+# a blank node label every format writes as it is: N-Triples' and Turtle's BLANK_NODE_LABEL, RDF/XML's rdf:nodeID
+# (an XML name), JSON-LD's "_:" identifiers
+_WRITABLE_BLANK = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _writable_blank_nodes(graph: Graph) -> Graph:
+    """`graph`, its blank nodes relabelled (in a copy) where a label cannot be written: a SPARQL
+    server's own (Virtuoso's `nodeID://b10426`) made N-Triples, TriG and RDF/XML no parser reads. Each such label
+    gets one derived from it, so a node keeps one label across the graphs of a TriG export."""
+    def writable(node: Node) -> Node:
+        if isinstance(node, BNode) and not _WRITABLE_BLANK.fullmatch(node):
+            return BNode("b" + hashlib.sha256(node.encode("utf-8")).hexdigest()[:24])
+        return node
+
+    def quads() -> Iterator[tuple[Node, Node, Node, Node | None]]:
+        if isinstance(graph, Dataset):
+            return ((s, p, o, name.identifier if isinstance(name, Graph) else name) for s, p, o, name in graph.quads())
+        return ((s, p, o, None) for s, p, o in graph)
+
+    if all(writable(s) is s and writable(o) is o for s, _, o, _ in quads()):  # (nothing to copy: the usual case)
+        return graph
+    copy = new_dataset() if isinstance(graph, Dataset) else Graph()
+    for prefix, namespace in graph.namespaces():
+        copy.bind(prefix, namespace, override=True)
+    for s, p, o, name in quads():
+        (copy if name is None else copy.graph(name)).add((writable(s), p, writable(o)))
+    return copy
+
+
 def serialize_store(store: Store, fmt: str, context: Path, inferred: bool = False) -> bytes:
     """The export of the dataset in `store` in `fmt`. Oxigraph writes N-Triples, Turtle, TriG and RDF/XML of its
     graphs itself (on 2 M triples, seconds, where copying them into rdflib takes minutes and gigabytes); JSON-LD
@@ -229,6 +259,7 @@ def serialized(graph: Graph, fmt: str, context: Path, ordered: bool = True) -> b
     out); OutputError if the format cannot hold the data (RDF/XML needs a predicate IRI it can split into a
     namespace and a local name, and no control character: see _readable_xml; an IRI with a space is no IRI)."""
     options = {"context": load_context(context)} if fmt == "jsonld" else {}
+    graph = _writable_blank_nodes(graph)
     if ordered and fmt in _FOLLOW_STORE_ORDER:
         graph = _in_order(graph)
     try:
