@@ -909,7 +909,8 @@ def _given(graph: Graph, binding: Binding, language: str, labels: dict[str, str]
 
 
 def _run(ask: Asker, result: Answer, binding: Binding, mentions: list[Mention], allow_service: bool) -> Answer:
-    """Run the chosen query with its bound parameters; fill rows, quotes and notes."""
+    """Run the chosen query with its bound parameters; fill rows (those naming an entity of the question that the
+    query ignores first), quotes and notes."""
     graph, language, query = ask.graph, result.language, binding.query
     given = _given(graph, binding, language, result.param_labels)
     try:
@@ -928,9 +929,17 @@ def _run(ask: Asker, result: Answer, binding: Binding, mentions: list[Mention], 
         for name, value in given.items()
     ]
     result.sparql = "\n".join([*bound, *body])
+    used = binding.used()
+    usual = ask.narrators  # Canada in "what does Canada do ...": context, not a filter (not the Middle East)
+    ignored = [m for m in mentions if m.nodes and not m.is_class and m not in used and m.nodes[0] not in usual]
+    # the query does not filter on the entities it ignores: the rows naming them (subject or any column) come first,
+    # the others after them in the query's order ("What does Canada do for the United Nations Command?": its
+    # contribution, C39, before the 15 other commitments)
+    answers = sorted(zip(outcome.bindings, supports),
+                     key=lambda pair: sum(m.nodes[0] not in pair[0].values() for m in ignored))
     result.columns = [str(v) for v in outcome.vars]
-    result.terms = [tuple(row.get(v) for v in outcome.vars) for row in outcome.bindings]
-    for row, support in zip(outcome.bindings, supports):
+    result.terms = [tuple(row.get(v) for v in outcome.vars) for row, _ in answers]
+    for row, support in answers:
         result.rows.append({str(v): _shown(graph, row.get(v), language) for v in outcome.vars})
         result.quotes.append([{"id": q.id, "quote": q.quote, "claim": q.claim, "source": q.source}
                               for q in support.claims])
@@ -940,12 +949,7 @@ def _run(ask: Asker, result: Answer, binding: Binding, mentions: list[Mention], 
         return result
     result.status, result.message = "answered", ""
     in_rows = {term for row in outcome.bindings for term in row.values()}
-    bound = binding.used()
-    usual = ask.narrators  # Canada in "what does Canada do ...": context, not a filter (not the Middle East)
-    missing = [
-        m for m in mentions
-        if m.nodes and not m.is_class and m not in bound and m.nodes[0] not in in_rows | usual
-    ]
+    missing = [m for m in ignored if m.nodes[0] not in in_rows]
     if missing:
         names = ", ".join(label(graph, m.nodes[0], language) for m in missing)
         result.message = text["unmentioned"].format(names=names)

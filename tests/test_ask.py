@@ -780,3 +780,18 @@ def test_keywords_several_queries_fit_alike_are_refused_with_suggestions(
     got = answer(built_project, question)
     assert (got.status, got.query, got.rows) == ("unanswerable", "", [])
     assert suggestion in got.suggestions
+
+
+@pytest.mark.parametrize("question", [
+    "What does Canada do for the United Nations Command?", "Que fait le Canada pour le Commandement des Nations Unies ?",
+])
+def test_the_rows_naming_an_entity_the_query_ignores_come_first(built_project: Built, question: str) -> None:
+    """No query takes United Nations Command as a parameter; commitments answers, all of them, in the order of their
+    labels, with the one about United Nations Command fourth: Canada's "contributing leadership and expertise to
+    United Nations Command" (C39), under "Canada works with the United States and Allies to enforce sanctions on
+    North Korea" (C38). The rows naming it now come first, the others after them."""
+    got = answer(built_project, question)
+    assert got.status == "answered", got.as_text()
+    assert value(got.terms[0][0]) == "id:UNCContribution"
+    assert {q["id"] for q in got.quotes[0]} == {"C38", "C39"}
+    assert all(ID.UnitedNationsCommand not in terms for terms in got.terms[1:])
