@@ -933,8 +933,8 @@ def _run(ask: Asker, result: Answer, binding: Binding, mentions: list[Mention], 
     usual = ask.narrators  # Canada in "what does Canada do ...": context, not a filter (not the Middle East)
     ignored = [m for m in mentions if m.nodes and not m.is_class and m not in used and m.nodes[0] not in usual]
     # the query does not filter on the entities it ignores: the rows naming them (subject or any column) come first,
-    # the others after them in the query's order ("What does Canada do for the United Nations Command?": its
-    # contribution, C39, before the 15 other commitments)
+    # the others after them in the query's order ("What does Canada do about Venezuela?": its sanctions, C15, before
+    # those on North Korea)
     answers = sorted(zip(outcome.bindings, supports),
                      key=lambda pair: sum(m.nodes[0] not in pair[0].values() for m in ignored))
     result.columns = [str(v) for v in outcome.vars]

@@ -782,16 +782,37 @@ def test_keywords_several_queries_fit_alike_are_refused_with_suggestions(
     assert suggestion in got.suggestions
 
 
-@pytest.mark.parametrize("question", [
-    "What does Canada do for the United Nations Command?", "Que fait le Canada pour le Commandement des Nations Unies ?",
+@pytest.mark.parametrize("question, case, entity, claim", [
+    # sanctions, by target: North Korea's three ways of enforcing them (C38-C40), then Venezuela's imposition (C15)
+    ("What does Canada do about Venezuela?", "sanctions", ID.Venezuela, "C15"),
+    # threats-countered, by threat: DAESH (C48) twice, then "deterring Russian aggression against the Alliance" (C33)
+    ("What does Canada do about Russia?", "threats-countered", ID.Russia, "C33"),
 ])
-def test_the_rows_naming_an_entity_the_query_ignores_come_first(built_project: Built, question: str) -> None:
-    """No query takes United Nations Command as a parameter; commitments answers, all of them, in the order of their
-    labels, with the one about United Nations Command fourth: Canada's "contributing leadership and expertise to
-    United Nations Command" (C39), under "Canada works with the United States and Allies to enforce sanctions on
-    North Korea" (C38). The rows naming it now come first, the others after them."""
+def test_the_rows_naming_an_entity_the_query_ignores_come_first(
+    built_project: Built, question: str, case: str, entity: URIRef, claim: str
+) -> None:
+    """A query without parameters answers for the entity its rows name, in the query's order, where the row about
+    the entity came after the others; it now comes first, and the others follow (none is left out)."""
     got = answer(built_project, question)
-    assert got.status == "answered", got.as_text()
-    assert value(got.terms[0][0]) == "id:UNCContribution"
-    assert {q["id"] for q in got.quotes[0]} == {"C38", "C39"}
-    assert all(ID.UnitedNationsCommand not in terms for terms in got.terms[1:])
+    assert (got.status, got.query) == ("answered", case), got.as_text()
+    assert entity in got.terms[0] and claim in {q["id"] for q in got.quotes[0]}
+    assert all(entity not in terms for terms in got.terms[1:])
+    assert len(got.terms) == len(CASES_BY_ID[case].expected)
+
+
+@pytest.mark.parametrize("question, case", [
+    ("What does Canada contribute to United Nations Command?", "contributions-to-region[UnitedNationsCommand]"),
+    ("What does Canada do for the United Nations Command?", "contributions-to-region[UnitedNationsCommand]"),
+    ("Que fournit le Canada au Commandement des Nations Unies ?", "contributions-to-region[UnitedNationsCommand]"),
+    ("What does Canada contribute to the Global Coalition to Defeat DAESH?",
+     "contributions-to-region[GlobalCoalitionToDefeatDAESH]"),
+])
+def test_contributions_to_an_organisation_are_answered(built_project: Built, question: str, case: str) -> None:
+    """contributions-to-region took a place only, so an organisation that receives a contribution (United Nations
+    Command, C39; the Global Coalition to Defeat DAESH, C48) could not be asked about: the question was refused."""
+    expected = CASES_BY_ID[case]
+    got = answer(built_project, question)
+    assert (got.status, got.query) == ("answered", "contributions-to-region"), got.as_text()
+    assert got.params == _expected_params(built_project, expected.query, expected.params)
+    index = [got.columns.index(column) for column in expected.columns]
+    assert [tuple(value(terms[i]) for i in index) for terms in got.terms] == expected.expected

@@ -491,6 +491,15 @@ CASES = [
         ("id:DonationSatelliteCommunicationsEquipment", "id:Canada"),
         ("id:UkraineCyberSecurityAssistance", "id:Canada"),
     ], params={"region": "Ukraine"}, id="Ukraine"),
+    # Organisations receive too: "Canada works with the United States and Allies to enforce sanctions on North Korea"
+    # (C38), "contributing leadership and expertise to United Nations Command" (C39).
+    Case("contributions-to-region", ("commitment", "provider"), [
+        ("id:UNCContribution", "id:Canada"),
+    ], params={"region": "United Nations Command"}, id="UnitedNationsCommand"),
+    # "Canadian Armed Forces contribute troops and equipment to support the Global Coalition to Defeat DAESH" (C48).
+    Case("contributions-to-region", ("commitment", "provider"), [
+        ("id:CoalitionContribution", "id:CanadianArmedForces"),
+    ], params={"region": "id:GlobalCoalitionToDefeatDAESH"}, id="GlobalCoalitionToDefeatDAESH"),
     #################################################################
     # equipment types
     #################################################################
