@@ -205,7 +205,9 @@ def serialize(dataset: Dataset, fmt: str, context: Path, inferred: bool = False,
     else in rdflib's order (canonical labels cost more than the export itself on a large graph)."""
     if fmt not in FORMATS:
         raise UsageError(f"unknown export format {fmt!r}; use one of {', '.join(FORMATS)}")
-    return serialized(export_graph(canonical(dataset) if stable else dataset, fmt, inferred), fmt, context, stable)
+    if stable:
+        return serialized(export_graph(canonical(dataset), fmt, inferred), fmt, context)
+    return serialized(writable_blank_nodes(export_graph(dataset, fmt, inferred)), fmt, context, ordered=False)
 
 
 # a blank node label every format writes as it is: N-Triples' and Turtle's BLANK_NODE_LABEL, RDF/XML's rdf:nodeID
@@ -213,10 +215,11 @@ def serialize(dataset: Dataset, fmt: str, context: Path, inferred: bool = False,
 _WRITABLE_BLANK = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
-def _writable_blank_nodes(graph: Graph) -> Graph:
-    """`graph`, its blank nodes relabelled (in a copy) where a label cannot be written: a SPARQL
-    server's own (Virtuoso's `nodeID://b10426`) made N-Triples, TriG and RDF/XML no parser reads. Each such label
-    gets one derived from it, so a node keeps one label across the graphs of a TriG export."""
+def writable_blank_nodes(graph: Graph) -> Graph:
+    """`graph`, its blank nodes relabelled (in a copy) where a label cannot be written: a SPARQL server's own
+    (Virtuoso's `nodeID://b10426`) made N-Triples, TriG and RDF/XML no parser reads. Each such label gets one
+    derived from it, so a node keeps one label across the graphs of a TriG export. (Canonical labels, as
+    `canonical` gives, are writable: the build's exports skip this scan.)"""
     def writable(node: Node) -> Node:
         if isinstance(node, BNode) and not _WRITABLE_BLANK.fullmatch(node):
             return BNode("b" + hashlib.sha256(node.encode("utf-8")).hexdigest()[:24])
@@ -259,7 +262,6 @@ def serialized(graph: Graph, fmt: str, context: Path, ordered: bool = True) -> b
     out); OutputError if the format cannot hold the data (RDF/XML needs a predicate IRI it can split into a
     namespace and a local name, and no control character: see _readable_xml; an IRI with a space is no IRI)."""
     options = {"context": load_context(context)} if fmt == "jsonld" else {}
-    graph = _writable_blank_nodes(graph)
     if ordered and fmt in _FOLLOW_STORE_ORDER:
         graph = _in_order(graph)
     try:

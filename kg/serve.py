@@ -48,8 +48,7 @@ from starlette.routing import BaseRoute, Route
 
 from kg.build import Built
 from kg.errors import InputError, OutputError, QueryError, StoreError, UsageError
-from kg.export import serialized  # kg.export's writer, so both write the same bytes
-from kg.export import load_context
+from kg.export import load_context, serialized, writable_blank_nodes  # kg.export's writer: both write the same bytes
 from kg.load import Project, bind_prefixes, load_shapes, new_dataset
 from kg.namespaces import (
     BASE, GRAPH, ID, KG, ONTOLOGY_GRAPH, OWL, PREFIXES, PROV, RDF, RDFS, SD, VOID, W3C_FORMATS,
@@ -443,7 +442,7 @@ def serialize_graph(graph: Graph, fmt: str, context: Path) -> bytes:
     """A graph (or, for TriG, a dataset) as bytes in kg.export format `fmt`, with the project's prefixes; JSON-LD
     compacted with the context file `context`. OutputError if the format cannot hold the data."""
     bind_prefixes(graph)
-    return serialized(graph, fmt, context)
+    return serialized(writable_blank_nodes(graph), fmt, context)
 
 
 def _respond(reply: Reply, vary: bool = True) -> Response:

@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pytest
-from rdflib import Dataset
+from rdflib import Dataset, Graph
 
 from kg.build import CACHE_ENV, Built, build
 from kg.load import Project, new_dataset
@@ -221,3 +221,19 @@ def sparql_server(enriched_built: Built) -> Iterator[Store]:
         yield store
     finally:
         store.load(enriched_built.dataset)
+
+
+_OXIGRAPH_FORMATS = {"turtle": "TURTLE", "jsonld": "JSON_LD", "nt": "N_TRIPLES", "trig": "TRIG", "xml": "RDF_XML"}
+
+
+def strictly_read(data: bytes, fmt: str) -> Graph:
+    """The triples of a document in kg.export format `fmt` as Oxigraph's parser reads them (stricter than
+    rdflib's: a blank node label no format allows is an error), graph names dropped."""
+    import pyoxigraph as ox
+
+    from kg.store import from_oxigraph
+
+    graph = Graph()
+    for quad in ox.parse(data, format=getattr(ox.RdfFormat, _OXIGRAPH_FORMATS[fmt]), base_iri="https://w3id.org/defence-kg/"):
+        graph.add((from_oxigraph(quad.subject), from_oxigraph(quad.predicate), from_oxigraph(quad.object)))
+    return graph

@@ -28,7 +28,7 @@ from kg.namespaces import (
     STATEMENTS_GRAPH, WIKIDATA_GRAPH,
 )
 from kg.store import MemoryStore, Store, create_store
-from conftest import copy_of
+from conftest import copy_of, strictly_read
 
 CONTEXT = PROJECT_ROOT / "ontology" / "context.jsonld"
 CASES = [(fmt, inferred) for fmt in FORMATS for inferred in (False, True)]
@@ -491,26 +491,11 @@ def test_a_missing_or_broken_context_is_named(tmp_path: Path, text: str | None, 
         load_context(path)
 
 
-_OXIGRAPH_FORMATS = {"turtle": "TURTLE", "jsonld": "JSON_LD", "nt": "N_TRIPLES", "trig": "TRIG", "xml": "RDF_XML"}
-
-
-def _strictly_read(data: bytes, fmt: str) -> Graph:
-    """The triples of an export as Oxigraph's parser reads them (stricter than rdflib's), graph names dropped."""
-    import pyoxigraph as ox
-
-    from kg.store import from_oxigraph
-
-    graph = Graph()
-    for quad in ox.parse(data, format=getattr(ox.RdfFormat, _OXIGRAPH_FORMATS[fmt]), base_iri=str(ID)):
-        graph.add((from_oxigraph(quad.subject), from_oxigraph(quad.predicate), from_oxigraph(quad.object)))
-    return graph
-
-
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_every_store_s_export_reads_back_as_the_memory_store_s(project_store: Store, enriched_built: Built, fmt: str) -> None:
     """Virtuoso labels its blank nodes `nodeID://b10426`: written as they were, its N-Triples, TriG and RDF/XML
     exports were files no parser reads, and its JSON-LD lost the quotes' selectors."""
     from kg.export import serialize_store
 
-    expected = _strictly_read(serialize_store(MemoryStore(enriched_built.dataset), fmt, CONTEXT), fmt)
-    assert isomorphic(_strictly_read(serialize_store(project_store, fmt, CONTEXT), fmt), expected)
+    expected = strictly_read(serialize_store(MemoryStore(enriched_built.dataset), fmt, CONTEXT), fmt)
+    assert isomorphic(strictly_read(serialize_store(project_store, fmt, CONTEXT), fmt), expected)

@@ -29,7 +29,7 @@ from starlette.applications import Starlette
 from starlette.routing import Route
 from starlette.testclient import TestClient
 
-from conftest import ServerProcess, start_server
+from conftest import ServerProcess, start_server, strictly_read
 from kg.build import CACHE_ENV, Built, cache_key
 from kg.load import Project, curie
 from kg.namespaces import CLAIM, GRAPH, ID, KG, ONTOLOGY_GRAPH, PROJECT_ROOT, STATEMENTS_GRAPH
@@ -194,9 +194,12 @@ def test_pages_are_the_memory_servers(served, kg_server: ServerProcess) -> None:
             page, expected = store_client.get(path), memory_client.get(path)
             assert (page.status_code, expected.status_code) == (200, 200), path
             assert page.text == expected.text, path
-        for path in ("/data/NORAD.ttl", "/data/claim/C07.ttl"):
-            description = Graph().parse(data=store_client.get(path).text, format="turtle")
-            assert isomorphic(description, Graph().parse(data=memory_client.get(path).text, format="turtle")), path
+        # read strictly: Virtuoso's blank node labels (nodeID://b10426) were written as they are, in N-Triples
+        # and RDF/XML no parser reads
+        for path, fmt in (("/data/NORAD.ttl", "turtle"), ("/data/claim/C07.ttl", "turtle"), ("/data/claim/C07.nt", "nt"),
+                          ("/data/claim/C07.rdf", "xml")):
+            description = strictly_read(store_client.get(path).content, fmt)
+            assert isomorphic(description, strictly_read(memory_client.get(path).content, fmt)), path
 
 
 def test_a_sparql_store_is_read_in_place(served, project_store) -> None:
