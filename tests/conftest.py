@@ -237,3 +237,17 @@ def strictly_read(data: bytes, fmt: str) -> Graph:
     for quad in ox.parse(data, format=getattr(ox.RdfFormat, _OXIGRAPH_FORMATS[fmt]), base_iri="https://w3id.org/defence-kg/"):
         graph.add((from_oxigraph(quad.subject), from_oxigraph(quad.predicate), from_oxigraph(quad.object)))
     return graph
+
+
+def virtuoso_error_page(code: str, message: str) -> str:
+    """An error page as Virtuoso 7.2's Graph Store writes it: the status line, its error code, its message in
+    <xmp> (where an IRI's <...> stays as it is)."""
+    return f"""<!DOCTYPE HTML PUBLIC "-//IETF//DTD HTML 2.0//EN">
+<html>
+  <head>
+    <title>SPARQL Graph Protocol request failed</title>
+  </head>
+  <body>
+    <h1>HTTP/1.1 500 Request Failed</h1>
+    <h3>Error {code}</h3>
+<xmp>{message}</xmp></body></html>"""

@@ -4,16 +4,12 @@ from __future__ import annotations
 
 from kg.page_text import page_text
 
+from conftest import virtuoso_error_page
+
 # Virtuoso 7.2's Graph Store refusing an upload it cannot parse (its message in <xmp>, the graph's IRI in <...>)
-REJECTED = """<!DOCTYPE HTML PUBLIC "-//IETF//DTD HTML 2.0//EN">
-<html>
-  <head>
-    <title>SPARQL Graph Protocol request failed</title>
-  </head>
-  <body>
-    <h1>HTTP/1.1 500 Request Failed</h1>
-    <h3>Error 22023</h3>
-<xmp>The PUT request for graph <urn:x> is rejected: the submitted resource is of unsupported type text/plain</xmp></body></html>"""
+REJECTED = virtuoso_error_page(
+    "22023", "The PUT request for graph <urn:x> is rejected: the submitted resource is of unsupported type text/plain"
+)
 
 
 def test_the_text_is_the_bodys_without_the_status_line_and_keeps_an_iri_in_xmp() -> None:

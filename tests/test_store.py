@@ -19,7 +19,7 @@ from rdflib import BNode, Dataset, Graph, Literal, URIRef, Variable
 from rdflib.compare import isomorphic
 from test_cli import kg
 
-from conftest import sparql_test_url
+from conftest import sparql_test_url, virtuoso_error_page
 from kg.errors import QueryError, StoreError, UsageError
 from kg.load import Project, new_dataset
 from kg.namespaces import ID, KG, RDFS, STATEMENTS_GRAPH, XSD
@@ -444,15 +444,7 @@ def test_blank_nodes_stay_themselves_across_the_requests_of_a_graph(sparql_serve
     assert isomorphic(sparql_server.dataset().graph(STATEMENTS_GRAPH), dataset.graph(STATEMENTS_GRAPH))
 
 
-VIRTUOSO_DEADLOCK_PAGE = b"""<!DOCTYPE HTML PUBLIC "-//IETF//DTD HTML 2.0//EN">
-<html>
-  <head>
-    <title>SPARQL Graph Protocol request failed</title>
-  </head>
-  <body>
-    <h1>HTTP/1.1 500 Request Failed</h1>
-    <h3>Error 40001</h3>
-<xmp>SR172: Transaction deadlocked</xmp></body></html>"""
+VIRTUOSO_DEADLOCK_PAGE = virtuoso_error_page("40001", "SR172: Transaction deadlocked").encode()
 
 
 class _DeadlockedGraphStore(BaseHTTPRequestHandler):
