@@ -253,12 +253,15 @@ def test_stopped_workers_are_reaped_and_replaced(hostile_server: ServerProcess) 
     _healthy(hostile_server)
 
 
-def test_a_long_query_finishes_in_a_demoted_worker_which_is_then_replaced(hostile_server: ServerProcess) -> None:
-    """A query using more than half a second of CPU lowers its worker's priority; that worker is not reused."""
-    before = set(_children(hostile_server))
-    long = "SELECT (COUNT(*) AS ?n) WHERE { ?claim a kg:Claim . ?s ?p ?o }"  # 52 x every triple
-    response = _request(hostile_server, **_form(long))
-    assert response.status_code == 200, response.text
-    after = set(_children(hostile_server))
-    assert before - after and after - before  # one worker gone, a new one forked
-    _healthy(hostile_server)
+def test_a_long_query_finishes_in_a_demoted_worker_which_is_then_replaced(tmp_path: Path) -> None:
+    """A query using more than half a second of CPU lowers its worker's priority; that worker is not reused. (A
+    server of its own, with a time limit far above the query's time: on the hostile server's 3 s, the demoted
+    query was stopped whenever other work shared the two cores.)"""
+    with start_server(tmp_path, "--timeout", "120", "--cache", "0") as server:
+        before = set(_children(server))
+        long = "SELECT (COUNT(*) AS ?n) WHERE { ?claim a kg:Claim . ?s ?p ?o }"  # 52 x every triple
+        response = _request(server, **_form(long))
+        assert response.status_code == 200, response.text
+        after = set(_children(server))
+        assert before - after and after - before  # one worker gone, a new one forked
+        _healthy(server)
