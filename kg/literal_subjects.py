@@ -51,11 +51,13 @@ class Schema:
         self._iris = " ".join(f"<{graph}>" for graph in graphs)
         self._graphs = f"VALUES ?g {{ {self._iris} }}"
         self.chains = chains
-        axioms = " ".join(f"<{p}>" for p in AXIOMS)
-        # two queries, not a UNION binding rdf:type inside GRAPH: that one brought Virtuoso 7.2's server down
+        # (graph, axiom) pairs in one VALUES: with the graphs and the axioms as two VALUES, Oxigraph read every
+        # triple of the graphs (2.3 s at 2 M triples, against 14 ms). Two queries, not a UNION binding rdf:type
+        # inside GRAPH: that one brought Virtuoso 7.2's server down.
+        pairs = " ".join(f"(<{graph}> <{axiom}>)" for graph in graphs for axiom in AXIOMS)
         rows = [
             *store.query(
-                f"SELECT DISTINCT ?s ?p ?o WHERE {{ {self._graphs} VALUES ?p {{ {axioms} }} GRAPH ?g {{ ?s ?p ?o }} "
+                f"SELECT DISTINCT ?s ?p ?o WHERE {{ VALUES (?g ?p) {{ {pairs} }} GRAPH ?g {{ ?s ?p ?o }} "
                 "FILTER (isIRI(?s) && isIRI(?o)) }"
             ),
             *(
