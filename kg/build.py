@@ -23,6 +23,7 @@ from kg import __version__
 from kg.errors import KgError
 from kg.export import write_atomic
 from kg.load import Project, load_dataset, load_shapes
+from kg.namespaces import RULES_DIR
 from kg.validate import Report
 
 CACHE_ENV = "KG_CACHE_DIR"
@@ -48,7 +49,6 @@ def cache_key(project: Project) -> str:
     The code is hashed as well so that a changed pipeline (say, the junk filter) never serves an old build.
     """
     from kg.offline import pycountry_version
-    from kg.rules import RULES_DIR
 
     digest = hashlib.sha256(f"kg {__version__}\0pycountry {pycountry_version()}\0".encode())
     code = sorted(Path(__file__).parent.glob("*.py")) + sorted(RULES_DIR.glob("*.rq"))  # the rules are code too

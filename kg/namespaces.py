@@ -64,3 +64,4 @@ PREFIXES = {
 }
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
+RULES_DIR = PROJECT_ROOT / "ontology" / "rules"  # the OWL RL rules as SPARQL (kg.rules)

@@ -38,13 +38,12 @@ from kg.closure import Closure, TripleAccess, Unsupported, instances, schema_key
 from kg.errors import InputError, UsageError
 from kg.literal_subjects import check_literal_subjects
 from kg.load import curie
-from kg.namespaces import INFERRED_GRAPH, ONTOLOGY_GRAPH, PROJECT_ROOT, RULE_ROUND_GRAPH, STATEMENTS_GRAPH
+from kg.namespaces import INFERRED_GRAPH, ONTOLOGY_GRAPH, RULE_ROUND_GRAPH, RULES_DIR, STATEMENTS_GRAPH
 from kg.reason import (
     ERRNS, REFLEXIVE_PREDICATES, TOP_CLASSES, TOP_PREDICATES, VOCABULARY_NAMESPACES, check_consistency, is_vocabulary,
 )
 from kg.store import Store
 
-RULES_DIR = PROJECT_ROOT / "ontology" / "rules"
 READ_GRAPHS = (ONTOLOGY_GRAPH, STATEMENTS_GRAPH, INFERRED_GRAPH)
 
 # OWL terms whose consequences the rules (or the consistency checks) compute, or that entail nothing.

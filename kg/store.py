@@ -41,7 +41,6 @@ from rdflib.term import Node
 from kg.errors import KgError, QueryError, StoreError, UsageError
 from kg.load import Project, is_iri, new_dataset
 from kg.namespaces import BUILD_GRAPH, DCTERMS, GRAPH, PREFIXES, RDFS, SKOS
-from kg.page_text import page_text
 from kg.triple_batches import triple_batches
 
 if TYPE_CHECKING:
@@ -714,6 +713,8 @@ def _refusal(response: httpx.Response) -> str:
     """The server's own words for a refusal: an HTML page's text (Virtuoso's Graph Store: "Error 40001 SR172:
     Transaction deadlocked"), else the first line of the body (the reason, not the echo of the query)."""
     if "html" in response.headers.get("content-type", ""):
+        from kg.page_text import page_text  # (read only here: html.parser is not worth every command's start-up)
+
         return page_text(response.text)[:500]
     return response.text.strip().split("\n")[0][:500]
 

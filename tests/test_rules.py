@@ -17,9 +17,9 @@ from rdflib.namespace import ORG, RDF, RDFS, XSD
 
 from kg.errors import InconsistencyError, InputError, UsageError
 from kg.load import Project, load_dataset, new_dataset, parse_turtle
-from kg.namespaces import ID, INFERRED_GRAPH, KG, ONTOLOGY_GRAPH, PROJECT_ROOT, STATEMENTS_GRAPH
+from kg.namespaces import ID, INFERRED_GRAPH, KG, ONTOLOGY_GRAPH, PROJECT_ROOT, RULES_DIR, STATEMENTS_GRAPH
 from kg.reason import infer
-from kg.rules import RULES_DIR, STRATA, load_rules, materialise, parse_rule, stratum
+from kg.rules import STRATA, load_rules, materialise, parse_rule, stratum
 from kg.store import Store, create_store
 
 EVERY_AXIOM = PROJECT_ROOT / "tests" / "fixtures" / "rules" / "every-axiom.ttl"
