@@ -118,7 +118,7 @@ HEADERS = {
     "founding-dates": ("founding", "organisation", "organisationLabel", "year", "derived", "derivation"),
     "commitments": ("commitment", "commitmentLabel", "kind", "provider", "recipient", "value",
                     "valueIsLowerBound", "unit", "since"),
-    "commitment-total": ("provider", "currency", "isoCode", "exactSum", "exactCount", "lowerBoundSum",
+    "commitment-total": ("currency", "provider", "isoCode", "exactSum", "exactCount", "lowerBoundSum",
                          "lowerBoundCount", "combinedSum", "combinedIsLowerBound", "combinedQualifier"),
     "equipment-donated": ("donation", "equipmentType", "equipmentTypeLabel", "broaderType", "broaderTypeLabel",
                           "provider"),
@@ -250,9 +250,9 @@ CASES = [
     # Canada's $9.7 billion (exact, C22) + more than $4.6 billion (C45) = more than $14.3 billion: the sum
     # includes a lower bound, so it is itself a lower bound. "* Figures are in Canadian dollars" (C51).
     Case("commitment-total",
-         ("provider", "currency", "isoCode", "exactSum", "exactCount", "lowerBoundSum", "lowerBoundCount",
+         ("currency", "provider", "isoCode", "exactSum", "exactCount", "lowerBoundSum", "lowerBoundCount",
           "combinedSum", "combinedIsLowerBound", "combinedQualifier"), [
-             ("id:Canada", "id:CanadianDollar", "CAD", Decimal("9.7") * B, 1, Decimal("4.6") * B, 1,
+             ("id:CanadianDollar", "id:Canada", "CAD", Decimal("9.7") * B, 1, Decimal("4.6") * B, 1,
               Decimal("14.3") * B, True, "more than"),
          ]),
     # "donations of an air defence system (NASAMS), Leopard II tanks, armoured personnel carriers, artillery,
