@@ -125,7 +125,7 @@ HEADERS = {
     "personnel-trained": ("training", "provider", "trainee", "traineeLabel", "count", "countIsLowerBound", "unit",
                           "since"),
     "where-canada-leads": ("led", "ledLabel", "location", "locationLabel"),
-    "seas-patrolled": ("patrol", "sea", "seaLabel", "partner", "partnerLabel"),
+    "seas-patrolled": ("patrol", "sea", "seaLabel", "actor", "actorLabel", "partner", "partnerLabel"),
     "deployments-by-region": ("activity", "asset", "assetLabel", "assetClass", "region", "regionLabel"),
     "sanctions": ("sanction", "sanctionLabel", "target", "targetLabel", "activity", "activityLabel", "role"),
     "threats-countered": ("threat", "threatLabel", "counteredBy", "counteredByLabel", "threatActor", "threatens"),
@@ -134,7 +134,7 @@ HEADERS = {
     "provenance": ("fact", "relation", "claim", "claimId", "section", "quote", "start", "end", "document"),
     "targets": ("target", "label", "level", "targetYear", "concerns", "pursuedBy", "ledBy", "accomplished"),
     "goals": ("goal", "goalLabel", "pursuedBy", "pursuedByLabel", "targetYear"),
-    "activities-by-location": ("activity", "activityLabel", "place", "placeLabel"),
+    "activities-by-location": ("activity", "activityLabel", "place", "placeLabel", "actor", "actorLabel"),
     "activities-in-region": ("activity", "activityLabel", "actor", "actorLabel", "relation"),
     "contributions-to-region": ("commitment", "commitmentLabel", "provider", "providerLabel"),
     "equipment-by-type": ("activity", "activityLabel", "equipment", "equipmentLabel", "use"),
@@ -283,10 +283,10 @@ CASES = [
         ("id:BrigadeScalingEffort", N),
     ]),
     # "Canadian ships sail with Standing NATO Maritime Groups, patrolling the Atlantic Ocean and Mediterranean
-    # Sea" (C36).
-    Case("seas-patrolled", ("patrol", "sea", "partner"), [
-        ("id:SNMGPatrols", "id:AtlanticOcean", "id:StandingNATOMaritimeGroups"),
-        ("id:SNMGPatrols", "id:MediterraneanSea", "id:StandingNATOMaritimeGroups"),
+    # Sea" (C36): Canada's ships.
+    Case("seas-patrolled", ("patrol", "sea", "actor", "partner"), [
+        ("id:SNMGPatrols", "id:AtlanticOcean", "id:Canada", "id:StandingNATOMaritimeGroups"),
+        ("id:SNMGPatrols", "id:MediterraneanSea", "id:Canada", "id:StandingNATOMaritimeGroups"),
     ]),
     # "Canadian ships and aircraft cooperate with the U.S. in the Caribbean" (C20); "Canadian ships sail with
     # Standing NATO Maritime Groups, patrolling the Atlantic Ocean and Mediterranean Sea" (C36); "deploying ships
@@ -396,28 +396,30 @@ CASES = [
     # in Latvia); "patrolling the Atlantic Ocean and Mediterranean Sea" (C36); "CAF operations in Central and
     # Eastern Europe" (C37); "an active role in the Indo-Pacific region" (C42); "deployed ... to the region"
     # (C43); "approach to the Middle East" (C47); "NATO Mission Iraq" (C49); "capacity-building activities in
-    # Iraq, Jordan, Lebanon, and Kuwait" (C50).
-    Case("activities-by-location", ("activity", "place"), [
-        ("id:ArcticMonitoring", "id:Arctic"),
-        ("id:ArcticOperationsAndExercises", "id:Arctic"),
-        ("id:CaribbeanDrugInterdiction", "id:Caribbean"),
-        ("id:BattleGroupLeadership", "id:Latvia"),
-        ("id:LatviaPresenceIncrease", "id:Latvia"),
-        ("id:SNMGPatrols", "id:AtlanticOcean"),
-        ("id:SNMGPatrols", "id:MediterraneanSea"),
-        ("id:CAFOperationsInEurope", "id:CentralEurope"),
-        ("id:CAFOperationsInEurope", "id:EasternEurope"),
-        ("id:IndoPacificEngagement", "id:IndoPacific"),
-        ("id:IndoPacificDeployment", "id:IndoPacific"),
-        ("id:MiddleEastApproach", "id:MiddleEast"),
-        ("id:NATOMissionIraq", "id:Iraq"),
-        ("id:MiddleEastCapacityBuilding", "id:Iraq"),
-        ("id:MiddleEastCapacityBuilding", "id:Jordan"),
-        ("id:MiddleEastCapacityBuilding", "id:Lebanon"),
-        ("id:MiddleEastCapacityBuilding", "id:Kuwait"),
+    # Iraq, Jordan, Lebanon, and Kuwait" (C50). The actors: "Canada's military" (C18) and "CAF operations" (C37)
+    # are the Canadian Armed Forces'; NATO Mission Iraq is NATO's; the capacity-building activities name none
+    # (the CAF contribute to them, C50); the others are Canada's ("we", "Canada", "its", "Canadian ships").
+    Case("activities-by-location", ("activity", "place", "actor"), [
+        ("id:ArcticMonitoring", "id:Arctic", "id:CanadianArmedForces"),
+        ("id:ArcticOperationsAndExercises", "id:Arctic", "id:Canada"),
+        ("id:CaribbeanDrugInterdiction", "id:Caribbean", "id:Canada"),
+        ("id:BattleGroupLeadership", "id:Latvia", "id:Canada"),
+        ("id:LatviaPresenceIncrease", "id:Latvia", "id:Canada"),
+        ("id:SNMGPatrols", "id:AtlanticOcean", "id:Canada"),
+        ("id:SNMGPatrols", "id:MediterraneanSea", "id:Canada"),
+        ("id:CAFOperationsInEurope", "id:CentralEurope", "id:CanadianArmedForces"),
+        ("id:CAFOperationsInEurope", "id:EasternEurope", "id:CanadianArmedForces"),
+        ("id:IndoPacificEngagement", "id:IndoPacific", "id:Canada"),
+        ("id:IndoPacificDeployment", "id:IndoPacific", "id:Canada"),
+        ("id:MiddleEastApproach", "id:MiddleEast", "id:Canada"),
+        ("id:NATOMissionIraq", "id:Iraq", "id:NATO"),
+        ("id:MiddleEastCapacityBuilding", "id:Iraq", N),
+        ("id:MiddleEastCapacityBuilding", "id:Jordan", N),
+        ("id:MiddleEastCapacityBuilding", "id:Lebanon", N),
+        ("id:MiddleEastCapacityBuilding", "id:Kuwait", N),
         # OWL RL, kg:location o kg:withinRegion: Iraq, Jordan, Lebanon and Kuwait are in the Middle East (C47, C50).
-        ("id:NATOMissionIraq", "id:MiddleEast"),
-        ("id:MiddleEastCapacityBuilding", "id:MiddleEast"),
+        ("id:NATOMissionIraq", "id:MiddleEast", "id:NATO"),
+        ("id:MiddleEastCapacityBuilding", "id:MiddleEast", N),
     ]),
     # "Canada's military plays a key role in monitoring the North" (C18); "We regularly conduct defense
     # operations and exercises, in collaboration with our Arctic partners" (C19).
