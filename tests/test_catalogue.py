@@ -126,7 +126,8 @@ HEADERS = {
                           "since"),
     "where-canada-leads": ("led", "ledLabel", "location", "locationLabel"),
     "seas-patrolled": ("patrol", "sea", "seaLabel", "actor", "actorLabel", "partner", "partnerLabel"),
-    "deployments-by-region": ("activity", "asset", "assetLabel", "assetClass", "region", "regionLabel"),
+    "deployments-by-region": ("activity", "actor", "actorLabel", "asset", "assetLabel", "assetClass", "region",
+                              "regionLabel"),
     "sanctions": ("sanction", "sanctionLabel", "target", "targetLabel", "activity", "activityLabel", "role"),
     "threats-countered": ("threat", "threatLabel", "counteredBy", "counteredByLabel", "threatActor", "threatens"),
     "timeline": ("fact", "year", "kind", "label"),
@@ -137,7 +138,7 @@ HEADERS = {
     "activities-by-location": ("activity", "activityLabel", "place", "placeLabel", "actor", "actorLabel"),
     "activities-in-region": ("activity", "activityLabel", "actor", "actorLabel", "relation"),
     "contributions-to-region": ("commitment", "commitmentLabel", "provider", "providerLabel"),
-    "equipment-by-type": ("activity", "activityLabel", "equipment", "equipmentLabel", "use"),
+    "equipment-by-type": ("activity", "activityLabel", "actor", "actorLabel", "equipment", "equipmentLabel", "use"),
     "equipment-hierarchy": ("type", "typeLabel", "broader", "broaderLabel", "depth"),
     "nation-of": ("region", "regionLabel"),
     "staff-nationalities": ("organisation", "organisationLabel", "nationality", "nationalityLabel",
@@ -146,8 +147,8 @@ HEADERS = {
     "bilingual-labels": ("entity", "labelEn", "labelFr"),
     "find-entity": ("entity", "labelEn", "labelFr", "matched"),
     "alignments": ("activity", "activityLabel", "alignedWith", "alignedWithLabel", "goal", "alsoPartner"),
-    "financial-commitments-since": ("commitment", "commitmentLabel", "since", "amount", "amountIsLowerBound",
-                                    "currency"),
+    "financial-commitments-since": ("commitment", "commitmentLabel", "provider", "providerLabel", "since", "amount",
+                                    "amountIsLowerBound", "currency"),
     "partners": ("partner", "partnerLabel", "activities"),
     "crises": ("crisis", "crisisLabel", "place", "placeLabel", "relation", "response"),
     "force-increases": ("increase", "actor", "location", "locationLabel", "factor", "factorIsLowerBound"),
@@ -292,16 +293,17 @@ CASES = [
     # Standing NATO Maritime Groups, patrolling the Atlantic Ocean and Mediterranean Sea" (C36); "deploying ships
     # and maritime patrol aircraft to monitor sanctions violations" (C40: no place stated, so none);
     # "has deployed ships, maritime patrol aircraft and Canadian Armed Forces personnel to the region" (C43,
-    # Indo-Pacific; personnel are neither ships nor aircraft).
-    Case("deployments-by-region", ("activity", "asset", "assetClass", "region"), [
-        ("id:CaribbeanDrugInterdiction", "id:Ship", "id:Ship", "id:Caribbean"),
-        ("id:CaribbeanDrugInterdiction", "id:Aircraft", "id:Aircraft", "id:Caribbean"),
-        ("id:SNMGPatrols", "id:Ship", "id:Ship", "id:AtlanticOcean"),
-        ("id:SNMGPatrols", "id:Ship", "id:Ship", "id:MediterraneanSea"),
-        ("id:SanctionsMonitoringDeployment", "id:Ship", "id:Ship", N),
-        ("id:SanctionsMonitoringDeployment", "id:MaritimePatrolAircraft", "id:Aircraft", N),
-        ("id:IndoPacificDeployment", "id:Ship", "id:Ship", "id:IndoPacific"),
-        ("id:IndoPacificDeployment", "id:MaritimePatrolAircraft", "id:Aircraft", "id:IndoPacific"),
+    # Indo-Pacific; personnel are neither ships nor aircraft). Each is Canada's: "Canadian ships" (C20, C36),
+    # "Canada works with ... deploying" (C38, C40), "Canada ... has deployed" (C43).
+    Case("deployments-by-region", ("activity", "actor", "asset", "assetClass", "region"), [
+        ("id:CaribbeanDrugInterdiction", "id:Canada", "id:Ship", "id:Ship", "id:Caribbean"),
+        ("id:CaribbeanDrugInterdiction", "id:Canada", "id:Aircraft", "id:Aircraft", "id:Caribbean"),
+        ("id:SNMGPatrols", "id:Canada", "id:Ship", "id:Ship", "id:AtlanticOcean"),
+        ("id:SNMGPatrols", "id:Canada", "id:Ship", "id:Ship", "id:MediterraneanSea"),
+        ("id:SanctionsMonitoringDeployment", "id:Canada", "id:Ship", "id:Ship", N),
+        ("id:SanctionsMonitoringDeployment", "id:Canada", "id:MaritimePatrolAircraft", "id:Aircraft", N),
+        ("id:IndoPacificDeployment", "id:Canada", "id:Ship", "id:Ship", "id:IndoPacific"),
+        ("id:IndoPacificDeployment", "id:Canada", "id:MaritimePatrolAircraft", "id:Aircraft", "id:IndoPacific"),
     ]),
     #################################################################
     # sanctions, threats
@@ -505,10 +507,10 @@ CASES = [
     # Aircraft and what is narrower: "Canadian ships and aircraft cooperate with the U.S. in the Caribbean" (C20);
     # "deploying ships and maritime patrol aircraft to monitor sanctions violations" (C40); "has deployed ships,
     # maritime patrol aircraft and Canadian Armed Forces personnel to the region" (C43).
-    Case("equipment-by-type", ("activity", "equipment", "use"), [
-        ("id:CaribbeanDrugInterdiction", "id:Aircraft", "deploys"),
-        ("id:SanctionsMonitoringDeployment", "id:MaritimePatrolAircraft", "deploys"),
-        ("id:IndoPacificDeployment", "id:MaritimePatrolAircraft", "deploys"),
+    Case("equipment-by-type", ("activity", "actor", "equipment", "use"), [
+        ("id:CaribbeanDrugInterdiction", "id:Canada", "id:Aircraft", "deploys"),
+        ("id:SanctionsMonitoringDeployment", "id:Canada", "id:MaritimePatrolAircraft", "deploys"),
+        ("id:IndoPacificDeployment", "id:Canada", "id:MaritimePatrolAircraft", "deploys"),
     ], id="default-Aircraft"),
     # "Leopard II tanks" (C24).
     Case("equipment-by-type", ("activity", "equipment", "use"), [
@@ -519,25 +521,26 @@ CASES = [
         ("id:DonationNASAMS", "id:NASAMS", "donates"),
     ], params={"type": "id:AirDefenceSystem"}, id="AirDefenceSystem"),
     # Equipment as a whole: the seven donations (C23-C29), ships and aircraft deployed (C20, C36, C40, C43) and
-    # "troops and equipment" contributed three times (C48-C50).
-    Case("equipment-by-type", ("activity", "equipment", "use"), [
-        ("id:DonationNASAMS", "id:NASAMS", "donates"),
-        ("id:DonationLeopardIITanks", "id:LeopardIITank", "donates"),
-        ("id:DonationArmouredPersonnelCarriers", "id:ArmouredPersonnelCarrier", "donates"),
-        ("id:DonationArtillery", "id:Artillery", "donates"),
-        ("id:DonationDroneCameras", "id:DroneCamera", "donates"),
-        ("id:DonationAmmunition", "id:Ammunition", "donates"),
-        ("id:DonationSatelliteCommunicationsEquipment", "id:SatelliteCommunicationsEquipment", "donates"),
-        ("id:CaribbeanDrugInterdiction", "id:Ship", "deploys"),
-        ("id:CaribbeanDrugInterdiction", "id:Aircraft", "deploys"),
-        ("id:SNMGPatrols", "id:Ship", "deploys"),
-        ("id:SanctionsMonitoringDeployment", "id:Ship", "deploys"),
-        ("id:SanctionsMonitoringDeployment", "id:MaritimePatrolAircraft", "deploys"),
-        ("id:IndoPacificDeployment", "id:Ship", "deploys"),
-        ("id:IndoPacificDeployment", "id:MaritimePatrolAircraft", "deploys"),
-        ("id:CoalitionContribution", "id:MilitaryEquipment", "contributes"),
-        ("id:NATOMissionIraqContribution", "id:MilitaryEquipment", "contributes"),
-        ("id:CapacityBuildingContribution", "id:MilitaryEquipment", "contributes"),
+    # "troops and equipment" contributed three times (C48-C50). Canada donates ("Canada's military assistance
+    # includes donations", C23) and deploys (as in deployments-by-region); "Canadian Armed Forces contribute" (C48-C50).
+    Case("equipment-by-type", ("activity", "actor", "equipment", "use"), [
+        ("id:DonationNASAMS", "id:Canada", "id:NASAMS", "donates"),
+        ("id:DonationLeopardIITanks", "id:Canada", "id:LeopardIITank", "donates"),
+        ("id:DonationArmouredPersonnelCarriers", "id:Canada", "id:ArmouredPersonnelCarrier", "donates"),
+        ("id:DonationArtillery", "id:Canada", "id:Artillery", "donates"),
+        ("id:DonationDroneCameras", "id:Canada", "id:DroneCamera", "donates"),
+        ("id:DonationAmmunition", "id:Canada", "id:Ammunition", "donates"),
+        ("id:DonationSatelliteCommunicationsEquipment", "id:Canada", "id:SatelliteCommunicationsEquipment", "donates"),
+        ("id:CaribbeanDrugInterdiction", "id:Canada", "id:Ship", "deploys"),
+        ("id:CaribbeanDrugInterdiction", "id:Canada", "id:Aircraft", "deploys"),
+        ("id:SNMGPatrols", "id:Canada", "id:Ship", "deploys"),
+        ("id:SanctionsMonitoringDeployment", "id:Canada", "id:Ship", "deploys"),
+        ("id:SanctionsMonitoringDeployment", "id:Canada", "id:MaritimePatrolAircraft", "deploys"),
+        ("id:IndoPacificDeployment", "id:Canada", "id:Ship", "deploys"),
+        ("id:IndoPacificDeployment", "id:Canada", "id:MaritimePatrolAircraft", "deploys"),
+        ("id:CoalitionContribution", "id:CanadianArmedForces", "id:MilitaryEquipment", "contributes"),
+        ("id:NATOMissionIraqContribution", "id:CanadianArmedForces", "id:MilitaryEquipment", "contributes"),
+        ("id:CapacityBuildingContribution", "id:CanadianArmedForces", "id:MilitaryEquipment", "contributes"),
     ], params={"type": "id:MilitaryEquipment"}, id="MilitaryEquipment"),
     # The types the source names: NASAMS is "an air defence system" (C23), Leopard IIs are tanks (C24), maritime
     # patrol aircraft are aircraft (C40, C43); the rest are equipment directly.
@@ -630,9 +633,10 @@ CASES = [
     #################################################################
     # "Since 2016, Canada has contributed more than $4.6 billion" (C45); "Since 2022, Canada has committed $9.7
     # billion" (C22).
-    Case("financial-commitments-since", ("commitment", "since", "amount", "amountIsLowerBound", "currency"), [
-        ("id:MiddleEastCrisisResponse", "2016", Decimal("4.6") * B, True, "CAD"),
-        ("id:UkraineSupport", "2022", Decimal("9.7") * B, False, "CAD"),
+    Case("financial-commitments-since",
+         ("commitment", "provider", "since", "amount", "amountIsLowerBound", "currency"), [
+        ("id:MiddleEastCrisisResponse", "id:Canada", "2016", Decimal("4.6") * B, True, "CAD"),
+        ("id:UkraineSupport", "id:Canada", "2022", Decimal("9.7") * B, False, "CAD"),
     ], ordered=True, id="default-2015"),
     Case("financial-commitments-since", ("commitment", "since"), [
         ("id:UkraineSupport", "2022"),
