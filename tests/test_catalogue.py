@@ -128,7 +128,8 @@ HEADERS = {
     "seas-patrolled": ("patrol", "sea", "seaLabel", "actor", "actorLabel", "partner", "partnerLabel"),
     "deployments-by-region": ("activity", "actor", "actorLabel", "asset", "assetLabel", "assetClass", "region",
                               "regionLabel"),
-    "sanctions": ("sanction", "sanctionLabel", "target", "targetLabel", "activity", "activityLabel", "role"),
+    "sanctions": ("sanction", "sanctionLabel", "target", "targetLabel", "activity", "activityLabel", "actor",
+                  "actorLabel", "role"),
     "threats-countered": ("threat", "threatLabel", "counteredBy", "counteredByLabel", "threatActor", "threatens"),
     "timeline": ("fact", "year", "kind", "label"),
     "derived-facts": ("fact", "label", "derivation", "claim", "claimId"),
@@ -146,14 +147,15 @@ HEADERS = {
     "claims-per-section": ("document", "section", "claims", "firstClaim", "lastClaim"),
     "bilingual-labels": ("entity", "labelEn", "labelFr"),
     "find-entity": ("entity", "labelEn", "labelFr", "matched"),
-    "alignments": ("activity", "activityLabel", "alignedWith", "alignedWithLabel", "goal", "alsoPartner"),
+    "alignments": ("activity", "activityLabel", "actor", "actorLabel", "alignedWith", "alignedWithLabel", "goal",
+                   "alsoPartner"),
     "financial-commitments-since": ("commitment", "commitmentLabel", "provider", "providerLabel", "since", "amount",
                                     "amountIsLowerBound", "currency"),
     "partners": ("partner", "partnerLabel", "activities"),
     "crises": ("crisis", "crisisLabel", "place", "placeLabel", "relation", "response"),
     "force-increases": ("increase", "actor", "location", "locationLabel", "factor", "factorIsLowerBound"),
     "relationships": ("relationship", "otherParty", "characterisation", "helpedSecure", "scope"),
-    "contributions": ("contribution", "contributed", "contributedLabel", "to", "toLabel"),
+    "contributions": ("contribution", "contributed", "contributedLabel", "actor", "actorLabel", "to", "toLabel"),
     "missions": ("mission", "missionLabel", "counters", "supportedBy"),
     "activities-by-actor": ("activity", "activityLabel", "kind"),
     "source-document": ("document", "title", "publisher", "language", "sourceFile", "sha256", "currency",
@@ -311,12 +313,13 @@ CASES = [
     # "the imposition of sanctions" (C15, Venezuela); "Canada works with the United States and Allies to enforce
     # sanctions on North Korea" (C38); "deploying ships and maritime patrol aircraft to monitor sanctions
     # violations" (C40); the sanctions are enforced "by contributing leadership and expertise to United Nations
-    # Command" (C39) too.
-    Case("sanctions", ("sanction", "target", "activity", "role"), [
-        ("id:VenezuelaSanctions", "id:Venezuela", "id:VenezuelaSanctionsImposition", "imposes"),
-        ("id:NorthKoreaSanctions", "id:NorthKorea", "id:NorthKoreaSanctionsEnforcement", "enforces"),
-        ("id:NorthKoreaSanctions", "id:NorthKorea", "id:UNCContribution", "enforces"),
-        ("id:NorthKoreaSanctions", "id:NorthKorea", "id:SanctionsMonitoringDeployment", "enforces"),
+    # Command" (C39) too. Canada carries out each ("Canada's diplomatic efforts, including ... the imposition of
+    # sanctions", C15; "Canada works with", C38-C40).
+    Case("sanctions", ("sanction", "target", "activity", "actor", "role"), [
+        ("id:VenezuelaSanctions", "id:Venezuela", "id:VenezuelaSanctionsImposition", "id:Canada", "imposes"),
+        ("id:NorthKoreaSanctions", "id:NorthKorea", "id:NorthKoreaSanctionsEnforcement", "id:Canada", "enforces"),
+        ("id:NorthKoreaSanctions", "id:NorthKorea", "id:UNCContribution", "id:Canada", "enforces"),
+        ("id:NorthKoreaSanctions", "id:NorthKorea", "id:SanctionsMonitoringDeployment", "id:Canada", "enforces"),
     ]),
     # "to warn against maritime threats from offshore" (C10); "to interdict illegal drugs destined for North
     # American markets" (C21); "deterring Russian aggression against the Alliance" (C33); "Canadian Armed Forces
@@ -623,10 +626,10 @@ CASES = [
         ("id:CanadianArmedForces", "CAF"),
     ], params={"name": "CAF"}, id="CAF"),
     # "Canada's diplomatic efforts ... align with the efforts of the United States and our South American
-    # partners towards a stable and democratic Venezuela" (C16): aligned, not partners.
-    Case("alignments", ("activity", "alignedWith", "goal", "alsoPartner"), [
-        ("id:VenezuelaDiplomacy", "id:UnitedStates", "id:StableDemocraticVenezuela", False),
-        ("id:VenezuelaDiplomacy", "id:SouthAmericanPartners", "id:StableDemocraticVenezuela", False),
+    # partners towards a stable and democratic Venezuela" (C16): aligned, not partners; Canada's efforts.
+    Case("alignments", ("activity", "actor", "alignedWith", "goal", "alsoPartner"), [
+        ("id:VenezuelaDiplomacy", "id:Canada", "id:UnitedStates", "id:StableDemocraticVenezuela", False),
+        ("id:VenezuelaDiplomacy", "id:Canada", "id:SouthAmericanPartners", "id:StableDemocraticVenezuela", False),
     ]),
     #################################################################
     # money and partners over time
@@ -682,25 +685,27 @@ CASES = [
     # "cyber security assistance to Ukraine" (C30); "tactical airlift to CAF operations" (C37); "contributing
     # leadership and expertise to United Nations Command" (C39); "troops and equipment to support the Global
     # Coalition to Defeat DAESH, NATO Mission Iraq, and capacity-building activities" (C48-C50); the donations of
-    # each type of equipment to Ukraine (C23-C29).
-    Case("contributions", ("contribution", "contributed", "to"), [
-        ("id:DonationNASAMS", "id:NASAMS", "id:Ukraine"),
-        ("id:DonationLeopardIITanks", "id:LeopardIITank", "id:Ukraine"),
-        ("id:DonationArmouredPersonnelCarriers", "id:ArmouredPersonnelCarrier", "id:Ukraine"),
-        ("id:DonationArtillery", "id:Artillery", "id:Ukraine"),
-        ("id:DonationDroneCameras", "id:DroneCamera", "id:Ukraine"),
-        ("id:DonationAmmunition", "id:Ammunition", "id:Ukraine"),
-        ("id:DonationSatelliteCommunicationsEquipment", "id:SatelliteCommunicationsEquipment", "id:Ukraine"),
-        ("id:UkraineCyberSecurityAssistance", "id:CyberSecurity", "id:Ukraine"),
-        ("id:PrestwickTacticalAirlift", "id:TacticalAirlift", "id:CAFOperationsInEurope"),
-        ("id:UNCContribution", "id:Leadership", "id:UnitedNationsCommand"),
-        ("id:UNCContribution", "id:Expertise", "id:UnitedNationsCommand"),
-        ("id:CoalitionContribution", "id:Troops", "id:GlobalCoalitionToDefeatDAESH"),
-        ("id:CoalitionContribution", "id:MilitaryEquipment", "id:GlobalCoalitionToDefeatDAESH"),
-        ("id:NATOMissionIraqContribution", "id:Troops", "id:NATOMissionIraq"),
-        ("id:NATOMissionIraqContribution", "id:MilitaryEquipment", "id:NATOMissionIraq"),
-        ("id:CapacityBuildingContribution", "id:Troops", "id:MiddleEastCapacityBuilding"),
-        ("id:CapacityBuildingContribution", "id:MilitaryEquipment", "id:MiddleEastCapacityBuilding"),
+    # each type of equipment to Ukraine (C23-C29). Who contributes: "Canada's Air Task Force Prestwick" (C37), the
+    # "Canadian Armed Forces" (C48-C50), Canada the rest ("Canada's military assistance includes donations",
+    # C23-C29; "We are also providing", C30; "Canada works with ... by contributing", C39).
+    Case("contributions", ("contribution", "contributed", "actor", "to"), [
+        ("id:DonationNASAMS", "id:NASAMS", "id:Canada", "id:Ukraine"),
+        ("id:DonationLeopardIITanks", "id:LeopardIITank", "id:Canada", "id:Ukraine"),
+        ("id:DonationArmouredPersonnelCarriers", "id:ArmouredPersonnelCarrier", "id:Canada", "id:Ukraine"),
+        ("id:DonationArtillery", "id:Artillery", "id:Canada", "id:Ukraine"),
+        ("id:DonationDroneCameras", "id:DroneCamera", "id:Canada", "id:Ukraine"),
+        ("id:DonationAmmunition", "id:Ammunition", "id:Canada", "id:Ukraine"),
+        ("id:DonationSatelliteCommunicationsEquipment", "id:SatelliteCommunicationsEquipment", "id:Canada", "id:Ukraine"),
+        ("id:UkraineCyberSecurityAssistance", "id:CyberSecurity", "id:Canada", "id:Ukraine"),
+        ("id:PrestwickTacticalAirlift", "id:TacticalAirlift", "id:AirTaskForcePrestwick", "id:CAFOperationsInEurope"),
+        ("id:UNCContribution", "id:Leadership", "id:Canada", "id:UnitedNationsCommand"),
+        ("id:UNCContribution", "id:Expertise", "id:Canada", "id:UnitedNationsCommand"),
+        ("id:CoalitionContribution", "id:Troops", "id:CanadianArmedForces", "id:GlobalCoalitionToDefeatDAESH"),
+        ("id:CoalitionContribution", "id:MilitaryEquipment", "id:CanadianArmedForces", "id:GlobalCoalitionToDefeatDAESH"),
+        ("id:NATOMissionIraqContribution", "id:Troops", "id:CanadianArmedForces", "id:NATOMissionIraq"),
+        ("id:NATOMissionIraqContribution", "id:MilitaryEquipment", "id:CanadianArmedForces", "id:NATOMissionIraq"),
+        ("id:CapacityBuildingContribution", "id:Troops", "id:CanadianArmedForces", "id:MiddleEastCapacityBuilding"),
+        ("id:CapacityBuildingContribution", "id:MilitaryEquipment", "id:CanadianArmedForces", "id:MiddleEastCapacityBuilding"),
     ]),
     # NORAD works "to ensure the security of our approaches and shared airspace and to warn against maritime
     # threats from offshore" (C09, C10).
