@@ -152,7 +152,8 @@ HEADERS = {
     "financial-commitments-since": ("commitment", "commitmentLabel", "provider", "providerLabel", "since", "amount",
                                     "amountIsLowerBound", "currency"),
     "partners": ("partner", "partnerLabel", "activities"),
-    "crises": ("crisis", "crisisLabel", "place", "placeLabel", "relation", "response"),
+    "crises": ("crisis", "crisisLabel", "place", "placeLabel", "relation", "response", "responder",
+               "responderLabel"),
     "force-increases": ("increase", "actor", "location", "locationLabel", "factor", "factorIsLowerBound"),
     "relationships": ("relationship", "otherParty", "characterisation", "helpedSecure", "scope"),
     "contributions": ("contribution", "contributed", "contributedLabel", "actor", "actorLabel", "to", "toLabel"),
@@ -659,15 +660,16 @@ CASES = [
         ("id:GlobalCoalitionToDefeatDAESH", 1),
         ("id:StandingNATOMaritimeGroups", 1),
     ], ordered=True),
-    # "in response to the crises in Iraq and Syria, and their spillover effects on Jordan and Lebanon" (C45, C46).
-    Case("crises", ("crisis", "place", "relation", "response"), [
-        ("id:IraqCrisis", "id:Iraq", "location", "id:MiddleEastCrisisResponse"),
-        ("id:SyriaCrisis", "id:Syria", "location", "id:MiddleEastCrisisResponse"),
+    # "Canada has contributed ... in response to the crises in Iraq and Syria, and their spillover effects on Jordan
+    # and Lebanon" (C45, C46).
+    Case("crises", ("crisis", "place", "relation", "response", "responder"), [
+        ("id:IraqCrisis", "id:Iraq", "location", "id:MiddleEastCrisisResponse", "id:Canada"),
+        ("id:SyriaCrisis", "id:Syria", "location", "id:MiddleEastCrisisResponse", "id:Canada"),
         # OWL RL, kg:location o kg:withinRegion: Iraq is in the Middle East (C47 + C50); no claim places Syria
         # there, so the Syrian crisis is not located in the Middle East.
-        ("id:IraqCrisis", "id:MiddleEast", "location", "id:MiddleEastCrisisResponse"),
-        ("id:CrisesSpillover", "id:Jordan", "affects", "id:MiddleEastCrisisResponse"),
-        ("id:CrisesSpillover", "id:Lebanon", "affects", "id:MiddleEastCrisisResponse"),
+        ("id:IraqCrisis", "id:MiddleEast", "location", "id:MiddleEastCrisisResponse", "id:Canada"),
+        ("id:CrisesSpillover", "id:Jordan", "affects", "id:MiddleEastCrisisResponse", "id:Canada"),
+        ("id:CrisesSpillover", "id:Lebanon", "affects", "id:MiddleEastCrisisResponse", "id:Canada"),
     ]),
     # "Canada is more than doubling its military presence" (C34), in the paragraph on the battle group in
     # Latvia.
