@@ -9,10 +9,10 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from rdflib import URIRef
+from test_catalogue import Boolean, value
 
 from kg.instore import build_in_store
-from kg.load import Project, curie, load_dataset, load_shapes
+from kg.load import Project, load_dataset, load_shapes
 from kg.namespaces import PROJECT_ROOT, STATEMENTS_GRAPH
 from kg.query import load_catalogue, run_query
 from kg.store import create_store
@@ -60,11 +60,9 @@ def tiny_built(tiny: Project):
 
 
 def _rows(store, name: str, columns: tuple[str, ...]) -> list[tuple]:
-    """Catalogue query `name`'s rows, on `columns`: IRIs as CURIEs, literals as Python values."""
+    """Catalogue query `name`'s rows, on `columns`, as test_catalogue's cases write them."""
     result = run_query(store, load_catalogue(PROJECT_ROOT / "queries")[name], {})
-    names = [str(v) for v in result.vars]
-    return [tuple(curie(row[names.index(c)]) if isinstance(row[names.index(c)], URIRef)
-                  else row[names.index(c)].toPython() for c in columns) for row in result]
+    return [tuple(value(row[column]) for column in columns) for row in result]
 
 
 def _synthetic_sections(tiny: Project) -> list[tuple[str, str, list[str]]]:
@@ -99,8 +97,8 @@ def test_commitment_total_sums_each_providers_money_apart(tiny: Project, tiny_bu
     totals = {row[0]: row[1:] for row in _rows(tiny_built, "commitment-total", columns)}
     stated = [re.fullmatch(r"Stateland (\S+) has committed (\d+) dollars to Stateland \S+\.", sentence)
               for _, _, sentences in _synthetic_sections(tiny) for sentence in sentences]
-    expected = {f"id:S{m[1]}": ("CAD", Decimal(m[2]), 1, 0, Decimal(m[2]), False) for m in stated if m}
+    expected = {f"id:S{m[1]}": ("CAD", Decimal(m[2]), 1, 0, Decimal(m[2]), Boolean(False)) for m in stated if m}
     assert len(expected) == 2 * generate.TOPICS_PER_DOCUMENT
     canada = totals.pop("id:Canada")
-    assert canada == ("CAD", Decimal("9.7e9"), 1, 1, Decimal("14.3e9"), True)  # as in test_catalogue
+    assert canada == ("CAD", Decimal("9.7e9"), 1, 1, Decimal("14.3e9"), Boolean(True))  # as in test_catalogue
     assert totals == expected
