@@ -371,6 +371,19 @@ CASES = [
     Case("provenance", ("fact", "claim", "quote", "start", "end"), [
         ("id:NORADCooperation", "claim:C07", "we work together in NORAD", 395, 420),
     ], params={"fact": "id:NORADCooperation"}, id="NORADCooperation"),
+    # One sentence, three claims: "As part of Canada's whole-of-government approach to the Middle East" (C47,
+    # 3026-3082), "Canadian Armed Forces contribute troops and equipment to support the Global Coalition to Defeat
+    # DAESH" (C48, 3084-3185: the provider and what is contributed), "capacity-building activities in Iraq,
+    # Jordan, Lebanon, and Kuwait" (C50, 3210-3275: what it supports).
+    Case("provenance", ("fact", "claimId", "quote", "start", "end"), [
+        ("id:CapacityBuildingContribution", "C47", "Canada's whole-of-government approach to the Middle East",
+         3026, 3082),
+        ("id:CapacityBuildingContribution", "C48",
+         "Canadian Armed Forces contribute troops and equipment to support the Global Coalition to Defeat DAESH",
+         3084, 3185),
+        ("id:CapacityBuildingContribution", "C50", "capacity-building activities in Iraq, Jordan, Lebanon, and Kuwait",
+         3210, 3275),
+    ], params={"fact": "id:CapacityBuildingContribution"}, ordered=True, id="CapacityBuildingContribution"),
     #################################################################
     # goals and targets
     #################################################################
