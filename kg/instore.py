@@ -20,7 +20,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDFS
 
 from kg.errors import InputError
-from kg.load import Project, add_linked_graphs, load_dataset, load_shapes, printable, read_source
+from kg.load import Project, add_linked_graphs, load_dataset, load_shapes, read_source, syntax_error
 from kg.namespaces import KG, ONTOLOGY_GRAPH, SCHEMA, SOURCES_GRAPH, STATEMENTS_GRAPH
 from kg.rules import materialise
 from kg.shacl_sparql import Validation, in_parallel, run_generated, validate_in_store
@@ -53,7 +53,7 @@ def load_files(store: Store, project: Project) -> None:
         try:
             store.add_turtle(path, graph)
         except SyntaxError as exc:  # Oxigraph's parse error carries the line, and shows a bad code point as it is
-            raise InputError(f"{project.relative(path)}:{exc.lineno}: malformed Turtle: {printable(exc.msg)}") from None
+            raise syntax_error(project.relative(path), exc) from None
         except OSError as exc:
             raise InputError(f"{project.relative(path)}: cannot read ({exc.strerror or exc})") from None
     documents = store.query_trusted(f"SELECT ?doc ?file WHERE {{ ?doc <{KG.sourceFile}> ?file }}", [STATEMENTS_GRAPH])

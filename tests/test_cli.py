@@ -183,7 +183,7 @@ def test_malformed_turtle_is_file_line_cause_exit_2_without_traceback(project: P
     for command in (["build"], ["query", "partner-activities"], ["validate"]):
         result = kg_process(project, *command)
         assert result.returncode == 2, (command, result.stderr)
-        assert "data/statements.ttl:7: malformed Turtle: expected '.'" in result.stderr
+        assert "data/statements.ttl:7: malformed Turtle: Parser error at line 7 between columns 1 and 16: A dot is expected" in result.stderr
         assert "Traceback" not in result.stderr
 
 
