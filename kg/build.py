@@ -154,7 +154,7 @@ def cached(project: Project = Project()) -> Built | None:
     try:
         with path.open("rb") as stream:
             built = pickle.load(stream)
-    except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError):
+    except Exception:  # unpickling bytes that are not a pickle may raise nearly anything (ValueError, KeyError...)
         return None
     return built if isinstance(built, Built) else None
 

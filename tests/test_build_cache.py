@@ -88,9 +88,12 @@ def test_cache_dir_follows_the_environment(project: Project, tmp_path: Path, mon
     assert not (project.root / ".kg-cache").exists()
 
 
-def test_a_corrupt_cache_is_rebuilt(project: Project, monkeypatch: pytest.MonkeyPatch) -> None:
+# pickle.load fails on each in its own way: UnpicklingError, ValueError ("garbage": opcode g with a memo index
+# that is not a number), EOFError (empty).
+@pytest.mark.parametrize("corrupt", [b"not a pickle", b"garbage\n", b""], ids=repr)
+def test_a_corrupt_cache_is_rebuilt(project: Project, monkeypatch: pytest.MonkeyPatch, corrupt: bytes) -> None:
     build(project)
-    (cache_dir(project) / f"{cache_key(project)}.pickle").write_bytes(b"not a pickle")
+    (cache_dir(project) / f"{cache_key(project)}.pickle").write_bytes(corrupt)
     calls = _count_builds(monkeypatch)
     assert load_built(project).report.conforms
     assert calls == [project]
