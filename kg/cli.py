@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gc
 import logging
+import math
 import os
 import sys
 import warnings
@@ -594,9 +595,14 @@ def serve(
         raise UsageError("--allow-update needs --token (or $KG_UPDATE_TOKEN): updates are only taken with it")
     if token and not allow_update:
         raise UsageError("--token is only used with --allow-update")
-    if timeout <= 0 or max_rows < 0 or max_body <= 0 or cache < 0 or not 1 <= workers <= max_workers:
-        raise UsageError("--timeout and --max-body must be positive, --max-rows and --cache not negative, "
-                         "and 1 <= --workers <= --max-workers")
+    if not (math.isfinite(timeout) and timeout > 0):  # nan and inf would make every query fail, not none
+        raise UsageError(f"--timeout must be a positive, finite number of seconds, not {timeout}")
+    for option, value, least in (("--max-body", max_body, 1), ("--max-rows", max_rows, 0), ("--cache", cache, 0),
+                                 ("--workers", workers, 1)):
+        if value < least:
+            raise UsageError(f"{option} must be at least {least}, not {value}")
+    if workers > max_workers:
+        raise UsageError(f"--workers ({workers}) must not be more than --max-workers ({max_workers})")
     spec = ctx.find_object(_Options).store
     if spec != "memory" and (allow_update or graphs):
         raise UsageError(f"--allow-update and --graph need the memory store: --store {spec} is served read-only, as built")

@@ -461,6 +461,12 @@ def test_a_long_one_line_query_is_sparql_not_a_file_name(project: Project) -> No
     (["ask", "What does Canada do? " * 60], "the question is longer than 1000 characters"),
     (["serve", "--port", "99999"], "99999 is not in the range 0<=x<=65535"),
     (["serve", "--host", "256.1.1.1", "--port", "0"], "cannot listen on 256.1.1.1 port 0: "),
+    (["serve", "--timeout", "nan"], "--timeout must be a positive, finite number of seconds, not nan"),
+    (["serve", "--timeout", "inf"], "--timeout must be a positive, finite number of seconds, not inf"),
+    (["serve", "--timeout", "0"], "--timeout must be a positive, finite number of seconds, not 0.0"),
+    (["serve", "--max-body", "0"], "--max-body must be at least 1, not 0"),
+    (["serve", "--max-rows", "-1"], "--max-rows must be at least 0, not -1"),
+    (["serve", "--workers", "9"], "--workers (9) must not be more than --max-workers (8)"),
 ])
 def test_mistaken_input_is_named_with_exit_2(project: Project, args: list[str], message: str) -> None:
     result = kg(project, *args)
