@@ -269,6 +269,46 @@ def _is_update(text: str) -> bool:
     return True
 
 
+def prepare_update(text: str, where: str = "update") -> Update:
+    """Parse and translate SPARQL Update (project prefixes predeclared); QueryError for an empty or malformed one."""
+    from rdflib.plugins.sparql.algebra import translateUpdate
+    from rdflib.plugins.sparql.parser import parseUpdate
+
+    if _BLANK.fullmatch(text):  # (rdflib parses it as an update of no operations, which nothing can use)
+        raise QueryError(f"{where}: the update is empty")
+    try:
+        with _PARSER:
+            update = translateUpdate(parseUpdate(text), initNs=PREFIXES)
+    except Exception as exc:  # pyparsing's errors and rdflib's translation errors
+        raise QueryError(f"{where}: SPARQL syntax error: {exc}") from None
+    return update
+
+
+def check_named_graphs(update: Update, where: str) -> None:
+    """Refuse an update that writes the default graph: the dataset's default graph is the union of its named
+    graphs, so rdflib fails on INSERT DATA into it (with a Python error), puts other inserts in a graph no export
+    holds, and empties every named graph on CLEAR or DROP DEFAULT."""
+    def value(operation: CompValue, key: str) -> object:
+        return dict.get(operation, key)  # (CompValue.get gives the key itself for a missing one)
+
+    name_it = "name the graph: GRAPH <…> { … } or WITH <…>"
+    for operation in update.algebra:
+        templates = [operation] if operation.name in ("InsertData", "DeleteData", "DeleteWhere") else []
+        if operation.name == "Modify" and value(operation, "withClause") is None:
+            templates = [t for t in (value(operation, "delete"), value(operation, "insert")) if t is not None]
+        if any(value(template, "triples") for template in templates):
+            raise QueryError(f"{where}: the default graph is the union of the named graphs and cannot be written; "
+                             f"{name_it}")
+        if operation.name in ("Clear", "Drop") and value(operation, "graphiri") == "DEFAULT":
+            raise QueryError(f"{where}: {operation.name.upper()} DEFAULT would empty every named graph (the default "
+                             f"graph is their union); name the graph (GRAPH <…>), or say ALL")
+        source, target = (value(operation, "graph") or [None, None]) if operation.name in ("Add", "Move", "Copy") \
+            else (None, None)
+        if target == "DEFAULT" or (operation.name == "Move" and source == "DEFAULT"):  # MOVE empties its source
+            raise QueryError(f"{where}: {operation.name.upper()} would write the default graph, the union of the "
+                             f"named graphs; name a graph instead of DEFAULT")
+
+
 def check_memory_update(update: Update, where: str) -> None:
     """Refuse the update that rdflib, which evaluates updates on the memory store, gets wrong rather than run it:
     DELETE WHERE with GRAPH ?g deletes from the graph the variable itself names, so nothing, and says done."""

@@ -51,9 +51,9 @@ from kg.errors import InputError, OutputError, QueryError, StoreError, UsageErro
 from kg.export import load_context, serialized, writable_blank_nodes  # kg.export's writer: both write the same bytes
 from kg.load import Project, bind_prefixes, load_shapes, new_dataset
 from kg.namespaces import (
-    BASE, GRAPH, ID, KG, ONTOLOGY_GRAPH, OWL, PREFIXES, PROV, RDF, RDFS, SD, VOID, W3C_FORMATS,
+    BASE, GRAPH, ID, KG, ONTOLOGY_GRAPH, OWL, PROV, RDF, RDFS, SD, VOID, W3C_FORMATS,
 )
-from kg.query import check_memory_update, check_offline, prepare, serialize_result
+from kg.query import check_memory_update, check_named_graphs, check_offline, prepare, prepare_update, serialize_result
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection
@@ -201,14 +201,9 @@ class _Evaluator:
         return result.serialize(format=name, encoding="utf-8")
 
     def _update(self, text: str) -> Reply:
-        from rdflib.plugins.sparql.parser import parseUpdate
-        from rdflib.plugins.sparql.algebra import translateUpdate
-
-        try:
-            update = translateUpdate(parseUpdate(text), initNs=PREFIXES)
-        except Exception as exc:  # pyparsing's errors and rdflib's translation errors
-            return _error(400, f"update: SPARQL syntax error: {exc}")
+        update = prepare_update(text, "update")
         check_offline(update, self.graphs, "update")
+        check_named_graphs(update, "update")
         check_memory_update(update, "update")
         if self.dataset is None:
             return _error(403, "update: this server's store is read-only (updates are served by the memory store only)")

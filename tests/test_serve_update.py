@@ -122,6 +122,35 @@ def test_a_delete_where_over_any_graph_is_refused_and_its_long_form_works(writab
     assert not _ask(writable_server, ASK_ADDED)
 
 
+# The default graph is the union of the named graphs: rdflib failed on INSERT DATA into it ("not enough values
+# to unpack", 400), put other inserts where no export holds them, and emptied every graph on CLEAR DEFAULT.
+@pytest.mark.parametrize(("update", "cause"), [
+    ("", "update: the update is empty"),
+    ("# nothing", "update: the update is empty"),
+    ("INSERT DATA { <urn:x:a> <urn:x:b> 'c' }", "the default graph is the union of the named graphs"),
+    ("DELETE { ?s ?p ?o } WHERE { ?s ?p ?o }", "the default graph is the union of the named graphs"),
+    ("DELETE WHERE { ?s ?p ?o }", "the default graph is the union of the named graphs"),
+    ("INSERT { ?s <urn:x:p> ?o } WHERE { ?s <urn:x:q> ?o }", "the default graph is the union of the named graphs"),
+    ("CLEAR DEFAULT", "CLEAR DEFAULT would empty every named graph"),
+    ("DROP DEFAULT", "DROP DEFAULT would empty every named graph"),
+    ("ADD <urn:x:notes> TO DEFAULT", "ADD would write the default graph"),
+    ("MOVE DEFAULT TO <urn:x:notes>", "MOVE would write the default graph"),
+])
+def test_an_update_of_the_default_graph_is_refused_and_changes_nothing(
+    writable_server: ServerProcess, update: str, cause: str
+) -> None:
+    count = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
+
+    def quads() -> str:
+        response = httpx.get(f"{writable_server.url}/sparql", params={"query": count}, timeout=30)
+        return response.json()["results"]["bindings"][0]["n"]["value"]
+
+    before = quads()
+    refused = _update(writable_server, update, TOKEN)
+    assert refused.status_code == 400 and cause in refused.text, refused.text
+    assert quads() == before
+
+
 def test_the_service_description_announces_updates(writable_server: ServerProcess) -> None:
     description = Graph().parse(data=httpx.get(f"{writable_server.url}/sparql").content, format="turtle")
     assert (None, SD.supportedLanguage, SD.SPARQL11Update) in description
