@@ -169,6 +169,7 @@ def prepare(text: str, where: str = "query") -> Query:
 
     if _BLANK.fullmatch(text):  # (rdflib would take it for an empty update)
         raise QueryError(f"{where}: the query is empty")
+    refuse_surrogates(text, where)
     try:
         prepared = _prepared(text)
     except ParseBaseException as exc:
@@ -193,6 +194,19 @@ def prepare(text: str, where: str = "query") -> Query:
 
 
 _BLANK = re.compile(r"(?:\s|#[^\n]*)*")  # whitespace and comments only
+# half of a UTF-16 pair, as it is (an argument that was not UTF-8) or escaped ("\uD800", which rdflib decodes)
+_SURROGATE = re.compile(r"[\ud800-\udfff]|\\u[dD][89a-fA-F][0-9a-fA-F]{2}|\\U0000[dD][89a-fA-F][0-9a-fA-F]{2}")
+
+
+def refuse_surrogates(text: str, where: str) -> None:
+    """QueryError, with line and column, for a lone surrogate in SPARQL text: no RDF term can hold one, and no
+    result or store can write it in UTF-8 (it failed as a 500 when the results were written)."""
+    found = _SURROGATE.search(text)
+    if found:
+        line = text.count("\n", 0, found.start()) + 1
+        column = found.start() - text.rfind("\n", 0, found.start())
+        shown = found[0] if found[0].startswith("\\") else f"U+{ord(found[0]):04X}"
+        raise QueryError(f"{where}:{line}:{column}: {shown} is half of a UTF-16 surrogate pair, not a character")
 _IRIS_AND_COMMENTS = re.compile(r"<[^<>\s]*>|#[^\n]*")
 _SELECT_ALL = re.compile(r"(?:\s|(?:PREFIX|BASE)\b[^:]*:?\s)*SELECT\s+(?:(?:DISTINCT|REDUCED)\s+)?\*", re.I)
 
@@ -276,6 +290,7 @@ def prepare_update(text: str, where: str = "update") -> Update:
 
     if _BLANK.fullmatch(text):  # (rdflib parses it as an update of no operations, which nothing can use)
         raise QueryError(f"{where}: the update is empty")
+    refuse_surrogates(text, where)
     try:
         with _PARSER:
             update = translateUpdate(parseUpdate(text), initNs=PREFIXES)

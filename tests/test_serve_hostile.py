@@ -120,6 +120,11 @@ HOSTILE = {  # name -> (request, expected status, words the refusal must say)
     "gzip body": ({"method": "POST", "content": gzip.compress(b"ASK {}"),
                    "headers": {"Content-Type": "application/sparql-query", "Content-Encoding": "gzip"}}, 415, "'gzip'"),
     "empty query": ({"method": "GET", "params": {"query": " # nothing"}}, 400, "the query is empty"),
+    # a lone surrogate cannot be written in UTF-8: the results failed as a 500
+    "surrogate escape": ({"method": "GET", "params": {"query": 'SELECT ?x { BIND("\\uD800" AS ?x) }'}}, 400,
+                         "query:1:19: \\uD800 is half of a UTF-16 surrogate pair"),
+    "surrogate in an IRI": ({"method": "GET", "params": {"query": 'SELECT ?x { BIND(IRI("http://a/\\uDFFF") AS ?x) }'}},
+                            400, "\\uDFFF is half of a UTF-16 surrogate pair"),
     "LIMIT past 64 bits": (_form("SELECT * WHERE {} LIMIT 99999999999999999999999"), 400,
                            "LIMIT 99999999999999999999999 is out of range"),
     "OFFSET of 5000 digits": (_form("SELECT * WHERE {} OFFSET " + "9" * 5000), 400,
