@@ -12,6 +12,7 @@ import gc
 import logging
 import math
 import os
+import signal
 import sys
 import warnings
 from contextlib import closing
@@ -91,8 +92,20 @@ class _Group(click.Group):
         except KgError as exc:
             click.echo(f"error: {exc}" + (f" ({exc.hint})" if exc.hint else ""), err=True)
             raise click.exceptions.Exit(exc.exit_code) from None
+        except _Terminated:
+            raise click.exceptions.Exit(143) from None
         except KeyboardInterrupt:  # exit 130 without a message (click's own would print "Aborted!" and exit 1)
             raise click.exceptions.Exit(130) from None
+
+
+class _Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the process is, as Ctrl-C is: the files being written are put back as they were
+    (kg.export.write_all_atomic), where the default action ended the process between two moves, leaving dist/
+    mixed and the temporary files behind."""
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise _Terminated
 
 
 def _drop_stdout() -> None:
@@ -147,6 +160,7 @@ def main() -> None:
     # errors, with the file and line (and the in-store validation, as violations, which show the literal as it is)
     logging.getLogger("rdflib.term").setLevel(logging.ERROR)
     warnings.filterwarnings("ignore", message="Serializing weird numerical", category=UserWarning)
+    signal.signal(signal.SIGTERM, _terminate)  # (kg serve's server installs its own, to shut down)
     app()
 
 

@@ -43,6 +43,39 @@ def kg_process(project: Project, *args: str) -> subprocess.CompletedProcess:
 # --- build and validate -------------------------------------------------------------------------------------
 
 
+# `kg build` that sends itself SIGTERM once it has moved two of its new files over the old ones (kg.export._change
+# is called once per file replaced).
+TERMINATED_BUILD = """
+import os, signal, sys
+import kg.export
+change, calls = kg.export._change, []
+def terminated_change(*args):
+    calls.append(args)
+    if len(calls) == 3:
+        os.kill(os.getpid(), signal.SIGTERM)
+    return change(*args)
+kg.export._change = terminated_change
+from kg.cli import main
+sys.argv = ['kg', *sys.argv[1:]]
+main()
+"""
+
+
+def test_a_terminated_build_puts_every_file_back(project: Project, tmp_path: Path) -> None:
+    """SIGTERM in the middle of replacing dist/ used to leave void.ttl new, the exports old and the temporary and
+    backup files behind; it is now undone as Ctrl-C is, and kg exits 143."""
+    out = tmp_path / "dist"
+    assert kg(project, "build", "--out", str(out)).exit_code == 0
+    before = {path.name: path.read_bytes() for path in out.iterdir()}
+    statements = project.statements.read_text(encoding="utf-8")
+    project.statements.write_text(statements.replace('"Canada"@en', '"Canada (edited)"@en', 1), encoding="utf-8")
+    result = subprocess.run([sys.executable, "-c", TERMINATED_BUILD, "--root", str(project.root), "build", "--out",
+                             str(out)], capture_output=True, text=True, check=False)
+    assert result.returncode == 143, result.stderr
+    assert "Traceback" not in result.stderr
+    assert {path.name: path.read_bytes() for path in out.iterdir()} == before
+
+
 def test_build_writes_exports_and_reports(project: Project, tmp_path: Path) -> None:
     out = tmp_path / "dist"
     result = kg(project, "build", "--out", str(out))
