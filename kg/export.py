@@ -282,13 +282,18 @@ def serialized(graph: Graph, fmt: str, context: Path, ordered: bool = True) -> b
 _NOT_XML = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]|\xef\xbf[\xbe\xbf]")
 
 
+def not_in_xml(data: bytes) -> str | None:
+    """The first character of UTF-8 `data` that XML 1.0 cannot hold, or None."""
+    found = _NOT_XML.search(data)
+    return None if found is None else found.group().decode("utf-8")
+
+
 def _readable_xml(data: bytes, graph: Callable[[], Graph]) -> bytes:
     """`data`, the RDF/XML of `graph()`, if it holds only characters XML 1.0 allows; else OutputError naming a
     triple that holds one it does not, and the character (the graph is read only then)."""
-    found = _NOT_XML.search(data)
-    if found is None:
+    character = not_in_xml(data)
+    if character is None:
         return data
-    character = found.group().decode("utf-8")
     holder = next((f"the triple {s.n3()} {p.n3()} ..." for s, p, o in graph() if character in f"{s}{p}{o}"), "it")
     raise OutputError(f"the data cannot be written as xml: {holder} holds the character U+{ord(character):04X}, "
                       "which XML 1.0 cannot hold (turtle, nt, trig and jsonld can)")

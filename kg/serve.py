@@ -48,7 +48,7 @@ from starlette.routing import BaseRoute, Route
 
 from kg.build import Built
 from kg.errors import InputError, OutputError, QueryError, StoreError, UsageError
-from kg.export import load_context, serialized, writable_blank_nodes  # kg.export's writer: both write the same bytes
+from kg.export import load_context, not_in_xml, serialized, writable_blank_nodes  # kg.export's writer: both write the same bytes
 from kg.load import Project, bind_prefixes, load_shapes, new_dataset
 from kg.namespaces import (
     BASE, GRAPH, ID, KG, ONTOLOGY_GRAPH, OWL, PROV, RDF, RDFS, SD, VOID, W3C_FORMATS,
@@ -198,7 +198,12 @@ class _Evaluator:
             return serialize_graph(result.graph, name, self.settings.project.context)
         if name in ("json", "tsv"):
             return serialize_result(result, name).encode()
-        return result.serialize(format=name, encoding="utf-8")
+        data = result.serialize(format=name, encoding="utf-8")
+        character = not_in_xml(data) if name == "xml" else None
+        if character is not None:  # (rdflib writes it as it is, or as a character reference XML forbids too)
+            raise OutputError(f"the results cannot be written as SPARQL XML: a value holds U+{ord(character):04X}, "
+                              "which XML 1.0 cannot hold (JSON, CSV and TSV can)")
+        return data
 
     def _update(self, text: str) -> Reply:
         update = prepare_update(text, "update")

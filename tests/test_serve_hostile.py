@@ -123,6 +123,13 @@ HOSTILE = {  # name -> (request, expected status, words the refusal must say)
     # a lone surrogate cannot be written in UTF-8: the results failed as a 500
     "surrogate escape": ({"method": "GET", "params": {"query": 'SELECT ?x { BIND("\\uD800" AS ?x) }'}}, 400,
                          "query:1:19: \\uD800 is half of a UTF-16 surrogate pair"),
+    # rdflib's SPARQL XML writer wrote these as they are, in a 200 no XML parser reads
+    "control character as SPARQL XML": ({"method": "GET", "params": {"query": 'SELECT ?x { BIND("a\\u0001b" AS ?x) }'},
+                                         "headers": {"Accept": "application/sparql-results+xml"}}, 406,
+                                        "a value holds U+0001, which XML 1.0 cannot hold"),
+    "U+FFFF as SPARQL XML": ({"method": "GET", "params": {"query": 'SELECT ?x { BIND("\\uFFFF" AS ?x) }'},
+                              "headers": {"Accept": "application/sparql-results+xml"}}, 406,
+                             "a value holds U+FFFF, which XML 1.0 cannot hold"),
     "surrogate in an IRI": ({"method": "GET", "params": {"query": 'SELECT ?x { BIND(IRI("http://a/\\uDFFF") AS ?x) }'}},
                             400, "\\uDFFF is half of a UTF-16 surrogate pair"),
     "LIMIT past 64 bits": (_form("SELECT * WHERE {} LIMIT 99999999999999999999999"), 400,
