@@ -135,7 +135,13 @@ def _parse_param(value: str, path: Path, line: int) -> Param:
             f"TYPE one of {', '.join(PARAM_TYPES)}): {value!r}"
         )
     default = match.group("default")
-    return Param(match.group("name"), match.group("type"), default or None, (match.group("help") or "").strip())
+    param = Param(match.group("name"), match.group("type"), default or None, (match.group("help") or "").strip())
+    if param.default is not None and param.type != "entity":  # (an entity is resolved against the data, later)
+        try:
+            _convert(Graph(), param, param.default)
+        except UsageError as exc:
+            raise InputError(f"{path}:{line}: the default of '# param: {param.name}' is wrong: {exc}") from None
+    return param
 
 
 def _with_range(params: list[Param], value: str, path: Path, line: int) -> list[Param]:

@@ -338,6 +338,16 @@ def test_malformed_param_header_is_an_input_error(project: Project) -> None:
     assert result.exit_code == 2 and "odd.rq:1: malformed '# param:'" in result.stderr
 
 
+@pytest.mark.parametrize(("header", "message"), [
+    ("# param: year gYear = 2015x", "odd.rq:2: the default of '# param: year' is wrong: parameter year must be a year"),
+    ("# param: n integer = ten", "odd.rq:2: the default of '# param: n' is wrong: parameter n must be an integer"),
+])
+def test_a_default_its_type_cannot_read_names_the_file_and_line(project: Project, header: str, message: str) -> None:
+    (project.queries / "odd.rq").write_text(f"# title: Odd\n{header}\nSELECT * WHERE {{ ?s ?p ?o }}\n", encoding="utf-8")
+    result = kg(project, "queries")
+    assert result.exit_code == 2 and message in result.stderr, result.stderr
+
+
 def test_sparql_from_a_file_and_unknown_format(project: Project, tmp_path: Path) -> None:
     query = tmp_path / "count.rq"
     query.write_text("SELECT (COUNT(*) AS ?n) WHERE { ?c a kg:Claim }", encoding="utf-8")
