@@ -188,7 +188,7 @@ def prepare(text: str, where: str = "query") -> Query:
         message = f"{where}:{exc.lineno}:{exc.col}: SPARQL syntax error: {exc.msg}"
         raise QueryError(f"{message}\n  {exc.line}\n  {pointer}") from None
     except Exception as exc:  # rdflib's translation step: unknown prefix, bad aggregate, ...
-        raise QueryError(f"{where}: invalid SPARQL: {exc}") from None
+        raise QueryError(f"{where}{_position_of_prefix(text, str(exc))}: invalid SPARQL: {exc}") from None
     for node in _algebra_nodes(prepared.algebra):
         if node.name == "Slice":
             for key, keyword in (("start", "OFFSET"), ("length", "LIMIT")):
@@ -202,6 +202,20 @@ def prepare(text: str, where: str = "query") -> Query:
 _BLANK = re.compile(r"(?:\s|#[^\n]*)*")  # whitespace and comments only
 # half of a UTF-16 pair, as it is (an argument that was not UTF-8) or escaped ("\uD800", which rdflib decodes)
 _SURROGATE = re.compile(r"[\ud800-\udfff]|\\u[dD][89a-fA-F][0-9a-fA-F]{2}|\\U0000[dD][89a-fA-F][0-9a-fA-F]{2}")
+
+
+def _position_of_prefix(text: str, message: str) -> str:
+    """':LINE:COLUMN' of the first use of the prefix rdflib's `message` says is unknown ("Unknown namespace
+    prefix : zz"), outside IRIs and comments; '' for another message."""
+    unknown = re.fullmatch(r"Unknown namespace prefix : (\S*)", message)
+    if unknown is None:
+        return ""
+    use = re.compile(rf"(?<![\w.:-]){re.escape(unknown[1])}:")
+    for found in re.finditer(rf"<[^<>\s]*>|#[^\n]*|{use.pattern}", text):
+        if use.fullmatch(found[0]):
+            line = text.count("\n", 0, found.start()) + 1
+            return f":{line}:{found.start() - text.rfind(chr(10), 0, found.start())}"
+    return ""
 
 
 def refuse_surrogates(text: str, where: str) -> None:

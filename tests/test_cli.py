@@ -494,6 +494,7 @@ def test_a_long_one_line_query_is_sparql_not_a_file_name(project: Project) -> No
     (["sparql", "missing.rq"], "missing.rq: cannot read (No such file or directory)"),
     (["sparql", ""], "query: the query is empty"),
     (["sparql", "# only a comment"], "query: the query is empty"),
+    (["sparql", "SELECT * { # zz:x\n <http://zz:1/> zz:p ?o }"], "query:2:17: invalid SPARQL: Unknown namespace prefix : zz"),
     (["sparql", 'SELECT ?x { BIND("\\uD800" AS ?x) }'], "query:1:19: \\uD800 is half of a UTF-16 surrogate pair"),
     (["sparql", "SELECT * WHERE {} LIMIT 99999999999999999999999"],
      "query: LIMIT 99999999999999999999999 is out of range: at most 9223372036854775807"),
