@@ -34,7 +34,7 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, unquote_to_bytes
 
 import mimeparse
 from rdflib import BNode, Dataset, Graph, Literal, URIRef
@@ -49,7 +49,7 @@ from starlette.routing import BaseRoute, Route
 from kg.build import Built
 from kg.errors import InputError, OutputError, QueryError, StoreError, UsageError
 from kg.export import load_context, not_in_xml, serialized, writable_blank_nodes  # kg.export's writer: both write the same bytes
-from kg.load import Project, bind_prefixes, load_shapes, new_dataset
+from kg.load import Project, bind_prefixes, load_shapes, new_dataset, printable
 from kg.namespaces import (
     BASE, GRAPH, ID, KG, ONTOLOGY_GRAPH, OWL, PROV, RDF, RDFS, SD, VOID, W3C_FORMATS,
 )
@@ -455,6 +455,24 @@ def _respond(reply: Reply, vary: bool = True) -> Response:
     return Response(reply.body, status_code=reply.status, headers=headers, media_type=media)
 
 
+class _Utf8Paths:
+    """400 for a request whose path is not UTF-8 once percent-decoded (/id/%ff): Starlette decodes it with
+    U+FFFD replacements, which then looked like a path that is simply not found."""
+
+    def __init__(self, app: Callable) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict, receive: Callable, send: Callable) -> None:
+        if scope["type"] == "http":
+            try:
+                unquote_to_bytes(scope.get("raw_path") or b"").decode("utf-8")
+            except UnicodeDecodeError as exc:
+                response = _refuse(400, f"the path is not UTF-8 once percent-decoded (byte {exc.start}: {exc.reason})")
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
 def _refuse(status: int, message: str, **headers: str) -> Response:
     return PlainTextResponse(message.rstrip("\n") + "\n", status_code=status, headers=headers or None)
 
@@ -702,7 +720,7 @@ async def entity(request: Request) -> Response:
     """/id/REST: 303 to /page/REST or /data/REST.EXT; 404 for an IRI the dataset does not mention."""
     rest = request.path_params["rest"]
     if not _known(request.app.state.built.dataset, ID[rest]):
-        return _refuse(404, f"{ID[rest]} is not in this graph")
+        return _refuse(404, f"{printable(ID[rest])} is not in this graph")
     return _see_other(request, f"/page/{rest}", f"/data/{rest}")
 
 
@@ -713,7 +731,7 @@ async def entity_data(request: Request) -> Response:
     if extension is None:
         return _refuse(404, f"no such document; add one of .{', .'.join(DOCUMENT_EXTENSIONS)}")
     if not _known(dataset, ID[rest]):
-        return _refuse(404, f"{ID[rest]} is not in this graph")
+        return _refuse(404, f"{printable(ID[rest])} is not in this graph")
     return _document(request, entity_description(dataset, ID[rest]), extension)
 
 
@@ -878,6 +896,7 @@ def create_app(
         lifespan=lifespan,
         exception_handlers=EXCEPTION_HANDLERS,
         middleware=[
+            Middleware(_Utf8Paths),
             Middleware(
                 CORSMiddleware,
                 allow_origins=["*"],

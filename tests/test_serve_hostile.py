@@ -162,6 +162,18 @@ def test_the_listener_records_a_connection(listener: Listener) -> None:
     listener.connections.clear()
 
 
+# Starlette decoded these with U+FFFD, and answered 404 for a path that looked merely unknown; a control
+# character in a path that is UTF-8 is shown escaped in the 404, not as it is.
+@pytest.mark.parametrize(("path", "status", "words"), [
+    ("/id/%ff%fe", 400, "the path is not UTF-8 once percent-decoded (byte 4: invalid start byte)"),
+    ("/page/%ED%A0%80", 400, "the path is not UTF-8 once percent-decoded"),
+    ("/id/Can%01ada", 404, "https://w3id.org/defence-kg/id/Can\\u0001ada is not in this graph"),
+])
+def test_a_path_is_utf8_and_shown_printable(hostile_server: ServerProcess, path: str, status: int, words: str) -> None:
+    response = httpx.get(f"{hostile_server.url}{path}", timeout=30)
+    assert response.status_code == status and words in response.text, response.text
+
+
 @pytest.mark.parametrize("name", HOSTILE)
 def test_hostile_request_is_refused(hostile_server: ServerProcess, listener: Listener, name: str) -> None:
     request, status, words = HOSTILE[name]
