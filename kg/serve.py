@@ -42,7 +42,7 @@ from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import FileResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
@@ -508,11 +508,14 @@ async def _body(request: Request, limit: int) -> bytes:
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise Refused(413, f"the request body is {declared} bytes; the server accepts at most {limit}")
     chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > limit:
-            raise Refused(413, f"the request body is larger than {limit} bytes, the server's limit")
-        chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise Refused(413, f"the request body is larger than {limit} bytes, the server's limit")
+            chunks.append(chunk)
+    except ClientDisconnect:  # (else a traceback in the server's log for what is the client's doing)
+        raise Refused(400, f"the client went away after {size} bytes of the body") from None
     return b"".join(chunks)
 
 
