@@ -112,12 +112,13 @@ _INTEGER_BOUNDS = {
     XSD.unsignedShort: (0, 2**16 - 1),
     XSD.unsignedByte: (0, 2**8 - 1),
 }
+# (Virtuoso 7.2's blank nodes are IRIs too, nodeID://...: isIRI alone took them for IRIs)
 _NODE_KINDS = {
-    SH.IRI: "isIRI({v})",
+    SH.IRI: "(isIRI({v}) && !isBlank({v}))",
     SH.Literal: "isLiteral({v})",
     SH.BlankNode: "isBlank({v})",
     SH.BlankNodeOrIRI: "!isLiteral({v})",
-    SH.BlankNodeOrLiteral: "!isIRI({v})",
+    SH.BlankNodeOrLiteral: "(isBlank({v}) || isLiteral({v}))",
     SH.IRIOrLiteral: "!isBlank({v})",
 }
 _TRUE = Literal(True)
@@ -338,14 +339,15 @@ class _Translator:
         datatypes as xsd:integer (Oxigraph), such a type is checked as an xsd:integer within the type's bounds."""
         if datatype == RDF.langString:
             return f'(isLiteral({v}) && lang({v}) != "")'
-        kinds = f"datatype({v}) = {_n3(datatype)}"
+        # (the language first: Virtuoso 7.2's datatype() of a tagged literal is an error, which dropped the finding)
+        kinds = f'lang({v}) = "" && datatype({v}) = {_n3(datatype)}'
         if datatype in _INTEGER_BOUNDS:
             low, high = _INTEGER_BOUNDS[datatype]
             bounds = "".join(
                 f" && {v} {operator} {limit}" for operator, limit in ((">=", low), ("<=", high)) if limit is not None
             )
             if self.folds_integers:
-                kinds = f"datatype({v}) IN ({_n3(datatype)}, {_n3(XSD.integer)})"
+                kinds = f'lang({v}) = "" && datatype({v}) IN ({_n3(datatype)}, {_n3(XSD.integer)})'
             return f'(isLiteral({v}) && {kinds} && REGEX(STR({v}), "{_LEXICAL[XSD.integer]}"){bounds})'
         if datatype in _LEXICAL:
             return f'(isLiteral({v}) && {kinds} && REGEX(STR({v}), "{_LEXICAL[datatype]}"))'
