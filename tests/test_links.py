@@ -98,6 +98,7 @@ def test_the_links_graph_is_the_one_the_sssom_library_writes(built_project) -> N
         expected.add(tuple(names.get(node, node) for node in triple))
     links = built_project.dataset.graph(LINKS_GRAPH)
     assert len(list(links.subjects(RDF.type, OWL.Axiom))) >= 13  # 12 states and NATO at least
+    assert (ID["link/Canada-Q16"], OWL.annotatedSource, ID.Canada) in links  # the name, written by hand
     assert len(links) == len(expected) and isomorphic(links, expected)
 
 
