@@ -200,7 +200,7 @@ class _Evaluator:
             return serialize_result(result, name).encode()
         data = result.serialize(format=name, encoding="utf-8")
         character = not_in_xml(data) if name == "xml" else None
-        if character is not None:  # (rdflib writes it as it is, or as a character reference XML forbids too)
+        if character is not None:  # (rdflib's writer puts it in as it is)
             raise OutputError(f"the results cannot be written as SPARQL XML: a value holds U+{ord(character):04X}, "
                               "which XML 1.0 cannot hold (JSON, CSV and TSV can)")
         return data
