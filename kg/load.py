@@ -299,7 +299,12 @@ def printable(text: str) -> str:
 def _line_of(text: str, pattern: str) -> int:
     """The number of the first line of `text` where regular expression `pattern` matches, 0 if none."""
     found = re.search(pattern, text)
-    return text.count("\n", 0, found.start()) + 1 if found else 0
+    return line_and_column(text, found.start())[0] if found else 0
+
+
+def line_and_column(text: str, offset: int) -> tuple[int, int]:
+    """The 1-based line and column of code point `offset` of `text`."""
+    return text.count("\n", 0, offset) + 1, offset - text.rfind("\n", 0, offset)
 
 
 def read_source(project: Project, relative: str) -> str:

@@ -26,7 +26,7 @@ from rdflib.query import Result
 from rdflib.term import Node
 
 from kg.errors import InputError, QueryError, UsageError
-from kg.load import bind_prefixes, curie
+from kg.load import bind_prefixes, curie, line_and_column
 from kg.namespaces import BASE, KG, PREFIXES, PROV, RDF, WIKIDATA_ENDPOINT, WIKIDATA_GRAPH, XSD
 from kg.store import as_store
 
@@ -213,13 +213,8 @@ def _position_of_prefix(text: str, message: str) -> str:
     use = re.compile(rf"(?<![\w.:-]){re.escape(unknown[1])}:")
     for found in re.finditer(rf"<[^<>\s]*>|#[^\n]*|{use.pattern}", text):
         if use.fullmatch(found[0]):
-            return ":{}:{}".format(*_line_and_column(text, found.start()))
+            return ":{}:{}".format(*line_and_column(text, found.start()))
     return ""
-
-
-def _line_and_column(text: str, offset: int) -> tuple[int, int]:
-    """The 1-based line and column of code point `offset` of `text`."""
-    return text.count("\n", 0, offset) + 1, offset - text.rfind("\n", 0, offset)
 
 
 def refuse_surrogates(text: str, where: str) -> None:
@@ -227,7 +222,7 @@ def refuse_surrogates(text: str, where: str) -> None:
     result or store can write it in UTF-8 (it failed as a 500 when the results were written)."""
     found = _SURROGATE.search(text)
     if found:
-        line, column = _line_and_column(text, found.start())
+        line, column = line_and_column(text, found.start())
         shown = found[0] if found[0].startswith("\\") else f"U+{ord(found[0]):04X}"
         raise QueryError(f"{where}:{line}:{column}: {shown} is half of a UTF-16 surrogate pair, not a character")
 _IRIS_AND_COMMENTS = re.compile(r"<[^<>\s]*>|#[^\n]*")
