@@ -252,9 +252,6 @@ class _Checked:
     def view(self) -> Dataset:
         return self.dataset()
 
-    def close(self) -> None:
-        """Nothing to release: the memory store is the process's, a server's connection is per request."""
-
 
 def check_whole(spec: str, returned: int, expected: int) -> None:
     """StoreError unless store `spec` returned all `expected` triples or quads it was asked for: a server's cap on
@@ -305,6 +302,9 @@ class MemoryStore(_Checked):
     """The rdflib Dataset in this process (its default graph is the union of its named graphs)."""
 
     spec = "memory"
+
+    def close(self) -> None:
+        """Nothing to release: the dataset is the process's."""
 
     def __init__(self, dataset: Graph, held: Collection[URIRef] = ()) -> None:
         self._dataset = dataset
@@ -601,6 +601,10 @@ class SparqlStore(_Checked):
         self._auth = ServerAuth(user, os.environ.get(SPARQL_PASSWORD_ENV, "")) if user else None
         # no connection kept alive: `kg serve` forks its workers from the process holding this store
         self._http = httpx.Client(auth=self._auth, timeout=_HTTP_TIMEOUT, limits=httpx.Limits(max_keepalive_connections=0))
+
+    def close(self) -> None:
+        """Close the HTTP client (no connection is kept alive, but the client holds its pool until closed)."""
+        self._http.close()
 
     def _post(self, url: str, fields: list[tuple[str, str]], accept: str) -> bytes:
         """POST form `fields` to `url` (the protocol's form encoding), accepting `accept`."""

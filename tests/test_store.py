@@ -75,6 +75,12 @@ def test_the_spec_comes_from_kg_store_too(project: Project, monkeypatch: pytest.
     assert result.exit_code == 2 and "unknown store spec 'nonsense'" in result.stderr
 
 
+def test_closing_a_server_store_closes_its_http_client() -> None:
+    store = create_store("sparql:http://127.0.0.1:9/sparql")  # (no request is sent)
+    store.close()
+    assert store._http.is_closed  # noqa: SLF001
+
+
 def test_an_unreachable_server_is_named(project: Project) -> None:
     with socket.socket() as probe:  # a free port, closed again: nothing listens there
         probe.bind(("127.0.0.1", 0))
