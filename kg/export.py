@@ -461,13 +461,6 @@ def export(store: Store, fmt: str, path: Path, context: Path, inferred: bool = F
     return path
 
 
-def export_all(
-    dataset: Dataset, directory: Path, context: Path, build_key: str, step: Callable[[str], None] = lambda name: None
-) -> None:
-    """Write export_files at once, all or none (an export the data cannot be written in leaves dist/ as it was)."""
-    write_all_atomic(export_files(dataset, directory, context, build_key, step))
-
-
 def export_files(
     dataset: Dataset, directory: Path, context: Path, build_key: str, step: Callable[[str], None] = lambda name: None
 ) -> dict[Path, Callable[[], bytes]]:

@@ -21,7 +21,7 @@ from rdflib.namespace import OWL, XSD
 
 from kg.build import Built
 from kg.errors import InputError, OutputError, UsageError
-from kg.export import FORMATS, ExactTurtleSerializer, export, export_all, load_context, publish, serialize
+from kg.export import FORMATS, ExactTurtleSerializer, export, export_files, load_context, publish, serialize, write_all_atomic
 from kg.load import Project, new_dataset
 from kg.namespaces import (
     ID, INFERRED_GRAPH, KG, LINKS_GRAPH, ONTOLOGY_GRAPH, PREFIXES, PROJECT_ROOT, PYCOUNTRY_GRAPH, SOURCES_GRAPH,
@@ -238,12 +238,12 @@ def test_rdf_xml_refuses_a_character_xml_cannot_hold(character: str, kind: str) 
 
 
 def test_a_build_with_a_character_xml_cannot_hold_replaces_no_export(built_fixture: Built, tmp_path: Path) -> None:
-    export_all(built_fixture.dataset, tmp_path, CONTEXT, "key")
+    write_all_atomic(export_files(built_fixture.dataset, tmp_path, CONTEXT, "key"))
     before = _files(tmp_path)
     dataset = copy_of(built_fixture.dataset)
     dataset.graph(STATEMENTS_GRAPH).add((ID.Canada, KG.value, Literal("page\x0cbreak")))
     with pytest.raises(OutputError, match="holds the character U\\+000C"):
-        export_all(dataset, tmp_path, CONTEXT, "key2")
+        write_all_atomic(export_files(dataset, tmp_path, CONTEXT, "key2"))
     assert _files(tmp_path) == before  # the Turtle, JSON-LD... of the new build too, and nothing left behind
 
 
@@ -361,10 +361,10 @@ def test_a_build_writes_every_export_or_none(built_fixture: Built, tmp_path: Pat
     # RDF/XML cannot write a predicate it cannot split into a namespace and a local name
     dataset = copy_of(built_fixture.dataset)
     dataset.graph(STATEMENTS_GRAPH).add((ID.Canada, URIRef("http://example.org/p/"), Literal("x")))
-    export_all(built_fixture.dataset, tmp_path, CONTEXT, "key")
+    write_all_atomic(export_files(built_fixture.dataset, tmp_path, CONTEXT, "key"))
     before = {path.name: path.read_bytes() for path in tmp_path.iterdir()}
     with pytest.raises(OutputError, match="the data cannot be written as xml: Can't split 'http://example.org/p/'"):
-        export_all(dataset, tmp_path, CONTEXT, "key")
+        write_all_atomic(export_files(dataset, tmp_path, CONTEXT, "key"))
     assert {path.name: path.read_bytes() for path in tmp_path.iterdir()} == before  # the Turtle, JSON-LD... too
 
 
@@ -394,14 +394,14 @@ EXPORT_FILES = 1 + 2 * len(FORMATS)  # void.ttl, and each format without and wit
 def test_a_failed_rename_puts_back_the_files_already_replaced(
     built_fixture: Built, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, failing: int
 ) -> None:
-    export_all(built_fixture.dataset, tmp_path, CONTEXT, "key")
+    write_all_atomic(export_files(built_fixture.dataset, tmp_path, CONTEXT, "key"))
     (tmp_path / "notes.txt").write_text("not an export\n", encoding="utf-8")
     before = _files(tmp_path)
     dataset = copy_of(built_fixture.dataset)
     dataset.graph(STATEMENTS_GRAPH).add((ID.Canada, KG.value, Literal("new")))
     _fail_on_rename(monkeypatch, failing)
     with pytest.raises(OutputError, match=r"cannot write .*: Input/output error$"):
-        export_all(dataset, tmp_path, CONTEXT, "key2")
+        write_all_atomic(export_files(dataset, tmp_path, CONTEXT, "key2"))
     assert _files(tmp_path) == before  # no file of the new build, no temporary file or backup
 
 
@@ -411,14 +411,14 @@ def test_a_failed_rename_removes_the_new_files_already_moved(
 ) -> None:
     _fail_on_rename(monkeypatch, failing)
     with pytest.raises(OutputError, match="Input/output error"):
-        export_all(built_fixture.dataset, tmp_path, CONTEXT, "key")
+        write_all_atomic(export_files(built_fixture.dataset, tmp_path, CONTEXT, "key"))
     assert _files(tmp_path) == {}
 
 
 def test_publish_keeps_an_earlier_build_whole_if_removing_its_exports_fails(
     built_fixture: Built, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    export_all(built_fixture.dataset, tmp_path, CONTEXT, "key")
+    write_all_atomic(export_files(built_fixture.dataset, tmp_path, CONTEXT, "key"))
     (tmp_path / "validation-report.txt").write_text("old report\n", encoding="utf-8")
     before = _files(tmp_path)
     reports = {tmp_path / "validation-report.txt": lambda: b"new report\n"}
