@@ -918,7 +918,7 @@ def _run(ask: Asker, result: Answer, binding: Binding, mentions: list[Mention], 
     except QueryError as error:  # SERVICE without allow_service: the question is fine, this graph can't run it here
         result.message = _TEXTS[language]["not-run"].format(reason=error)
         return result
-    supports = why(graph, outcome)
+    supports = why(graph, outcome, query, given)
     result.query, result.title, result.params = query.name, query.title, given
     body = query.text.splitlines()
     while body and (not body[0].strip() or body[0].lstrip().startswith("#")):  # the header: shown as query and params

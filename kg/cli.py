@@ -408,7 +408,7 @@ def query(ctx: click.Context, name: str, param: tuple[str, ...], fmt: str, why: 
     given = parse_assignments(list(param))
     store = _store(ctx, project)
     result = run_query(store, selected, given, allow_service)
-    _print_result(result, fmt, explain(store, result) if why else None)
+    _print_result(result, fmt, explain(store, result, selected, given) if why else None)
 
 
 @app.command()

@@ -75,6 +75,12 @@ class CatalogueQuery:
     examples: tuple[tuple[str, str], ...]  # (language, question)
     text: str
     path: Path
+    # the text of queries/why/NAME.rq, if there is one: the nodes each row is computed from (see why)
+    why: str = ""
+
+    @property
+    def why_path(self) -> Path:
+        return self.path.parent / "why" / self.path.name
 
 
 def read_query_file(path: Path) -> str:
@@ -114,7 +120,7 @@ def parse_catalogue_query(path: Path) -> CatalogueQuery:
             examples.append((key.removeprefix("example-"), value))
         elif key in fields:
             fields[key] = value
-    return CatalogueQuery(
+    query = CatalogueQuery(
         name=path.stem,
         title=fields["title"] or path.stem,
         description=fields["description"],
@@ -124,6 +130,7 @@ def parse_catalogue_query(path: Path) -> CatalogueQuery:
         text=text,
         path=path,
     )
+    return replace(query, why=read_query_file(query.why_path)) if query.why_path.is_file() else query
 
 
 def _parse_param(value: str, path: Path, line: int) -> Param:
@@ -529,14 +536,16 @@ class Quoted:
 
 @dataclass(frozen=True)
 class Support:
-    """The claims behind one result row's first node."""
+    """The claims behind one result row: its first node's, or those of the nodes the row is computed from."""
 
     node: Node
     claims: tuple[Quoted, ...]
 
 
+# (a claim is its own evidence: a row about claims, such as a count of them, cites them)
 _SUPPORTS = """SELECT ?node ?claim ?id ?quote ?stated ?source WHERE {
   { ?node kg:supportedBy ?claim BIND(true AS ?stated) } UNION { ?node prov:wasDerivedFrom ?claim BIND(false AS ?stated) }
+  UNION { ?claim a kg:Claim BIND(?claim AS ?node) BIND(true AS ?stated) }
   ?claim a kg:Claim .
   OPTIONAL { ?claim dcterms:identifier ?id }
   OPTIONAL { ?claim oa:hasSelector/oa:exact ?quote }
@@ -544,12 +553,31 @@ _SUPPORTS = """SELECT ?node ?claim ?id ?quote ?stated ?source WHERE {
 }"""
 
 
-def why(source: Store | Graph, result: Result) -> list[Support]:
-    """For each row, the claims its first column's node is supported by or derived from, with their quotes."""
+def why(
+    source: Store | Graph, result: Result, query: CatalogueQuery | None = None, params: dict[str, str] | None = None
+) -> list[Support]:
+    """For each row, the claims its first column's node is supported by or derived from, with their quotes; for a
+    catalogue query with a queries/why/ file (a total, a count: the nodes summed or counted are not in the row),
+    the claims of every ?evidence node that file gives the row: its rows name the row by the columns both share."""
+    store = as_store(source)
     first = result.vars[0] if result.vars else None
-    nodes = [row.get(first) for row in result.bindings]
-    claims = _supports(as_store(source))
-    return [Support(node, claims.get(node, ())) for node in nodes]
+    claims = _supports(store)
+    if query is None or not query.why:
+        return [Support(row.get(first), claims.get(row.get(first), ())) for row in result.bindings]
+    evidence = store.query(query.why, bind_params(store, query, params or {}), str(query.why_path))
+    if Variable("evidence") not in evidence.vars:
+        raise InputError(f"{query.why_path}: projects no ?evidence (the nodes each row is computed from)")
+    keys = [var for var in evidence.vars if var in result.vars]
+    found: dict[tuple, set[Quoted]] = {}
+    for row in evidence.bindings:
+        found.setdefault(tuple(row.get(key) for key in keys), set()).update(claims.get(row.get(Variable("evidence")), ()))
+    return [Support(row.get(first), _ordered(found.get(tuple(row.get(key) for key in keys), ())))
+            for row in result.bindings]
+
+
+def _ordered(quoted: Collection[Quoted]) -> tuple[Quoted, ...]:
+    """Claims in the order outputs show them: by identifier, then quote."""
+    return tuple(sorted(quoted, key=lambda q: (q.id, q.quote)))
 
 
 def supporting_claims(graph: Graph, node: Node | None) -> list[tuple[Node, bool]]:
@@ -588,7 +616,7 @@ def _supports(store: Store, node: URIRef | None = None) -> dict[Node, tuple[Quot
             for idents, quotes, documents, stated in claims.values()
             for quote in (quotes - {""} or {""})
         }
-        supports[subject] = tuple(sorted(quoted, key=lambda q: (q.id, q.quote)))
+        supports[subject] = _ordered(quoted)
     return supports
 
 

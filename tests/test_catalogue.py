@@ -22,9 +22,10 @@ from rdflib.namespace import XSD
 
 from conftest import copy_of
 
-from kg.load import curie
+from kg.errors import InputError
+from kg.load import curie, new_dataset
 from kg.namespaces import ID, PROJECT_ROOT
-from kg.query import load_catalogue, run_query
+from kg.query import load_catalogue, run_query, why
 from kg.store import MemoryStore
 
 QUERIES = PROJECT_ROOT / "queries"
@@ -879,6 +880,41 @@ def test_first_column_is_the_node_the_row_is_about(kg_store, catalogue, case: Ca
     _, _, result = _answer(kg_store, catalogue, case.query, case.params)
     for row in result:
         assert isinstance(row[0], URIRef), f"{case.query}: first column {row[0]!r} is not an IRI"
+
+
+# What `kg query --why` cites for a row that sums or counts (queries/why/NAME.rq): the claims of the nodes summed
+# or counted, read from the source by hand, not those of the row's first node (C51 alone for the total in
+# Canadian dollars, the claims naming NATO for NATO's count). (query, column, value naming the row): claims
+WHY_CASES = {
+    # $9.7 billion to Ukraine (C22) and more than $4.6 billion in the Middle East (C45, whose scope C46 widens),
+    # in Canadian dollars (C51)
+    ("commitment-total", "currency", "id:CanadianDollar"): ["C22", "C45", "C46", "C51"],
+    # NATO's missions (C05), the battle group in Latvia (C32), sailing with the Standing NATO Maritime Groups
+    # (C36), and NATO Mission Iraq (C49), which the Middle East contribution supports (C47, C48)
+    ("partners", "partner", "id:NATO"): ["C05", "C32", "C36", "C47", "C48", "C49"],
+    # NORAD (C07), the Caribbean (C20, C21), the sanctions on North Korea (C38)
+    ("partners", "partner", "id:UnitedStates"): ["C07", "C20", "C21", "C38"],
+    ("claims-per-section", "section", "NORAD"): ["C07", "C08", "C09", "C10", "C11", "C12"],
+    ("claims-per-section", "section", "(footnote)"): ["C51"],
+}
+
+
+@pytest.mark.parametrize(("name", "column", "row_value"), sorted(WHY_CASES))
+def test_why_cites_the_claims_a_total_or_count_is_computed_from(kg_store, catalogue, name, column, row_value):
+    header, rows, result = _answer(kg_store, catalogue, name, {})
+    supports = why(kg_store, result, catalogue[name], {})
+    [claims] = [s.claims for row, s in zip(rows, supports) if row[header.index(column)] == row_value]
+    assert [quoted.claim for quoted in claims] == WHY_CASES[name, column, row_value]
+
+
+def test_a_why_file_without_an_evidence_column_is_named(tmp_path) -> None:
+    (tmp_path / "why").mkdir()
+    (tmp_path / "count.rq").write_text("SELECT ?s (COUNT(*) AS ?n) WHERE { ?s ?p ?o } GROUP BY ?s\n", encoding="utf-8")
+    (tmp_path / "why" / "count.rq").write_text("SELECT ?s ?o WHERE { ?s ?p ?o }\n", encoding="utf-8")
+    query = load_catalogue(tmp_path)["count"]
+    store = MemoryStore(new_dataset())
+    with pytest.raises(InputError, match=re.escape(f"{tmp_path / 'why' / 'count.rq'}: projects no ?evidence")):
+        why(store, run_query(store, query, {}), query, {})
 
 
 @pytest.mark.parametrize("case", [pytest.param(case, id=case.test_id) for case in CASES])
