@@ -722,14 +722,18 @@ def enrich(ctx: click.Context, endpoint: str | None, timeout: float, batch_size:
 
     from kg.enrich import Etiquette
     from kg.enrich import enrich as run_enrich
-    from kg.load import load_dataset
+    from kg.link import add_links
+    from kg.load import load_document
     from kg.namespaces import WIKIDATA_ENDPOINT
 
     _choice(fmt, ("text", "json"), "format")
     project = _project(ctx)
     etiquette = Etiquette(batch_size=batch_size, timeout=timeout)
-    # the asserted graphs are enough (links and statements): no need to reason, validate or rebuild for them
-    done = run_enrich(load_dataset(project), project, endpoint or WIKIDATA_ENDPOINT, etiquette)
+    # the statements and the links are enough: no reasoning, validation or build, and not the cache this
+    # replaces (one that no longer parses must not stop the command that rewrites it)
+    document = load_document(project)
+    add_links(document, project)
+    done = run_enrich(document, project, endpoint or WIKIDATA_ENDPOINT, etiquette)
     if fmt == "json":
         click.echo(json.dumps(done.to_json(), ensure_ascii=False, indent=2))
         ctx.exit(1 if done.problems else 0)

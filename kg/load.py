@@ -321,15 +321,20 @@ def read_source(project: Project, relative: str) -> str:
 
 
 def load_dataset(project: Project = Project()) -> Dataset:
-    """The asserted dataset: ontology, statements and the text of every kg:sourceFile, each in its named graph;
-    then the linked graphs (add_linked_graphs)."""
+    """The asserted dataset: load_document's graphs, then the linked graphs (add_linked_graphs)."""
+    dataset = load_document(project)
+    add_linked_graphs(dataset, project)
+    return dataset
+
+
+def load_document(project: Project = Project()) -> Dataset:
+    """The ontology, the statements and the text of every kg:sourceFile, each in its named graph."""
     dataset = new_dataset()
     parse_turtle(project.ontology, dataset.graph(ONTOLOGY_GRAPH), project)
     statements = parse_turtle(project.statements, dataset.graph(STATEMENTS_GRAPH), project)
     sources = dataset.graph(SOURCES_GRAPH)
     for document, relative in statements.subject_objects(KG.sourceFile):
         sources.add((document, SCHEMA.text, Literal(read_source(project, str(relative)))))
-    add_linked_graphs(dataset, project)
     return dataset
 
 

@@ -28,7 +28,7 @@ from kg.cli import app
 from kg.enrich import USER_AGENT, Etiquette, batch_query, disagreements, enrich, keep_facts, load_cache
 from kg.errors import EndpointError, InputError
 from kg.link import linked_items, mappings
-from kg.load import Project, curie, load_dataset
+from kg.load import Project, curie, load_dataset, new_dataset
 from kg.namespaces import ID, KG, OWL, PROJECT_ROOT, RDFS, WD, WDT, WIKIDATA_GRAPH
 from kg.offline import country_matches
 
@@ -337,6 +337,16 @@ def test_cli_enrich_prints_what_it_did_and_the_build_includes_it(project_copy, o
               "{ wd:Q16 wdt:P298 ?c } }", "--format", "csv"]
     )
     assert codes.stdout.splitlines() == ["c", "CAN"]
+
+
+def test_cli_enrich_replaces_a_cache_that_no_longer_parses(project_copy, oxigraph_endpoint) -> None:
+    project_copy.wikidata_cache.parent.mkdir(parents=True, exist_ok=True)
+    project_copy.wikidata_cache.write_text("garbage\n", encoding="utf-8")
+    root = ["--root", str(project_copy.root)]
+    result = CliRunner().invoke(app, [*root, "enrich", "--endpoint", oxigraph_endpoint, "--timeout", "10"])
+    assert result.exit_code == 0, result.output
+    assert f"fetched 55 triples about {len(_all_items())} items" in result.output
+    load_cache(new_dataset(), project_copy)  # (raises if what it wrote does not load)
 
 
 def test_cli_enrich_failure_exits_2_naming_endpoint_and_cause(project_copy, fault_server) -> None:
