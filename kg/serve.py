@@ -305,6 +305,7 @@ class Pool:
         self._waiting: list[asyncio.Future] = []
         self.generation = 0  # bumped by an update: older workers hold the old data
         self._answers: OrderedDict[str, Reply] = OrderedDict()  # least recently used first
+        self._updating = asyncio.Lock()
 
     def start(self) -> None:
         # import and build rdflib's SPARQL parser here, once, so that every fork starts warm (~0.2 s otherwise)
@@ -368,8 +369,11 @@ class Pool:
         if key in self._answers:
             self._answers.move_to_end(key)
             return self._answers[key]
+        generation = self.generation
         reply = await self._run(job)
-        if key is not None and reply.status == 200 and self.settings.cache and len(reply.body) <= _CACHED_BODY:
+        # (an answer computed while an update was applied may be of the data before it: not kept)
+        fresh = generation == self.generation
+        if key is not None and fresh and reply.status == 200 and self.settings.cache and len(reply.body) <= _CACHED_BODY:
             self._answers[key] = reply
             if len(self._answers) > self.settings.cache:
                 self._answers.popitem(last=False)
@@ -399,6 +403,15 @@ class Pool:
             worker = self._spawn()
         self._release(worker)
         return reply
+
+    async def update(self, text: str) -> Reply:
+        """Run an update on a worker holding the current data, then apply its changes; one update at a time: two
+        side by side would each change the same copy, and the changes of the second would undo the first's."""
+        async with self._updating:
+            reply = await self.run({"kind": "update", "text": text})
+            if reply.changes is not None:
+                self.apply(reply.changes)
+            return reply
 
     def apply(self, changes: tuple[frozenset, frozenset]) -> None:
         """Apply an update's changes to the server's dataset; idle workers are replaced by fresh forks."""
@@ -611,11 +624,7 @@ async def _update(request: Request, text: str, params: dict[str, list[str]]) -> 
                        **{"WWW-Authenticate": 'Bearer realm="kg"'})
     if params.get("using-graph-uri") or params.get("using-named-graph-uri"):
         raise Refused(400, "using-graph-uri and using-named-graph-uri are not supported; use USING in the update")
-    pool: Pool = request.app.state.pool
-    reply = await pool.run({"kind": "update", "text": text})
-    if reply.changes is not None:
-        pool.apply(reply.changes)
-    return _respond(reply, vary=False)
+    return _respond(await request.app.state.pool.update(text), vary=False)
 
 
 def service_description(request: Request) -> Response:

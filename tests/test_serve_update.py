@@ -9,12 +9,16 @@ import sys
 from collections.abc import Iterator
 from pathlib import Path
 
+import asyncio
+from concurrent.futures import ThreadPoolExecutor
+
 import httpx
 import pytest
 from rdflib import Graph
 
 from conftest import ServerProcess, start_server
 from kg.namespaces import SD
+from kg.serve import Pool, Reply, Settings, _Evaluator
 
 TOKEN = "s3cret-token"
 ASK_ADDED = "ASK { GRAPH <urn:x:notes> { <urn:x:a> <urn:x:b> 'c' } }"
@@ -149,6 +153,36 @@ def test_an_update_of_the_default_graph_is_refused_and_changes_nothing(
     refused = _update(writable_server, update, TOKEN)
     assert refused.status_code == 400 and cause in refused.text, refused.text
     assert quads() == before
+
+
+def test_updates_sent_together_are_each_applied_to_the_data_the_one_before_left(writable_server: ServerProcess) -> None:
+    """Each update runs on a copy of the data in a worker: ten increments sent at once must make ten, not fewer."""
+    graph = "<urn:x:counter>"
+    assert _update(writable_server, f"INSERT DATA {{ GRAPH {graph} {{ <urn:x:c> <urn:x:v> 0 }} }}", TOKEN).status_code == 204
+    increment = (f"DELETE {{ GRAPH {graph} {{ <urn:x:c> <urn:x:v> ?n }} }} INSERT {{ GRAPH {graph} {{ <urn:x:c> <urn:x:v> ?m }} }} "
+                 f"WHERE {{ GRAPH {graph} {{ <urn:x:c> <urn:x:v> ?n }} BIND(?n + 1 AS ?m) }}")
+    with ThreadPoolExecutor(10) as threads:
+        statuses = list(threads.map(lambda _: _update(writable_server, increment, TOKEN).status_code, range(10)))
+    assert statuses == [204] * 10
+    response = httpx.get(f"{writable_server.url}/sparql", params={"query": f"SELECT ?n WHERE {{ GRAPH {graph} {{ ?c ?v ?n }} }}"},
+                         headers={"Accept": "text/csv"}, timeout=30)
+    assert response.text.splitlines() == ["n", "10"]
+    assert _update(writable_server, f"DROP GRAPH {graph}", TOKEN).status_code == 204
+
+
+def test_an_answer_computed_while_an_update_was_applied_is_not_cached() -> None:
+    """The answer cache keeps no reply that may be of the data before the latest update."""
+    pool = Pool(_Evaluator(connect=lambda: None, dataset=None, graphs=set(), settings=Settings()))  # type: ignore[arg-type]
+    answers = iter([Reply(200, "text/csv", b"n\n0\n"), Reply(200, "text/csv", b"n\n1\n")])
+
+    async def run_while_an_update_lands(job: dict) -> Reply:
+        pool.generation += 1  # what Pool.apply does, while the worker was still answering
+        return next(answers)
+
+    pool._run = run_while_an_update_lands  # type: ignore[method-assign]  # noqa: SLF001
+    job = {"kind": "query", "text": "SELECT ?n WHERE { ?c ?v ?n }"}
+    assert asyncio.run(pool.run(job)).body == b"n\n0\n"
+    assert asyncio.run(pool.run(job)).body == b"n\n1\n"  # asked again: answered again, not from the cache
 
 
 def test_the_service_description_announces_updates(writable_server: ServerProcess) -> None:
