@@ -113,8 +113,13 @@ def term_link(graph: Dataset, node: Node, docs: OntologyDocs, depth: int = 0) ->
 
 
 def _iri_term(node: Node, text: str, docs: OntologyDocs) -> Term:
-    """An IRI shown as `text` (its label): linked to its entity page, its documentation, or itself."""
-    return Term(text, href=page_path(node) or docs.href(node) or str(node), title=curie(node))
+    """An IRI shown as `text` (its label): linked to its entity page, its documentation, or itself if it is a
+    web address (data may hold any IRI: a javascript: one would run in the reader's browser)."""
+    href = page_path(node) or docs.href(node) or (str(node) if _WEB_ADDRESS.match(node) else "")
+    return Term(text, href=href, title=curie(node))
+
+
+_WEB_ADDRESS = re.compile(r"https?://", re.IGNORECASE)
 
 
 # --- claims and their spans -----------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 from markupsafe import escape
-from rdflib import Literal
+from rdflib import Literal, URIRef
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
 
@@ -390,6 +390,9 @@ def test_hostile_text_is_escaped(built_project: Built, tmp_path: Path, monkeypat
     statements.add((selector_position, OA.end, Literal(quote_start + len(quote))))
     statements.add((ID.Evil, RDFS.label, Literal('<img src=x onerror="alert(1)">', lang="en")))
     statements.add((ID.Evil, KG.supportedBy, claim))
+    for target in ("javascript:alert(document.domain)", "JavaScript:alert(2)", "data:text/html,<b>x</b>"):
+        statements.add((ID.Evil, RDFS.seeAlso, URIRef(target)))
+    statements.add((ID.Evil, RDFS.seeAlso, URIRef("https://example.org/fine")))
     with client_for(Built(dataset, built_project.report), tmp_path, monkeypatch) as hostile:
         entity = hostile.get("/page/Evil").text
         document = hostile.get("/document").text
@@ -398,6 +401,11 @@ def test_hostile_text_is_escaped(built_project: Built, tmp_path: Path, monkeypat
         assert "<b>" not in page
         assert "<img" not in page
     assert "&lt;img src=x onerror=&#34;alert(1)&#34;&gt;" in entity
+    # an IRI that is not a web address is shown, never linked: a javascript: link would run in the reader's browser
+    links = re.findall(r'<a href="([^"]*)"', entity)
+    assert "https://example.org/fine" in links
+    assert not [link for link in links if not link.startswith(("/", "https://", "http://", "#"))], links
+    assert "javascript:alert(document.domain)" in entity
     assert blockquotes(entity) == ['The [[<script>alert("x")</script> & <b>bold</b>]] claim.']
     marks = _MARK.findall(document)
     assert [(claims, html.unescape(text)) for claims, text in marks] == [("X1", quote)]
