@@ -194,6 +194,11 @@ def prepare(text: str, where: str = "query") -> Query:
         pointer = " " * (exc.col - 1) + "^"
         message = f"{where}:{exc.lineno}:{exc.col}: SPARQL syntax error: {exc.msg}"
         raise QueryError(f"{message}\n  {exc.line}\n  {pointer}") from None
+    except RecursionError:
+        raise QueryError(
+            f"{where}: the query is nested too deeply, or has too many parts, for the SPARQL parser "
+            f"(it recursed beyond Python's limit of {sys.getrecursionlimit()} frames)"
+        ) from None
     except Exception as exc:  # rdflib's translation step: unknown prefix, bad aggregate, ...
         raise QueryError(f"{where}{_position_of_prefix(text, str(exc))}: invalid SPARQL: {exc}") from None
     for node in _algebra_nodes(prepared.algebra):
