@@ -92,6 +92,10 @@ class _Group(click.Group):
         except KgError as exc:
             click.echo(f"error: {exc}" + (f" ({exc.hint})" if exc.hint else ""), err=True)
             raise click.exceptions.Exit(exc.exit_code) from None
+        except MemoryError:
+            _drop_stdout()
+            click.echo("error: out of memory (the machine's, or the process's limit)", err=True)
+            raise click.exceptions.Exit(1) from None
         except _Terminated:
             raise click.exceptions.Exit(143) from None
         except KeyboardInterrupt:  # exit 130 without a message (click's own would print "Aborted!" and exit 1)
@@ -580,6 +584,8 @@ def ask(ctx: click.Context, question: str, fmt: str, explain: bool, lang: str | 
 @click.option("--max-workers", type=int, default=8, show_default=True, help="Queries run at once, at most.")
 @click.option("--cache", type=int, default=256, show_default=True,
               help="Successful answers kept in memory, by query and Accept (0: none).")
+@click.option("--worker-memory", type=int, default=2048, show_default=True,
+              help="MiB a query may allocate in its worker, beyond the served data; more: 503.")
 @click.option("--allow-update", is_flag=True, help="Accept SPARQL Update (needs --token).")
 @click.option("--token", envvar="KG_UPDATE_TOKEN", show_envvar=True, help="Bearer token required for updates.")
 @click.option("--graph", "graphs", multiple=True, metavar="IRI=FILE",
@@ -596,6 +602,7 @@ def serve(
     workers: int,
     max_workers: int,
     cache: int,
+    worker_memory: int,
     allow_update: bool,
     token: str | None,
     graphs: tuple[str, ...],
@@ -618,7 +625,7 @@ def serve(
     if not (math.isfinite(timeout) and timeout > 0):  # nan and inf would make every query fail, not none
         raise UsageError(f"--timeout must be a positive, finite number of seconds, not {timeout}")
     for option, value, least in (("--max-body", max_body, 1), ("--max-rows", max_rows, 0), ("--cache", cache, 0),
-                                 ("--workers", workers, 1)):
+                                 ("--workers", workers, 1), ("--worker-memory", worker_memory, 64)):
         if value < least:
             raise UsageError(f"{option} must be at least {least}, not {value}")
     if workers > max_workers:
@@ -644,6 +651,7 @@ def serve(
         workers=workers,
         max_workers=max_workers,
         cache=cache,
+        worker_memory=worker_memory,
         update_token=token if allow_update else None,
         project=project,
     )

@@ -228,7 +228,7 @@ class _Checked:
             check_offline(prepared, self.graphs(), where)
         try:
             return self._execute(text, prepared, bindings or {}, limit)
-        except KgError:
+        except (KgError, MemoryError):  # (out of memory is the machine's limit, not the query's mistake)
             raise
         except Exception as exc:  # evaluation errors: type errors in functions, recursion, server errors...
             raise QueryError(f"{where}: the query failed while running: {exc}") from None

@@ -471,6 +471,17 @@ def test_an_evaluation_failure_is_a_query_error(project: Project, monkeypatch: p
     assert "the query failed while running: maximum recursion depth exceeded" in result.stderr
 
 
+def test_running_out_of_memory_is_said_not_blamed_on_the_query(project: Project, monkeypatch: pytest.MonkeyPatch) -> None:
+    def exhausted(*args: object, **kwargs: object) -> None:
+        raise MemoryError
+
+    assert kg(project, "sparql", "ASK {}").exit_code == 0  # built (the build's own queries are not the point)
+    monkeypatch.setattr("rdflib.plugins.sparql.processor.evalQuery", exhausted)
+    result = kg(project, "sparql", "SELECT * WHERE { ?s ?p ?o }")
+    assert result.exit_code == 1
+    assert result.stderr == "error: out of memory (the machine's, or the process's limit)\n"
+
+
 def test_write_failures_are_reported_not_raised(project: Project, tmp_path: Path) -> None:
     blocker = tmp_path / "not-a-directory"
     blocker.write_text("x\n", encoding="utf-8")

@@ -28,6 +28,7 @@ from conftest import ServerProcess, start_server
 from kg.namespaces import SD
 
 TIMEOUT = 3
+WORKER_MEMORY = 256  # MiB
 PUBLIC_URL = "https://kg.example.org/defence"
 
 
@@ -72,8 +73,9 @@ def listener() -> Iterator[Listener]:
 @pytest.fixture(scope="module")
 def hostile_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     directory = tmp_path_factory.mktemp("hostile")
-    # no answer cache: every request here must reach a worker process
-    with start_server(directory, "--timeout", str(TIMEOUT), "--public-url", PUBLIC_URL, "--cache", "0") as server:
+    # no answer cache: every request here must reach a worker process; a small memory budget for each
+    with start_server(directory, "--timeout", str(TIMEOUT), "--public-url", PUBLIC_URL, "--cache", "0",
+                      "--worker-memory", str(WORKER_MEMORY)) as server:
         yield server
 
 
@@ -136,6 +138,11 @@ HOSTILE = {  # name -> (request, expected status, words the refusal must say)
                            "LIMIT 99999999999999999999999 is out of range"),
     "OFFSET of 5000 digits": (_form("SELECT * WHERE {} OFFSET " + "9" * 5000), 400,
                               "OFFSET 99999999999999999999… (5000 digits) is out of range"),
+    # a 1 KB query doubling a string 26 times wants 2 GiB: it took 4 GB of the machine's memory in 5 s
+    "a value too large for the worker's memory": (
+        _form('SELECT (STRLEN(?v26) AS ?n) WHERE { BIND("' + "x" * 32 + '" AS ?v0) '
+              + " ".join(f"BIND(CONCAT(?v{i}, ?v{i}) AS ?v{i + 1})" for i in range(26)) + " }"),
+        503, "query: stopped, it needed more memory than the server allows"),
     "deeply nested": (_form("SELECT * WHERE " + "{" * 5000 + "}" * 5000), 400,
                       "query: the query is nested too deeply, or has too many parts, for the SPARQL parser"),
     "deeply nested expression": (_form("SELECT (" + "(" * 5000 + "1" + ")" * 5000 + " AS ?x) {}"), 400,
