@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import copy
+import hashlib
 import hmac
 import itertools
 import multiprocessing
@@ -380,7 +381,8 @@ class Pool:
     async def run(self, job: dict[str, Any]) -> Reply:
         """The reply to `job` (from the answer cache when the same query was answered before), or a 503 when
         no worker frees up or the job outruns the time limit."""
-        key = repr(sorted(job.items())) if job["kind"] == "query" else None
+        # (a digest: the query text and Accept header may be a megabyte each, and the cache keeps 256 keys)
+        key = hashlib.sha256(repr(sorted(job.items())).encode()).hexdigest() if job["kind"] == "query" else None
         if key in self._answers:
             self._answers.move_to_end(key)
             return self._answers[key]

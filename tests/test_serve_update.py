@@ -185,6 +185,19 @@ def test_an_answer_computed_while_an_update_was_applied_is_not_cached() -> None:
     assert asyncio.run(pool.run(job)).body == b"n\n1\n"  # asked again: answered again, not from the cache
 
 
+def test_the_answer_cache_keeps_a_digest_of_each_query_not_its_text() -> None:
+    """The cache's bound (256 answers of at most 256 KiB) must hold with query texts of a megabyte each."""
+    pool = Pool(_Evaluator(connect=lambda: None, dataset=None, graphs=set(), settings=Settings()))  # type: ignore[arg-type]
+
+    async def answer(job: dict) -> Reply:
+        return Reply(200, "text/csv", b"n\n0\n")
+
+    pool._run = answer  # type: ignore[method-assign]  # noqa: SLF001
+    asyncio.run(pool.run({"kind": "query", "text": "ASK {} #" + "x" * (1 << 20), "accept": "*/*"}))
+    [key] = pool._answers  # noqa: SLF001
+    assert len(key) == 64
+
+
 def test_the_service_description_announces_updates(writable_server: ServerProcess) -> None:
     description = Graph().parse(data=httpx.get(f"{writable_server.url}/sparql").content, format="turtle")
     assert (None, SD.supportedLanguage, SD.SPARQL11Update) in description
