@@ -586,6 +586,8 @@ def ask(ctx: click.Context, question: str, fmt: str, explain: bool, lang: str | 
               help="Successful answers kept in memory, by query and Accept (0: none).")
 @click.option("--worker-memory", type=int, default=2048, show_default=True,
               help="MiB a query may allocate in its worker, beyond the served data; more: 503.")
+@click.option("--max-connections", type=int, default=1024, show_default=True,
+              help="Connections open at once, at most; a request on one more gets 503.")
 @click.option("--allow-update", is_flag=True, help="Accept SPARQL Update (needs --token).")
 @click.option("--token", envvar="KG_UPDATE_TOKEN", show_envvar=True, help="Bearer token required for updates.")
 @click.option("--graph", "graphs", multiple=True, metavar="IRI=FILE",
@@ -603,6 +605,7 @@ def serve(
     max_workers: int,
     cache: int,
     worker_memory: int,
+    max_connections: int,
     allow_update: bool,
     token: str | None,
     graphs: tuple[str, ...],
@@ -625,7 +628,8 @@ def serve(
     if not (math.isfinite(timeout) and timeout > 0):  # nan and inf would make every query fail, not none
         raise UsageError(f"--timeout must be a positive, finite number of seconds, not {timeout}")
     for option, value, least in (("--max-body", max_body, 1), ("--max-rows", max_rows, 0), ("--cache", cache, 0),
-                                 ("--workers", workers, 1), ("--worker-memory", worker_memory, 64)):
+                                 ("--workers", workers, 1), ("--worker-memory", worker_memory, 64),
+                                 ("--max-connections", max_connections, 1)):
         if value < least:
             raise UsageError(f"{option} must be at least {least}, not {value}")
     if workers > max_workers:
@@ -652,6 +656,7 @@ def serve(
         max_workers=max_workers,
         cache=cache,
         worker_memory=worker_memory,
+        max_connections=max_connections,
         update_token=token if allow_update else None,
         project=project,
     )

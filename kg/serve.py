@@ -118,6 +118,7 @@ class Settings:
     update_token: str | None = None  # set (with --allow-update) to accept SPARQL Update with this bearer token
     cache: int = 256  # successful answers kept (the data only changes by an update, which empties it); 0: none
     worker_memory: int = 2048  # MiB a worker may allocate beyond what it inherits from the server; then 503
+    max_connections: int = 1024  # open at once; a request on one more gets 503
     project: Project = field(default_factory=Project)
 
 
@@ -533,19 +534,25 @@ def _media_type(header: str) -> tuple[str, dict[str, str]]:
     return kind.strip().lower(), parameters
 
 
-async def _body(request: Request, limit: int) -> bytes:
+async def _body(request: Request, limit: int, deadline: float) -> bytes:
+    """The request body, at most `limit` bytes, arrived within `deadline` seconds (a client that sends a few bytes
+    and then nothing would otherwise hold its connection open for ever)."""
     declared = request.headers.get("content-length")
     if declared is not None and declared.isdigit() and int(declared) > limit:
         raise Refused(413, f"the request body is {declared} bytes; the server accepts at most {limit}")
     chunks, size = [], 0
     try:
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > limit:
-                raise Refused(413, f"the request body is larger than {limit} bytes, the server's limit")
-            chunks.append(chunk)
+        async with asyncio.timeout(deadline):
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > limit:
+                    raise Refused(413, f"the request body is larger than {limit} bytes, the server's limit")
+                chunks.append(chunk)
     except ClientDisconnect:  # (else a traceback in the server's log for what is the client's doing)
         raise Refused(400, f"the client went away after {size} bytes of the body") from None
+    except TimeoutError:
+        raise Refused(408, f"the request body did not arrive within {deadline:g} s (the server's --timeout): "
+                           f"{size} bytes came") from None
     return b"".join(chunks)
 
 
@@ -584,7 +591,7 @@ async def _operation(request: Request, settings: Settings) -> tuple[str | None, 
     charset = parameters.get("charset", "utf-8")
     if charset not in ("utf-8", "utf8"):
         raise Refused(415, f"the body must be UTF-8, not {charset}")
-    body = await _body(request, settings.max_body)
+    body = await _body(request, settings.max_body, settings.timeout)
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -964,8 +971,10 @@ def run(app: Starlette, host: str, port: int, announce: Callable[[str], None]) -
     # h11 takes a request line and headers of up to 16 KiB by default: room for the longest query string the app
     # takes (max_body), so that a longer one gets the app's 414 naming the limit, not h11's bare 400
     headroom = app.state.settings.max_body + (64 << 10)
+    # at most max_connections at once (beyond: 503): slow clients cannot take every file descriptor
     config = uvicorn.Config(app, log_config=logging, lifespan="on", timeout_graceful_shutdown=2, http="h11",
-                            h11_max_incomplete_event_size=headroom)
+                            h11_max_incomplete_event_size=headroom,
+                            limit_concurrency=app.state.settings.max_connections)
     server = uvicorn.Server(config)
     original_startup = server.startup
 

@@ -29,6 +29,7 @@ from kg.namespaces import SD
 
 TIMEOUT = 3
 WORKER_MEMORY = 256  # MiB
+MAX_CONNECTIONS = 16
 PUBLIC_URL = "https://kg.example.org/defence"
 
 
@@ -75,7 +76,7 @@ def hostile_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerP
     directory = tmp_path_factory.mktemp("hostile")
     # no answer cache: every request here must reach a worker process; a small memory budget for each
     with start_server(directory, "--timeout", str(TIMEOUT), "--public-url", PUBLIC_URL, "--cache", "0",
-                      "--worker-memory", str(WORKER_MEMORY)) as server:
+                      "--worker-memory", str(WORKER_MEMORY), "--max-connections", str(MAX_CONNECTIONS)) as server:
         yield server
 
 
@@ -181,6 +182,36 @@ def test_the_listener_records_a_connection(listener: Listener) -> None:
         time.sleep(0.05)
     assert len(listener.connections) == 1
     listener.connections.clear()
+
+
+def test_a_body_that_stops_arriving_is_refused_after_the_time_limit(hostile_server: ServerProcess) -> None:
+    """A client that declares 100 bytes, sends 6 and then nothing held its connection open for ever."""
+    host, port = hostile_server.url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=TIMEOUT + 10) as connection:
+        connection.sendall(b"POST /sparql HTTP/1.1\r\nHost: x\r\nContent-Type: application/sparql-query\r\n"
+                           b"Content-Length: 100\r\n\r\nASK {}")
+        reply = http.client.HTTPResponse(connection)
+        reply.begin()
+        body = reply.read().decode()
+    assert reply.status == 408
+    assert body == f"the request body did not arrive within {TIMEOUT} s (the server's --timeout): 6 bytes came\n"
+    _healthy(hostile_server)
+
+
+def test_connections_beyond_the_limit_are_refused_until_others_close(hostile_server: ServerProcess) -> None:
+    """Clients that open connections and send half a request each could take every file descriptor."""
+    host, port = hostile_server.url.removeprefix("http://").split(":")
+    idle = [socket.create_connection((host, int(port)), timeout=10) for _ in range(MAX_CONNECTIONS)]
+    try:
+        for connection in idle:
+            connection.sendall(b"GET /sparql HTTP/1.1\r\nHost: x\r\n")  # headers never finished
+        time.sleep(0.5)  # (the server counts a connection once its event loop has taken it)
+        assert _request(hostile_server, method="GET", params={"query": "ASK {}"}).status_code == 503
+    finally:
+        for connection in idle:
+            connection.close()
+    time.sleep(0.5)
+    _healthy(hostile_server)
 
 
 def test_a_client_that_leaves_mid_body_leaves_no_traceback(hostile_server: ServerProcess) -> None:
