@@ -409,7 +409,8 @@ class Pool:
             self._discard(worker)
             self._release(self._spawn())
             return _error(
-                503, f"{job['kind']}: stopped after the server's time limit of {limit:g} s (the query was cancelled)"
+                503, f"{job['kind']}: stopped after the server's time limit of {limit:g} s (the {job['kind']} was "
+                     "cancelled" + (": nothing changed)" if job["kind"] == "update" else ")")
             )
         except (EOFError, OSError):
             code = worker.process.exitcode

@@ -170,6 +170,15 @@ def test_updates_sent_together_are_each_applied_to_the_data_the_one_before_left(
     assert _update(writable_server, f"DROP GRAPH {graph}", TOKEN).status_code == 204
 
 
+def test_an_update_stopped_at_the_time_limit_changes_nothing(writable_server: ServerProcess) -> None:
+    slow = ("INSERT { GRAPH <urn:x:slow> { ?a <urn:x:p> ?b } } WHERE { ?a rdfs:label ?x . ?b rdfs:label ?y . "
+            "?c rdfs:label ?z }")  # a product of the labels, three times over: far beyond the time limit
+    refused = _update(writable_server, slow, TOKEN)
+    assert refused.status_code == 503
+    assert refused.text.endswith("(the update was cancelled: nothing changed)\n")
+    assert not _ask(writable_server, "ASK { GRAPH <urn:x:slow> { ?s ?p ?o } }")
+
+
 def test_an_answer_computed_while_an_update_was_applied_is_not_cached() -> None:
     """The answer cache keeps no reply that may be of the data before the latest update."""
     pool = Pool(_Evaluator(connect=lambda: None, dataset=None, graphs=set(), settings=Settings()))  # type: ignore[arg-type]
