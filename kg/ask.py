@@ -104,7 +104,7 @@ _TEXTS = {
         "not-run": "I can't answer that from this graph: the closest query cannot run here ({reason}).",
         "closest": "Closest questions I can answer:",
         "no-closest": "None of the questions I can answer is close to this one.", "ambiguous-entity": "Which did you mean by “{text}”?",
-        "ambiguous-query": "Which question did you mean?", "unmentioned": "Note: no row mentions {names}.",
+        "ambiguous-query": "Which question did you mean?", "unmentioned": "Note: this question's query has no parameter for {names}, which no row names: the rows are not narrowed to it.",
         "sparql": "SPARQL", ":": ":",
     },
     "fr": {
@@ -121,7 +121,7 @@ _TEXTS = {
         "no-closest": "Aucune des questions auxquelles je peux répondre n'est proche de celle-ci.",
         "ambiguous-entity": "Que vouliez-vous dire par « {text} » ?",
         "ambiguous-query": "Quelle question vouliez-vous poser ?",
-        "unmentioned": "Remarque : aucune ligne ne mentionne {names}.",
+        "unmentioned": "Remarque : la requête de cette question n'a pas de paramètre pour {names}, qu'aucune ligne ne nomme : les lignes n'y sont pas restreintes.",
         "sparql": "SPARQL", ":": " :",
     },
 }

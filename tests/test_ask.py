@@ -626,7 +626,7 @@ def test_the_quotes_are_looked_up_for_the_answers_given_only(
     import kg.ask
 
     calls = []
-    monkeypatch.setattr(kg.ask, "why", lambda graph, outcome: calls.append(outcome) or why(graph, outcome))
+    monkeypatch.setattr(kg.ask, "why", lambda graph, outcome, *query: calls.append(outcome) or why(graph, outcome, *query))
     answer(built_project, question)
     assert len(calls) == quoted
 
@@ -691,7 +691,8 @@ def test_an_entity_a_query_without_parameters_ignores_gets_a_note(built_project:
     and the answer says so (the note's test was commitments with a region, now answered for the region)."""
     got = answer(built_project, "Which sanctions does Canada impose or enforce on Latvia?")
     assert (got.status, got.query, got.params) == ("answered", "sanctions", {})
-    assert got.message == "Note: no row mentions Latvia."
+    assert got.message == ("Note: this question's query has no parameter for Latvia, which no row names: "
+                           "the rows are not narrowed to it.")
 
 
 @pytest.mark.parametrize("question, case", [
