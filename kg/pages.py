@@ -51,6 +51,7 @@ from kg.namespaces import (
 )
 from kg.query import CatalogueQuery, bind_params, load_catalogue, supporting_claims
 from kg.serve import Refused, negotiate, query_parameters
+from kg.store import where_group_start
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 TEMPLATES = Jinja2Templates(directory=TEMPLATES_DIR)
@@ -345,9 +346,6 @@ class Example:
     text: str
 
 
-_WHERE = re.compile(r"\bWHERE\s*\{", re.IGNORECASE)
-
-
 def example(graph: Dataset, query: CatalogueQuery) -> Example:
     """`query` with each parameter's default (UNDEF when it has none) bound by an inline VALUES block, which
     joins with the whole WHERE group as the CLI's initBindings do; the header comment says what to change."""
@@ -359,10 +357,10 @@ def example(graph: Dataset, query: CatalogueQuery) -> Example:
         values = " ".join(bound[v].n3() if (v := Variable(p.name)) in bound else "UNDEF" for p in query.params)
         notes = "".join(f"  # ?{p.name}: {p.help or p.type}{' (required)' if p.required else ''}\n"
                         for p in query.params)
-        match = _WHERE.search(text)
-        if match is None:
-            raise InputError(f"{query.path}: no 'WHERE {{' to bind the parameters {names} in")
-        text = f"{text[: match.end()]}\n{notes}  VALUES ({names}) {{ ({values}) }}{text[match.end():]}"
+        at = where_group_start(text)
+        if at is None:
+            raise InputError(f"{query.path}: no WHERE group to bind the parameters {names} in")
+        text = f"{text[:at]}\n{notes}  VALUES ({names}) {{ ({values}) }}{text[at:]}"
     english = [q for lang, q in query.examples if lang == "en"]
     return Example(query.name, query.title, english[0] if english else query.description, text)
 

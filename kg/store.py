@@ -802,6 +802,15 @@ def bind_values(text: str, bindings: Mapping[Variable, Node]) -> str:
     if not bindings:
         return text
     clause = " ".join(f"VALUES ?{var} {{ {_term(term, var)} }}" for var, term in bindings.items())
+    at = where_group_start(text)
+    if at is None:
+        raise QueryError("the query has no WHERE group to bind its parameters in")
+    return f"{text[:at]} {clause}{text[at:]}"
+
+
+def where_group_start(text: str) -> int | None:
+    """The offset just after the `{` that opens the query's WHERE group (the keyword WHERE is optional), skipping
+    comments, strings and IRIs; None if there is none."""
     depth, construct, where = 0, False, False
     for token in _TOKEN.finditer(text):
         kind = token.lastgroup
@@ -810,11 +819,11 @@ def bind_values(text: str, bindings: Mapping[Variable, Node]) -> str:
             where = where or token.group().upper() == "WHERE"
         elif kind == "open":
             if depth == 0 and (where or not construct):  # a CONSTRUCT's template comes before its WHERE
-                return f"{text[: token.end()]} {clause}{text[token.end():]}"
+                return token.end()
             depth += 1
         elif kind == "close":
             depth -= 1
-    raise QueryError("the query has no WHERE group to bind its parameters in")
+    return None
 
 
 def with_limit(text: str, prepared: Query, limit: int) -> str:

@@ -28,7 +28,7 @@ from kg.namespaces import CLAIM, DCTERMS, ID, KG, OA, ONTOLOGY_GRAPH, PROJECT_RO
 from kg import pages
 from kg.pages import routes
 from kg.serve import EXCEPTION_HANDLERS, Settings, create_app
-from kg.query import load_catalogue, run_query, run_sparql
+from kg.query import load_catalogue, parse_catalogue_query, prepare, run_query, run_sparql
 from kg.sparql_view import read_only_view
 from kg.store import SparqlStore
 
@@ -250,6 +250,16 @@ def test_query_examples_answer_like_the_catalogue(client: TestClient, built_proj
 
 def answers(result) -> Counter:
     return Counter(tuple(row.get(var) for var in result.vars) for row in result.bindings)
+
+
+def test_an_example_binds_its_parameters_in_the_where_group_not_in_a_comment(built_project: Built,
+                                                                                tmp_path: Path) -> None:
+    path = tmp_path / "q.rq"
+    path.write_text("# title: t\n# param: x string = a -- x\n# the WHERE { of a comment\nSELECT ?x { ?s ?p ?x }\n",
+                    encoding="utf-8")
+    text = pages.example(built_project.dataset, parse_catalogue_query(path)).text
+    assert text.index("VALUES (?x)") > text.index("SELECT ?x {")
+    prepare(text)  # (raises if the VALUES went anywhere but inside the group)
 
 
 def test_home_links_every_page_and_indexes_entities(client: TestClient) -> None:
