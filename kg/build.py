@@ -63,15 +63,17 @@ def build(
     project: Project = Project(),
     step: Callable[[str], None] = lambda name: None,
     meanwhile: Callable[[Dataset], None] = lambda dataset: None,
+    key: str | None = None,
 ) -> Built:
-    """Run the whole pipeline (load, reason ∥ validate), store the result in the cache and return it.
+    """Run the whole pipeline (load, reason ∥ validate), store the result in the cache under `key` (the inputs'
+    cache_key, computed now if not given) and return it.
 
     `meanwhile` gets the reasoned dataset while validation is still running (`kg build` serialises its exports then, and writes them with the report).
     """
     from kg.reason import add_inferred, infer
     from kg.validate import validate
 
-    key = cache_key(project)  # before reading: an input edited during the build then misses next time
+    key = key or cache_key(project)  # before reading: an input edited during the build then misses next time
     step("load")
     dataset = load_dataset(project)
     shapes = load_shapes(project)

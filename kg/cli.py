@@ -288,7 +288,7 @@ def build(ctx: click.Context, out: Path | None, reasoner: str, validator: str) -
         def make_exports(dataset: Dataset) -> None:  # runs while validation finishes in the other process
             exports.update((path, make()) for path, make in export_files(dataset, target, project.context, key, step).items())
 
-        built = run_build(project, step, make_exports)
+        built = run_build(project, step, make_exports, key)  # (one key: the exports' and the cache's)
         if parse_spec(spec)[0] != "memory":
             step(f"load {spec}")
             with closing(create_store(spec)) as store:

@@ -51,6 +51,17 @@ def test_build_fills_the_cache_and_load_reuses_it(project: Project, monkeypatch:
     assert again.report == built.report
 
 
+def test_kg_build_hashes_its_inputs_once(project: Project, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The exports' build key and the cache's are one key: hashed twice, an input edited in between gave two."""
+    from test_cli import kg as run_kg
+
+    calls: list[Project] = []
+    monkeypatch.setattr("kg.build.cache_key", lambda project: calls.append(project) or cache_key(project))
+    assert run_kg(project, "build", "--out", str(tmp_path / "dist")).exit_code == 0
+    assert len(calls) == 1
+    assert (cache_dir(project) / f"{cache_key(project)}.pickle").is_file()
+
+
 @pytest.mark.parametrize(
     "relative",
     [
