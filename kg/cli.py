@@ -505,12 +505,6 @@ def describe(ctx: click.Context, entity: str) -> None:
         console.print(renderable)
 
 
-def _turtle_string(text: str) -> str:
-    """`text` as a one-line Turtle string literal (rdflib writes one with a newline as a long string)."""
-    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
-    return f'"{escaped}"'
-
-
 @app.command()
 @click.argument("quote", cls=_Argument, help="The exact text to find in the source documents.")
 @click.option("--occurrence", type=int, default=1, show_default=True, help="Which match to report (1-based).")
@@ -518,6 +512,7 @@ def _turtle_string(text: str) -> str:
 def locate(ctx: click.Context, quote: str, occurrence: int) -> None:
     """Print start/end (0-based, end-exclusive, code points) of a quote, and selectors to paste into a claim."""
     from kg.load import find_span, find_spans, quote_context, read_source
+    from kg.query import one_line_string
 
     project = _project(ctx)
     found = False
@@ -530,11 +525,11 @@ def locate(ctx: click.Context, quote: str, occurrence: int) -> None:
         found = True
         start, end = find_span(text, quote, occurrence)
         prefix, suffix = quote_context(text, start, end)  # ("", "") for a quote that occurs once
-        context = "".join(f" ; oa:{name} {_turtle_string(value)}" for name, value in (("prefix", prefix), ("suffix", suffix))
+        context = "".join(f" ; oa:{name} {one_line_string(value)}" for name, value in (("prefix", prefix), ("suffix", suffix))
                           if value)
         click.echo(f"{relative}: start {start} end {end} (occurrence {occurrence} of {len(spans)})")
         click.echo(
-            f"    oa:hasSelector [ a oa:TextQuoteSelector ; oa:exact {_turtle_string(quote)}{context} ] ,\n"
+            f"    oa:hasSelector [ a oa:TextQuoteSelector ; oa:exact {one_line_string(quote)}{context} ] ,\n"
             f"                   [ a oa:TextPositionSelector ; oa:start {start} ; oa:end {end} ] ;"
         )
     if not found:

@@ -45,7 +45,7 @@ _PARAM = re.compile(
     r"(?:\s*=\s*(?P<default>.*?))?(?:\s+--\s+(?P<help>.*))?\s*$"
 )
 _GYEAR = re.compile(r"-?\d{4,}(Z|[+-]\d\d:\d\d)?")
-_TSV_ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+_STRING_ESCAPES = str.maketrans({"\\": "\\\\", '"': '\\"', "\t": "\\t", "\n": "\\n", "\r": "\\r"})
 
 
 @dataclass(frozen=True)
@@ -693,12 +693,17 @@ def _tsv_term(term: Node | None) -> str:
         return f"<{term}>"
     if isinstance(term, BNode):
         return f"_:{term}"
-    escaped = str(term).translate(_TSV_ESCAPES)
+    quoted = one_line_string(str(term))
     if term.language:
-        return f'"{escaped}"@{term.language}'
+        return f"{quoted}@{term.language}"
     if term.datatype is not None and term.datatype != XSD.string:
-        return f'"{escaped}"^^<{term.datatype}>'
-    return f'"{escaped}"'
+        return f"{quoted}^^<{term.datatype}>"
+    return quoted
+
+
+def one_line_string(text: str) -> str:
+    """`text` as a one-line string literal of Turtle and SPARQL (and so of SPARQL TSV results)."""
+    return '"' + text.translate(_STRING_ESCAPES) + '"'
 
 
 def _markdown(result: Result, supports: list[Support] | None) -> str:
