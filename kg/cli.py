@@ -1,5 +1,5 @@
-"""The `kg` command line: build, validate, query, export, coverage, describe, locate, links and enrich, over the
-cached build.
+"""The `kg` command line: build, validate, queries, query, sparql, export, coverage, describe, locate, ask, serve,
+links and enrich, over the cached build.
 
 Imports of rdflib, owlrl, pyshacl and rich happen inside the commands so that start-up stays light (plain click,
 not typer: typer imports pydantic while parsing arguments). Expected errors (kg.errors) become one message on

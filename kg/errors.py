@@ -31,7 +31,8 @@ class UsageError(KgError):
 
 
 class QueryError(KgError):
-    """A SPARQL query does not parse; the message gives the parser's position and reason."""
+    """A SPARQL query cannot be run: it does not parse (the message gives the parser's position and reason), it
+    is refused (SERVICE, an outside FROM, an update), or it failed while running (a function's type error)."""
 
     exit_code = 2
 
