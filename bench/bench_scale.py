@@ -545,7 +545,7 @@ def main() -> None:
     load += ", {:.1f} {:.1f} {:.1f} at the end".format(*os.getloadavg())
     text = report(runs, load)
     print("\n" + text)
-    from kg.export import write_atomic
+    from kg.files import write_atomic
 
     write_atomic(args.out, text.encode())
     print(f"wrote {args.out}", file=sys.stderr)

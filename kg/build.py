@@ -21,7 +21,7 @@ from rdflib import Dataset
 
 from kg import __version__
 from kg.errors import KgError
-from kg.export import write_atomic
+from kg.files import write_atomic
 from kg.load import Project, load_dataset, load_shapes
 from kg.namespaces import RULES_DIR
 from kg.validate import Report

@@ -104,7 +104,7 @@ class _Group(click.Group):
 
 class _Terminated(KeyboardInterrupt):
     """SIGTERM, raised where the process is, as Ctrl-C is: the files being written are put back as they were
-    (kg.export.write_all_atomic), where the default action ended the process between two moves, leaving dist/
+    (kg.files.write_all_atomic), where the default action ended the process between two moves, leaving dist/
     mixed and the temporary files behind."""
 
 

@@ -27,7 +27,7 @@ from rdflib.namespace import ORG, PROV, RDF, RDFS, XSD
 
 from kg import __version__
 from kg.errors import EndpointError, InputError
-from kg.export import write_atomic
+from kg.files import write_atomic
 from kg.link import linked_items, mappings
 from kg.load import Project, check_terms, curie, label, new_dataset
 from kg.namespaces import BASE, KG, STATEMENTS_GRAPH, WD, WDT, WIKIDATA_ENDPOINT, WIKIDATA_GRAPH

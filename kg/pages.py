@@ -35,7 +35,7 @@ from kg.build import Built, cache_dir
 from kg.errors import InputError, UsageError
 from kg.coverage import ClaimCoverage, claim_coverage, document_sentences, sentence_units
 from kg.describe import statements
-from kg.export import write_atomic
+from kg.files import write_atomic
 from kg.load import Project, curie, label, merged, preferred_label
 from kg.namespaces import (
     DCTERMS,

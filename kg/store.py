@@ -572,7 +572,7 @@ class OxigraphStore(_Checked):
             return None
 
     def set_build_key(self, key: str) -> None:
-        from kg.export import write_atomic
+        from kg.files import write_atomic
 
         self._store.flush()
         if self._key_file:

@@ -43,18 +43,18 @@ def kg_process(project: Project, *args: str) -> subprocess.CompletedProcess:
 # --- build and validate -------------------------------------------------------------------------------------
 
 
-# `kg build` that sends itself SIGTERM once it has moved two of its new files over the old ones (kg.export._change
+# `kg build` that sends itself SIGTERM once it has moved two of its new files over the old ones (kg.files._change
 # is called once per file replaced).
 TERMINATED_BUILD = """
 import os, signal, sys
-import kg.export
-change, calls = kg.export._change, []
+import kg.files
+change, calls = kg.files._change, []
 def terminated_change(*args):
     calls.append(args)
     if len(calls) == 3:
         os.kill(os.getpid(), signal.SIGTERM)
     return change(*args)
-kg.export._change = terminated_change
+kg.files._change = terminated_change
 from kg.cli import main
 sys.argv = ['kg', *sys.argv[1:]]
 main()

@@ -21,7 +21,8 @@ from rdflib.namespace import OWL, XSD
 
 from kg.build import Built
 from kg.errors import InputError, OutputError, UsageError
-from kg.export import FORMATS, ExactTurtleSerializer, export, export_files, load_context, publish, serialize, write_all_atomic
+from kg.export import FORMATS, ExactTurtleSerializer, export, export_files, load_context, publish, serialize
+from kg.files import write_all_atomic
 from kg.load import Project, new_dataset
 from kg.namespaces import (
     ID, INFERRED_GRAPH, KG, LINKS_GRAPH, ONTOLOGY_GRAPH, PREFIXES, PROJECT_ROOT, PYCOUNTRY_GRAPH, SOURCES_GRAPH,
@@ -334,7 +335,7 @@ def test_failure_while_replacing_keeps_the_old_file(
     def broken_replace(source: object, destination: object) -> None:
         raise OSError("disk full")
 
-    monkeypatch.setattr("kg.export.os.replace", broken_replace)
+    monkeypatch.setattr("kg.files.os.replace", broken_replace)
     with pytest.raises(OutputError, match=f"cannot write {target}: disk full"):
         export(MemoryStore(built_fixture.dataset), "nt", target, CONTEXT)
     assert target.read_text(encoding="utf-8") == "old content\n"
@@ -384,7 +385,7 @@ def _fail_on_rename(monkeypatch: pytest.MonkeyPatch, failing: int) -> None:
         real_replace(source, destination)
 
     real_replace = os.replace
-    monkeypatch.setattr("kg.export.os.replace", flaky)
+    monkeypatch.setattr("kg.files.os.replace", flaky)
 
 
 EXPORT_FILES = 1 + 2 * len(FORMATS)  # void.ttl, and each format without and with the inferred graph
