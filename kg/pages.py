@@ -50,7 +50,7 @@ from kg.namespaces import (
     STATEMENTS_GRAPH,
 )
 from kg.query import CatalogueQuery, bind_params, load_catalogue, supporting_claims
-from kg.serve import Refused, negotiate, query_parameters
+from kg.http import Refused, negotiate, query_parameters
 from kg.store import where_group_start
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"

@@ -37,9 +37,8 @@ from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qs, unquote_to_bytes
+from urllib.parse import unquote_to_bytes
 
-import mimeparse
 from rdflib import BNode, Dataset, Graph, Literal, URIRef
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 from starlette.applications import Starlette
@@ -49,8 +48,10 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import FileResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
+from kg import pages
 from kg.build import Built
 from kg.errors import InputError, OutputError, QueryError, StoreError, UsageError
+from kg.http import Refused, form_fields, negotiate, query_parameters, single_value
 from kg.export import load_context, not_in_xml, serialized, writable_blank_nodes  # kg.export's writer: both write the same bytes
 from kg.load import Project, bind_prefixes, load_shapes, new_dataset, printable
 from kg.namespaces import (
@@ -453,14 +454,6 @@ class Pool:
 # ---------------------------------------------------------------------------------------------- HTTP
 
 
-def negotiate(accept: str | None, offered: list[str]) -> str | None:
-    """The offered media type the Accept header prefers (the last offered on a tie), None if it accepts none."""
-    try:
-        return mimeparse.best_match(offered, accept or "*/*") or None
-    except (ValueError, mimeparse.MimeTypeParseException):  # a malformed Accept header: treat as */*
-        return offered[-1]
-
-
 def graph_names(dataset: Dataset) -> set[URIRef]:
     """The IRIs of the dataset's named graphs (rdflib's own default graph is not one)."""
     return {
@@ -509,22 +502,6 @@ def _refuse(status: int, message: str, **headers: str) -> Response:
     return PlainTextResponse(message.rstrip("\n") + "\n", status_code=status, headers=headers or None)
 
 
-class Refused(Exception):
-    """A request the protocol refuses, with its status and message."""
-
-    def __init__(self, status: int, message: str, **headers: str) -> None:
-        super().__init__(message)
-        self.status, self.message, self.headers = status, message, headers
-
-
-def _form(text: str, where: str) -> dict[str, list[str]]:
-    """An application/x-www-form-urlencoded string (query string or body) as lists of values; UTF-8 strictly."""
-    try:
-        return parse_qs(text, keep_blank_values=True, encoding="utf-8", errors="strict")
-    except UnicodeDecodeError:
-        raise Refused(400, f"the {where} is not UTF-8 once percent-decoded") from None
-
-
 def _media_type(header: str) -> tuple[str, dict[str, str]]:
     kind, _, rest = header.partition(";")
     parameters = {}
@@ -557,30 +534,16 @@ async def _body(request: Request, limit: int, deadline: float) -> bytes:
     return b"".join(chunks)
 
 
-def _single(params: dict[str, list[str]], name: str) -> str | None:
-    values = params.get(name, [])
-    if len(values) > 1:
-        raise Refused(400, f"the request has {len(values)} '{name}' parameters; one is allowed")
-    return values[0] if values else None
-
-
-def query_parameters(request: Request, names: Sequence[str]) -> dict[str, str]:
-    """The query string's parameters among `names` (others are ignored): Refused (400) for a query string that is
-    not UTF-8 once percent-decoded (Starlette would pass U+FFFD on) or that repeats one of them (which one holds?)."""
-    params = _form(request.url.query, "query string")
-    return {name: value for name in names if (value := _single(params, name)) is not None}
-
-
 async def _operation(request: Request, settings: Settings) -> tuple[str | None, str | None, dict[str, list[str]]]:
     """(query, update, parameters) of a protocol request; Refused for what the protocol does not allow."""
     raw_query = request.url.query
     if len(raw_query) > settings.max_body:
         raise Refused(414, f"the query string is longer than {settings.max_body} bytes, the server's limit")
-    params = _form(raw_query, "query string")
+    params = form_fields(raw_query, "query string")
     if request.method in ("GET", "HEAD"):
         if "update" in params:
             raise Refused(400, "an update must be sent with POST, never GET")
-        return _single(params, "query"), None, params
+        return single_value(params, "query"), None, params
     encoding = request.headers.get("content-encoding", "identity").strip().lower()
     if encoding != "identity":
         raise Refused(415, f"the body is encoded as {encoding!r}; this server takes bodies unencoded only")
@@ -600,10 +563,10 @@ async def _operation(request: Request, settings: Settings) -> tuple[str | None, 
     if "query" in params or "update" in params:
         raise Refused(400, "a POST carries its query or update in the body; the URL must not carry another")
     if kind == "application/x-www-form-urlencoded":
-        form = _form(text, "body")
+        form = form_fields(text, "body")
         for name in ("default-graph-uri", "named-graph-uri", "using-graph-uri", "using-named-graph-uri"):
             params.setdefault(name, []).extend(form.get(name, []))
-        query, update = _single(form, "query"), _single(form, "update")
+        query, update = single_value(form, "query"), single_value(form, "update")
         if query is not None and update is not None:
             raise Refused(400, "the form has both a query and an update; send one")
         if query is None and update is None:
@@ -856,8 +819,6 @@ def add_graphs(dataset: Dataset, assignments: Sequence[str]) -> None:
 
 async def _refused(request: Request, exc: Exception) -> Response:
     """A request refused (Refused, raised by a handler): the problem page for a browser, else plain text."""
-    from kg import pages
-
     assert isinstance(exc, Refused)
     if negotiate(request.headers.get("accept"), ["text/html", "text/plain"]) == "text/html":
         return pages.problem_page(request, exc.status, exc.message)
@@ -895,7 +856,6 @@ def create_app(
     which then takes updates); the pages and dereferencing read `built.dataset` (kg.store's `view()` of the store).
     `app.state.built` (the kg.build.Built served) and `app.state.settings` are what route handlers read.
     """
-    from kg import pages  # here, not at the top: kg.pages imports this module
     from kg.store import MemoryStore
 
     load_context(settings.project.context)  # a broken context is refused at start, not on the first JSON-LD request
