@@ -223,7 +223,7 @@ def worker(step: str, project_root: Path, store_path: Path, runs: int) -> dict:
     if step.startswith("export-"):
         return _export(OxigraphStore(store_path, create=False), project, step)
     # rdflib steps: parse first (timed only for rdflib-load)
-    from kg.load import load_dataset
+    from kg.build import load_dataset
 
     start = time.perf_counter()
     dataset = load_dataset(project)

@@ -22,7 +22,10 @@ from rdflib import Dataset
 from kg import __version__
 from kg.errors import KgError
 from kg.files import write_atomic
-from kg.load import Project, load_dataset, load_shapes
+from kg.enrich import load_cache
+from kg.link import add_links
+from kg.load import Project, load_document, load_shapes
+from kg.offline import add_country_facts
 from kg.namespaces import RULES_DIR
 from kg.validate import Report
 
@@ -35,6 +38,22 @@ class Built:
 
     dataset: Dataset
     report: Report
+
+
+def load_dataset(project: Project = Project()) -> Dataset:
+    """The asserted dataset: kg.load.load_document's graphs, then the linked graphs (add_linked_graphs)."""
+    dataset = load_document(project)
+    add_linked_graphs(dataset, project)
+    return dataset
+
+
+def add_linked_graphs(dataset: Dataset, project: Project = Project()) -> None:
+    """Add to `dataset`, which holds the statements, each graph whose file is present: the Wikidata links
+    (checked against the statements, links-unverified.tsv with them), the pycountry facts and the enrichment
+    cache. The in-store build calls it too, over the store, so that both builds make and refuse the same."""
+    add_links(dataset, project)
+    add_country_facts(dataset, project)
+    load_cache(dataset, project)
 
 
 def cache_dir(project: Project) -> Path:

@@ -20,7 +20,8 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import RDFS
 
 from kg.errors import InputError
-from kg.load import Project, add_linked_graphs, load_dataset, load_shapes, read_source, syntax_error
+from kg.build import add_linked_graphs, load_dataset
+from kg.load import Project, load_shapes, read_source, syntax_error
 from kg.namespaces import KG, ONTOLOGY_GRAPH, SCHEMA, SOURCES_GRAPH, STATEMENTS_GRAPH
 from kg.rules import materialise
 from kg.shacl_sparql import Validation, in_parallel, run_generated, validate_in_store

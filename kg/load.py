@@ -320,13 +320,6 @@ def read_source(project: Project, relative: str) -> str:
         raise InputError(f"{relative}: source document is not UTF-8 ({exc.reason})") from None
 
 
-def load_dataset(project: Project = Project()) -> Dataset:
-    """The asserted dataset: load_document's graphs, then the linked graphs (add_linked_graphs)."""
-    dataset = load_document(project)
-    add_linked_graphs(dataset, project)
-    return dataset
-
-
 def load_document(project: Project = Project()) -> Dataset:
     """The ontology, the statements and the text of every kg:sourceFile, each in its named graph."""
     dataset = new_dataset()
@@ -336,19 +329,6 @@ def load_document(project: Project = Project()) -> Dataset:
     for document, relative in statements.subject_objects(KG.sourceFile):
         sources.add((document, SCHEMA.text, Literal(read_source(project, str(relative)))))
     return dataset
-
-
-def add_linked_graphs(dataset: Dataset, project: Project = Project()) -> None:
-    """Add to `dataset`, which holds the statements, each graph whose file is present: the Wikidata links
-    (checked against the statements, links-unverified.tsv with them), the pycountry facts and the enrichment
-    cache. The in-store build calls it too, over the store, so that both builds make and refuse the same."""
-    from kg.enrich import load_cache
-    from kg.link import add_links
-    from kg.offline import add_country_facts
-
-    add_links(dataset, project)
-    add_country_facts(dataset, project)
-    load_cache(dataset, project)
 
 
 def load_shapes(project: Project = Project()) -> Graph:

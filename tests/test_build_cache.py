@@ -15,7 +15,8 @@ import kg.build
 from kg.build import CACHE_ENV, Built, build, cache_dir, cache_key, cached, load_built
 from kg.errors import InconsistencyError
 from kg.export import ASSERTED, OPTIONAL
-from kg.load import Project, load_dataset, load_shapes
+from kg.build import load_dataset
+from kg.load import Project, load_shapes
 from kg.namespaces import CLAIM, DCTERMS, INFERRED_GRAPH, STATEMENTS_GRAPH
 from kg.validate import validate
 

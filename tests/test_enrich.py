@@ -28,7 +28,8 @@ from kg.cli import app
 from kg.enrich import USER_AGENT, Etiquette, batch_query, disagreements, enrich, keep_facts, load_cache
 from kg.errors import EndpointError, InputError
 from kg.link import linked_items, mappings
-from kg.load import Project, curie, load_dataset, new_dataset
+from kg.build import load_dataset
+from kg.load import Project, curie, new_dataset
 from kg.namespaces import ID, KG, OWL, PROJECT_ROOT, RDFS, WD, WDT, WIKIDATA_GRAPH
 from kg.offline import country_matches
 

@@ -91,7 +91,8 @@ _DIGESTS = """
 import hashlib, sys
 from pathlib import Path
 from kg.export import FORMATS, serialize
-from kg.load import Project, load_dataset
+from kg.build import load_dataset
+from kg.load import Project
 from kg.reason import add_inferred, infer
 project = Project(Path(sys.argv[1]))
 dataset = load_dataset(project)

@@ -12,7 +12,8 @@ import pytest
 from test_catalogue import Boolean, value
 
 from kg.instore import build_in_store
-from kg.load import Project, load_dataset, load_shapes
+from kg.build import load_dataset
+from kg.load import Project, load_shapes
 from kg.namespaces import PROJECT_ROOT, STATEMENTS_GRAPH
 from kg.query import load_catalogue, run_query
 from kg.store import create_store

@@ -348,7 +348,7 @@ def test_an_alpha_3_code_matched_to_two_states_is_refused(tmp_path: Path) -> Non
 
 
 def test_an_iso_match_under_another_state_s_label_is_refused(tmp_path: Path) -> None:
-    from kg.load import load_dataset
+    from kg.build import load_dataset
     from kg.offline import add_country_facts
 
     project = _with_table(tmp_path, PROJECT.country_codes, "id:Canada\tCanada\t", "id:Canada\tMexico\t")

@@ -16,7 +16,8 @@ from rdflib.compare import isomorphic
 from kg.build import cache_dir
 from kg.cli import app
 from kg.errors import InputError, UsageError
-from kg.load import Project, curie, find_span, find_spans, label, load_dataset, parse_turtle
+from kg.build import load_dataset
+from kg.load import Project, curie, find_span, find_spans, label, parse_turtle
 from kg.namespaces import CLAIM, ID, KG, ONTOLOGY_GRAPH, SCHEMA, SOURCES_GRAPH, STATEMENTS_GRAPH
 
 

@@ -27,7 +27,8 @@ from rdflib import Graph, URIRef, Variable
 from rdflib.namespace import OWL, RDF
 
 from kg.errors import InputError
-from kg.load import Project, curie, load_dataset, new_dataset, parse_turtle
+from kg.build import load_dataset
+from kg.load import Project, curie, new_dataset, parse_turtle
 from kg.namespaces import BASE, KG, PROJECT_ROOT, STATEMENTS_GRAPH
 from kg.query import parse_catalogue_query, prepare
 from kg.store import create_store

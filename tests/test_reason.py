@@ -11,7 +11,8 @@ from rdflib import BNode, Graph, Literal, term
 from rdflib.namespace import OWL, RDF, RDFS, XSD
 
 from kg.errors import InconsistencyError
-from kg.load import Project, load_dataset, merged, new_dataset, parse_turtle
+from kg.build import load_dataset
+from kg.load import Project, merged, new_dataset, parse_turtle
 from kg.namespaces import CLAIM, ID, INFERRED_GRAPH, KG, ONTOLOGY_GRAPH, PROV, STATEMENTS_GRAPH
 from kg.reason import ERRNS, add_inferred, closure, infer, is_junk
 

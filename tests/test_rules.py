@@ -16,7 +16,8 @@ from rdflib import Dataset, Literal, URIRef
 from rdflib.namespace import ORG, RDF, RDFS, XSD
 
 from kg.errors import InconsistencyError, InputError, UsageError
-from kg.load import Project, load_dataset, new_dataset, parse_turtle
+from kg.build import load_dataset
+from kg.load import Project, new_dataset, parse_turtle
 from kg.namespaces import ID, INFERRED_GRAPH, KG, ONTOLOGY_GRAPH, PROJECT_ROOT, RULES_DIR, STATEMENTS_GRAPH
 from kg.reason import infer
 from kg.rules import STRATA, load_rules, materialise, parse_rule, stratum

@@ -18,7 +18,8 @@ import pytest
 from rdflib import BNode, Dataset, Graph
 from test_shapes import FIXTURE_FILES, FIXTURES, findings, ontology, project_findings, shapes
 
-from kg.load import Project, curie, load_dataset, new_dataset, parse_turtle
+from kg.build import load_dataset
+from kg.load import Project, curie, new_dataset, parse_turtle
 from kg.namespaces import ONTOLOGY_GRAPH, STATEMENTS_GRAPH
 from kg import shacl_sparql
 from kg.shacl_sparql import (

@@ -34,7 +34,8 @@ from rdflib.collection import Collection
 from rdflib.namespace import RDF, RDFS, SKOS
 from rdflib.term import Node
 
-from kg.load import Project, curie, load_dataset, load_shapes, new_dataset, parse_turtle
+from kg.build import load_dataset
+from kg.load import Project, curie, load_shapes, new_dataset, parse_turtle
 from kg.namespaces import KG, OA, ONTOLOGY_GRAPH, PROJECT_ROOT, SH, SHAPE, STATEMENTS_GRAPH
 from kg.validate import Finding, findings_of, path_text, shacl_findings, shacl_report
 
