@@ -37,7 +37,8 @@ sys.path.insert(0, str(ROOT))
 from kg.build import load_built  # noqa: E402
 from kg.load import Project  # noqa: E402
 from kg.errors import QueryError  # noqa: E402
-from kg.query import check_offline, load_catalogue, prepare  # noqa: E402
+from kg.query import load_catalogue  # noqa: E402
+from kg.sparql import check_offline, prepare  # noqa: E402
 
 
 @dataclass

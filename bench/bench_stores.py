@@ -43,7 +43,8 @@ def cold(spec: str, runs: int) -> float:
 
 def catalogue(spec: str, runs: int) -> float:
     """Median time of the whole catalogue in one process (the store opened, and queries parsed, beforehand)."""
-    store = open_store(spec)
+    project = Project()
+    store = open_store(spec, lambda: load_built(project).dataset, lambda: cache_key(project))
     queries = load_catalogue(Project().queries).values()
     for query in queries:  # warm: the parse cache, and the first request's connection
         run_query(store, query, PARAMS.get(query.name, {}), allow_service=True)

@@ -193,9 +193,10 @@ def _project(ctx: click.Context) -> Project:
 
 def _store(ctx: click.Context, project: Project) -> Store:
     """The store of `--store`, holding the build of the current inputs (memory: from the cache, built if stale)."""
+    from kg.build import cache_key
     from kg.store import open_store
 
-    return open_store(ctx.find_object(_Options).store, project, lambda: _built(project).dataset)
+    return open_store(ctx.find_object(_Options).store, lambda: _built(project).dataset, lambda: cache_key(project))
 
 
 def _choice(value: str, options: tuple[str, ...] | dict, what: str) -> None:
@@ -612,7 +613,7 @@ def serve(
     """
     import functools
 
-    from kg.build import Built
+    from kg.build import Built, cache_key
     from kg.serve import Settings, add_graphs, create_app, run
     from kg.store import open_store
 
@@ -641,7 +642,7 @@ def serve(
         # opened here to check it holds the current build; the pages read its data through this handle (in place:
         # kg.view, kg.sparql_view), and each worker opens its own handle after the fork and queries the store
         built = Built(_store(ctx, project).view(), report=None)  # type: ignore[arg-type] - the pages read the data only
-        connect = functools.partial(open_store, spec, project)
+        connect = functools.partial(open_store, spec, lambda: built.dataset, functools.partial(cache_key, project))
     settings = Settings(
         public_url=public_url,
         timeout=timeout,

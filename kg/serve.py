@@ -8,7 +8,7 @@ rdflib mid-evaluation) and replaced, and the client gets a 503 saying so. The po
 processes and grows to `max_workers` while queries are running, so a runaway query never holds up the
 next one; a worker whose query has used DEMOTE_AFTER seconds of CPU lowers its own priority, so short
 queries keep the processor, and is replaced afterwards. Nothing is fetched: SERVICE, LOAD and dataset IRIs outside the server's own graphs are refused
-before evaluation (kg.query.check_offline), and rdflib's loading of unknown FROM graphs is switched off in
+before evaluation (kg.sparql.check_offline), and rdflib's loading of unknown FROM graphs is switched off in
 every worker as well. Updates are refused unless the server was started with `--allow-update` and a token.
 
 URL layout (HTML pages come from kg.pages): `/sparql` (the endpoint; its service description on a GET
@@ -57,7 +57,8 @@ from kg.load import Project, bind_prefixes, load_shapes, new_dataset, printable
 from kg.namespaces import (
     BASE, GRAPH, ID, KG, ONTOLOGY_GRAPH, OWL, PROV, RDF, RDFS, SD, VOID, W3C_FORMATS,
 )
-from kg.query import check_memory_update, check_named_graphs, check_offline, prepare, prepare_update, serialize_result
+from kg.query import serialize_result
+from kg.sparql import check_memory_update, check_named_graphs, check_offline, prepare, prepare_update
 
 if TYPE_CHECKING:
     from multiprocessing.connection import Connection

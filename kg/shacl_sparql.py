@@ -70,7 +70,7 @@ from rdflib.term import Node
 from kg.errors import QueryError, StoreError
 from kg.load import curie, new_dataset
 from kg.namespaces import ONTOLOGY_GRAPH, PREFIXES, SH, SOURCES_GRAPH, STATEMENTS_GRAPH
-from kg.query import prepare
+from kg.sparql import prepare
 from kg.store import OxigraphStore, SparqlStore, Store, fix_rdflib_sparql
 from kg.validate import Finding, path_text, shacl_findings, shape_name
 

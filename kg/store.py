@@ -39,7 +39,7 @@ from rdflib.query import Result
 from rdflib.term import Node
 
 from kg.errors import KgError, QueryError, StoreError, UsageError
-from kg.load import Project, is_iri, new_dataset
+from kg.load import is_iri, new_dataset
 from kg.namespaces import BUILD_GRAPH, DCTERMS, GRAPH, PREFIXES, RDFS, SKOS
 from kg.triple_batches import triple_batches
 
@@ -90,7 +90,7 @@ class Store(Protocol):
     ) -> Result:
         """Run a SPARQL query (project prefixes predeclared) with `bindings` pre-bound; QueryError naming
         `where` when it does not parse, reaches outside the dataset, or fails while running. `allow_service`
-        answers SERVICE <Wikidata> from the enrichment cache graph (kg.query.service_offline). `dataset`, the
+        answers SERVICE <Wikidata> from the enrichment cache graph (kg.sparql.service_offline). `dataset`, the
         SPARQL protocol's (default graph IRIs, named graph IRIs), replaces the query's FROM / FROM NAMED. `limit`:
         a SELECT answer holds at most that many rows (memory, oxigraph: no more are evaluated)."""
 
@@ -140,16 +140,12 @@ def parse_spec(spec: str) -> tuple[str, str]:
     raise UsageError(f"unknown store spec {spec!r}; {accepted}")
 
 
-def open_store(spec: str, project: Project = Project(), built: Callable[[], Dataset] | None = None) -> Store:
-    """The store `spec` names, ready to query (oxigraph: read-only). `memory` holds `built()` (default: the
-    cached build of `project`); the others must hold a build of the current inputs, else StoreError (absent or
-    stale)."""
+def open_store(spec: str, built: Callable[[], Dataset], key: Callable[[], str]) -> Store:
+    """The store `spec` names, ready to query (oxigraph: read-only). `memory` holds `built()` (the build of the
+    current inputs); the others must hold a build of the inputs whose cache key is `key()`, else StoreError
+    (absent or stale)."""
     kind, argument = parse_spec(spec)
     if kind == "memory":
-        if built is None:
-            from kg.build import load_built
-
-            return MemoryStore(load_built(project).dataset)
         return MemoryStore(built())
     if kind == "oxigraph" and not argument:
         raise StoreError(
@@ -157,7 +153,7 @@ def open_store(spec: str, project: Project = Project(), built: Callable[[], Data
             "rules --validator sparql`), or give oxigraph:PATH to keep the store for queries"
         )
     store: Store = OxigraphStore(Path(argument), create=False) if kind == "oxigraph" else SparqlStore(argument)
-    check_fresh(store, project)
+    check_fresh(store, key())
     return store
 
 
@@ -172,15 +168,13 @@ def create_store(spec: str) -> Store:
     return SparqlStore(argument)
 
 
-def check_fresh(store: Store, project: Project) -> None:
-    """StoreError unless `store` holds a build of `project`'s current inputs."""
-    from kg.build import cache_key
-
+def check_fresh(store: Store, key: str) -> None:
+    """StoreError unless `store` holds a build of the inputs whose cache key (kg.build.cache_key) is `key`."""
     recorded = store.build_key()
     rebuild = f"run `kg --store {store.spec} build`"
     if recorded is None:
         raise StoreError(f"store {store.spec} holds no build of this project; {rebuild}")
-    if recorded != cache_key(project):
+    if recorded != key:
         raise StoreError(f"store {store.spec} is stale: its inputs or the kg code changed since it was built; {rebuild}")
 
 
@@ -215,7 +209,7 @@ class _Checked:
         dataset: tuple[Sequence[str], Sequence[str]] | None = None,
         limit: int | None = None,
     ) -> Result:
-        from kg.query import check_offline, prepare, service_offline, with_dataset
+        from kg.sparql import check_offline, prepare, service_offline, with_dataset
 
         def prepared_of(text: str) -> Query:
             return prepare(text, where) if dataset is None else with_dataset(prepare(text, where), *dataset)
@@ -830,7 +824,7 @@ def with_limit(text: str, prepared: Query, limit: int) -> str:
     """SELECT `text` with `LIMIT limit` appended, when it has no LIMIT or OFFSET of its own and the clause parses
     as the same query sliced (not, say, after a trailing VALUES clause, where LIMIT is a syntax error); else
     `text` as it is."""
-    from kg.query import prepare
+    from kg.sparql import prepare
 
     if prepared.algebra.name != "SelectQuery" or prepared.algebra["p"].name == "Slice":
         return text

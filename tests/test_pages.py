@@ -28,7 +28,8 @@ from kg.namespaces import CLAIM, DCTERMS, ID, KG, OA, ONTOLOGY_GRAPH, PROJECT_RO
 from kg import pages
 from kg.pages import routes
 from kg.serve import EXCEPTION_HANDLERS, Settings, create_app
-from kg.query import load_catalogue, parse_catalogue_query, prepare, run_query, run_sparql
+from kg.query import load_catalogue, parse_catalogue_query, run_query, run_sparql
+from kg.sparql import prepare
 from kg.sparql_view import read_only_view
 from kg.store import SparqlStore
 

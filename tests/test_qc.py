@@ -30,7 +30,8 @@ from kg.errors import InputError
 from kg.build import load_dataset
 from kg.load import Project, curie, new_dataset, parse_turtle
 from kg.namespaces import BASE, KG, PROJECT_ROOT, STATEMENTS_GRAPH
-from kg.query import parse_catalogue_query, prepare
+from kg.query import parse_catalogue_query
+from kg.sparql import prepare
 from kg.store import create_store
 from kg.validate import Finding, qc_findings
 

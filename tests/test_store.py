@@ -23,7 +23,8 @@ from conftest import sparql_test_url, virtuoso_error_page
 from kg.errors import QueryError, StoreError, UsageError
 from kg.load import Project, new_dataset
 from kg.namespaces import ID, KG, RDFS, STATEMENTS_GRAPH, XSD
-from kg.query import prepare, resolve_entity, serialize_result
+from kg.query import resolve_entity, serialize_result
+from kg.sparql import prepare
 from kg.store import MemoryStore, bind_values, create_store, parse_spec, with_limit
 
 # --- specs ------------------------------------------------------------------------------------------------------
