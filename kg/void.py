@@ -31,15 +31,24 @@ SOURCE_RIGHTS = Literal(
     "remain with its publisher, the Government of Canada, and are not covered by the CC BY 4.0 licence of the "
     "project's own statements.", lang="en")
 
-# each named graph: its title, and whether the project's licence covers it (the project made it)
+# the licences of the graphs the project did not make: pycountry's (the LICENSE file and License-Expression of
+# the package it ships) and Wikidata's (its data is CC0); the fact sheet's text has its publisher's rights instead
+LGPL = URIRef("https://spdx.org/licenses/LGPL-2.1-only.html")
+CC0 = URIRef("https://creativecommons.org/publicdomain/zero/1.0/")
+OTHERS_TERMS = Literal(
+    "The graphs the project did not make keep their own terms: the fact sheet's text its publisher's rights, the "
+    "ISO 3166-1 facts from the pycountry package LGPL-2.1-only, the facts fetched from Wikidata CC0 1.0; the CC BY "
+    "4.0 licence covers the rest.", lang="en")
+
+# each named graph: its title, and its licence (the project's for what it made; None: see SOURCE_RIGHTS)
 GRAPHS = {
-    ONTOLOGY_GRAPH: ("The defence-kg ontology", True),
-    STATEMENTS_GRAPH: ("The claims of the fact sheet and the facts they support", True),
-    SOURCES_GRAPH: ("The text of the source fact sheet, verbatim", False),
-    INFERRED_GRAPH: ("What an OWL 2 RL reasoner infers from the ontology and the statements", True),
-    LINKS_GRAPH: ("Links to Wikidata, with their evidence (SSSOM)", True),
-    PYCOUNTRY_GRAPH: ("ISO 3166-1 facts from the pycountry package", False),
-    WIKIDATA_GRAPH: ("Facts fetched from Wikidata by kg enrich", False),
+    ONTOLOGY_GRAPH: ("The defence-kg ontology", CC_BY),
+    STATEMENTS_GRAPH: ("The claims of the fact sheet and the facts they support", CC_BY),
+    SOURCES_GRAPH: ("The text of the source fact sheet, verbatim", None),
+    INFERRED_GRAPH: ("What an OWL 2 RL reasoner infers from the ontology and the statements", CC_BY),
+    LINKS_GRAPH: ("Links to Wikidata, with their evidence (SSSOM)", CC_BY),
+    PYCOUNTRY_GRAPH: ("ISO 3166-1 facts from the pycountry package", LGPL),
+    WIKIDATA_GRAPH: ("Facts fetched from Wikidata by kg enrich", CC0),
 }
 # export format -> (IANA media type, W3C format IRI)
 MEDIA = {
@@ -68,16 +77,19 @@ def describe(dataset: Dataset, graphs: tuple[URIRef, ...], files: dict[str, tupl
         "triples a reasoner infers.", lang="en")))
     add((DATASET, DCTERMS.license, CC_BY))
     add((DATASET, DCTERMS.rights, SOURCE_RIGHTS))
+    others = any(GRAPHS[name][1] not in (CC_BY, None) for name in graphs)  # graphs under another licence
+    if others:
+        add((DATASET, DCTERMS.rights, OTHERS_TERMS))
     add((DATASET, DCTERMS.source, ID.factsheet))
     add((DATASET, VOID.triples, Literal(len(merged(dataset, *graphs)))))
     for name in graphs:
-        title, ours = GRAPHS[name]
+        title, licence = GRAPHS[name]
         add((DATASET, VOID.subset, name))
         add((name, RDF.type, VOID.Dataset))
         add((name, DCTERMS.title, Literal(title, lang="en")))
         add((name, VOID.triples, Literal(len(dataset.graph(name)))))
-        if ours:
-            add((name, DCTERMS.license, CC_BY))
+        if licence is not None:
+            add((name, DCTERMS.license, licence))
     add((SOURCES_GRAPH, DCTERMS.rights, SOURCE_RIGHTS))
     add((SOURCES_GRAPH, DCTERMS.source, ID.factsheet))
     for file, (fmt, inferred) in files.items():
@@ -93,6 +105,8 @@ def describe(dataset: Dataset, graphs: tuple[URIRef, ...], files: dict[str, tupl
         add((distribution, DCTERMS.format, syntax))
         add((distribution, DCTERMS.license, CC_BY))
         add((distribution, DCTERMS.rights, SOURCE_RIGHTS))
+        if others:
+            add((distribution, DCTERMS.rights, OTHERS_TERMS))
     build, software = URIRef(f"{DATASET}/build/{build_key}"), URIRef(f"{DATASET}/kg/{__version__}")
     add((DATASET, PROV.wasGeneratedBy, build))
     add((build, RDF.type, PROV.Activity))

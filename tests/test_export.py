@@ -501,3 +501,22 @@ def test_every_store_s_export_reads_back_as_the_memory_store_s(project_store: St
 
     expected = strictly_read(serialize_store(MemoryStore(enriched_built.dataset), fmt, CONTEXT), fmt)
     assert isomorphic(strictly_read(serialize_store(project_store, fmt, CONTEXT), fmt), expected)
+
+
+def test_the_description_gives_each_graph_the_project_did_not_make_its_own_terms(built_project: Built) -> None:
+    """The exports are CC BY 4.0 for what the project made; the ISO 3166 facts from pycountry are LGPL-2.1-only (its
+    LICENSE file), the Wikidata facts CC0, and the fact sheet's text keeps its publisher's rights."""
+    from kg.namespaces import DCTERMS, PYCOUNTRY_GRAPH, SOURCES_GRAPH, STATEMENTS_GRAPH, WIKIDATA_GRAPH
+    from kg.void import DATASET, describe
+
+    graphs = (STATEMENTS_GRAPH, SOURCES_GRAPH, PYCOUNTRY_GRAPH, WIKIDATA_GRAPH)
+    void = describe(built_project.dataset, graphs, {"defence-kg.ttl": ("turtle", False)}, "key")
+    assert void.value(STATEMENTS_GRAPH, DCTERMS.license) == URIRef("https://creativecommons.org/licenses/by/4.0/")
+    assert void.value(PYCOUNTRY_GRAPH, DCTERMS.license) == URIRef("https://spdx.org/licenses/LGPL-2.1-only.html")
+    assert void.value(WIKIDATA_GRAPH, DCTERMS.license) == URIRef("https://creativecommons.org/publicdomain/zero/1.0/")
+    assert void.value(SOURCES_GRAPH, DCTERMS.license) is None
+    for described in (DATASET, URIRef(f"{DATASET}/defence-kg.ttl")):
+        rights = " ".join(str(text) for text in void.objects(described, DCTERMS.rights))
+        assert "Government of Canada" in rights and "pycountry package LGPL-2.1-only" in rights, described
+    alone = describe(built_project.dataset, (STATEMENTS_GRAPH, SOURCES_GRAPH), {}, "key")
+    assert "pycountry" not in " ".join(str(text) for text in alone.objects(DATASET, DCTERMS.rights))
