@@ -145,6 +145,11 @@ def _prepared(text: str) -> Query:
         prepared = prepareQuery(text, initNs=PREFIXES)
     if prepared.algebra.name == "SelectQuery" and _SELECT_ALL.match(_IRIS_AND_COMMENTS.sub(" ", text)):
         _in_order_of_appearance(prepared.algebra, text)
+    if prepared.algebra.name == "ConstructQuery" and prepared.algebra.get("template") is None:
+        # CONSTRUCT WHERE: the template is the WHERE's one basic graph pattern; rdflib finds it only where no
+        # LIMIT, OFFSET or ORDER BY stands between ("'NoneType' object is not iterable")
+        patterns = [node.triples for node in _algebra_nodes(prepared.algebra) if node.name == "BGP"]
+        prepared.algebra["template"] = patterns[0] if patterns else []
     return prepared
 
 

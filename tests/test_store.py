@@ -623,3 +623,16 @@ def test_a_whole_graph_cut_short_by_a_servers_row_cap_is_refused(project_store, 
         serialize_store(project_store, "nt", Project().context)
     returned, expected = map(int, re.findall(r"returned (\d+) of its (\d+)", str(refused.value))[0])
     assert expected == returned + 1
+
+
+@pytest.mark.parametrize("modifiers", ["LIMIT 1", "ORDER BY ?s LIMIT 1", "OFFSET 0 LIMIT 1"])
+def test_construct_where_runs_with_solution_modifiers(modifiers: str) -> None:
+    """The short form's template is its WHERE pattern: rdflib failed to find it behind a LIMIT or an ORDER BY."""
+    dataset = new_dataset()
+    for node, name in ((ID.a, "a"), (ID.b, "b")):
+        dataset.graph(STATEMENTS_GRAPH).add((node, RDFS.label, Literal(name)))
+    result = MemoryStore(dataset).query(f"CONSTRUCT WHERE {{ ?s rdfs:label ?l }} {modifiers}")
+    [triple] = result.graph  # one solution, so one triple: the template applied to it
+    assert triple in {(ID.a, RDFS.label, Literal("a")), (ID.b, RDFS.label, Literal("b"))}
+    if "ORDER BY" in modifiers:
+        assert triple == (ID.a, RDFS.label, Literal("a"))
