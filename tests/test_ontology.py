@@ -54,3 +54,38 @@ def test_modified_is_the_date_of_the_last_change(header: Graph) -> None:
     else:
         expected = _git("log", "-1", "--format=%cs", "--", path).strip()
     assert header.value(ONTOLOGY, DCTERMS.modified) == Literal(expected, datatype=XSD.date)
+
+
+# The only axioms stated on other vocabularies' terms: those of ORG, PROV-O and SKOS the closure relies on, restated
+# as their specifications give them, and one alignment of the project's own (an organisation is a PROV agent). An
+# axiom of the project's own on another vocabulary's term changes that term's meaning for anyone who merges this
+# ontology (as a membership chain on org:memberOf did: ORG states none; kg:memberOf carries it).
+ON_OTHER_VOCABULARIES = {
+    ("skos:broader", "rdfs:subPropertyOf", "skos:broaderTransitive"),
+    ("skos:broaderTransitive", "rdf:type", "owl:TransitiveProperty"),
+    ("org:FormalOrganization", "rdfs:subClassOf", "org:Organization"),
+    ("org:OrganizationalUnit", "rdfs:subClassOf", "org:Organization"),
+    ("org:hasMembership", "owl:inverseOf", "org:member"),
+    ("org:subOrganizationOf", "rdfs:subPropertyOf", "org:transitiveSubOrganizationOf"),
+    ("org:transitiveSubOrganizationOf", "rdf:type", "owl:TransitiveProperty"),
+    ("prov:Activity", "owl:disjointWith", "prov:Entity"),
+    ("org:Organization", "rdfs:subClassOf", "prov:Agent"),  # the project's alignment
+}
+
+
+def test_the_axioms_on_other_vocabularies_terms_are_the_restated_ones() -> None:
+    tbox = Graph().parse(PROJECT_ROOT / "ontology" / "defence-kg.ttl")
+    stated = {
+        tuple(term.n3(tbox.namespace_manager) for term in triple)
+        for triple in tbox
+        if isinstance(triple[0], URIRef) and not str(triple[0]).startswith(str(KG)) and triple[0] != URIRef(BASE + "ontology")
+    }
+    assert stated == ON_OTHER_VOCABULARIES
+
+
+def test_linked_activities_stay_consistent_with_skos() -> None:
+    """SKOS gives skos:exactMatch (a skos:mappingRelation) the domain skos:Concept, so every linked entity is a
+    concept there: no class of linked entities may be disjoint with skos:Concept (kg:Activity was)."""
+    tbox = Graph().parse(PROJECT_ROOT / "ontology" / "defence-kg.ttl")
+    concept = URIRef("http://www.w3.org/2004/02/skos/core#Concept")
+    assert not set(tbox.subjects(OWL.disjointWith, concept)) | set(tbox.objects(concept, OWL.disjointWith))
