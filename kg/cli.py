@@ -153,6 +153,11 @@ def app(ctx: click.Context, root: Path | None, store: str) -> None:
     ctx.obj = _Options(root, store)
 
 
+# rdflib's SPARQL parser and evaluator recurse on each triple pattern, group and parenthesis: Python's default
+# of 1,000 frames refused an ASK of 100 triple patterns (measured: 20,000 frames fit the main thread's stack)
+RECURSION_LIMIT = 20_000
+
+
 def main() -> None:
     """Console-script entry point.
 
@@ -165,13 +170,8 @@ def main() -> None:
     logging.getLogger("rdflib.term").setLevel(logging.ERROR)
     warnings.filterwarnings("ignore", message="Serializing weird numerical", category=UserWarning)
     signal.signal(signal.SIGTERM, _terminate)  # (kg serve's server installs its own, to shut down)
-    # rdflib's SPARQL parser and evaluator recurse on each triple pattern, group and parenthesis: Python's default
-    # of 1,000 frames refused an ASK of 100 triple patterns (measured: 20,000 frames fit the main thread's stack)
     sys.setrecursionlimit(max(sys.getrecursionlimit(), RECURSION_LIMIT))
     app()
-
-
-RECURSION_LIMIT = 20_000
 
 
 @dataclass(frozen=True)

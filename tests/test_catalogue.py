@@ -907,6 +907,15 @@ def test_why_cites_the_claims_a_total_or_count_is_computed_from(kg_store, catalo
     assert [quoted.claim for quoted in claims] == WHY_CASES[name, column, row_value]
 
 
+def test_every_why_file_explains_a_catalogue_query_by_its_evidence(catalogue) -> None:
+    """A queries/why/ file named after no catalogue query would be read by nothing; one without ?evidence fails."""
+    files = sorted((QUERIES / "why").glob("*.rq"))
+    assert files and {path.stem for path in files} <= set(catalogue)
+    for path in files:
+        assert catalogue[path.stem].why == path.read_text(encoding="utf-8")
+        assert re.search(r"^SELECT\b[^\n{]*\?evidence\b", path.read_text(encoding="utf-8"), re.MULTILINE), path.name
+
+
 def test_a_why_file_without_an_evidence_column_is_named(tmp_path) -> None:
     (tmp_path / "why").mkdir()
     (tmp_path / "count.rq").write_text("SELECT ?s (COUNT(*) AS ?n) WHERE { ?s ?p ?o } GROUP BY ?s\n", encoding="utf-8")
