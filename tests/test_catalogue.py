@@ -116,6 +116,7 @@ NORAD_DERIVATION = "The source states that NORAD celebrated its 65th anniversary
 HEADERS = {
     "operations-with": ("activity", "activityLabel", "actor", "actorLabel", "via", "viaLabel"),
     "memberships": ("membership", "organisation", "organisationLabel", "role", "roleLabel"),
+    "members": ("membership", "member", "memberLabel", "role", "roleLabel"),
     "founding-dates": ("founding", "organisation", "organisationLabel", "year", "derived", "derivation"),
     "commitments": ("commitment", "commitmentLabel", "kind", "provider", "recipient", "value",
                     "valueIsLowerBound", "unit", "since"),
@@ -210,6 +211,12 @@ CASES = [
     Case("memberships", ("membership", "organisation", "role"), [
         ("id:CanadaNATOMembership", "id:NATO", "id:FoundingMember"),
     ]),
+    # The same sentence read from NATO's side: the only member of NATO the fact sheet names is Canada (C04).
+    Case("members", ("membership", "member", "role"), [
+        ("id:CanadaNATOMembership", "id:Canada", "id:FoundingMember"),
+    ]),
+    # No sentence makes anything a member of NORAD (a command, binational, not a membership organisation).
+    Case("members", ("membership", "member", "role"), [], params={"organisation": "NORAD"}, id="NORAD"),
     # "its founding in 1949" (C06, stated); "NORAD celebrated its 65th anniversary in 2023" (C12):
     # 2023 - 65 = 1958, derived, not stated.
     Case("founding-dates", ("founding", "organisation", "year", "derived", "derivation"), [
