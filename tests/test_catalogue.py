@@ -444,9 +444,8 @@ CASES = [
         ("id:MiddleEastCapacityBuilding", "id:Jordan", N),
         ("id:MiddleEastCapacityBuilding", "id:Lebanon", N),
         ("id:MiddleEastCapacityBuilding", "id:Kuwait", N),
-        # OWL RL, kg:location o kg:withinRegion: Iraq, Jordan, Lebanon and Kuwait are in the Middle East (C47, C50).
-        ("id:NATOMissionIraq", "id:MiddleEast", "id:NATO"),
-        ("id:MiddleEastCapacityBuilding", "id:MiddleEast", N),
+        # No claim places Iraq, Jordan, Lebanon or Kuwait in the Middle East (C50's activities are part of the
+        # approach to it, C47, which is not the same), so neither activity is located in the Middle East too.
     ]),
     # "Canada's military plays a key role in monitoring the North" (C18); "We regularly conduct defense
     # operations and exercises, in collaboration with our Arctic partners" (C19).
@@ -491,12 +490,12 @@ CASES = [
         ("id:NATOMissionIraqContribution", "id:CanadianArmedForces"),
         ("id:CapacityBuildingContribution", "id:CanadianArmedForces"),
     ], params={"region": "id:Iraq"}, id="Iraq"),
-    # MIDDLE EAST section: "Since 2016, Canada has contributed more than $4.6 billion in response to the crises in
-    # Iraq and Syria" (C45) and "As part of Canada's whole-of-government approach to the Middle East, Canadian
-    # Armed Forces contribute troops and equipment to support the Global Coalition to Defeat DAESH, NATO Mission
-    # Iraq, and capacity-building activities in Iraq, Jordan, Lebanon, and Kuwait" (C47-C50).
+    # "As part of Canada's whole-of-government approach to the Middle East, Canadian Armed Forces contribute troops
+    # and equipment to support the Global Coalition to Defeat DAESH, NATO Mission Iraq, and capacity-building
+    # activities in Iraq, Jordan, Lebanon, and Kuwait" (C47-C50). Not the "more than $4.6 billion in response to
+    # the crises in Iraq and Syria" (C45): it stands under the MIDDLE EAST heading, but no sentence places Iraq or
+    # Syria in the Middle East or makes that money part of the approach.
     Case("contributions-to-region", ("commitment", "provider"), [
-        ("id:MiddleEastCrisisResponse", "id:Canada"),
         ("id:CoalitionContribution", "id:CanadianArmedForces"),
         ("id:NATOMissionIraqContribution", "id:CanadianArmedForces"),
         ("id:CapacityBuildingContribution", "id:CanadianArmedForces"),
@@ -686,9 +685,8 @@ CASES = [
     Case("crises", ("crisis", "place", "relation", "response", "responder"), [
         ("id:IraqCrisis", "id:Iraq", "location", "id:MiddleEastCrisisResponse", "id:Canada"),
         ("id:SyriaCrisis", "id:Syria", "location", "id:MiddleEastCrisisResponse", "id:Canada"),
-        # OWL RL, kg:location o kg:withinRegion: Iraq is in the Middle East (C47 + C50); no claim places Syria
-        # there, so the Syrian crisis is not located in the Middle East.
-        ("id:IraqCrisis", "id:MiddleEast", "location", "id:MiddleEastCrisisResponse", "id:Canada"),
+        # No claim places Iraq or Syria in the Middle East (only the section heading stands near them), so neither
+        # crisis is located in the Middle East too.
         ("id:CrisesSpillover", "id:Jordan", "affects", "id:MiddleEastCrisisResponse", "id:Canada"),
         ("id:CrisesSpillover", "id:Lebanon", "affects", "id:MiddleEastCrisisResponse", "id:Canada"),
     ]),
