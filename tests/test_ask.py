@@ -686,6 +686,15 @@ def test_how_much_in_response_to_the_crises_is_the_crises_answer(built_project: 
     assert "C45" in {quote["id"] for quotes in got.quotes for quote in quotes}
 
 
+@pytest.mark.parametrize("question", ["Who publishes this fact sheet?", "Qui a publié cette fiche ?"])
+def test_who_publishes_is_the_source_document_with_its_signature(built_project: Built, question: str) -> None:
+    """It was timeline (or a choice of timeline and relationships): the publisher is the Government of Canada,
+    which the closing wordmark states (C52), and the row quotes it (queries/why/source-document.rq); the
+    currency of its figures, C51, too."""
+    got = _answered_as_case(built_project, question, "source-document")
+    assert [[quote["id"] for quote in quotes] for quotes in got.quotes] == [["C51", "C52"]]
+
+
 def test_an_entity_a_query_without_parameters_ignores_gets_a_note(built_project: Built) -> None:
     """sanctions lists every sanctions regime (on Venezuela, C15, and on North Korea, C38): none mentions Latvia,
     and the answer says so (the note's test was commitments with a region, now answered for the region)."""

@@ -646,6 +646,11 @@ CASES = [
     Case("find-entity", ("entity", "matched"), [
         ("id:CanadianArmedForces", "CAF"),
     ], params={"name": "CAF"}, id="CAF"),
+    # "NORAD – the North American Aerospace Defense Command" (C08): the short name finds the full one.
+    Case("find-entity", ("entity", "labelEn", "labelFr", "matched"), [
+        ("id:NORAD", "North American Aerospace Defense Command",
+         "Commandement de la défense aérospatiale de l'Amérique du Nord", "NORAD"),
+    ], params={"name": "NORAD"}, id="NORAD-full-name"),
     # "Canada's diplomatic efforts ... align with the efforts of the United States and our South American
     # partners towards a stable and democratic Venezuela" (C16): aligned, not partners; Canada's efforts.
     Case("alignments", ("activity", "actor", "alignedWith", "goal", "alsoPartner"), [
