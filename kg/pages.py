@@ -22,9 +22,9 @@ from rdflib import BNode, Dataset, Graph, Literal, URIRef, Variable
 from rdflib.compare import to_canonical_graph
 from rdflib.namespace import ORG, SKOS
 from rdflib.term import Node
+import anyio.to_thread
 from starlette.datastructures import State
 from starlette.requests import Request
-from starlette.concurrency import run_in_threadpool
 from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
@@ -580,6 +580,43 @@ def ontology_page(request: Request) -> FileResponse:
     return FileResponse(_docs(request).path, media_type="text/html; charset=utf-8")
 
 
+_ask_slots_lock = threading.Lock()
+
+
+def _ask_slots(state: State) -> threading.BoundedSemaphore:
+    """How many questions the app answers at once: the worker pool's cap (`--max-workers`), kept in its state."""
+    with _ask_slots_lock:
+        slots = getattr(state, "ask_slots", None)
+        if slots is None:
+            slots = state.ask_slots = threading.BoundedSemaphore(state.settings.max_workers)
+    return slots
+
+
+async def _answer_in_time(state: State, built: Built, question: str, lang: str | None):
+    """kg.ask's answer, or Refused(503) when none comes within the server's `--timeout`. An answer runs in a
+    thread of the server, which cannot be stopped: one given up on finishes unseen, holding its slot until then,
+    so that at most `--max-workers` answers are ever being computed, however many requests come."""
+    slots, limit = _ask_slots(state), state.settings.timeout
+
+    def in_a_slot():
+        if not slots.acquire(timeout=limit):
+            return None
+        try:
+            return answer(built, question, lang, state.settings.project.queries, version=data_version(state))
+        finally:
+            slots.release()
+
+    try:
+        with anyio.fail_after(limit):
+            reply = await anyio.to_thread.run_sync(in_a_slot, abandon_on_cancel=True)
+    except TimeoutError:
+        raise Refused(503, f"ask: no answer within the server's time limit of {limit:g} s; retry later") from None
+    if reply is None:
+        raise Refused(503, f"ask: all {state.settings.max_workers} answering slots stayed busy for {limit:g} s; "
+                           "retry later")
+    return reply
+
+
 async def ask_page(request: Request) -> Response:
     """`/ask?q=…[&lang=en|fr]`: kg.ask's answer as JSON (Accept or `format=json`) or as a page with its form."""
     params = query_parameters(request, ("q", "lang", "format"))
@@ -596,9 +633,7 @@ async def ask_page(request: Request) -> Response:
     reply = None
     if question:
         try:
-            reply = await run_in_threadpool(answer, _built(request), question, lang,
-                                            request.app.state.settings.project.queries,
-                                            version=data_version(request.app.state))
+            reply = await _answer_in_time(request.app.state, _built(request), question, lang)
         except UsageError as error:  # too long; an unknown reply language (a federated query is a refusal, not this)
             problem = str(error)
     if wants_json:

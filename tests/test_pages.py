@@ -455,6 +455,39 @@ def test_ask_fails_honestly_over_http(client: TestClient) -> None:
     assert reply["rows"] == [] and reply["query"] is None
 
 
+def test_ask_is_refused_past_the_time_limit_and_computes_at_most_max_workers_answers(
+    built_project: Built, docs_cache: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An answer runs in a thread of the server, which cannot be stopped: past --timeout the request gets a 503,
+    and the answer given up on keeps its slot until it ends, so that requests can never start more than
+    --max-workers answers at once (here 1: the next question waits for the slot, then gets a 503 too)."""
+    release, started = threading.Event(), threading.Event()
+    real_answer = pages.answer
+
+    def stuck_then_real(built, question, *args, **kwargs):
+        if question == "stuck":
+            started.set()
+            release.wait(60)
+        return real_answer(built, question, *args, **kwargs)
+
+    monkeypatch.setattr(pages, "answer", stuck_then_real)
+    with client_for(built_project, docs_cache, monkeypatch) as client:
+        client.app.state.settings = Settings(timeout=0.3, max_workers=1)
+        json = {"Accept": "application/json"}
+        stuck = client.get("/ask", params={"q": "stuck"}, headers=json)
+        assert stuck.status_code == 503 and started.is_set()
+        assert stuck.text == "ask: no answer within the server's time limit of 0.3 s; retry later\n"
+        waiting = client.get("/ask", params={"q": "When was NORAD founded?"}, headers=json)
+        assert waiting.status_code == 503
+        assert waiting.text == "ask: all 1 answering slots stayed busy for 0.3 s; retry later\n"
+        release.set()
+        slots = client.app.state.ask_slots
+        assert slots.acquire(timeout=60)  # the stuck answer has ended and let its slot go
+        slots.release()
+        answered = client.get("/ask", params={"q": "When was NORAD founded?"}, headers=json)
+        assert answered.status_code == 200 and answered.json()["query"] == "founding-dates"
+
+
 @pytest.mark.parametrize("params, error", [
     ({"format": "json"}, "missing parameter q"),
     ({"q": "x" * 1001, "format": "json"}, "longer than 1000 characters"),
