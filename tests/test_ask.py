@@ -162,7 +162,6 @@ UNANSWERABLE = [
     ("What is the weather like?", "unanswerable"),
     ("Does Canada work with Mexico?", "not-covered"),
     ("Quelle est la capitale de la Lettonie ?", "unanswerable"),
-    ("How old is NORAD?", "unanswerable"),  # not find-entity's NORAD: nothing asks how old (founding-dates' year?)
     ("What does Air Task Force Prestwick provide?", "unanswerable"),  # not missions' 'No answer': it has none, but
 ]  # it provides tactical airlift (C37), which no query asks for an agent
 
