@@ -114,6 +114,9 @@ HOSTILE = {  # name -> (request, expected status, words the refusal must say)
                              400, "named-graph-uri <file:///etc/passwd> is not a graph"),
     "oversized body": ({"method": "POST", "content": b"ASK {} #" + b"x" * (2 << 20),
                         "headers": {"Content-Type": "application/sparql-query"}}, 413, "at most"),
+    # chunked, with no Content-Length: the limit is checked as the body streams in
+    "oversized chunked body": ({"method": "POST", "content": [b"ASK {} #", b"x" * (2 << 20)],
+                                "headers": {"Content-Type": "application/sparql-query"}}, 413, "larger than 1048576"),
     "non-UTF-8 body": ({"method": "POST", "content": "ASK { ?s ?p \"caf\u00e9\" }".encode("latin-1"),
                         "headers": {"Content-Type": "application/sparql-query"}}, 400, "not UTF-8"),
     "non-UTF-8 charset": ({"method": "POST", "content": "ASK {}".encode("utf-16"),
@@ -247,6 +250,22 @@ def test_hostile_request_is_refused(hostile_server: ServerProcess, listener: Lis
     assert "root:" not in response.text  # nothing of /etc/passwd
     assert listener.connections == []
     _healthy(hostile_server)
+
+
+@pytest.mark.parametrize("chunked", [False, True], ids=["declared", "chunked"])
+@pytest.mark.parametrize(("size", "status"), [(1 << 20, 200), ((1 << 20) + 1, 413)], ids=["at-limit", "one-over"])
+def test_a_body_is_taken_up_to_the_limit_exactly(
+    hostile_server: ServerProcess, chunked: bool, size: int, status: int
+) -> None:
+    """--max-body (here the default, 1 MiB) is the largest body taken, whether its length is declared or not."""
+    query = b"ASK {} #"
+    body = query + b"x" * (size - len(query))
+    content = [body[: size // 2], body[size // 2:]] if chunked else body
+    response = _request(hostile_server, method="POST", content=content,
+                        headers={"Content-Type": "application/sparql-query", "Accept": "application/json"})
+    assert response.status_code == status, response.text[:300]
+    if status == 200:
+        assert response.json()["boolean"] is True
 
 
 @pytest.mark.parametrize(("padding", "status", "words"), [

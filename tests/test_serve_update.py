@@ -40,19 +40,21 @@ def _ask(server: ServerProcess, query: str) -> bool:
     return response.json()["boolean"]
 
 
-def _update(server: ServerProcess, update: str, token: str | None) -> httpx.Response:
+def _update(server: ServerProcess, update: str, token: str | None, scheme: str = "Bearer") -> httpx.Response:
     headers = {"Content-Type": "application/sparql-update"}
     if token is not None:
-        headers["Authorization"] = f"Bearer {token}"
+        headers["Authorization"] = f"{scheme} {token}".strip()  # (an empty token: the bare scheme)
     return httpx.post(f"{server.url}/sparql", content=update.encode(), headers=headers, timeout=30)
 
 
 def test_updates_need_the_token(writable_server: ServerProcess) -> None:
     insert = "INSERT DATA { GRAPH <urn:x:notes> { <urn:x:a> <urn:x:b> 'c' } }"
     assert not _ask(writable_server, ASK_ADDED)  # also puts the answer in the server's cache
-    for token in (None, "wrong"):
-        refused = _update(writable_server, insert, token)
-        assert refused.status_code == 401 and refused.headers["www-authenticate"].startswith("Bearer")
+    # none; a wrong one; empty; a prefix of it; it and one character more; it under another scheme
+    for token, scheme in ((None, "Bearer"), ("wrong", "Bearer"), ("", "Bearer"), (TOKEN[:-1], "Bearer"),
+                          (TOKEN + "x", "Bearer"), (TOKEN, "Basic"), (TOKEN, "Token")):
+        refused = _update(writable_server, insert, token, scheme)
+        assert refused.status_code == 401 and refused.headers["www-authenticate"].startswith("Bearer"), (token, scheme)
     assert not _ask(writable_server, ASK_ADDED)
     assert _update(writable_server, insert, TOKEN).status_code == 204
     assert _ask(writable_server, ASK_ADDED)  # every worker, and the cache, see the change
