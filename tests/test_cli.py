@@ -120,11 +120,17 @@ def _break_claim_identifier(project: Project) -> None:
     project.statements.write_text(text, encoding="utf-8")
 
 
-def test_build_exits_1_when_not_conforming_but_still_writes_the_report(project: Project, tmp_path: Path) -> None:
+@pytest.mark.parametrize("in_store", [False, True], ids=["reference", "in-store"])
+def test_build_exits_1_when_not_conforming_but_still_writes_the_report(
+    project: Project, tmp_path: Path, in_store: bool
+) -> None:
     _break_claim_identifier(project)
-    result = kg(project, "build", "--out", str(tmp_path))
-    assert result.exit_code == 1
-    report = json.loads((tmp_path / "validation-report.json").read_text(encoding="utf-8"))
+    out = tmp_path / "out"
+    store = ["--store", f"oxigraph:{tmp_path / 'store'}"] if in_store else []
+    options = ["--reasoner", "rules", "--validator", "sparql"] if in_store else []
+    result = kg(project, *store, "build", *options, "--out", str(out))
+    assert result.exit_code == 1, result.output
+    report = json.loads((out / "validation-report.json").read_text(encoding="utf-8"))
     assert report["conforms"] is False
     assert {(f["focus"], f["path"]) for f in report["findings"]} >= {
         ("https://w3id.org/defence-kg/id/claim/C02", "dcterms:identifier")
@@ -297,11 +303,16 @@ def test_csv_and_tsv_follow_the_w3c_formats(project: Project) -> None:
         '"Canada is a founding member of NATO"',
         '"17"^^<http://www.w3.org/2001/XMLSchema#integer>',
     ]
+    tagged = kg(project, "query", "partner-activities", "-f", "tsv").stdout.splitlines()
+    assert tagged[:2] == ["?activity\t?label",
+                          '<https://w3id.org/defence-kg/id/NoradCooperation>\t"Cooperation in NORAD"@en']
 
 
 def test_markdown_and_table(project: Project) -> None:
     md = kg(project, "query", "partner-activities", "-f", "md").stdout.splitlines()
     assert md[:3] == ["| activity | label |", "| --- | --- |", "| id:NoradCooperation | Cooperation in NORAD@en |"]
+    piped = kg(project, "sparql", 'SELECT ?x WHERE { BIND("a|b" AS ?x) }', "-f", "md").stdout.splitlines()
+    assert piped == ["| x |", "| --- |", "| a\\|b |"]  # a | in a value does not end its cell
     table = kg(project, "query", "partner-activities")
     assert table.exit_code == 0 and "id:NoradCooperation" in table.stdout
 
@@ -341,6 +352,7 @@ def test_malformed_param_header_is_an_input_error(project: Project) -> None:
 @pytest.mark.parametrize(("header", "message"), [
     ("# param: year gYear = 2015x", "odd.rq:2: the default of '# param: year' is wrong: parameter year must be a year"),
     ("# param: n integer = ten", "odd.rq:2: the default of '# param: n' is wrong: parameter n must be an integer"),
+    ("# param: year gYear = 15", "odd.rq:2: the default of '# param: year' is wrong: parameter year must be a year"),
 ])
 def test_a_default_its_type_cannot_read_names_the_file_and_line(project: Project, header: str, message: str) -> None:
     (project.queries / "odd.rq").write_text(f"# title: Odd\n{header}\nSELECT * WHERE {{ ?s ?p ?o }}\n", encoding="utf-8")
