@@ -71,6 +71,7 @@ GRAPHS = {
     "project": lambda tmp: load_dataset(Project()),
     "pipeline-fixture": lambda tmp: load_dataset(Project(PIPELINE / "project")),
     "every-axiom": lambda tmp: statements_only(EVERY_AXIOM),
+    "reflexive-feedback": lambda tmp: statements_only(EVERY_AXIOM.with_name("reflexive-feedback.ttl")),
     "generated": lambda tmp: generated(tmp / "generated"),
 }
 
@@ -82,11 +83,13 @@ def references() -> dict:
 
 
 # Every store with every engine, but rdflib's SPARQL Update on the generated graph (4 k triples, 45 s): the
-# SPARQL engine is for stores that cannot hand their triples over (a server), and runs on Oxigraph here.
+# SPARQL engine is for stores that cannot hand their triples over (a server), and runs on Oxigraph here; and but
+# the compiled engine on a schema that statements change, which it refuses (the build then uses the SPARQL one).
 CASES = [
     (graph, kind, engine)
     for graph in GRAPHS for kind in STORES for engine in ("sparql", "compiled")
     if (graph, kind, engine) != ("generated", "memory", "sparql")
+    and (graph, engine) != ("reflexive-feedback", "compiled")
 ]
 
 
