@@ -243,6 +243,28 @@ def test_a_targeted_property_shape_checks_its_path(local_store: Store) -> None:
     assert_same(reference, ours)
 
 
+def test_bounds_and_language_ranges_at_their_edges(local_store: Store) -> None:
+    """The comparisons at their boundaries, where an off-by-one translation would differ from pyshacl (none of the
+    project's shapes uses these): a value equal to sh:maxInclusive or sh:minInclusive meets it, one equal to
+    sh:maxExclusive or sh:minExclusive does not; sh:lessThan is strict (3 is not less than 3); sh:languageIn
+    matches a language range, so "en-GB" is in ("en") and "fr" is not."""
+    shapes_ttl = """
+    ex:S a sh:NodeShape ; sh:targetClass ex:T ;
+        sh:property [ sh:path ex:n ; sh:maxInclusive 5 ; sh:message "maxInclusive"@en ] ,
+            [ sh:path ex:n ; sh:minInclusive 5 ; sh:message "minInclusive"@en ] ,
+            [ sh:path ex:n ; sh:maxExclusive 5 ; sh:message "maxExclusive"@en ] ,
+            [ sh:path ex:n ; sh:minExclusive 5 ; sh:message "minExclusive"@en ] ,
+            [ sh:path ex:start ; sh:lessThan ex:end ; sh:message "lessThan"@en ] ,
+            [ sh:path ex:word ; sh:languageIn ( "en" ) ; sh:message "languageIn"@en ] ."""
+    data = 'ex:x a ex:T ; ex:n 5 ; ex:start 3 ; ex:end 3 ; ex:word "colour"@en-GB , "couleur"@fr .'
+    reference, ours, fallback = compared(shapes_ttl, data, local_store)
+    assert sorted((r[3], str(r[5])) for r in reference) == [
+        ("languageIn", "couleur"), ("lessThan", "3"), ("maxExclusive", "5"), ("minExclusive", "5"),
+    ]
+    assert fallback == []
+    assert_same(reference, ours)
+
+
 def test_a_property_shape_of_a_property_shape_goes_to_pyshacl(local_store: Store) -> None:
     """sh:property on a property shape applies to its value nodes (ex:a1, the address, lacks a city): not
     translated, so pyshacl validates that shape rather than the nested shape being ignored."""
