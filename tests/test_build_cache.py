@@ -149,3 +149,17 @@ def test_the_links_and_outside_data_are_in_the_cache_key(project: Project, relat
     present = cache_key(project)
     path.write_text("# two\n", encoding="utf-8")
     assert len({absent, present, cache_key(project)}) == 3
+
+
+def test_the_rules_are_part_of_the_key(project: Project, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The SPARQL rules are code: editing one (here a copy of them, so the repository's stay as they are) or adding
+    one changes the key, so that a build made by other rules is never served."""
+    rules = tmp_path / "rules"
+    shutil.copytree(kg.build.RULES_DIR, rules)
+    monkeypatch.setattr(kg.build, "RULES_DIR", rules)
+    before = cache_key(project)
+    edited = sorted(rules.glob("*.rq"))[0]
+    edited.write_text(edited.read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    after_edit = cache_key(project)
+    (rules / "zz-new.rq").write_text("# a new rule\n", encoding="utf-8")
+    assert len({before, after_edit, cache_key(project)}) == 3

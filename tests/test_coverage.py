@@ -93,6 +93,8 @@ def test_every_unit_of_the_project_source_is_covered(built_project: Built) -> No
 @pytest.mark.parametrize(("context", "problem"), [
     ("", "the quote occurs 4 times in the source, and its text quote selector does not say which: give it the "
          "oa:prefix and oa:suffix that kg locate prints"),
+    ('; oa:prefix "\\n\\n" ; oa:suffix " "', "the quote occurs 2 times in the source, and its text quote selector does "
+                                              "not say which: give it the oa:prefix and oa:suffix that kg locate prints"),
     ('; oa:suffix " is a"', ""),
     ('; oa:prefix "SHEET\\n\\n"', ""),
     ('; oa:prefix "x"', "oa:prefix 'x' is not the text before the quote"),

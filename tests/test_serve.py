@@ -256,6 +256,24 @@ def test_format_overrides_accept(kg_server: ServerProcess) -> None:
     assert (twice.status_code, twice.text) == (400, "the request has 2 'format' parameters; one is allowed\n")
 
 
+def test_an_iri_the_graph_only_points_to_is_known(built_project: Built) -> None:
+    """An IRI that is only ever the object of a statement is in the graph: /id redirects to its description (the
+    statement pointing to it), not 404."""
+    from dataclasses import replace
+
+    from starlette.testclient import TestClient
+
+    from conftest import copy_of
+    from kg.serve import create_app
+
+    dataset = copy_of(built_project.dataset)
+    dataset.graph(STATEMENTS_GRAPH).add((ID.Canada, RDFS.seeAlso, ID.OnlyPointedTo))
+    client = TestClient(create_app(replace(built_project, dataset=dataset)))  # (no lifespan: no query workers)
+    response = client.get("/id/OnlyPointedTo", headers={"Accept": "text/turtle"}, follow_redirects=False)
+    assert (response.status_code, response.headers["location"]) == (303, "/data/OnlyPointedTo.ttl")
+    assert client.get("/id/NeverMentioned", follow_redirects=False).status_code == 404
+
+
 def test_unknown_iris_are_404(kg_server: ServerProcess) -> None:
     with _client(kg_server) as client:
         assert client.get("/id/NoSuchEntity").status_code == 404
