@@ -104,7 +104,7 @@ _TEXTS = {
         "not-run": "I can't answer that from this graph: the closest query cannot run here ({reason}).",
         "closest": "Closest questions I can answer:",
         "no-closest": "None of the questions I can answer is close to this one.", "ambiguous-entity": "Which did you mean by “{text}”?",
-        "ambiguous-query": "Which question did you mean?", "unmentioned": "Note: this question's query has no parameter for {names}, which no row names: the rows are not narrowed to it.",
+        "ambiguous-query": "Which question did you mean?",
         "sparql": "SPARQL", ":": ":",
     },
     "fr": {
@@ -121,7 +121,6 @@ _TEXTS = {
         "no-closest": "Aucune des questions auxquelles je peux répondre n'est proche de celle-ci.",
         "ambiguous-entity": "Que vouliez-vous dire par « {text} » ?",
         "ambiguous-query": "Quelle question vouliez-vous poser ?",
-        "unmentioned": "Remarque : la requête de cette question n'a pas de paramètre pour {names}, qu'aucune ligne ne nomme : les lignes n'y sont pas restreintes.",
         "sparql": "SPARQL", ":": " :",
     },
 }
@@ -947,12 +946,23 @@ def _run(ask: Asker, result: Answer, binding: Binding, mentions: list[Mention], 
     if not result.rows:
         result.status, result.message = "no-rows", text["no-rows"]
         return result
-    result.status, result.message = "answered", ""
     in_rows = {term for row in outcome.bindings for term in row.values()}
-    missing = [m for m in ignored if m.nodes[0] not in in_rows]
-    if missing:
-        names = ", ".join(label(graph, m.nodes[0], language) for m in missing)
-        result.message = text["unmentioned"].format(names=names)
+    # what the rows are about: their nodes and the nodes one statement away (the narrator, whom most statements
+    # name, aside): Venezuela for the diplomacy towards it, ships for the deployment of them
+    near = in_rows | {
+        other for term in in_rows - usual if isinstance(term, URIRef)
+        for other in itertools.chain(graph.objects(term), graph.subjects(None, term))
+    }
+    example = ask.expected.get(query.name, set())  # what the query's own examples name is context too (NATO for
+    # the countries that Wikidata says are in NATO)
+    missing = [m for m in ignored if m.nodes[0] not in near | example]
+    if missing:  # rows about other things, not about it: another question's answer ("work with" in the Arctic:
+        # Venezuela's alignments), so none is given
+        refused = _blank(result)
+        refused.status, refused.message = "unanswerable", text["not-applied"].format(
+            query=query.name, names=_quoted([m.text for m in missing], language))
+        return refused
+    result.status, result.message = "answered", ""
     return result
 
 

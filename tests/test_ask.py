@@ -694,13 +694,29 @@ def test_who_publishes_is_the_source_document_with_its_signature(built_project: 
     assert [[quote["id"] for quote in quotes] for quotes in got.quotes] == [["C51", "C52"]]
 
 
-def test_an_entity_a_query_without_parameters_ignores_gets_a_note(built_project: Built) -> None:
-    """sanctions lists every sanctions regime (on Venezuela, C15, and on North Korea, C38): none mentions Latvia,
-    and the answer says so (the note's test was commitments with a region, now answered for the region)."""
-    got = answer(built_project, "Which sanctions does Canada impose or enforce on Latvia?")
-    assert (got.status, got.query, got.params) == ("answered", "sanctions", {})
-    assert got.message == ("Note: this question's query has no parameter for Latvia, which no row names: "
-                           "the rows are not narrowed to it.")
+@pytest.mark.parametrize(("question", "query", "name"), [
+    # sanctions lists every sanctions regime (on Venezuela, C15, and on North Korea, C38): none is about Latvia
+    ("Which sanctions does Canada impose or enforce on Latvia?", "sanctions", "Latvia"),
+    # alignments, whose example "Does Canada work with the US on Venezuela?" shares "work with", lists Venezuela's
+    # alignments: they were the answer, with a note; the Arctic partners (C19) and the partners on North Korea
+    # (C38) are no alignment
+    ("Who does Canada work with in the Arctic?", "alignments", "the Arctic"),
+    ("Avec qui le Canada travaille-t-il au sujet de la Corée du Nord ?", "alignments", "Corée du Nord"),
+])
+def test_rows_about_other_things_are_no_answer(built_project: Built, question: str, query: str, name: str) -> None:
+    """A query without parameters whose rows name neither an entity of the question nor anything one statement
+    from it answers another question: refused, saying which name it cannot apply, rather than its rows given
+    with a note that they are not narrowed to it."""
+    got = answer(built_project, question)
+    assert (got.status, got.rows, got.query) == ("unanswerable", [], ""), got.as_text()
+    assert f"({query})" in got.message and name in got.message, got.message
+
+
+def test_rows_one_statement_from_the_entity_are_about_it(built_project: Built) -> None:
+    """Venezuela is named by no row of alignments (their goal is "a stable and democratic Venezuela", C16), but the
+    diplomacy is towards it: the rows are about it, and answer."""
+    got = answer(built_project, "Whose efforts are aligned with Canada's efforts on Venezuela?")
+    assert (got.status, got.query) == ("answered", "alignments"), got.as_text()
 
 
 @pytest.mark.parametrize("question, case", [
