@@ -131,7 +131,7 @@ OXIGRAPH_FORMATS = {"nt": "N_TRIPLES", "turtle": "TURTLE", "trig": "TRIG", "xml"
 def selected_graphs(dataset: Dataset, inferred: bool) -> tuple:
     """The named graphs an export holds: the asserted ones (the links and outside-data graphs only when the
     dataset has them), and the inferred one if asked."""
-    return _selected([g for g in OPTIONAL if len(dataset.graph(g))], inferred)
+    return _selected([g for g in OPTIONAL if len(dataset.get_context(g))], inferred)  # (.graph() would add it)
 
 
 def _selected(held: Collection[URIRef], inferred: bool) -> tuple:

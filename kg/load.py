@@ -337,11 +337,12 @@ def load_shapes(project: Project = Project()) -> Graph:
 
 
 def merged(dataset: Dataset, *graphs: URIRef) -> Graph:
-    """A new Graph holding the union of the named `graphs` (a copy: later stages may add to it freely)."""
+    """A new Graph holding the union of the named `graphs` (a copy: later stages may add to it freely); an absent
+    graph adds nothing, and is not created in `dataset` (as `Dataset.graph` would)."""
     union = Graph()
     bind_prefixes(union)
     for identifier in graphs:
-        union += dataset.graph(identifier)
+        union += dataset.get_context(identifier)
     return union
 
 

@@ -87,7 +87,7 @@ def describe(dataset: Dataset, graphs: tuple[URIRef, ...], files: dict[str, tupl
         add((DATASET, VOID.subset, name))
         add((name, RDF.type, VOID.Dataset))
         add((name, DCTERMS.title, Literal(title, lang="en")))
-        add((name, VOID.triples, Literal(len(dataset.graph(name)))))
+        add((name, VOID.triples, Literal(len(dataset.get_context(name)))))
         if licence is not None:
             add((name, DCTERMS.license, licence))
     add((SOURCES_GRAPH, DCTERMS.rights, SOURCE_RIGHTS))

@@ -14,6 +14,7 @@ import pytest
 from click.testing import CliRunner
 from conftest import PIPELINE
 from rdflib import Dataset, Graph, URIRef
+from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 from rdflib.namespace import DCAT, DCTERMS, VOID
 from rdflib.compare import isomorphic
 
@@ -118,6 +119,18 @@ def test_build_writes_exports_and_reports(project: Project, tmp_path: Path) -> N
 def _break_claim_identifier(project: Project) -> None:
     text = project.statements.read_text(encoding="utf-8").replace('dcterms:identifier "C02" ;', "")
     project.statements.write_text(text, encoding="utf-8")
+
+
+def test_build_leaves_no_empty_graph_in_the_dataset_it_keeps(project: Project, tmp_path: Path) -> None:
+    """Choosing which graphs an export holds looked each optional one up with Dataset.graph, which adds it: the
+    cached dataset then held an empty graph/dataset and graph/external/wikidata, which `kg serve` announced as
+    graphs of its dataset. Every named graph kept is one with triples."""
+    from kg.build import load_built
+
+    assert kg(project, "build", "--out", str(tmp_path / "dist")).exit_code == 0
+    graphs = {g.identifier: len(g) for g in load_built(project).dataset.graphs()
+              if g.identifier != DATASET_DEFAULT_GRAPH_ID}
+    assert graphs and all(graphs.values()), graphs
 
 
 @pytest.mark.parametrize("in_store", [False, True], ids=["reference", "in-store"])
