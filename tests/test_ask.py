@@ -152,6 +152,10 @@ UNANSWERABLE = [
     ("Welche Operationen führt Kanada mit den USA durch?", "unanswerable"),
     ("¿Qué operaciones realiza Canadá con Estados Unidos?", "unanswerable"),
     ("Does Canada have nuclear weapons?", "unanswerable"),
+    # no budget is stated: not the crises' "more than $4.6 billion", as an example "How much did Canada spend on
+    # the crises?" made it for a while
+    ("How much does Canada spend on defence each year?", "unanswerable"),
+    ("Combien le Canada dépense-t-il pour le NORAD ?", "unanswerable"),
     ("Le Canada possède-t-il des armes nucléaires ?", "unanswerable"),
     ("What is the capital of Latvia?", "unanswerable"),
     ("Who won the hockey game last night?", "unanswerable"),  # mostly unknown words: not even the topic is clear
