@@ -274,7 +274,7 @@ def test_a_name_the_fact_sheet_never_mentions_is_named(built_project: Built, que
     "Quand l'OTAN a-t-elle été créée ?",
     "Quels sont les engagements du Canada envers l'Ukraine ?",
     "Parle-moi du NORAD",
-    "How many troops has Canada sent to Latvia?",
+    "How many troops has Canada stationed in Latvia?",
     "Does Canada have nuclear weapons?",
 ])
 def test_an_everyday_word_it_does_not_know_is_no_claim_of_absence(built_project: Built, question: str) -> None:
