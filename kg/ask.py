@@ -39,6 +39,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Hashable
 from dataclasses import dataclass, field
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -105,6 +106,7 @@ _TEXTS = {
         "closest": "Closest questions I can answer:",
         "no-closest": "None of the questions I can answer is close to this one.", "ambiguous-entity": "Which did you mean by “{text}”?",
         "ambiguous-query": "Which question did you mean?",
+        "counted": "Note: these are the ones the fact sheet states, which need not be all there are.",
         "sparql": "SPARQL", ":": ":",
     },
     "fr": {
@@ -121,6 +123,7 @@ _TEXTS = {
         "no-closest": "Aucune des questions auxquelles je peux répondre n'est proche de celle-ci.",
         "ambiguous-entity": "Que vouliez-vous dire par « {text} » ?",
         "ambiguous-query": "Quelle question vouliez-vous poser ?",
+        "counted": "Remarque : ce sont ceux que la fiche d'information énonce, qui ne sont pas forcément tous.",
         "sparql": "SPARQL", ":": " :",
     },
 }
@@ -173,6 +176,7 @@ ils l la le les leur leurs s sa se ses son t un une y"""
 _AMOUNT_PHRASES = ("how much", "combien")
 _COUNT_PHRASES = ("combien de", "combien d'")
 _AMOUNT_OF_MONEY = ("combien d'argent",)  # a count's words, but an amount
+_HOW_MANY = ("how many", *_COUNT_PHRASES)  # a count: its answer is the list the fact sheet states, and says so
 
 _ENGLISH = frozenset(t.folded for t in tokens(_ENGLISH_WORDS))
 _FRENCH = frozenset(t.folded for t in tokens(_FRENCH_WORDS))
@@ -187,20 +191,27 @@ def stem(word: str) -> str:
     return word[:STEM_LENGTH]
 
 
-_AMOUNTS, _COUNTS, _MONEY = (
+_AMOUNTS, _COUNTS, _MONEY, _HOW_MANY_WORDS = (
     [tuple(t.folded for t in tokens(phrase)) for phrase in phrases]
-    for phrases in (_AMOUNT_PHRASES, _COUNT_PHRASES, _AMOUNT_OF_MONEY)
+    for phrases in (_AMOUNT_PHRASES, _COUNT_PHRASES, _AMOUNT_OF_MONEY, _HOW_MANY)
 )
+
+
+def _at(folded: tuple[str, ...], index: int, phrases: list[tuple[str, ...]]) -> bool:
+    return any(folded[index:index + len(phrase)] == phrase for phrase in phrases)
 
 
 def asks_an_amount(words: list[Token]) -> bool:
     """Whether the words ask how much (`_AMOUNT_PHRASES`), not how many."""
     folded = tuple(w.folded for w in words)
+    return any(_at(folded, i, _MONEY) or (_at(folded, i, _AMOUNTS) and not _at(folded, i, _COUNTS))
+               for i in range(len(folded)))
 
-    def at(index: int, phrases: list[tuple[str, ...]]) -> bool:
-        return any(folded[index:index + len(phrase)] == phrase for phrase in phrases)
 
-    return any(at(i, _MONEY) or (at(i, _AMOUNTS) and not at(i, _COUNTS)) for i in range(len(folded)))
+def asks_a_count(words: list[Token]) -> bool:
+    """Whether the words ask how many (`_HOW_MANY`), not how much money."""
+    folded = tuple(w.folded for w in words)
+    return any(_at(folded, i, _HOW_MANY_WORDS) and not _at(folded, i, _MONEY) for i in range(len(folded)))
 
 
 # What follows an apostrophe in English ("NATO's", "don't", "I'd", "we'll"); French elides before it ("l'OTAN").
@@ -845,7 +856,15 @@ def _answer(ask: Asker, question: str, lang: str | None, allow_service: bool) ->
     chosen = runs[answered[0] if answered else tied[0]]
     if chosen.status == "no-rows":
         return _about_the_names(ask, chosen, words, mentions, allow_service) or chosen
-    return chosen
+    if chosen.status == "answered" and asks_a_count(words) and not _states_a_figure(chosen):
+        chosen.message = text["counted"]  # « Combien de pays sont membres de l'OTAN ? »: one, Canada, is what the
+    return chosen  # fact sheet says, not how many there are (but "over 40,000" trained is its figure)
+
+
+def _states_a_figure(answer: Answer) -> bool:
+    """Whether a row holds a number (a count or an amount the source states), which answers "how many" itself."""
+    return any(isinstance(term, Literal) and isinstance(term.toPython(), (int, float, Decimal))
+               and not isinstance(term.toPython(), bool) for row in answer.terms for term in row)
 
 
 def _blank(result: Answer) -> Answer:

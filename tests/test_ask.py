@@ -697,8 +697,20 @@ def test_sanctions_on_a_state_they_target_are_answered(built_project: Built, que
 ])
 def test_how_many_is_answered_by_the_list_to_count(built_project: Built, question: str, case: str) -> None:
     """A count ("how many", « combien de ») is no amount: the list answers it (they were refused once "how much"
-    was kept for the queries whose examples ask it, as "how many" was too)."""
-    _answered_as_case(built_project, question, case)
+    was kept for the queries whose examples ask it, as "how many" was too), and says that it holds what the fact
+    sheet states: "1" member of NATO is Canada, the one it names, not how many there are."""
+    got = _answered_as_case(built_project, question, case)
+    assert got.message == {
+        "en": "Note: these are the ones the fact sheet states, which need not be all there are.",
+        "fr": "Remarque : ce sont ceux que la fiche d'information énonce, qui ne sont pas forcément tous.",
+    }[got.language]
+
+
+def test_a_count_the_source_states_is_its_own_answer(built_project: Built) -> None:
+    """"Over 40,000" trained (C31) is the figure asked for: no note that the rows may not be all there are."""
+    got = answer(built_project, "How many Ukrainian personnel has Canada trained?")
+    assert (got.status, got.query, got.message) == ("answered", "personnel-trained", "")
+    assert [value(t[got.columns.index("count")]) for t in got.terms] == [40000]
 
 
 @pytest.mark.parametrize("question", [
