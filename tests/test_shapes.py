@@ -311,3 +311,19 @@ def test_sparql_constraints_run_once_per_document():
         if graph.value(shape, SH.sparql) is not None:
             targets = set(graph.objects(owner, SH.targetClass)) | set(graph.objects(owner, SH.targetSubjectsOf))
             assert targets == {KG.SourceDocument}, f"{curie(owner)}: a SPARQL constraint on a many-node target"
+
+
+@pytest.mark.parametrize("order", ["fr first", "en first"])
+def test_a_finding_gives_the_english_message_of_a_bilingual_shape(order: str) -> None:
+    """A shape may say its message in French and English: the finding gives the English one, whichever the shapes
+    file lists first (pyshacl reports both)."""
+    messages = ['"Il faut un nom."@fr', '"A name is needed."@en']
+    if order == "en first":
+        messages.reverse()
+    shapes = Graph().parse(format="turtle", data=f"""
+        @prefix sh: <http://www.w3.org/ns/shacl#> . @prefix ex: <https://example.org/> .
+        ex:Named a sh:NodeShape ; sh:targetClass ex:T ;
+            sh:property [ sh:path ex:name ; sh:minCount 1 ; sh:message {", ".join(messages)} ] .""")
+    dataset = new_dataset()
+    dataset.graph(STATEMENTS_GRAPH).parse(format="turtle", data="<https://example.org/x> a <https://example.org/T> .")
+    assert [f.message for f in shacl_findings(dataset, shapes)] == ["A name is needed."]
