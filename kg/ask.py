@@ -856,9 +856,11 @@ def _answer(ask: Asker, question: str, lang: str | None, allow_service: bool) ->
     chosen = runs[answered[0] if answered else tied[0]]
     if chosen.status == "no-rows":
         return _about_the_names(ask, chosen, words, mentions, allow_service) or chosen
+    # a count answered by a list: « Combien de pays sont membres de l'OTAN ? » is one, Canada, which is what the
+    # fact sheet says, not how many there are (but "over 40,000" trained is the figure it states)
     if chosen.status == "answered" and asks_a_count(words) and not _states_a_figure(chosen):
-        chosen.message = text["counted"]  # « Combien de pays sont membres de l'OTAN ? »: one, Canada, is what the
-    return chosen  # fact sheet says, not how many there are (but "over 40,000" trained is its figure)
+        chosen.message = text["counted"]
+    return chosen
 
 
 def _states_a_figure(answer: Answer) -> bool:
