@@ -156,6 +156,20 @@ UNANSWERABLE = [
     # the crises?" made it for a while
     ("How much does Canada spend on defence each year?", "unanswerable"),
     ("Combien le Canada dépense-t-il pour le NORAD ?", "unanswerable"),
+    # more that the fact sheet does not say, from an audit of 116 questions a journalist would ask
+    ("Quel est le budget de défense annuel du Canada ?", "unanswerable"),
+    ("How many Canadian troops are in Latvia?", "unanswerable"),
+    ("Combien de soldats canadiens sont déployés en Lettonie ?", "unanswerable"),
+    ("Who is the commander of NORAD?", "unanswerable"),
+    ("Qui commande actuellement le NORAD ?", "unanswerable"),
+    ("Does Canada meet NATO's 2% spending target?", "unanswerable"),
+    ("Le Canada atteint-il l'objectif de 2 % de l'OTAN ?", "unanswerable"),
+    ("How many F-35 jets is Canada buying?", "unanswerable"),
+    ("Did Canada send fighter jets to Ukraine?", "unanswerable"),
+    ("How much has Canada given to Latvia?", "unanswerable"),
+    ("What is Canada doing in Haiti?", "not-covered"),
+    ("Le Canada a-t-il des troupes en Afghanistan ?", "not-covered"),
+    ("Quelle est la position du Canada sur Taïwan ?", "not-covered"),
     ("Le Canada possède-t-il des armes nucléaires ?", "unanswerable"),
     ("What is the capital of Latvia?", "unanswerable"),
     ("Who won the hockey game last night?", "unanswerable"),  # mostly unknown words: not even the topic is clear
