@@ -33,3 +33,14 @@ def test_describe_lists_labels_types_and_quotes(project_store) -> None:
         Quoted("C08", "NORAD – the North American Aerospace Defense Command", "id:factsheet", derived=False),
         Quoted("C11", "Commanded and staffed by Americans and Canadians", "id:factsheet", derived=False),
     )
+
+
+def test_canadas_air_task_force_answers_to_canada(project_store) -> None:
+    """"Canada's Air Task Force Prestwick provides tactical airlift ..." (C37): the possessive is stated, as the
+    unit's accountability to Canada (prov:actedOnBehalfOf), with C37 its only quote; which Canadian organisation
+    the unit is part of, the fact sheet does not say, so no org:subOrganizationOf is stated."""
+    prestwick = describe(project_store, ID.AirTaskForcePrestwick)
+    outgoing = {(predicate, obj): inferred for predicate, obj, inferred in prestwick.outgoing}
+    assert outgoing[("prov:actedOnBehalfOf", "Canada (id:Canada)")] is False
+    assert not any(predicate.startswith("org:") for predicate, _ in outgoing)
+    assert [quoted.id for quoted in prestwick.claims] == ["C37"]
