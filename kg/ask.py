@@ -53,6 +53,7 @@ from kg.query import CatalogueQuery, Param, load_catalogue, resolve_entity, run_
 
 if TYPE_CHECKING:
     from rdflib import Graph
+    from rdflib.query import Result
 
     from kg.build import Built
 
@@ -612,7 +613,8 @@ class Asker:
         another question: "What does Canada do in NATO?" is not about the Arctic, its default region). A query
         without parameters lists everything, and the answer says which names no row mentions."""
         unapplied = self.unapplied(mentions, binding)
-        return not any(m.year for m in unapplied) and not (unapplied and binding.query.params)
+        defaulted = any(value is None for value in binding.values)
+        return not any(m.year for m in unapplied) and not (unapplied and defaulted)
 
     def closest(self, question: str, language: str, allow_service: bool, n: int = 3) -> list[str]:
         """The example questions closest to `question` (in `language`, one per query, sharing a stem with it) that
@@ -899,7 +901,9 @@ def _about_the_names(
         bound = {m.nodes[0] for m in binding.used() if m.nodes}
         done = any(isinstance(term, URIRef) and (term, RDF.type, KG.Activity) in ask.graph for row in rows for term in row)
         if done and any(names <= bound | row for row in rows):
-            return _run(ask, _blank(empty), binding, mentions, allow_service)
+            found = _run(ask, _blank(empty), binding, mentions, allow_service)
+            if found.status == "answered":  # (not one whose rows leave out another name of the question)
+                return found
     return None
 
 
@@ -938,6 +942,13 @@ def _run(ask: Asker, result: Answer, binding: Binding, mentions: list[Mention], 
     except QueryError as error:  # SERVICE without allow_service: the question is fine, this graph can't run it here
         result.message = _TEXTS[language]["not-run"].format(reason=error)
         return result
+    text = _TEXTS[language]
+    missing = _left_out(ask, outcome, binding, mentions)
+    if missing:  # rows about other things, not about it: another question's answer ("work with" in the Arctic:
+        # Venezuela's alignments), so none is given
+        result.status, result.message = "unanswerable", text["not-applied"].format(
+            query=query.name, names=_quoted([m.text for m in missing], language))
+        return result
     supports = why(graph, outcome, query, given)
     result.query, result.title, result.params = query.name, query.title, given
     body = query.text.splitlines()
@@ -963,28 +974,26 @@ def _run(ask: Asker, result: Answer, binding: Binding, mentions: list[Mention], 
         result.rows.append({str(v): _shown(graph, row.get(v), language) for v in outcome.vars})
         result.quotes.append([{"id": q.id, "quote": q.quote, "claim": q.claim, "source": q.source}
                               for q in support.claims])
-    text = _TEXTS[language]
     if not result.rows:
         result.status, result.message = "no-rows", text["no-rows"]
         return result
-    in_rows = {term for row in outcome.bindings for term in row.values()}
-    # what the rows are about: their nodes and the nodes one statement away (the narrator, whom most statements
-    # name, aside): Venezuela for the diplomacy towards it, ships for the deployment of them
-    near = in_rows | {
-        other for term in in_rows - usual if isinstance(term, URIRef)
-        for other in itertools.chain(graph.objects(term), graph.subjects(None, term))
-    }
-    example = ask.expected.get(query.name, set())  # what the query's own examples name is context too (NATO for
-    # the countries that Wikidata says are in NATO)
-    missing = [m for m in ignored if m.nodes[0] not in near | example]
-    if missing:  # rows about other things, not about it: another question's answer ("work with" in the Arctic:
-        # Venezuela's alignments), so none is given
-        refused = _blank(result)
-        refused.status, refused.message = "unanswerable", text["not-applied"].format(
-            query=query.name, names=_quoted([m.text for m in missing], language))
-        return refused
     result.status, result.message = "answered", ""
     return result
+
+
+def _left_out(ask: Asker, outcome: Result, binding: Binding, mentions: list[Mention]) -> list[Mention]:
+    """The entities of the question that `binding` leaves out (see `Asker.unapplied`) and that the rows are not
+    about: neither a row's node nor one statement away from one (the narrator, whom most statements name, aside).
+    Venezuela is what the diplomacy towards it is about, the drone cameras what their donation is about; the
+    Arctic is not what Venezuela's alignments are about. None when there are no rows."""
+    in_rows = {term for row in outcome.bindings for term in row.values()}
+    if not in_rows:  # no rows: the answer is that nothing matches, whatever it would have been about
+        return []
+    near = in_rows | {
+        other for term in in_rows - ask.narrators if isinstance(term, URIRef)
+        for other in itertools.chain(ask.graph.objects(term), ask.graph.subjects(None, term))
+    }
+    return [m for m in ask.unapplied(mentions, binding) if m.nodes and not m.is_class and m.nodes[0] not in near]
 
 
 def _looks_like_a_name(text: str, word: Token) -> bool:

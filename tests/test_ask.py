@@ -765,6 +765,42 @@ def test_rows_about_other_things_are_no_answer(built_project: Built, question: s
     assert f"({query})" in got.message and name in got.message, got.message
 
 
+@pytest.mark.parametrize(("question", "query", "params", "first"), [
+    # "donations of ... drone cameras" (C27), to Ukraine (C22-C29): the donation of drone cameras comes first
+    ("Has Canada sent drone cameras to Ukraine?", "equipment-donated", {"recipient": "Ukraine"},
+     "id:DonationDroneCameras"),
+    # "an air defence system (NASAMS)" (C23)
+    ("What air defence system did Canada give Ukraine?", "equipment-donated", {"recipient": "Ukraine"},
+     "id:DonationNASAMS"),
+    # "Canadian ships and aircraft cooperate with the U.S. in the Caribbean" (C20)
+    ("What do Canadian ships do in the Caribbean?", "activities-in-region", {"region": "Caribbean"},
+     "id:CaribbeanDrugInterdiction"),
+    # "As a Pacific nation" (C41)
+    ("Is Canada a Pacific nation?", "nation-of", {"state": "Canada"}, "id:Pacific"),
+])
+def test_a_query_whose_parameters_the_question_fills_answers_about_one_more_name(
+    built_project: Built, question: str, query: str, params: dict[str, str], first: str
+) -> None:
+    """A query with every parameter taken from the question answers although the question names one more thing,
+    when its rows are about it (a row's node or one statement from one), and those rows come first: they were
+    refused ("cannot apply “drone cameras”"). One parameter left to its default still refuses ("What does Canada
+    do in NATO?" is not about the Arctic)."""
+    got = answer(built_project, question)
+    assert (got.status, got.query) == ("answered", query), got.as_text()
+    assert got.params == {name: str(ID[local]) for name, local in params.items()}
+    assert value(got.terms[0][0]) == first
+
+
+@pytest.mark.parametrize(("question", "name"), [
+    ("What does Canada do in the Arctic with NATO?", "NATO"),  # its Arctic activities are with Arctic partners
+    ("Is Canada a Caribbean nation?", "Caribbean"),  # an Arctic and a Pacific nation (C17, C41); not said of it
+])
+def test_rows_not_about_the_one_more_name_are_no_answer(built_project: Built, question: str, name: str) -> None:
+    got = answer(built_project, question)
+    assert (got.status, got.rows) == ("unanswerable", []), got.as_text()
+    assert name in got.message
+
+
 def test_rows_one_statement_from_the_entity_are_about_it(built_project: Built) -> None:
     """Venezuela is named by no row of alignments (their goal is "a stable and democratic Venezuela", C16), but the
     diplomacy is towards it: the rows are about it, and answer."""
