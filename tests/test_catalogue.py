@@ -156,7 +156,7 @@ HEADERS = {
     "partners": ("partner", "partnerLabel", "activities"),
     "crises": ("crisis", "crisisLabel", "place", "placeLabel", "relation", "response", "responder",
                "responderLabel"),
-    "force-increases": ("increase", "actor", "location", "locationLabel", "factor", "factorIsLowerBound"),
+    "force-increases": ("increase", "actor", "location", "locationLabel", "factor", "factorIsLowerBound", "status"),
     "relationships": ("relationship", "otherParty", "characterisation", "helpedSecure", "scope"),
     "contributions": ("contribution", "contributed", "contributedLabel", "actor", "actorLabel", "to", "toLabel"),
     "missions": ("mission", "missionLabel", "counters", "supportedBy"),
@@ -696,9 +696,9 @@ CASES = [
         ("id:CrisesSpillover", "id:Lebanon", "affects", "id:MiddleEastCrisisResponse", "id:Canada"),
     ]),
     # "Canada is more than doubling its military presence" (C34), in the paragraph on the battle group in
-    # Latvia.
-    Case("force-increases", ("increase", "actor", "location", "factor", "factorIsLowerBound"), [
-        ("id:LatviaPresenceIncrease", "id:Canada", "id:Latvia", 2, True),
+    # Latvia: more than double, and "is ... doubling", under way.
+    Case("force-increases", ("increase", "actor", "location", "factor", "factorIsLowerBound", "status"), [
+        ("id:LatviaPresenceIncrease", "id:Canada", "id:Latvia", 2, True, "schema:ActiveActionStatus"),
     ]),
     # "Canada and the United States share a deep, enduring relationship that has helped assure the security of
     # our common North American homeland and advanced our shared interests and values around the world" (C01-C03).
