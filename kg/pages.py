@@ -597,24 +597,35 @@ async def _answer_in_time(state: State, built: Built, question: str, lang: str |
     thread of the server, which cannot be stopped: one given up on finishes unseen, holding its slot until then,
     so that at most `--max-workers` answers are ever being computed, however many requests come."""
     slots, limit = _ask_slots(state), state.settings.timeout
+    # Whether the thread got a slot before the request gave up decides the 503's message; the lock makes the
+    # two sides agree, and a thread that gets its slot too late lets it go without computing.
+    phase, phase_lock = {"computing": False, "given_up": False}, threading.Lock()
 
     def in_a_slot():
         if not slots.acquire(timeout=limit):
             return None
+        with phase_lock:
+            if phase["given_up"]:
+                slots.release()
+                return None
+            phase["computing"] = True
         try:
             return answer(built, question, lang, state.settings.project.queries, version=data_version(state))
         finally:
             slots.release()
 
-    try:
-        with anyio.fail_after(limit):
-            reply = await anyio.to_thread.run_sync(in_a_slot, abandon_on_cancel=True)
-    except TimeoutError:
-        raise Refused(503, f"ask: no answer within the server's time limit of {limit:g} s; retry later") from None
-    if reply is None:
-        raise Refused(503, f"ask: all {state.settings.max_workers} answering slots stayed busy for {limit:g} s; "
-                           "retry later")
-    return reply
+    reply = None  # the thread's, or none: it found no free slot in time, or the request stopped waiting for it
+    with anyio.move_on_after(limit):
+        reply = await anyio.to_thread.run_sync(in_a_slot, abandon_on_cancel=True)
+    if reply is not None:
+        return reply
+    with phase_lock:
+        phase["given_up"] = True
+        computing = phase["computing"]
+    if computing:
+        raise Refused(503, f"ask: no answer within the server's time limit of {limit:g} s; retry later")
+    raise Refused(503, f"ask: all {state.settings.max_workers} answering slots stayed busy for {limit:g} s; "
+                       "retry later")
 
 
 async def ask_page(request: Request) -> Response:
