@@ -163,6 +163,7 @@ HEADERS = {
     "activities-by-actor": ("activity", "activityLabel", "kind"),
     "source-document": ("document", "title", "publisher", "language", "sourceFile", "sha256", "currency",
                         "claims"),
+    "countries": ("state", "stateLabel", "stateLabelFr"),
     "country-iso-codes": ("state", "stateLabel", "alpha2", "alpha3", "numeric", "isoNameEn", "isoNameFr"),
     "nato-members-mentioned": ("state", "stateLabel", "item", "statedInDocument"),
     "wikidata-labels": ("entity", "entityLabel", "match", "item", "wikidataLabelEn", "wikidataLabelFr"),
@@ -771,6 +772,23 @@ CASES = [
     # The twelve states the fact sheet names (Canada, the United States, Ukraine, Latvia, Venezuela, North
     # Korea, Iraq, Syria, Jordan, Lebanon, Kuwait, Russia), with their ISO 3166-1 codes and the standard's own
     # English and French short names (ISO 3166-1: e.g. "Russian Federation" / "Russie, Fédération de").
+    # The twelve states the fact sheet names: Canada and the United States (C01), Ukraine (C22), Latvia (C32),
+    # "Russian aggression" (C33), Venezuela (C16), North Korea (C38), Iraq and Syria (C45), Jordan and Lebanon
+    # (C46), Kuwait (C50); in English label order, each with its French name.
+    Case("countries", ("state", "stateLabel", "stateLabelFr"), [
+        ("id:Canada", "Canada", "Canada"),
+        ("id:Iraq", "Iraq", "Iraq"),
+        ("id:Jordan", "Jordan", "Jordanie"),
+        ("id:Kuwait", "Kuwait", "Koweït"),
+        ("id:Latvia", "Latvia", "Lettonie"),
+        ("id:Lebanon", "Lebanon", "Liban"),
+        ("id:NorthKorea", "North Korea", "Corée du Nord"),
+        ("id:Russia", "Russia", "Russie"),
+        ("id:Syria", "Syria", "Syrie"),
+        ("id:Ukraine", "Ukraine", "Ukraine"),
+        ("id:UnitedStates", "United States", "États-Unis"),
+        ("id:Venezuela", "Venezuela", "Venezuela"),
+    ], ordered=True),
     Case("country-iso-codes", ("state", "alpha2", "alpha3", "numeric", "isoNameEn", "isoNameFr"), [
         ("id:Canada", "CA", "CAN", "124", "Canada", "Canada"),
         ("id:Iraq", "IQ", "IRQ", "368", "Iraq", "Irak"),
