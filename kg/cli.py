@@ -588,6 +588,8 @@ def ask(ctx: click.Context, question: str, fmt: str, explain: bool, lang: str | 
 @click.option("--token", envvar="KG_UPDATE_TOKEN", show_envvar=True, help="Bearer token required for updates.")
 @click.option("--graph", "graphs", multiple=True, metavar="IRI=FILE",
               help="Also serve FILE (any RDF syntax rdflib reads) as the named graph IRI; repeatable.")
+@click.option("--dist", type=click.Path(path_type=Path, file_okay=False),
+              help="The files `kg build --out` published, served at /dataset [default: ROOT/dist].")
 @click.pass_context
 def serve(
     ctx: click.Context,
@@ -605,6 +607,7 @@ def serve(
     allow_update: bool,
     token: str | None,
     graphs: tuple[str, ...],
+    dist: Path | None,
 ) -> None:
     """Serve the graph: a SPARQL 1.1 endpoint at /sparql, every IRI dereferenceable, and the web pages.
 
@@ -655,6 +658,7 @@ def serve(
         max_connections=max_connections,
         update_token=token if allow_update else None,
         project=project,
+        dist=dist,
     )
 
     def announce(url: str) -> None:

@@ -48,8 +48,8 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import FileResponse, PlainTextResponse, RedirectResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from kg import pages
-from kg.build import Built
+from kg import pages, published
+from kg.build import Built, cache_key
 from kg.errors import InputError, OutputError, QueryError, StoreError, UsageError
 from kg.http import Refused, form_fields, negotiate, query_parameters, single_value
 from kg.export import load_context, not_in_xml, serialized, writable_blank_nodes  # kg.export's writer: both write the same bytes
@@ -122,6 +122,7 @@ class Settings:
     worker_memory: int = 2048  # MiB a worker may allocate beyond what it inherits from the server; then 503
     max_connections: int = 1024  # open at once; a request on one more gets 503
     project: Project = field(default_factory=Project)
+    dist: Path | None = None  # the files `kg build` published (kg.published); default: the project's dist/
 
 
 @dataclass(frozen=True)
@@ -834,7 +835,7 @@ async def _store_failed(request: Request, exc: Exception) -> Response:
 
 async def _not_found(request: Request, exc: Exception) -> Response:
     return _refuse(404, f"nothing is served at {request.url.path}; see / (the index of entities), /sparql, /ask, "
-                   "/query, /document, /ontology, /shapes, /graph/NAME, /id/NAME")
+                   "/query, /document, /ontology, /shapes, /dataset, /graph/NAME, /id/NAME")
 
 
 async def _not_allowed(request: Request, exc: Exception) -> Response:
@@ -887,6 +888,8 @@ def create_app(
         Route("/ontology/{version:str}", ontology_version),
         Route("/links.sssom.tsv", mapping_set),
         *_named_document("shapes", None, _shapes),
+        *_named_document("dataset", None, published.description),
+        Route("/dataset/{file:str}", published.distribution),
         *pages.routes(),
     ]
     app = Starlette(
@@ -908,6 +911,7 @@ def create_app(
     app.state.settings = settings
     app.state.pool = pool
     app.state.shapes = load_shapes(settings.project)
+    app.state.build_key = cache_key(settings.project)  # the build served: the one whose files /dataset serves
     return app
 
 

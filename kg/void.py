@@ -96,6 +96,8 @@ def describe(dataset: Dataset, graphs: tuple[URIRef, ...], files: dict[str, tupl
         distribution = URIRef(f"{DATASET}/{file}")
         media, syntax = MEDIA[fmt]
         add((DATASET, DCAT.distribution, distribution))
+        add((DATASET, VOID.dataDump, distribution))
+        add((distribution, DCAT.downloadURL, distribution))  # (kg serve serves each file at its IRI: kg.published)
         add((distribution, RDF.type, DCAT.Distribution))
         add((distribution, DCTERMS.title, Literal(file)))
         add((distribution, DCTERMS.description, Literal(

@@ -23,7 +23,7 @@ from rdflib.compare import isomorphic
 from rdflib.namespace import OWL, RDF, RDFS
 from SPARQLWrapper import CSV, JSON, TURTLE, XML, SPARQLWrapper
 
-from conftest import ServerProcess
+from conftest import ServerProcess, start_server
 from kg.build import Built
 from kg.namespaces import CLAIM, GRAPH, ID, KG, OA, ONTOLOGY_GRAPH, PROJECT_ROOT, PROV, SD, SH, STATEMENTS_GRAPH
 
@@ -425,3 +425,94 @@ def test_extra_graph_errors_name_the_option_or_file(tmp_path: Path, option: str,
     filled = option.format(missing=tmp_path / "missing.ttl", bad=bad, data=data)
     with pytest.raises(KgError, match=re.escape(message)):
         add_graphs(dataset, [filled])
+
+
+# --- the published files (kg.published): /dataset and /dataset/FILE, the IRIs the dataset description gives ----
+
+@pytest.fixture(scope="module")
+def published(built_project: Built, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The files `kg build` publishes for the project's build, written as it writes them."""
+    from kg.build import cache_key
+    from kg.export import export_files, publish
+    from kg.load import Project
+
+    directory = tmp_path_factory.mktemp("dist")
+    files = export_files(built_project.dataset, directory, Project().context, cache_key(Project()))
+    publish(directory, files)
+    return directory
+
+
+def _published_client(built: Built, directory: Path):
+    from starlette.testclient import TestClient
+
+    from kg.serve import Settings, create_app
+
+    return TestClient(create_app(built, Settings(dist=directory)))  # (no lifespan: no query workers)
+
+
+def test_every_file_the_dataset_description_lists_is_served_at_its_iri(built_project: Built, published: Path) -> None:
+    """The description's dcat:downloadURL and void:dataDump are the files' IRIs: each resolves, to the file."""
+    from rdflib.namespace import DCAT, VOID
+
+    from kg.void import DATASET
+
+    client = _published_client(built_project, published)
+    response = client.get("/dataset", headers={"Accept": "text/turtle"}, follow_redirects=False)
+    assert (response.status_code, response.headers["location"]) == (303, "/dataset.ttl")
+    description = Graph().parse(data=client.get("/dataset.ttl").text, format="turtle")
+    assert isomorphic(description, Graph().parse(published / "void.ttl"))
+    downloads = sorted(description.objects(None, DCAT.downloadURL))
+    assert downloads == sorted(description.objects(DATASET, VOID.dataDump))
+    assert len(downloads) == 10  # five syntaxes, without and with the inferred graph
+    for url in downloads:
+        path = str(url).removeprefix("https://w3id.org/defence-kg")
+        reply = client.get(path)
+        media = str(description.value(url, DCAT.mediaType)).rsplit("/media-types/", 1)[1]
+        assert reply.status_code == 200 and reply.headers["content-type"].split(";")[0] == media, path
+        assert reply.content == (published / path.rsplit("/", 1)[1]).read_bytes(), path
+
+
+@pytest.mark.parametrize("path, status, message", [
+    ("/dataset/pyproject.toml", 404,
+     "https://w3id.org/defence-kg/dataset/pyproject.toml is not a file of this dataset; its files: defence-kg+inferred"),
+    ("/dataset/..%2Fvoid.ttl", 404, "nothing is served at /dataset/../void.ttl; see / (the index of entities)"),
+    ("/dataset/void.ttl", 404, "is not a file of this dataset"),
+    ("/dataset.csv", 404, "no such document; /dataset is available as .ttl, .jsonld, .nt, .rdf, .owl"),
+])
+def test_only_the_listed_files_are_served(built_project: Built, published: Path, path: str, status: int, message: str) -> None:
+    reply = _published_client(built_project, published).get(path)
+    assert reply.status_code == status and message in reply.text, reply.text
+
+
+def test_another_builds_files_or_none_are_refused_with_what_to_run(
+    built_project: Built, published: Path, tmp_path: Path
+) -> None:
+    """dist/ written before the inputs changed holds another build: its files are not this server's data."""
+    import shutil
+
+    stale = tmp_path / "stale"
+    shutil.copytree(published, stale)
+    void = stale / "void.ttl"
+    void.write_text(re.sub(r"sha256:[0-9a-f]{64}", "sha256:" + "0" * 64, void.read_text()))
+    reply = _published_client(built_project, stale).get("/dataset/defence-kg.ttl")
+    assert reply.status_code == 404
+    assert reply.text.startswith(f"{stale} holds the files of another build (sha256:{'0' * 64}), not of the data served")
+    assert reply.text.endswith("run `kg build` to publish this build's files\n")
+    missing = _published_client(built_project, tmp_path / "nothing").get("/dataset.ttl")
+    assert (missing.status_code, missing.text) == (
+        404, f"{tmp_path / 'nothing' / 'void.ttl'} does not exist: run `kg build` to publish the dataset's files\n")
+    (stale / "defence-kg.nt").unlink()
+    gone = _published_client(built_project, stale)
+    void.write_text((published / "void.ttl").read_text())
+    reply = gone.get("/dataset/defence-kg.nt")
+    assert (reply.status_code, reply.text) == (
+        404, f"{stale / 'defence-kg.nt'} is missing, although the dataset description lists it: run `kg build`\n")
+    void.write_text("@prefix broken")
+    assert gone.get("/dataset.ttl").status_code == 500
+
+
+def test_kg_serve_dist_names_the_published_directory(published: Path, tmp_path: Path) -> None:
+    with start_server(tmp_path, "--dist", str(published)) as server:
+        reply = httpx.get(f"{server.url}/dataset/defence-kg.trig")
+        assert reply.status_code == 200 and reply.headers["content-type"] == "application/trig"
+        assert reply.content == (published / "defence-kg.trig").read_bytes()
