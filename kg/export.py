@@ -296,12 +296,56 @@ def _readable_xml(data: bytes, graph: Callable[[], Graph]) -> bytes:
 
 
 def _nodes_in_order(data: bytes) -> bytes:
-    """A JSON-LD document from rdflib with its top-level nodes sorted by @id (rdflib lists them in hash order;
-    the values inside a node follow the store's order, which `_in_order` makes sorted)."""
+    """A JSON-LD document from rdflib with each blank node that one node refers to written inside it (see
+    `_embed_blank_nodes`) and its top-level nodes sorted by @id (rdflib lists them in hash order; the values
+    inside a node follow the store's order, which `_in_order` makes sorted)."""
     document = json.loads(data)
     if isinstance(document, dict) and isinstance(document.get("@graph"), list):
+        document["@graph"] = _embed_blank_nodes(document["@graph"])
         document["@graph"].sort(key=lambda node: (str(node.get("@id", "")), json.dumps(node, sort_keys=True)))
     return json.dumps(document, indent=2, ensure_ascii=False, sort_keys=True).encode("utf-8")
+
+
+def _embed_blank_nodes(nodes: list) -> list:
+    """`nodes` (a flattened JSON-LD @graph) with each blank node that exactly one value refers to, as {"@id":
+    "_:b"}, written in that value's place without its label: a claim's quote and offset selectors inside the
+    claim, as Web Annotation writes them, rather than as top-level nodes to look up. The same triples (the blank
+    node gets a fresh label when read); a blank node referred to twice, by a string, or only from a cycle of such
+    nodes stays where it is, labelled."""
+    blank = {node["@id"]: node for node in nodes if isinstance(node, dict) and str(node.get("@id", "")).startswith("_:")}
+    places: dict[str, list[tuple[str, dict | list, str | int]]] = {}  # label -> (top-level holder, container, key)
+    pinned: set[str] = set()  # referred to by a string (an @id-typed term's value), which cannot hold a node
+
+    def visit(value: object, root: str, container: dict | list, key: str | int) -> None:
+        if isinstance(value, dict) and set(value) == {"@id"} and value["@id"] in blank:
+            places.setdefault(value["@id"], []).append((root, container, key))
+        elif isinstance(value, str) and value in blank:
+            pinned.add(value)
+        elif isinstance(value, dict | list):
+            for inner, item in (value.items() if isinstance(value, dict) else enumerate(value)):
+                if inner != "@id":
+                    visit(item, root, value, inner)
+
+    for node in nodes:
+        for key, value in node.items() if isinstance(node, dict) else ():
+            if key != "@id":
+                visit(value, str(node.get("@id", "")), node, key)
+    once = {label: found[0] for label, found in places.items() if len(found) == 1 and label not in pinned}
+
+    def rooted(label: str) -> bool:  # its chain of single referrers ends at a node that stays at the top level
+        seen = set()
+        while label in once and label not in seen:
+            seen.add(label)
+            label = once[label][0]
+        return label not in once
+
+    embedded = {label for label in once if rooted(label)}
+    kept = [node for node in nodes if not (isinstance(node, dict) and node.get("@id") in embedded)]
+    for label in embedded:  # the node itself, so that what is embedded in it moves with it
+        _, container, key = once[label]
+        del blank[label]["@id"]
+        container[key] = blank[label]  # type: ignore[index]
+    return kept
 
 
 # the serialisers that write triples in the order the graph's store yields them (rdflib's Memory store: hash order)

@@ -299,6 +299,53 @@ def test_jsonld_is_compacted_and_expands_to_the_same_triples(any_built: Built) -
     assert isomorphic(expanded, _flat_export(any_built.dataset, inferred=True))
 
 
+def test_each_claim_holds_its_selectors_in_the_json_ld(built_project: Built) -> None:
+    """A blank node one value refers to is written in its place: each claim's TextQuoteSelector and
+    TextPositionSelector are inside the claim, as Web Annotation writes them, not top-level nodes to look up (the
+    quote is the source's text between the offsets); no top-level blank node is left that one value refers to."""
+    source = (PROJECT_ROOT / "data" / "sources" / "canada-us-defence-factsheet.txt").read_text(encoding="utf-8")
+    nodes = json.loads(serialize(built_project.dataset, "jsonld", CONTEXT))["@graph"]
+    claims = {node["identifier"]: node for node in nodes if "Claim" in _as_list(node.get("@type"))}
+    assert len(claims) == 52
+    for identifier, claim in claims.items():
+        by_type = {selector["@type"]: selector for selector in claim["hasSelector"]}
+        assert set(by_type) == {"TextQuoteSelector", "TextPositionSelector"}, identifier
+        quote, position = by_type["TextQuoteSelector"], by_type["TextPositionSelector"]
+        assert "@id" not in quote and "@id" not in position, identifier
+        assert quote["exact"] == source[int(position["start"]):int(position["end"])], identifier
+    text = json.dumps(nodes)
+    left = [node["@id"] for node in nodes if str(node.get("@id", "")).startswith("_:")]
+    assert not [label for label in left if text.count(json.dumps({"@id": label})) == 1]
+
+
+@pytest.mark.parametrize("nodes, expected", [
+    pytest.param(  # nested: a selector's own blank node goes inside it too
+        [{"@id": "claim:C1", "p": [{"@id": "_:a"}, {"@id": "_:b"}]}, {"@id": "_:a", "v": 1},
+         {"@id": "_:b", "q": {"@id": "_:c"}}, {"@id": "_:c", "v": 2}],
+        [{"@id": "claim:C1", "p": [{"v": 1}, {"q": {"v": 2}}]}], id="once"),
+    pytest.param(  # two values refer to it: writing it twice would make two blank nodes of one
+        [{"@id": "id:A", "p": {"@id": "_:t"}}, {"@id": "id:B", "p": {"@id": "_:t"}}, {"@id": "_:t", "v": 1}],
+        [{"@id": "id:A", "p": {"@id": "_:t"}}, {"@id": "id:B", "p": {"@id": "_:t"}}, {"@id": "_:t", "v": 1}],
+        id="twice"),
+    pytest.param(  # only a cycle refers to them: nested in each other, neither would be written
+        [{"@id": "_:x", "p": {"@id": "_:y"}}, {"@id": "_:y", "p": {"@id": "_:x"}}, {"@id": "_:z", "p": {"@id": "_:z"}}],
+        [{"@id": "_:x", "p": {"@id": "_:y"}}, {"@id": "_:y", "p": {"@id": "_:x"}}, {"@id": "_:z", "p": {"@id": "_:z"}}],
+        id="cycle"),
+    pytest.param(  # an @id-typed term's value is a string, which cannot hold a node
+        [{"@id": "id:S", "q": "_:s"}, {"@id": "_:s", "v": 1}], [{"@id": "id:S", "q": "_:s"}, {"@id": "_:s", "v": 1}],
+        id="string"),
+])
+def test_a_blank_node_is_embedded_only_where_one_value_refers_to_it(nodes: list, expected: list) -> None:
+    from kg.export import _embed_blank_nodes
+
+    document = {"@context": {"p": "urn:x:p", "q": {"@id": "urn:x:q", "@type": "@id"}, "v": "urn:x:v",
+                             "id": "urn:x:id:", "claim": "urn:x:claim:"}}
+    assert _embed_blank_nodes(json.loads(json.dumps(nodes))) == expected
+    before = Graph().parse(data=json.dumps({**document, "@graph": nodes}), format="json-ld")
+    after = Graph().parse(data=json.dumps({**document, "@graph": expected}), format="json-ld")
+    assert isomorphic(before, after)
+
+
 def test_context_maps_every_project_prefix() -> None:
     context = load_context(CONTEXT)
     assert {prefix: str(namespace) for prefix, namespace in PREFIXES.items()}.items() <= context.items()
