@@ -140,7 +140,8 @@ HEADERS = {
     "goals": ("goal", "goalLabel", "pursuedBy", "pursuedByLabel", "targetYear"),
     "activities-by-location": ("activity", "activityLabel", "place", "placeLabel", "actor", "actorLabel"),
     "activities-in-region": ("activity", "activityLabel", "actor", "actorLabel", "relation"),
-    "contributions-to-region": ("commitment", "commitmentLabel", "provider", "providerLabel"),
+    "contributions-to-region": ("commitment", "commitmentLabel", "provider", "providerLabel", "value",
+                                "valueIsLowerBound", "unit"),
     "equipment-by-type": ("activity", "activityLabel", "actor", "actorLabel", "equipment", "equipmentLabel", "use"),
     "equipment-hierarchy": ("type", "typeLabel", "broader", "broaderLabel", "depth"),
     "nation-of": ("region", "regionLabel"),
@@ -484,12 +485,13 @@ CASES = [
     # in no claim. An answer of no rows (rdflib alone used to give one row with every column unbound).
     Case("activities-in-region", ("activity", "actor", "relation"), [], params={"region": "id:NorthAmerica"},
          id="NorthAmerica-nothing"),
-    # "more than $4.6 billion in response to the crises in Iraq and Syria" (C45); "troops and equipment to
+    # "more than $4.6 billion in response to the crises in Iraq and Syria" (C45: a lower bound, in the Canadian
+    # dollars of C51); "troops and equipment to
     # support ... NATO Mission Iraq, and capacity-building activities in Iraq, ..." (C49, C50).
-    Case("contributions-to-region", ("commitment", "provider"), [
-        ("id:MiddleEastCrisisResponse", "id:Canada"),
-        ("id:NATOMissionIraqContribution", "id:CanadianArmedForces"),
-        ("id:CapacityBuildingContribution", "id:CanadianArmedForces"),
+    Case("contributions-to-region", ("commitment", "provider", "value", "valueIsLowerBound", "unit"), [
+        ("id:MiddleEastCrisisResponse", "id:Canada", Decimal("4.6") * B, True, "CAD"),
+        ("id:NATOMissionIraqContribution", "id:CanadianArmedForces", N, N, N),
+        ("id:CapacityBuildingContribution", "id:CanadianArmedForces", N, N, N),
     ], params={"region": "id:Iraq"}, id="Iraq"),
     # "As part of Canada's whole-of-government approach to the Middle East, Canadian Armed Forces contribute troops
     # and equipment to support the Global Coalition to Defeat DAESH, NATO Mission Iraq, and capacity-building
@@ -501,22 +503,28 @@ CASES = [
         ("id:NATOMissionIraqContribution", "id:CanadianArmedForces"),
         ("id:CapacityBuildingContribution", "id:CanadianArmedForces"),
     ], id="default-MiddleEast"),
-    # UKRAINE: "Canada has committed $9.7 billion in multifaceted support to Ukraine" (C22); "Canada's military
+    # UKRAINE: "Canada has committed $9.7 billion in multifaceted support to Ukraine" (C22: exact, in the Canadian
+    # dollars of C51); "Canada's military
     # assistance includes donations of an air defence system (NASAMS), Leopard II tanks, armoured personnel
     # carriers, artillery, drone cameras, ammunition, and satellite communications equipment" (C23-C29); "We are
     # also providing cyber security assistance to Ukraine" (C30): what Ukraine receives.
-    Case("contributions-to-region", ("commitment", "provider"), [
-        ("id:UkraineSupport", "id:Canada"),
-        ("id:UkraineMilitaryAssistance", "id:Canada"),
-        ("id:DonationNASAMS", "id:Canada"),
-        ("id:DonationLeopardIITanks", "id:Canada"),
-        ("id:DonationArmouredPersonnelCarriers", "id:Canada"),
-        ("id:DonationArtillery", "id:Canada"),
-        ("id:DonationDroneCameras", "id:Canada"),
-        ("id:DonationAmmunition", "id:Canada"),
-        ("id:DonationSatelliteCommunicationsEquipment", "id:Canada"),
-        ("id:UkraineCyberSecurityAssistance", "id:Canada"),
+    Case("contributions-to-region", ("commitment", "provider", "value", "valueIsLowerBound", "unit"), [
+        ("id:UkraineSupport", "id:Canada", Decimal("9.7") * B, False, "CAD"),
+        ("id:UkraineMilitaryAssistance", "id:Canada", N, N, N),
+        ("id:DonationNASAMS", "id:Canada", N, N, N),
+        ("id:DonationLeopardIITanks", "id:Canada", N, N, N),
+        ("id:DonationArmouredPersonnelCarriers", "id:Canada", N, N, N),
+        ("id:DonationArtillery", "id:Canada", N, N, N),
+        ("id:DonationDroneCameras", "id:Canada", N, N, N),
+        ("id:DonationAmmunition", "id:Canada", N, N, N),
+        ("id:DonationSatelliteCommunicationsEquipment", "id:Canada", N, N, N),
+        ("id:UkraineCyberSecurityAssistance", "id:Canada", N, N, N),
     ], params={"region": "Ukraine"}, id="Ukraine"),
+    # "capacity-building activities in Iraq, Jordan, Lebanon, and Kuwait" (C50), with CAF troops and equipment (C48):
+    # what Jordan receives, for which no amount is stated.
+    Case("contributions-to-region", ("commitment", "provider", "value", "valueIsLowerBound", "unit"), [
+        ("id:CapacityBuildingContribution", "id:CanadianArmedForces", N, N, N),
+    ], params={"region": "id:Jordan"}, id="Jordan"),
     # Organisations receive too: "Canada works with the United States and Allies to enforce sanctions on North Korea"
     # (C38), "contributing leadership and expertise to United Nations Command" (C39).
     Case("contributions-to-region", ("commitment", "provider"), [
