@@ -108,6 +108,7 @@ _TEXTS = {
         "no-closest": "None of the questions I can answer is close to this one.", "ambiguous-entity": "Which did you mean by “{text}”?",
         "ambiguous-query": "Which question did you mean?",
         "counted": "Note: these are the ones the fact sheet states, which need not be all there are.",
+        "no-amount": "Note: the fact sheet states no amount for these; this is what it says they are.",
         "sparql": "SPARQL", ":": ":",
     },
     "fr": {
@@ -125,6 +126,7 @@ _TEXTS = {
         "ambiguous-entity": "Que vouliez-vous dire par « {text} » ?",
         "ambiguous-query": "Quelle question vouliez-vous poser ?",
         "counted": "Remarque : ce sont ceux que la fiche d'information énonce, qui ne sont pas forcément tous.",
+        "no-amount": "Remarque : la fiche d'information n'énonce aucun montant pour ces réponses ; voici ce qu'elle en dit.",
         "sparql": "SPARQL", ":": " :",
     },
 }
@@ -797,6 +799,7 @@ def answer(
         raise UsageError(f"the question is longer than {MAX_QUESTION} characters")
     ask = asker(built, queries, version)
     result = _answer(ask, question, lang, allow_service)
+    result.message = " ".join(filter(None, (result.message, _figure_note(result))))  # (whichever way it was found)
     if result.status in _REFUSED:
         result.suggestions = ask.closest(question, result.language, allow_service)
         if not result.suggestions:
@@ -858,11 +861,20 @@ def _answer(ask: Asker, question: str, lang: str | None, allow_service: bool) ->
     chosen = runs[answered[0] if answered else tied[0]]
     if chosen.status == "no-rows":
         return _about_the_names(ask, chosen, words, mentions, allow_service) or chosen
-    # a count answered by a list: « Combien de pays sont membres de l'OTAN ? » is one, Canada, which is what the
-    # fact sheet says, not how many there are (but "over 40,000" trained is the figure it states)
-    if chosen.status == "answered" and asks_a_count(words) and not _states_a_figure(chosen):
-        chosen.message = text["counted"]
     return chosen
+
+
+def _figure_note(result: Answer) -> str:
+    """What an answer must say when its question asks for a figure its rows do not hold (none for a figure the
+    source states: "over 40,000" trained, "$9.7 billion"): a count answered by a list (« Combien de pays sont
+    membres de l'OTAN ? » is one, Canada, which is what the fact sheet says, not how many there are), an amount
+    by what was given ("How much money has Canada given to Jordan?": troops and equipment)."""
+    if result.status != "answered" or _states_a_figure(result):
+        return ""
+    words = tokens(result.question)
+    if asks_a_count(words):
+        return result.texts["counted"]
+    return result.texts["no-amount"] if asks_an_amount(words) else ""
 
 
 def _states_a_figure(answer: Answer) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import json
 from collections import Counter
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -708,6 +709,8 @@ def test_sanctions_on_a_state_they_target_are_answered(built_project: Built, que
     ("How many types of equipment has Canada donated to Ukraine?", "equipment-donated[default-Ukraine]"),  # C23-C29
     ("Combien de pays sont membres de l'OTAN ?", "members"),  # Canada, a founding member (C04)
     ("How many sanctions does Canada enforce?", "sanctions"),
+    # found through the names (the closest query has no rows): the note was left out on that way
+    ("How many ships does Canada have in the Indo-Pacific?", "deployments-by-region"),
 ])
 def test_how_many_is_answered_by_the_list_to_count(built_project: Built, question: str, case: str) -> None:
     """A count ("how many", « combien de ») is no amount: the list answers it (they were refused once "how much"
@@ -725,6 +728,29 @@ def test_a_count_the_source_states_is_its_own_answer(built_project: Built) -> No
     got = answer(built_project, "How many Ukrainian personnel has Canada trained?")
     assert (got.status, got.query, got.message) == ("answered", "personnel-trained", "")
     assert [value(t[got.columns.index("count")]) for t in got.terms] == [40000]
+
+
+@pytest.mark.parametrize("question", [
+    "How much money has Canada given to Jordan?", "Combien le Canada a-t-il donné à la Jordanie ?",
+])
+def test_how_much_answered_without_a_figure_says_the_source_states_none(built_project: Built, question: str) -> None:
+    """Jordan receives CAF troops and equipment for capacity building (C48, C50), with no amount: the row says what
+    was given, and the answer says that no amount is stated (it used to list the rows with no word of it)."""
+    got = _answered_as_case(built_project, question, "contributions-to-region[Jordan]")
+    assert got.message == {
+        "en": "Note: the fact sheet states no amount for these; this is what it says they are.",
+        "fr": "Remarque : la fiche d'information n'énonce aucun montant pour ces réponses ; voici ce qu'elle en dit.",
+    }[got.language]
+
+
+def test_how_much_with_a_stated_figure_gives_it_first(built_project: Built) -> None:
+    """"$9.7 billion in multifaceted support to Ukraine" (C22): the amount asked for, on the first row, with no
+    note (contributions-to-region gave no amount at all, although its examples ask how much)."""
+    got = _answered_as_case(built_project, "How much has Canada pledged to Ukraine?", "contributions-to-region[Ukraine]")
+    assert got.message == ""
+    first = dict(zip(got.columns, got.terms[0]))
+    assert (value(first["commitment"]), value(first["value"]), value(first["unit"])) == (
+        "id:UkraineSupport", Decimal("9700000000"), "CAD")
 
 
 @pytest.mark.parametrize("question", [
