@@ -762,6 +762,7 @@ def test_how_much_in_response_to_the_crises_is_the_crises_answer(built_project: 
     "more than \\$4.6 billion") no longer answered this: its examples ask it now."""
     got = _answered_as_case(built_project, question, "crises")
     assert "C45" in {quote["id"] for quotes in got.quotes for quote in quotes}
+    assert got.message == ""  # the rows hold the amount (they held none, and the answer said none was stated)
 
 
 @pytest.mark.parametrize("question", ["Who publishes this fact sheet?", "Qui a publié cette fiche ?"])

@@ -156,7 +156,7 @@ HEADERS = {
                                     "amountIsLowerBound", "currency"),
     "partners": ("partner", "partnerLabel", "activities"),
     "crises": ("crisis", "crisisLabel", "place", "placeLabel", "relation", "response", "responder",
-               "responderLabel"),
+               "responderLabel", "value", "valueIsLowerBound", "unit"),
     "force-increases": ("increase", "actor", "location", "locationLabel", "factor", "factorIsLowerBound", "status"),
     "relationships": ("relationship", "otherParty", "characterisation", "helpedSecure", "scope"),
     "contributions": ("contribution", "contributed", "contributedLabel", "actor", "actorLabel", "to", "toLabel"),
@@ -694,15 +694,19 @@ CASES = [
         ("id:GlobalCoalitionToDefeatDAESH", 1),
         ("id:StandingNATOMaritimeGroups", 1),
     ], ordered=True),
-    # "Canada has contributed ... in response to the crises in Iraq and Syria, and their spillover effects on Jordan
-    # and Lebanon" (C45, C46).
-    Case("crises", ("crisis", "place", "relation", "response", "responder"), [
-        ("id:IraqCrisis", "id:Iraq", "location", "id:MiddleEastCrisisResponse", "id:Canada"),
-        ("id:SyriaCrisis", "id:Syria", "location", "id:MiddleEastCrisisResponse", "id:Canada"),
+    # "Canada has contributed more than \$4.6 billion in response to the crises in Iraq and Syria" (C45) "and their
+    # spillover effects on Jordan and Lebanon" (C46): a lower bound, in the Canadian dollars of C51.
+    Case("crises", ("crisis", "place", "relation", "response", "responder", "value", "valueIsLowerBound", "unit"), [
+        ("id:IraqCrisis", "id:Iraq", "location", "id:MiddleEastCrisisResponse", "id:Canada", Decimal("4.6") * B,
+         True, "CAD"),
+        ("id:SyriaCrisis", "id:Syria", "location", "id:MiddleEastCrisisResponse", "id:Canada", Decimal("4.6") * B,
+         True, "CAD"),
         # No claim places Iraq or Syria in the Middle East (only the section heading stands near them), so neither
         # crisis is located in the Middle East too.
-        ("id:CrisesSpillover", "id:Jordan", "affects", "id:MiddleEastCrisisResponse", "id:Canada"),
-        ("id:CrisesSpillover", "id:Lebanon", "affects", "id:MiddleEastCrisisResponse", "id:Canada"),
+        ("id:CrisesSpillover", "id:Jordan", "affects", "id:MiddleEastCrisisResponse", "id:Canada",
+         Decimal("4.6") * B, True, "CAD"),
+        ("id:CrisesSpillover", "id:Lebanon", "affects", "id:MiddleEastCrisisResponse", "id:Canada",
+         Decimal("4.6") * B, True, "CAD"),
     ]),
     # "Canada is more than doubling its military presence" (C34), in the paragraph on the battle group in
     # Latvia: more than double, and "is ... doubling", under way.
