@@ -298,38 +298,37 @@ def test_a_runaway_query_is_stopped_while_others_keep_answering(
     hostile_server: ServerProcess, listener: Listener
 ) -> None:
     """A five-way cross join (150 bytes) runs until the time limit kills its worker; meanwhile `ASK {}` requests
-    from four clients keep being answered (two runaways: the machine has two cores, both busy). The bounds are generous: the point is that they are not queued
-    behind the runaway query (which would take TIMEOUT seconds each)."""
+    from four clients keep being answered (two runaways: the machine has two cores, both busy). What is checked is
+    the order, not a duration: answers that came while both runaways were still running were not queued behind
+    them (the figures are printed, for a reader)."""
     runaway = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l . ?m ?n2 ?o }"
     latencies: list[float] = []
-    started = time.monotonic()
-
-    def ask_repeatedly() -> None:
-        with httpx.Client(timeout=30) as client:
-            while time.monotonic() - started < TIMEOUT - 0.5:
-                before = time.monotonic()
-                response = client.get(f"{hostile_server.url}/sparql", params={"query": "ASK {}"})
-                latencies.append(time.monotonic() - before)
-                assert response.status_code == 200 and response.json()["boolean"] is True
+    during: list[bool] = []  # per ASK answer: whether both runaways were still unanswered when it came
 
     with ThreadPoolExecutor(max_workers=6) as pool:
         stopped = [pool.submit(_request, hostile_server, **_form(runaway)) for _ in range(2)]
         time.sleep(0.3)  # both runaway queries are running
+
+        def ask_repeatedly() -> None:
+            with httpx.Client(timeout=30) as client:
+                while not all(future.done() for future in stopped):
+                    before = time.monotonic()
+                    response = client.get(f"{hostile_server.url}/sparql", params={"query": "ASK {}"})
+                    latencies.append(time.monotonic() - before)
+                    during.append(not any(future.done() for future in stopped))
+                    assert response.status_code == 200 and response.json()["boolean"] is True
+
         askers = [pool.submit(ask_repeatedly) for _ in range(4)]
         for asker in askers:
             asker.result()
         responses = [future.result() for future in stopped]
-    elapsed = time.monotonic() - started
     for response in responses:
         assert response.status_code == 503
         assert f"time limit of {TIMEOUT} s" in response.text
     latencies.sort()
-    p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
-    print(f"\nASK {{}} during two runaway queries: {len(latencies)} requests, "
-          f"p50 {statistics.median(latencies) * 1000:.1f} ms, p99 {p99 * 1000:.1f} ms; runaway stopped after {elapsed:.1f} s")
-    assert len(latencies) >= 10
-    assert p99 < 2.0
-    assert elapsed < TIMEOUT + 5
+    print(f"\nASK {{}} during two runaway queries: {sum(during)} of {len(latencies)} answered while both ran, "
+          f"p50 {statistics.median(latencies) * 1000:.1f} ms, max {latencies[-1] * 1000:.1f} ms")
+    assert sum(during) >= 4  # (queued behind the runaways, none would have come before them)
     assert listener.connections == []
     _healthy(hostile_server)
 
