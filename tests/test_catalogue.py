@@ -520,6 +520,20 @@ CASES = [
         ("id:DonationSatelliteCommunicationsEquipment", "id:Canada", N, N, N),
         ("id:UkraineCyberSecurityAssistance", "id:Canada", N, N, N),
     ], params={"region": "Ukraine"}, id="Ukraine"),
+    # The same, in order: the one with a stated figure first ($9.7 billion, C22, although "Canada's multifaceted
+    # support" sorts after "Canada's military assistance"), then the others by English label, in code-point order
+    # ("donation of Leopard II tanks" before "donation of ammunition").
+    Case("contributions-to-region", ("commitment",), [
+        ("id:UkraineSupport",), ("id:UkraineMilitaryAssistance",), ("id:UkraineCyberSecurityAssistance",),
+        ("id:DonationLeopardIITanks",), ("id:DonationAmmunition",), ("id:DonationNASAMS",),
+        ("id:DonationArmouredPersonnelCarriers",), ("id:DonationArtillery",), ("id:DonationDroneCameras",),
+        ("id:DonationSatelliteCommunicationsEquipment",),
+    ], params={"region": "Ukraine"}, ordered=True, id="Ukraine-figures-first"),
+    # Iraq's in order: the response with its figure (more than $4.6 billion, C45) first, although "Canada's response
+    # to the crises in Iraq and Syria" sorts after "CAF troops and equipment supporting ..." (C48-C50).
+    Case("contributions-to-region", ("commitment",), [
+        ("id:MiddleEastCrisisResponse",), ("id:NATOMissionIraqContribution",), ("id:CapacityBuildingContribution",),
+    ], params={"region": "id:Iraq"}, ordered=True, id="Iraq-figures-first"),
     # "capacity-building activities in Iraq, Jordan, Lebanon, and Kuwait" (C50), with CAF troops and equipment (C48):
     # what Jordan receives, for which no amount is stated.
     Case("contributions-to-region", ("commitment", "provider", "value", "valueIsLowerBound", "unit"), [
