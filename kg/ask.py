@@ -35,13 +35,14 @@ from __future__ import annotations
 import itertools
 import math
 import re
+import threading
 import unicodedata
 from collections import Counter
-from collections.abc import Hashable
+from collections.abc import Hashable, Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from rdflib import Literal, URIRef
 from rdflib.namespace import OWL, SKOS
@@ -50,6 +51,7 @@ from kg.errors import QueryError, UsageError
 from kg.load import curie, label
 from kg.namespaces import BASE, KG, LINKED_GRAPHS, PROJECT_ROOT, RDF, RDFS
 from kg.query import CatalogueQuery, Param, load_catalogue, resolve_entity, run_query, why
+from kg.store import as_store
 
 if TYPE_CHECKING:
     from rdflib import Graph
@@ -108,6 +110,7 @@ _TEXTS = {
         "no-closest": "None of the questions I can answer is close to this one.", "ambiguous-entity": "Which did you mean by “{text}”?",
         "ambiguous-query": "Which question did you mean?",
         "counted": "Note: these are the ones the fact sheet states, which need not be all there are.",
+        "first-rows": "These are the first {shown} of {total} answers; the query {query} gives them all.",
         "no-amount": "Note: the fact sheet states no amount for these; this is what it says they are.",
         "sparql": "SPARQL", ":": ":",
     },
@@ -126,6 +129,7 @@ _TEXTS = {
         "ambiguous-entity": "Que vouliez-vous dire par « {text} » ?",
         "ambiguous-query": "Quelle question vouliez-vous poser ?",
         "counted": "Remarque : ce sont ceux que la fiche d'information énonce, qui ne sont pas forcément tous.",
+        "first-rows": "Voici les {shown} premières réponses sur {total} ; la requête {query} les donne toutes.",
         "no-amount": "Remarque : la fiche d'information n'énonce aucun montant pour ces réponses ; voici ce qu'elle en dit.",
         "sparql": "SPARQL", ":": " :",
     },
@@ -135,9 +139,9 @@ _TEXTS = {
 # --- words ---------------------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class Token:
-    """One word of a text: as written (for case checks and display) and folded (for matching)."""
+class Token(NamedTuple):
+    """One word of a text: as written (for case checks and display) and folded (for matching). (A named tuple: a
+    graph's names are tokenised by the hundred thousand, and a frozen dataclass takes three times as long to make.)"""
 
     text: str
     folded: str
@@ -146,26 +150,44 @@ class Token:
 
 
 def tokens(text: str) -> list[Token]:
-    """The words of `text`, folded: acronym dots dropped ("U.S." is "us"), accents stripped (NFKD), case-folded,
-    plural -s / -ies and the French plural verb ending -ent reduced. Offsets point into `text` as written."""
+    """The words of `text`, folded (see `_fold`). Offsets point into `text` as written."""
     acronyms = {match.start(): match.end() for match in _ACRONYM_DOTS.finditer(text)}
-    undotted = _ACRONYM_DOTS.sub(lambda match: match.group(0).replace(".", "").ljust(len(match.group(0))), text)
     words = []
-    for match in _WORD.finditer(undotted):
-        plain = match.group(0)
-        if not plain.isascii():
-            plain = "".join(c for c in unicodedata.normalize("NFKD", plain) if not unicodedata.combining(c))
-        folded = plain.casefold().replace("_", "")
-        if len(folded) > 4 and folded.endswith("ies"):  # bodies -> body
-            folded = folded[:-3] + "y"
-        elif len(folded) > 3 and folded.endswith("s") and not folded.endswith("ss"):
-            folded = folded[:-1]
-        if len(folded) > 5 and folded.endswith("ent"):  # French third-person plural: menent -> mene
-            folded = folded[:-2]
+    for match in _WORD.finditer(_undotted(text)):
+        folded = _fold(match.group(0))
         if folded:
             end = acronyms.get(match.start(), match.end())
             words.append(Token(text[match.start():end].rstrip(), folded, match.start(), end))
     return words
+
+
+def folded_words(texts: Iterable[str]) -> set[str]:
+    """The folded words of `texts`, as `tokens` folds them: each distinct word folded once (a large graph's texts
+    repeat few words)."""
+    written: set[str] = set()
+    for text in texts:
+        written.update(_WORD.findall(_undotted(text)))
+    return {folded for folded in map(_fold, written) if folded}
+
+
+def _undotted(text: str) -> str:
+    """`text` with its acronyms' dots blanked ("U.S." is "US  "): offsets kept."""
+    return _ACRONYM_DOTS.sub(lambda match: match.group(0).replace(".", "").ljust(len(match.group(0))), text)
+
+
+def _fold(word: str) -> str:
+    """A word for matching: accents stripped (NFKD), case-folded, plural -s / -ies and the French plural verb ending
+    -ent reduced."""
+    if not word.isascii():
+        word = "".join(c for c in unicodedata.normalize("NFKD", word) if not unicodedata.combining(c))
+    folded = word.casefold().replace("_", "")
+    if len(folded) > 4 and folded.endswith("ies"):  # bodies -> body
+        folded = folded[:-3] + "y"
+    elif len(folded) > 3 and folded.endswith("s") and not folded.endswith("ss"):
+        folded = folded[:-1]
+    if len(folded) > 5 and folded.endswith("ent"):  # French third-person plural: menent -> mene
+        folded = folded[:-2]
+    return folded
 
 
 # Articles, possessives and the like: they say nothing about which question is asked (unlike "with", "since",
@@ -261,7 +283,6 @@ class EntityIndex:
 
     def __init__(self, graph: Graph, common: frozenset[str] = frozenset()) -> None:
         self.common = common
-        excluded = {node for kind in _NOT_ENTITIES for node in graph.subjects(RDF.type, kind)}
         classes = set(graph.subjects(RDF.type, OWL.Class)) | set(graph.subjects(RDF.type, RDFS.Class))
         self.names: dict[tuple[str, ...], dict[URIRef, tuple[bool, ...]]] = {}
         # a folded name as the graph writes it, for string parameters: only the names find-entity looks up
@@ -269,25 +290,25 @@ class EntityIndex:
         self.spellings: dict[tuple[str, ...], list[str]] = {}
         self.languages: dict[tuple[str, ...], set[str | None]] = {}  # the languages of the labels writing a name so
         self.classes = classes
-        for predicate in _NAME_PREDICATES:
-            for node, name in graph.subject_objects(predicate):
-                if not isinstance(node, URIRef) or not node.startswith(BASE) or node in excluded:
-                    continue
-                if not isinstance(name, Literal):
-                    continue
-                if name.language not in (None, "en", "fr"):
-                    continue
-                words = tokens(str(name))
-                if not words or any(_YEAR.fullmatch(w.folded) for w in words):
-                    continue  # "since 2016" is read as a year, for parameters such as financial-commitments-since
-                key = tuple(w.folded for w in words)
-                proper = tuple(w.text[:1].isupper() for w in words)
-                known = self.names.setdefault(key, {})
-                self.languages.setdefault(key, set()).add(name.language)
-                # the laxest spelling wins: a name also written in lower case needs no capitals
-                known[node] = tuple(a and b for a, b in zip(known[node], proper)) if node in known else proper
-                if predicate in _LOOKED_UP:
-                    self.spellings.setdefault(key, []).append(str(name))
+        excluded = {node for kind in _NOT_ENTITIES for node in graph.subjects(RDF.type, kind)}
+        # read by the store itself, sorted: a name's spellings are listed in the order of _NAME_PREDICATES, then by
+        # node and name
+        order = {predicate: index for index, predicate in enumerate(_NAME_PREDICATES)}
+        names = sorted(as_store(graph).names_by(_NAME_PREDICATES), key=lambda n: (order[n[1]], n[0], n[2], n[3] or ""))
+        for node, predicate, name, language in names:
+            if not node.startswith(BASE) or node in excluded or language not in (None, "en", "fr"):
+                continue
+            words = tokens(name)
+            if not words or any(_YEAR.fullmatch(w.folded) for w in words):
+                continue  # "since 2016" is read as a year, for parameters such as financial-commitments-since
+            key = tuple(w.folded for w in words)
+            proper = tuple(w.text[:1].isupper() for w in words)
+            known = self.names.setdefault(key, {})
+            self.languages.setdefault(key, set()).add(language)
+            # the laxest spelling wins: a name also written in lower case needs no capitals
+            known[node] = tuple(a and b for a, b in zip(known[node], proper)) if node in known else proper
+            if predicate in _LOOKED_UP:
+                self.spellings.setdefault(key, []).append(name)
         self.longest = max((len(key) for key in self.names), default=0)
 
     def mentions(self, text: str, words: list[Token]) -> list[Mention]:
@@ -377,7 +398,10 @@ class Asker:
     def __init__(self, graph: Graph, catalogue: dict[str, CatalogueQuery]) -> None:
         self.graph = graph
         self.catalogue = catalogue
-        texts = self._texts()
+        store = as_store(graph)
+        # the fact sheet's words: the linked graphs (the links' evidence, Wikidata's facts) are not the fact sheet
+        literals = store.literals([g for g in store.graphs() if g not in LINKED_GRAPHS])
+        texts = self._texts(literals)
         self.entities = EntityIndex(graph, _lower_case_words(texts) | _ENGLISH | _FRENCH)
         self.ranges = {  # each `# param-range:` as class IRIs
             param.range: [resolve_entity(graph, name) for name in param.range]
@@ -420,11 +444,8 @@ class Asker:
         self.stems = {language: set() for language in _TEXTS}  # the stems each language uses: see keyword_language
         for _, language, question, _ in self.examples:
             self.stems[language].update(stem(w.folded) for w in tokens(question))
-        for context in self.graph.graphs():
-            if context.identifier not in LINKED_GRAPHS:
-                for name in context.objects():
-                    if isinstance(name, Literal) and name.language in self.stems:
-                        self.stems[name.language].update(stem(w.folded) for w in tokens(str(name)))
+        for language, stems in self.stems.items():
+            stems.update(stem(word) for word in folded_words(text for text, tag in literals if tag == language))
 
     def keyword_language(self, words: list[Token], mentions: list[Mention]) -> str:
         """The language of a question with no function words: 'fr' if more of its words (outside names) are French
@@ -647,13 +668,11 @@ class Asker:
 
     # coverage
 
-    def _texts(self) -> list[str]:
-        """The graph's literals (labels, definitions, claims, the source text) and the catalogue's titles,
-        descriptions and examples: the vocabulary (a question word outside it is about something the fact sheet
-        does not cover) and the everyday words. The linked graphs (the links' evidence, Wikidata's facts) are not
-        the fact sheet and do not count."""
-        own = [g for g in self.graph.graphs() if g.identifier not in LINKED_GRAPHS]
-        texts = [str(o) for g in own for o in g.objects() if isinstance(o, Literal)]
+    def _texts(self, literals: set[tuple[str, str | None]]) -> list[str]:
+        """The texts of the graph's `literals` (labels, definitions, claims, the source text) and the catalogue's
+        titles, descriptions and examples: the vocabulary (a question word outside it is about something the fact
+        sheet does not cover) and the everyday words."""
+        texts = [text for text, _ in literals]
         for query in self.catalogue.values():
             texts += [query.title, query.description, *(q for _, q in query.examples)]
         return texts
@@ -701,7 +720,9 @@ class Answer:
     options: list[str] = field(default_factory=list)  # ambiguity: what to choose from
     suggestions: list[str] = field(default_factory=list)  # closest catalogue questions
     sparql: str = ""
-    terms: list[tuple] = field(default_factory=list)  # the raw result rows (rdflib terms), for tests and callers
+    # the raw result rows (rdflib terms), for tests and callers: all of them, in the order of `rows`, which shows
+    # the first MAX_ROWS
+    terms: list[tuple] = field(default_factory=list)
 
     @property
     def exit_code(self) -> int:
@@ -717,6 +738,7 @@ class Answer:
             "title": self.title or None,
             "params": self.params,
             "rows": self.rows,
+            "total": len(self.terms),  # (more than the rows when a long listing is cut at MAX_ROWS)
             "quotes": self.quotes,
             "options": self.options,
             "suggestions": self.suggestions,
@@ -763,20 +785,23 @@ def _row_text(columns: list[str], row: dict[str, str]) -> str:
 
 
 _ASKERS: dict[int, tuple[Graph, Path, Hashable, Asker]] = {}
+_ASKERS_LOCK = threading.Lock()
 
 
 def asker(built: Built, queries: Path = PROJECT_ROOT / "queries", version: Hashable = None) -> Asker:
     """The Asker of a built dataset and catalogue, made once per process and per `version` of the data: kg serve
     passes kg.pages.data_version, which an update (changing the dataset in place) moves on."""
     graph = built.dataset
-    cached = _ASKERS.get(id(graph))
-    if cached is None or cached[0] is not graph or cached[1] != queries or cached[2] != version:
-        cached = (graph, queries, version, Asker(graph, load_catalogue(queries)))
-        _ASKERS[id(graph)] = cached
+    with _ASKERS_LOCK:  # (kg serve makes one at start-up: a question asked meanwhile waits for it)
+        cached = _ASKERS.get(id(graph))
+        if cached is None or cached[0] is not graph or cached[1] != queries or cached[2] != version:
+            cached = (graph, queries, version, Asker(graph, load_catalogue(queries)))
+            _ASKERS[id(graph)] = cached
     return cached[3]
 
 
 MAX_QUESTION = 1000  # characters; a question is a sentence, not a document
+MAX_ROWS = 100  # rows an answer shows (with their quotes), of a listing that a large graph makes long
 
 
 def answer(
@@ -877,6 +902,11 @@ def _figure_note(result: Answer) -> str:
     return result.texts["no-amount"] if asks_an_amount(words) else ""
 
 
+def _number(count: int, language: str) -> str:
+    """A count as the language writes it: 30,092 in English, 30 092 in French (a narrow no-break space)."""
+    return f"{count:,}".replace(",", "\u202f" if language == "fr" else ",")
+
+
 def _states_a_figure(answer: Answer) -> bool:
     """Whether a row holds a number (a count or an amount the source states), which answers "how many" itself."""
     return any(isinstance(term, Literal) and isinstance(term.toPython(), (int, float, Decimal))
@@ -961,7 +991,6 @@ def _run(ask: Asker, result: Answer, binding: Binding, mentions: list[Mention], 
         result.status, result.message = "unanswerable", text["not-applied"].format(
             query=query.name, names=_quoted([m.text for m in missing], language))
         return result
-    supports = why(graph, outcome, query, given)
     result.query, result.title, result.params = query.name, query.title, given
     body = query.text.splitlines()
     while body and (not body[0].strip() or body[0].lstrip().startswith("#")):  # the header: shown as query and params
@@ -978,11 +1007,11 @@ def _run(ask: Asker, result: Answer, binding: Binding, mentions: list[Mention], 
     # the query does not filter on the entities it ignores: the rows naming them (subject or any column) come first,
     # the others after them in the query's order ("What does Canada do about Venezuela?": its sanctions, C15, before
     # those on North Korea)
-    answers = sorted(zip(outcome.bindings, supports),
-                     key=lambda pair: sum(m.nodes[0] not in pair[0].values() for m in ignored))
+    ordered = sorted(outcome.bindings, key=lambda row: sum(m.nodes[0] not in row.values() for m in ignored))
     result.columns = [str(v) for v in outcome.vars]
-    result.terms = [tuple(row.get(v) for v in outcome.vars) for row, _ in answers]
-    for row, support in answers:
+    result.terms = [tuple(row.get(v) for v in outcome.vars) for row in ordered]
+    outcome.bindings = ordered[:MAX_ROWS]  # the rows shown, the only ones whose claims are looked up
+    for row, support in zip(outcome.bindings, why(graph, outcome, query, given)):
         result.rows.append({str(v): _shown(graph, row.get(v), language) for v in outcome.vars})
         result.quotes.append([{"id": q.id, "quote": q.quote, "claim": q.claim, "source": q.source}
                               for q in support.claims])
@@ -990,6 +1019,9 @@ def _run(ask: Asker, result: Answer, binding: Binding, mentions: list[Mention], 
         result.status, result.message = "no-rows", text["no-rows"]
         return result
     result.status, result.message = "answered", ""
+    if len(result.terms) > len(result.rows):
+        result.message = text["first-rows"].format(
+            shown=len(result.rows), total=_number(len(result.terms), language), query=query.name)
     return result
 
 
@@ -998,14 +1030,17 @@ def _left_out(ask: Asker, outcome: Result, binding: Binding, mentions: list[Ment
     about: neither a row's node nor one statement away from one (the narrator, whom most statements name, aside).
     Venezuela is what the diplomacy towards it is about, the drone cameras what their donation is about; the
     Arctic is not what Venezuela's alignments are about. None when there are no rows."""
+    unapplied = [m for m in ask.unapplied(mentions, binding) if m.nodes and not m.is_class]
     in_rows = {term for row in outcome.bindings for term in row.values()}
-    if not in_rows:  # no rows: the answer is that nothing matches, whatever it would have been about
+    if not unapplied or not in_rows:  # no rows: the answer is that nothing matches, whatever it was about
         return []
-    near = in_rows | {
-        other for term in in_rows - ask.narrators if isinstance(term, URIRef)
-        for other in itertools.chain(ask.graph.objects(term), ask.graph.subjects(None, term))
-    }
-    return [m for m in ask.unapplied(mentions, binding) if m.nodes and not m.is_class and m.nodes[0] not in near]
+    about = {term for term in in_rows - ask.narrators if isinstance(term, URIRef)}
+
+    def near(node: URIRef) -> bool:  # (looked up from the few nodes asked about, not from every row's terms)
+        return node in in_rows or any(
+            other in about for other in itertools.chain(ask.graph.objects(node), ask.graph.subjects(None, node)))
+
+    return [m for m in unapplied if not near(m.nodes[0])]
 
 
 def _looks_like_a_name(text: str, word: Token) -> bool:

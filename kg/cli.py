@@ -199,6 +199,17 @@ def _store(ctx: click.Context, project: Project) -> Store:
     return open_store(ctx.find_object(_Options).store, lambda: _built(project).dataset, lambda: cache_key(project))
 
 
+def _read(ctx: click.Context, project: Project) -> Built:
+    """The built dataset as readers of rdflib's Graph API get it (kg ask, kg serve's pages): the memory store's from
+    the cache (built if stale); another store's read in place (kg.view, kg.sparql_view), whose queries its own
+    engine answers (kg.store.as_store). (No report: these readers read the data only.)"""
+    from kg.build import Built
+
+    if ctx.find_object(_Options).store == "memory":
+        return _built(project)
+    return Built(_store(ctx, project).view(), report=None)  # type: ignore[arg-type]
+
+
 def _choice(value: str, options: tuple[str, ...] | dict, what: str) -> None:
     """UsageError unless `value` is one of `options` (checked before any work is done)."""
     if value not in options:
@@ -556,7 +567,7 @@ def ask(ctx: click.Context, question: str, fmt: str, explain: bool, lang: str | 
 
     _choice(fmt, ("text", "json"), "format")
     project = _project(ctx)
-    result = answer(_built(project), question, lang, project.queries, allow_service)
+    result = answer(_read(ctx, project), question, lang, project.queries, allow_service)
     if fmt == "json":
         document = result.as_json()
         if explain:
@@ -616,7 +627,7 @@ def serve(
     """
     import functools
 
-    from kg.build import Built, cache_key
+    from kg.build import cache_key
     from kg.serve import Settings, add_graphs, create_app, run
     from kg.store import open_store
 
@@ -638,13 +649,12 @@ def serve(
         raise UsageError(f"--allow-update and --graph need the memory store: --store {spec} is served read-only, as built")
     gc.enable()  # a long-running server: collect as usual (see main())
     project = _project(ctx)
+    # another store is opened here to check it holds the current build; the pages read its data through this handle,
+    # and each worker opens its own handle after the fork and queries the store
+    built, connect = _read(ctx, project), None
     if spec == "memory":
-        built, connect = _built(project), None
         add_graphs(built.dataset, graphs)
     else:
-        # opened here to check it holds the current build; the pages read its data through this handle (in place:
-        # kg.view, kg.sparql_view), and each worker opens its own handle after the fork and queries the store
-        built = Built(_store(ctx, project).view(), report=None)  # type: ignore[arg-type] - the pages read the data only
         connect = functools.partial(open_store, spec, lambda: built.dataset, functools.partial(cache_key, project))
     settings = Settings(
         public_url=public_url,

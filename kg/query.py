@@ -25,7 +25,7 @@ from rdflib.term import Node
 from kg.errors import InputError, UsageError
 from kg.load import bind_prefixes, curie
 from kg.namespaces import BASE, KG, PREFIXES, PROV, RDF, XSD
-from kg.store import as_store
+from kg.store import as_store, values_clause
 
 if TYPE_CHECKING:
 
@@ -309,10 +309,11 @@ class Support:
     claims: tuple[Quoted, ...]
 
 
-# (a claim is its own evidence: a row about claims, such as a count of them, cites them)
+# (a claim is its own evidence: a row about claims, such as a count of them, cites them; the third branch binds
+# ?claim from ?node, not ?node by BIND: rdflib let a BIND override the ?node a VALUES clause sets at the head)
 _SUPPORTS = """SELECT ?node ?claim ?id ?quote ?stated ?source WHERE {
   { ?node kg:supportedBy ?claim BIND(true AS ?stated) } UNION { ?node prov:wasDerivedFrom ?claim BIND(false AS ?stated) }
-  UNION { ?claim a kg:Claim BIND(?claim AS ?node) BIND(true AS ?stated) }
+  UNION { ?node a kg:Claim BIND(?node AS ?claim) BIND(true AS ?stated) }
   ?claim a kg:Claim .
   OPTIONAL { ?claim dcterms:identifier ?id }
   OPTIONAL { ?claim oa:hasSelector/oa:exact ?quote }
@@ -328,12 +329,13 @@ def why(
     the claims of every ?evidence node that file gives the row: its rows name the row by the columns both share."""
     store = as_store(source)
     first = result.vars[0] if result.vars else None
-    claims = _supports(store)
     if query is None or not query.why:
+        claims = _supports(store, {row.get(first) for row in result.bindings})
         return [Support(row.get(first), claims.get(row.get(first), ())) for row in result.bindings]
     evidence = store.query(query.why, bind_params(store, query, params or {}), str(query.why_path))
     if Variable("evidence") not in evidence.vars:
         raise InputError(f"{query.why_path}: projects no ?evidence (the nodes each row is computed from)")
+    claims = _supports(store, {row.get(Variable("evidence")) for row in evidence.bindings})
     keys = [var for var in evidence.vars if var in result.vars]
     found: dict[tuple, set[Quoted]] = {}
     for row in evidence.bindings:
@@ -363,13 +365,22 @@ def why_claims(source: Store | Graph, node: Node | None) -> tuple[Quoted, ...]:
     (prov:wasDerivedFrom, marked derived), with its quote ('' for a claim without one) and source document."""
     if not isinstance(node, URIRef):
         return ()
-    return _supports(as_store(source), node).get(node, ())
+    return _supports(as_store(source), {node}).get(node, ())
 
 
-def _supports(store: Store, node: URIRef | None = None) -> dict[Node, tuple[Quoted, ...]]:
-    """why_claims of `node`, or of every node when None, in one query."""
+_NODES_PER_QUERY = 500  # nodes looked up by one query of _SUPPORTS (a few: a lookup each, where all would be read)
+
+
+def _supports(store: Store, nodes: Collection[Node | None]) -> dict[Node, tuple[Quoted, ...]]:
+    """why_claims of each of `nodes` (the IRIs among them: nothing else is supported), a few hundred a query."""
     found: dict[Node, dict[Node, tuple[set[str], set[str], set[str], bool]]] = {}
-    rows = store.query(_SUPPORTS, {Variable("node"): node} if node is not None else None)
+    iris = sorted(node for node in nodes if isinstance(node, URIRef))
+    rows = (
+        row
+        for start in range(0, len(iris), _NODES_PER_QUERY)
+        for row in store.query(_SUPPORTS.replace(
+            "WHERE {", f"WHERE {{ {values_clause(Variable('node'), iris[start:start + _NODES_PER_QUERY])}", 1))
+    )
     for subject, claim, ident, quote, stated, document in rows:
         idents, quotes, documents, was_stated = found.setdefault(subject, {}).get(claim, (set(), set(), set(), False))
         idents.add(str(ident) if ident is not None else curie(claim))

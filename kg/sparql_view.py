@@ -57,16 +57,16 @@ def _default(context: Graph | None) -> bool:
 
 
 class _ServerView(SPARQLStore):
-    """rdflib's SPARQLStore over `server`'s dataset (see the module's docstring); `server` (the attribute) is how
+    """rdflib's SPARQLStore over `server`'s dataset (see the module's docstring); `engine` (the attribute) is how
     kg.store.as_store finds the store that evaluates queries over this view."""
 
     def __init__(self, server: SparqlStore) -> None:
         # (no method or result format for rdflib's connector: every request goes through `_query`)
         super().__init__(server.url, node_to_sparql=_written)
-        self.server = server
+        self.engine = server
 
     def _query(self, query: str, default_graph: str | None = None, named_graph: str | None = None) -> Result:
-        return self.server.query_trusted(query, [URIRef(default_graph)] if default_graph is not None else ())
+        return self.engine.query_trusted(query, [URIRef(default_graph)] if default_graph is not None else ())
 
     def triples(self, spo: tuple, context: Graph | None = None) -> Iterator:
         if any(term is not None and sparql_term(term) is None for term in spo) or _default(context):
@@ -75,14 +75,14 @@ class _ServerView(SPARQLStore):
             return super().triples(spo, context)
         # a whole graph (an export, a document), counted too: a server's cap on result rows would cut it silently
         found = list(super().triples(spo, context))
-        check_whole(self.server.spec, len(found), self.__len__(context))
+        check_whole(self.engine.spec, len(found), self.__len__(context))
         return iter(found)
 
     def __len__(self, context: Graph | None = None) -> int:
         return 0 if _default(context) else super().__len__(context)
 
     def contexts(self, triple: tuple | None = None) -> Iterator[URIRef]:
-        graphs = self.server.graphs()
+        graphs = self.engine.graphs()
         holding = set(graphs if triple is None else super().contexts(triple))
         return (graph for graph in graphs if graph in holding)
 

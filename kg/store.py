@@ -115,6 +115,15 @@ class Store(Protocol):
     def mentions(self, node: URIRef) -> bool:
         """Whether `node` occurs in the dataset, as a subject or an object."""
 
+    def literals(self, graphs: Sequence[URIRef]) -> set[tuple[str, str | None]]:
+        """(lexical form, language tag or None) of every literal object of named graphs `graphs`, each pair once:
+        the words a dataset uses (kg.ask), read by the store itself, where rdflib's Graph API over a view would
+        convert every term of every triple."""
+
+    def names_by(self, predicates: Sequence[URIRef]) -> set[tuple[URIRef, URIRef, str, str | None]]:
+        """(node, predicate, lexical form, language tag or None) of every literal value of `predicates` whose
+        subject is an IRI, each once: the names kg.ask indexes, read by the store itself (see `literals`)."""
+
     def build_key(self) -> str | None:
         """The cache key of the inputs the stored dataset was built from (None if never recorded)."""
 
@@ -179,12 +188,13 @@ def check_fresh(store: Store, key: str) -> None:
 
 
 def as_store(source: Store | Graph) -> Store:
-    """A store for `source`: a Store as is, a view of a SPARQL server's dataset (kg.sparql_view) its server, which
-    evaluates the queries (rdflib would send one query per triple pattern and solution), another rdflib
-    Graph/Dataset wrapped in a MemoryStore."""
+    """A store for `source`: a Store as is; a view read in place (kg.view, kg.sparql_view) the store it reads, whose
+    engine evaluates the queries (rdflib's would read the view one triple pattern and solution at a time: on a
+    SPARQL server a request each, on Oxigraph a term conversion each); another rdflib Graph/Dataset wrapped in a
+    MemoryStore."""
     if not isinstance(source, Graph):
         return source
-    return getattr(source.store, "server", None) or MemoryStore(source)
+    return getattr(source.store, "engine", None) or MemoryStore(source)
 
 
 class _Checked:
@@ -233,6 +243,23 @@ class _Checked:
 
     def mentions(self, node: URIRef) -> bool:
         return bool(self.query(_MENTIONED, {Variable("node"): node}).askAnswer)
+
+    def literals(self, graphs: Sequence[URIRef]) -> set[tuple[str, str | None]]:
+        if not graphs:
+            return set()
+        found = self.query(_literals_query("DISTINCT ?text", graphs)).bindings
+        # counted too: a server's cap on result rows would cut the answer short unseen
+        count = self.query(_literals_query("(COUNT(DISTINCT ?text) AS ?n)", graphs)).bindings[0][Variable("n")]
+        check_whole(self.spec, len(found), count.toPython())
+        return {(str(text), text.language) for text in (row[Variable("text")] for row in found)}
+
+    def names_by(self, predicates: Sequence[URIRef]) -> set[tuple[URIRef, URIRef, str, str | None]]:
+        where = f"{values_clause(Variable('p'), predicates)} ?s ?p ?name FILTER(isIRI(?s) && isLiteral(?name))"
+        found = self.query(f"SELECT DISTINCT ?s ?p ?name WHERE {{ {where} }}").bindings
+        count = self.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ SELECT DISTINCT ?s ?p ?name WHERE {{ {where} }} }}")
+        check_whole(self.spec, len(found), count.bindings[0][Variable("n")].toPython())
+        rows = ((row[Variable("s")], row[Variable("p")], row[Variable("name")]) for row in found)
+        return {(node, predicate, str(name), name.language) for node, predicate, name in rows}
 
     def dataset(self) -> Dataset:
         result = self.query(_ALL_QUADS)
@@ -342,6 +369,17 @@ class MemoryStore(_Checked):
         # rdflib's indexes, not SPARQL: a cold `kg query` would pay ~100 ms to parse the ASK
         return (node, None, None) in self._dataset or (None, None, node) in self._dataset
 
+    def literals(self, graphs: Sequence[URIRef]) -> set[tuple[str, str | None]]:
+        objects = (o for graph in graphs for o in self._dataset.graph(graph).objects())
+        return {(str(o), o.language) for o in objects if isinstance(o, Literal)}
+
+    def names_by(self, predicates: Sequence[URIRef]) -> set[tuple[URIRef, URIRef, str, str | None]]:
+        return {
+            (node, predicate, str(name), name.language)
+            for predicate in predicates for node, name in self._dataset.subject_objects(predicate)
+            if isinstance(node, URIRef) and isinstance(name, Literal)
+        }
+
     def names(self, part: str = "") -> list[tuple[URIRef, Literal]]:
         # straight from rdflib's indexes: 2 ms where the SPARQL form takes 40 (entity parameters of every query)
         pairs = (pair for predicate in NAME_PREDICATES for pair in self._dataset.subject_objects(predicate))
@@ -433,7 +471,7 @@ class OxigraphStore(_Checked):
     def view(self) -> Dataset:
         from kg.view import read_only_view
 
-        return read_only_view(self._store)
+        return read_only_view(self)
 
     def rdflib_dataset(self) -> Dataset:
         """The store as an rdflib Dataset (oxrdflib's) that reads in place, by index look-up, and writes into it:
@@ -482,6 +520,24 @@ class OxigraphStore(_Checked):
         if node is None:
             raise StoreError(f"store {self.spec} answered a term rdflib cannot hold: {term}")
         return node
+
+    def literals(self, graphs: Sequence[URIRef]) -> set[tuple[str, str | None]]:
+        # Oxigraph's own terms, made distinct by the query (2.5 times as fast as reading the graphs' quads)
+        if not graphs:
+            return set()
+        answer = self._store.query(_literals_query("DISTINCT ?text", graphs))
+        return {(text.value, text.language) for (text,) in answer}
+
+    def names_by(self, predicates: Sequence[URIRef]) -> set[tuple[URIRef, URIRef, str, str | None]]:
+        ox, nodes = self._ox, {}  # (a node has a few names: its IRI made once)
+        found = set()
+        for predicate in predicates:
+            for quad in self._store.quads_for_pattern(None, ox.NamedNode(predicate), None, None):
+                node, name = quad.subject, quad.object
+                if isinstance(node, ox.NamedNode) and isinstance(name, ox.Literal):
+                    iri = nodes.get(node.value) or nodes.setdefault(node.value, URIRef(node.value))
+                    found.add((iri, predicate, name.value, name.language))
+        return found
 
     def update(self, text: str) -> None:
         self._forget_build()
@@ -795,11 +851,22 @@ def bind_values(text: str, bindings: Mapping[Variable, Node]) -> str:
     SPARQL syntax with their quotes escaped, so a value can never change the query's structure."""
     if not bindings:
         return text
-    clause = " ".join(f"VALUES ?{var} {{ {_term(term, var)} }}" for var, term in bindings.items())
+    clause = " ".join(values_clause(var, (term,)) for var, term in bindings.items())
     at = where_group_start(text)
     if at is None:
         raise QueryError("the query has no WHERE group to bind its parameters in")
     return f"{text[:at]} {clause}{text[at:]}"
+
+
+def values_clause(var: Variable, terms: Iterable[Node]) -> str:
+    """`VALUES ?var { term ... }`, the terms in SPARQL syntax (see bind_values)."""
+    return f"VALUES ?{var} {{ {' '.join(_term(term, var) for term in terms)} }}"
+
+
+def _literals_query(projection: str, graphs: Sequence[URIRef]) -> str:
+    """A SELECT of `projection` over the literal objects ?text of named graphs `graphs` (Store.literals)."""
+    where = "GRAPH ?g { ?s ?p ?text } FILTER(isLiteral(?text))"
+    return f"SELECT {projection} WHERE {{ {values_clause(Variable('g'), graphs)} {where} }}"
 
 
 def where_group_start(text: str) -> int | None:

@@ -11,8 +11,8 @@ would be two terms to rdflib).
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
-import pyoxigraph
 from oxrdflib import OxigraphStore
 from oxrdflib._converter import from_ox, from_ox_graph_name, to_ox_quad_pattern
 from rdflib import Dataset, Graph
@@ -21,10 +21,20 @@ from rdflib.term import Node
 from kg.load import new_dataset
 from kg.store import normalised
 
+if TYPE_CHECKING:
+    from kg import store
+
 _Triple = tuple[Node, Node, Node]
 
 
 class _ReadOnlyOxigraph(OxigraphStore):
+    """oxrdflib's store over `engine`'s pyoxigraph store; `engine` (the attribute) is how kg.store.as_store finds the
+    store whose Oxigraph evaluates queries over this view."""
+
+    def __init__(self, engine: store.OxigraphStore) -> None:
+        super().__init__(store=engine._store)  # (the view reads the store it belongs to)
+        self.engine = engine
+
     def add_graph(self, graph: Graph) -> None:
         """Nothing to record: on a read-only view a graph exists as a name, with or without triples."""
 
@@ -56,6 +66,6 @@ class _ReadOnlyOxigraph(OxigraphStore):
         return ((triple, iter(held)) for triple, held in holders.items())
 
 
-def read_only_view(store: pyoxigraph.Store) -> Dataset:
-    """`store` as an rdflib Dataset whose default graph is the union of its graphs."""
-    return new_dataset(_ReadOnlyOxigraph(store=store))
+def read_only_view(engine: store.OxigraphStore) -> Dataset:
+    """`engine`'s dataset as an rdflib Dataset whose default graph is the union of its graphs."""
+    return new_dataset(_ReadOnlyOxigraph(engine))

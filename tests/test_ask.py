@@ -24,6 +24,7 @@ from kg.cli import app
 from kg.errors import UsageError
 from kg.namespaces import ID, PREFIXES, PROJECT_ROOT, RDFS, SKOS
 from kg.query import load_catalogue, why
+from kg.store import as_store
 
 PARAPHRASES = Path(__file__).parent / "fixtures" / "ask" / "paraphrases.tsv"
 CATALOGUE = load_catalogue(PROJECT_ROOT / "queries")
@@ -390,10 +391,10 @@ runner = CliRunner()
 
 def test_json_is_stable(built_project: Built) -> None:
     got = answer(built_project, "Which operations does Canada conduct with the US?").as_json()
-    assert list(got) == ["question", "language", "status", "message", "query", "title", "params", "rows", "quotes",
-                         "options", "suggestions"]
+    assert list(got) == ["question", "language", "status", "message", "query", "title", "params", "rows", "total",
+                         "quotes", "options", "suggestions"]
     assert got["query"] == "operations-with" and got["status"] == "answered" and got["language"] == "en"
-    assert len(got["rows"]) == len(got["quotes"]) == 3
+    assert len(got["rows"]) == len(got["quotes"]) == got["total"] == 3
     json.dumps(got)
 
 
@@ -959,3 +960,60 @@ def test_contributions_to_an_organisation_are_answered(built_project: Built, que
     """contributions-to-region took a place only, so an organisation that receives a contribution (United Nations
     Command, C39; the Global Coalition to Defeat DAESH, C48) could not be asked about: the question was refused."""
     assert _answered_as_case(built_project, question, case).query == "contributions-to-region"
+
+
+# --- on every store ----------------------------------------------------------------------------------------------
+
+EXAMPLES_AND_PARAPHRASES = sorted(
+    {question for query in CATALOGUE.values() for _, question in query.examples}
+    | {row["question"] for row in PARAPHRASE_ROWS}
+)
+_READERS: dict[str, Built] = {}
+
+
+def _reader(store) -> Built:
+    """The store's data as kg ask and kg serve's pages read it on that store (`--store`): its view, whose queries the
+    store's own engine answers; one per store, so that its Asker is made once."""
+    if store.spec not in _READERS:
+        _READERS[store.spec] = Built(store.view(), report=None)
+    return _READERS[store.spec]
+
+
+@pytest.fixture(scope="module")
+def memory_answers(enriched_built: Built) -> dict[str, dict]:
+    return {question: answer(enriched_built, question, allow_service=True).as_json() for question in EXAMPLES_AND_PARAPHRASES}
+
+
+def test_every_question_is_answered_alike_on_every_store(project_store, memory_answers: dict[str, dict]) -> None:
+    """kg ask --store and kg serve's /ask on a store: the catalogue's examples and the held-out paraphrases get the
+    reference build's answers (rows, quotes, messages), the queries and quotes run by the store's own engine."""
+    built = _reader(project_store)
+    differing = [
+        question for question in EXAMPLES_AND_PARAPHRASES
+        if answer(built, question, allow_service=True).as_json() != memory_answers[question]
+    ]
+    assert differing == []
+
+
+def test_a_view_is_queried_by_its_own_store(project_store) -> None:
+    """as_store gives a view's own store, whose engine evaluates the queries (not rdflib's, reading the view a
+    triple pattern at a time)."""
+    if project_store.spec == "memory":
+        pytest.skip("the memory store's view is its dataset, which a MemoryStore wraps")
+    assert as_store(project_store.view()) is project_store
+
+
+def test_a_long_answer_shows_its_first_rows_and_says_how_many_there_are(
+    enriched_built: Built, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A listing longer than MAX_ROWS (a large graph's) shows its first rows with their quotes, and says how many
+    rows the query gave and which query gives them all; `terms` keeps every row, in the order shown."""
+    whole = answer(enriched_built, "Which operations does Canada conduct with the US?")
+    monkeypatch.setattr("kg.ask.MAX_ROWS", 2)
+    cut = answer(enriched_built, "Which operations does Canada conduct with the US?")
+    assert (cut.status, len(whole.rows), len(cut.rows), len(cut.quotes)) == ("answered", 3, 2, 2)
+    assert (cut.rows, cut.quotes, cut.terms) == (whole.rows[:2], whole.quotes[:2], whole.terms)
+    assert cut.message == "These are the first 2 of 3 answers; the query operations-with gives them all."
+    assert cut.as_json()["total"] == 3 and whole.message == ""
+    french = answer(enriched_built, "Quelles opérations le Canada mène-t-il avec les États-Unis ?")
+    assert french.message == ("Voici les 2 premières réponses sur 3 ; la requête operations-with les donne toutes.")

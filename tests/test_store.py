@@ -22,7 +22,7 @@ from test_cli import kg
 from conftest import sparql_test_url, virtuoso_error_page
 from kg.errors import QueryError, StoreError, UsageError
 from kg.load import Project, new_dataset
-from kg.namespaces import ID, KG, RDFS, STATEMENTS_GRAPH, XSD
+from kg.namespaces import ID, KG, ONTOLOGY_GRAPH, RDFS, SKOS, STATEMENTS_GRAPH, XSD
 from kg.query import resolve_entity, serialize_result
 from kg.sparql import prepare
 from kg.store import MemoryStore, bind_values, create_store, parse_spec, with_limit
@@ -636,3 +636,18 @@ def test_construct_where_runs_with_solution_modifiers(modifiers: str) -> None:
     assert triple in {(ID.a, RDFS.label, Literal("a")), (ID.b, RDFS.label, Literal("b"))}
     if "ORDER BY" in modifiers:
         assert triple == (ID.a, RDFS.label, Literal("a"))
+
+
+def test_every_store_reads_the_literals_and_names_kg_ask_indexes_alike(project_store, enriched_built) -> None:
+    """Store.literals and Store.names_by, which each store reads itself (kg.ask's vocabulary and entity index),
+    give what the reference build holds."""
+    reference = MemoryStore(enriched_built.dataset)
+    graphs = [STATEMENTS_GRAPH, ONTOLOGY_GRAPH]
+    literals = reference.literals(graphs)
+    assert ("Commandement de la défense aérospatiale de l'Amérique du Nord", "fr") in literals
+    assert ("C07", None) in literals  # a claim's identifier: no language
+    assert project_store.literals(graphs) == literals
+    names = reference.names_by((RDFS.label, SKOS.altLabel))
+    assert {(ID.NORAD, SKOS.altLabel, "NORAD", "en"), (ID.NORAD, SKOS.altLabel, "NORAD", "fr")} <= names
+    assert all(isinstance(node, URIRef) for node, *_ in names)
+    assert project_store.names_by((RDFS.label, SKOS.altLabel)) == names
