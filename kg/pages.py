@@ -30,7 +30,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
-from kg.ask import answer
+from kg.ask import answer, asker
 from kg.build import Built, cache_dir
 from kg.errors import InputError, UsageError
 from kg.coverage import ClaimCoverage, claim_coverage, document_sentences, sentence_units
@@ -473,6 +473,12 @@ def served_index(state: State) -> EntityIndex:
             docs = ontology_docs(state.built, state.settings.project)
             known = state.entity_index = (version, entity_index(state.built.dataset, docs))
     return known[1]
+
+
+def served_asker(state: State) -> None:
+    """Make kg ask's Asker of the data an app serves (kg.ask.asker keeps it, per state of the data), so that the
+    first question need not wait for it; a question asked meanwhile waits for this one."""
+    asker(state.built, state.settings.project.queries, version=data_version(state))
 
 
 def _by_label(nodes: set[Node], shown: dict[Node, str], docs: OntologyDocs) -> list[Term]:

@@ -874,6 +874,8 @@ def create_app(
         pages.ontology_docs(built, settings.project)  # generated (or found in the cache) before the first request
         # the home page's index, in the background: the server answers at once, the first visitor need not wait
         threading.Thread(target=pages.served_index, args=(app.state,), daemon=True, name="entity-index").start()
+        if connect is not None:  # kg ask's index of a store's data too (2 M triples: half a minute; memory: 1 s)
+            threading.Thread(target=pages.served_asker, args=(app.state,), daemon=True, name="ask-index").start()
         try:
             yield
         finally:

@@ -16,6 +16,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlencode
@@ -234,3 +235,32 @@ def test_a_whole_graph_is_read_from_a_sparql_server_at_once(project_store, built
     assert response.status_code == 200
     assert isomorphic(Graph().parse(data=response.text, format="turtle"), built_project.dataset.graph(ONTOLOGY_GRAPH))
     assert sorted(text.split("{")[0].strip() for text, _ in reads) == ["SELECT (count(*) as ?c) WHERE", "SELECT ?s ?p ?o"]
+
+
+def test_ask_answers_on_every_store(served) -> None:
+    """/ask on each store's server: the operations with the United States (C07, C20, C38), their quotes from the
+    store itself, as the memory server gives them."""
+    _, server = served
+    response = httpx.get(f"{server.url}/ask", params={"q": "Which operations does Canada conduct with the US?",
+                                                      "format": "json"}, timeout=60)
+    assert response.status_code == 200, response.text
+    reply = response.json()
+    assert (reply["status"], reply["query"], reply["total"]) == ("answered", "operations-with", 3)
+    assert sorted(quote["id"] for quotes in reply["quotes"] for quote in quotes) == ["C07", "C20", "C21", "C38"]
+
+
+def test_a_store_server_makes_kg_asks_index_at_start_up(project_store, enriched_built) -> None:
+    """On a store read in place, kg serve makes kg ask's Asker in the background as it starts (at 2 M triples it
+    takes half a minute), so that no question waits for it; without a question asked, it is there."""
+    if project_store.spec == "memory":
+        pytest.skip("on the memory store the first question makes it (about a second)")
+    import kg.ask
+    from kg.serve import create_app
+
+    built = Built(project_store.view(), report=None)
+    app = create_app(built, Settings(project=Project(), workers=1, max_workers=1), lambda: project_store)
+    with TestClient(app):
+        for thread in threading.enumerate():  # (the one still making it, if any)
+            if thread.name == "ask-index":
+                thread.join()
+        assert kg.ask._ASKERS[id(built.dataset)][0] is built.dataset  # noqa: SLF001
