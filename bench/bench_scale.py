@@ -13,7 +13,11 @@ then every step runs in its own process, so that its peak memory (ru_maxrss) is 
   disk in one bulk write (`persist`), in a process of its own; the catalogue in another, reading that store;
   then `kg serve`'s web pages on that store (an entity page and the home page, through Starlette's test
   client), the data read through `Store.view()` as kg serve reads it (in place), and, as the peer, through a
-  copy of the data (`Store.dataset()`, as kg serve read it before; up to --rdflib-cap triples);
+  copy of the data (`Store.dataset()`, as kg serve read it before; up to --rdflib-cap triples); then `kg ask`
+  on that store (`kg --store oxigraph:PATH ask`: the data read through `Store.view()`, the queries and quotes on
+  the store's engine), its first answer (which makes the entity index and the vocabulary) and the warm answers
+  to ASK_QUESTIONS, each against the peer `query-why`: the chosen query and the quotes of all its rows, as
+  `kg query NAME --why` gives them;
 - a SPARQL server (`--virtuoso`: `kg --store sparql:URL build --reasoner rules --validator sparql`): the same
   in-store build on a fresh private Virtuoso for each size (`scripts/virtuoso run`), validation first and then
   the rules as SPARQL updates, then its catalogue, up to --sparql-cap triples; its peak memory is the worker's
@@ -154,6 +158,41 @@ def _pages(store: object, project: object, runs: int, read: str) -> dict:
     return {"parts": parts}
 
 
+# kg ask's questions: two listings that grow with the data (one in French) and one that does not
+ASK_QUESTIONS = {
+    "countries": "Which countries does the fact sheet mention?",
+    "operations-fr": "Quelles opérations le Canada mène-t-il avec les États-Unis ?",
+    "iraq": "What does Canada do in Iraq?",
+}
+
+
+def _ask(store: object, project: object, runs: int) -> dict:
+    """kg ask on `store` as `kg --store ... ask` reads it: the seconds of the first answer (it makes the Asker), then
+    the median seconds of each of ASK_QUESTIONS answered warm, and of its peer: the query the answer ran, with
+    the quotes of all its rows (kg.query.run_query and kg.query.why, as `kg query NAME --why`)."""
+    from kg.ask import answer
+    from kg.build import Built
+    from kg.query import load_catalogue, run_query, why
+
+    built, catalogue = Built(store.view(), report=None), load_catalogue(project.queries)
+    start = time.perf_counter()
+    answer(built, next(iter(ASK_QUESTIONS.values())), None, project.queries)
+    parts = {"ask-first": {"seconds": time.perf_counter() - start}}
+    for name, question in ASK_QUESTIONS.items():
+        samples, peer = [], []
+        for _ in range(runs):
+            start = time.perf_counter()
+            got = answer(built, question, None, project.queries)
+            samples.append(time.perf_counter() - start)
+            query = catalogue[got.query]
+            start = time.perf_counter()
+            why(store, run_query(store, query, got.params), query, got.params)
+            peer.append(time.perf_counter() - start)
+        parts[f"ask-{name}"] = {"seconds": statistics.median(samples), "rows": len(got.terms)}
+        parts[f"query-why-{name}"] = {"seconds": statistics.median(peer)}
+    return {"parts": parts}
+
+
 def _export(store: object, project: object, step: str) -> dict:
     """`kg export --inferred` of the store on disk in one format: as kg does it ("export-FMT"), or from a copy of
     the dataset in rdflib ("export-FMT-copy", how kg exported before Oxigraph wrote the format itself)."""
@@ -220,6 +259,8 @@ def worker(step: str, project_root: Path, store_path: Path, runs: int) -> dict:
         return _catalogue(OxigraphStore(store_path, create=False), project, runs, oxigraph=True)
     if step in ("pages-view", "pages-copy"):
         return _pages(OxigraphStore(store_path, create=False), project, runs, step.removeprefix("pages-"))
+    if step == "ask":
+        return _ask(OxigraphStore(store_path, create=False), project, runs)
     if step.startswith("export-"):
         return _export(OxigraphStore(store_path, create=False), project, step)
     # rdflib steps: parse first (timed only for rdflib-load)
@@ -345,7 +386,7 @@ def run_size(size: int, work: Path, args: argparse.Namespace, classpath: str | N
             results[part] = {**result, "wall": wall, "mb": mb}
             print(f"  {size:>9,} {part:<20} {result.get('seconds', float('nan')):8.2f} s {mb:8.0f} MB", flush=True)
 
-    for name in ("memory", "disk", "oxigraph-catalogue", "pages-view"):
+    for name in ("memory", "disk", "oxigraph-catalogue", "pages-view", "ask"):
         step(name)
     step("pages-copy", args.rdflib_cap)
     for fmt in EXPORT_FORMATS:
@@ -467,6 +508,16 @@ def report(runs: list[dict], load: str) -> str:
         lines.append(f"| {label} | " + " | ".join(cell(r, ours, [("a copy", f"pages-copy-{suffix}")]) for r in runs)
                      + f" | {exponent(runs, ours)} |")
     lines.append("")
+    lines += ["| kg ask, Oxigraph on disk: data read in place, queries on the store | " + " | ".join(sizes)
+              + " | growth exponent |", "|---" * (len(runs) + 2) + "|"]
+    lines.append("| first answer (makes the entity index and vocabulary) | "
+                 + " | ".join(cell(r, "ask-first", []) for r in runs) + f" | {exponent(runs, 'ask-first')} |")
+    for name, question in ASK_QUESTIONS.items():
+        rows = ", ".join(f"{r.get('ask-' + name, {}).get('rows', 0):,}" for r in runs)
+        label = f"“{question}” (median; rows: {rows})"
+        lines.append(f"| {label} | " + " | ".join(cell(r, f"ask-{name}", [("kg query --why", f"query-why-{name}")])
+                                                   for r in runs) + f" | {exponent(runs, f'ask-{name}')} |")
+    lines.append("")
     lines += ["| kg export --inferred, Oxigraph on disk | " + " | ".join(sizes) + " | growth exponent |",
               "|---" * (len(runs) + 2) + "|"]
     for fmt in EXPORT_FORMATS:
@@ -474,7 +525,7 @@ def report(runs: list[dict], load: str) -> str:
                      + f" | {exponent(runs, f'export-{fmt}')} |")
     lines.append("")
     peer_steps = sorted({step for _, _, peers in STEPS for _, step in peers} | {f"pages-copy-{s}" for _, s in PAGE_ROWS}
-                        | {f"export-{fmt}-copy" for fmt in EXPORT_FORMATS})
+                        | {f"export-{fmt}-copy" for fmt in EXPORT_FORMATS} | {f"query-why-{n}" for n in ASK_QUESTIONS})
     lines += ["| peer | " + " | ".join(sizes) + " | growth exponent |", "|---" * (len(runs) + 2) + "|"]
     for step in peer_steps:
         cells = []
