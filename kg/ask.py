@@ -141,7 +141,8 @@ _TEXTS = {
 
 class Token(NamedTuple):
     """One word of a text: as written (for case checks and display) and folded (for matching). (A named tuple: a
-    graph's names are tokenised by the hundred thousand, and a frozen dataclass takes three times as long to make.)"""
+    graph's names are tokenised by the hundred thousand, and a frozen dataclass takes nearly three times as long
+    to make.)"""
 
     text: str
     folded: str
