@@ -1017,3 +1017,21 @@ def test_a_long_answer_shows_its_first_rows_and_says_how_many_there_are(
     assert cut.as_json()["total"] == 3 and whole.message == ""
     french = answer(enriched_built, "Quelles opérations le Canada mène-t-il avec les États-Unis ?")
     assert french.message == ("Voici les 2 premières réponses sur 3 ; la requête operations-with les donne toutes.")
+
+
+def test_kg_ask_reads_the_store_it_is_given(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`kg --store oxigraph:PATH ask` answers from that store (the memory build's answer, from Oxigraph), and refuses
+    a store that is not there rather than answering from the memory build."""
+    monkeypatch.setenv("KG_CACHE_DIR", str(tmp_path / "cache"))
+    spec = f"oxigraph:{tmp_path / 'store'}"
+    question = "Quelles opérations le Canada mène-t-il avec les États-Unis ?"
+    missing = runner.invoke(app, ["--store", f"oxigraph:{tmp_path / 'none'}", "ask", question])
+    assert (missing.exit_code, missing.stdout) == (2, "")
+    assert "no oxigraph store at" in missing.stderr
+    built = runner.invoke(app, ["--store", spec, "build", "--out", str(tmp_path / "dist")])
+    assert built.exit_code == 0, built.output
+    on_store = runner.invoke(app, ["--store", spec, "ask", "--format", "json", question])
+    in_memory = runner.invoke(app, ["ask", "--format", "json", question])
+    assert on_store.exit_code == in_memory.exit_code == 0, on_store.output
+    assert json.loads(on_store.stdout) == json.loads(in_memory.stdout)
+    assert json.loads(on_store.stdout)["total"] == 3
