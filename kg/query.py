@@ -372,15 +372,17 @@ _NODES_PER_QUERY = 500  # nodes looked up by one query of _SUPPORTS (a few: a lo
 
 
 def _supports(store: Store, nodes: Collection[Node | None]) -> dict[Node, tuple[Quoted, ...]]:
-    """why_claims of each of `nodes` (the IRIs among them: nothing else is supported), a few hundred a query."""
+    """why_claims of each of `nodes` (IRIs and blank nodes: a literal is supported by nothing): the IRIs' a few
+    hundred a query; where there is a blank node, which no query can name, every node's at once."""
     found: dict[Node, dict[Node, tuple[set[str], set[str], set[str], bool]]] = {}
     iris = sorted(node for node in nodes if isinstance(node, URIRef))
-    rows = (
-        row
-        for start in range(0, len(iris), _NODES_PER_QUERY)
-        for row in store.query(_SUPPORTS.replace(
-            "WHERE {", f"WHERE {{ {values_clause(Variable('node'), iris[start:start + _NODES_PER_QUERY])}", 1))
-    )
+    texts = [
+        _SUPPORTS.replace("WHERE {", f"WHERE {{ {values_clause(Variable('node'), iris[at:at + _NODES_PER_QUERY])}", 1)
+        for at in range(0, len(iris), _NODES_PER_QUERY)
+    ]
+    if any(isinstance(node, BNode) for node in nodes):
+        texts = [_SUPPORTS]
+    rows = (row for text in texts for row in store.query(text))
     for subject, claim, ident, quote, stated, document in rows:
         idents, quotes, documents, was_stated = found.setdefault(subject, {}).get(claim, (set(), set(), set(), False))
         idents.add(str(ident) if ident is not None else curie(claim))

@@ -19,11 +19,11 @@ from rdflib import BNode, Dataset, Graph, Literal, URIRef, Variable
 from rdflib.compare import isomorphic
 from test_cli import kg
 
-from conftest import sparql_test_url, virtuoso_error_page
+from conftest import copy_of, sparql_test_url, virtuoso_error_page
 from kg.errors import QueryError, StoreError, UsageError
 from kg.load import Project, new_dataset
-from kg.namespaces import ID, KG, ONTOLOGY_GRAPH, RDFS, SKOS, STATEMENTS_GRAPH, XSD
-from kg.query import resolve_entity, serialize_result
+from kg.namespaces import CLAIM, ID, KG, ONTOLOGY_GRAPH, RDFS, SKOS, STATEMENTS_GRAPH, XSD
+from kg.query import resolve_entity, serialize_result, why
 from kg.sparql import prepare
 from kg.store import MemoryStore, bind_values, create_store, parse_spec, with_limit
 
@@ -651,3 +651,15 @@ def test_every_store_reads_the_literals_and_names_kg_ask_indexes_alike(project_s
     assert {(ID.NORAD, SKOS.altLabel, "NORAD", "en"), (ID.NORAD, SKOS.altLabel, "NORAD", "fr")} <= names
     assert all(isinstance(node, URIRef) for node, *_ in names)
     assert project_store.names_by((RDFS.label, SKOS.altLabel)) == names
+
+
+def test_why_quotes_the_claims_of_a_blank_node(built_project) -> None:
+    """A row about a blank node (which no query can name) gets its claims' quotes, as a row about an IRI does."""
+    dataset = copy_of(built_project.dataset)
+    amount = BNode()
+    statements = dataset.graph(STATEMENTS_GRAPH)
+    statements.add((amount, KG.supportedBy, CLAIM.C22))
+    statements.add((amount, RDFS.label, Literal("an amount without a name", lang="en")))
+    result = MemoryStore(dataset).query("SELECT ?node ?label WHERE { ?node rdfs:label ?label FILTER(isBlank(?node)) }")
+    supports = why(dataset, result)
+    assert [(support.node, [quoted.id for quoted in support.claims]) for support in supports] == [(amount, ["C22"])]
