@@ -247,19 +247,21 @@ class _Checked:
     def literals(self, graphs: Sequence[URIRef]) -> set[tuple[str, str | None]]:
         if not graphs:
             return set()
-        found = self.query(_literals_query("DISTINCT ?text", graphs)).bindings
-        # counted too: a server's cap on result rows would cut the answer short unseen
-        count = self.query(_literals_query("(COUNT(DISTINCT ?text) AS ?n)", graphs)).bindings[0][Variable("n")]
-        check_whole(self.spec, len(found), count.toPython())
-        return {(str(text), text.language) for text in (row[Variable("text")] for row in found)}
+        rows = self._distinct_rows(_literals_query("DISTINCT ?text", graphs))
+        return {(str(text), text.language) for (text,) in rows}
 
     def names_by(self, predicates: Sequence[URIRef]) -> set[tuple[URIRef, URIRef, str, str | None]]:
         where = f"{values_clause(Variable('p'), predicates)} ?s ?p ?name FILTER(isIRI(?s) && isLiteral(?name))"
-        found = self.query(f"SELECT DISTINCT ?s ?p ?name WHERE {{ {where} }}").bindings
-        count = self.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ SELECT DISTINCT ?s ?p ?name WHERE {{ {where} }} }}")
-        check_whole(self.spec, len(found), count.bindings[0][Variable("n")].toPython())
-        rows = ((row[Variable("s")], row[Variable("p")], row[Variable("name")]) for row in found)
+        rows = self._distinct_rows(f"SELECT DISTINCT ?s ?p ?name WHERE {{ {where} }}")
         return {(node, predicate, str(name), name.language) for node, predicate, name in rows}
+
+    def _distinct_rows(self, select: str) -> list[tuple[Node, ...]]:
+        """The rows of `select` (a SELECT DISTINCT) in the order of its variables, counted too: a server's cap on
+        result rows would cut the answer short unseen."""
+        found = self.query(select)
+        count = self.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ {select} }}").bindings[0][Variable("n")]
+        check_whole(self.spec, len(found.bindings), count.toPython())
+        return [tuple(row.get(var) for var in found.vars) for row in found.bindings]
 
     def dataset(self) -> Dataset:
         result = self.query(_ALL_QUADS)
