@@ -25,9 +25,12 @@ import click
 from kg.errors import KgError, UsageError
 
 if TYPE_CHECKING:
+    from rdflib import Graph
+
     from kg.build import Built
     from kg.load import Project
     from kg.store import Store
+    from kg.validate import Report
 
 
 class _Argument(click.Argument):
@@ -142,7 +145,8 @@ def _drop_stdout() -> None:
     default="memory",
     show_default=True,
     help="Where the built dataset is queried: memory (rdflib), oxigraph:PATH (on disk, filled by "
-    "`kg --store oxigraph:PATH build`), oxigraph (in memory, for the in-store build of a large graph) or "
+    "`kg --store oxigraph:PATH build`), oxigraph (in memory, for one command: the in-store build, or `kg validate`, "
+    "of a large graph) or "
     "sparql:URL (a SPARQL 1.1 server).",
 )
 @click.pass_context
@@ -367,13 +371,45 @@ def _build_in_store(ctx: click.Context, project: Project, target: Path, reasoner
 @app.command()
 @click.pass_context
 def validate(ctx: click.Context) -> None:
-    """Report SHACL and quality-check findings (label, path, message). Exit 0 if the data conforms, else 1."""
+    """Report SHACL and quality-check findings (label, path, message). Exit 0 if the data conforms, else 1.
+
+    On the memory store, pyshacl and the quality checks validate the build of the inputs (the reference). With
+    --store oxigraph:PATH or sparql:URL the shapes, as SPARQL, and the quality checks run inside that store, on
+    the asserted graphs of its build (as `kg build --validator sparql` does); with --store oxigraph the inputs
+    are loaded into an Oxigraph in memory and validated there, unreasoned: what a large graph needs, where the
+    memory build would take hours.
+    """
     from kg.validate import render
 
-    built = _built(_project(ctx), warn=False)
-    click.echo(render(built.report, built.dataset), nl=False)
-    if not built.report.conforms:
+    project = _project(ctx)
+    if ctx.find_object(_Options).store == "memory":
+        built = _built(project, warn=False)
+        report, labels = built.report, built.dataset
+    else:
+        report, labels = _validate_in_store(ctx, project)
+    click.echo(render(report, labels), nl=False)
+    if not report.conforms:
         ctx.exit(1)
+
+
+def _validate_in_store(ctx: click.Context, project: Project) -> tuple[Report, Graph]:
+    """The validation report of the inputs in the --store (not memory), and the labels of its focus nodes."""
+    from kg.instore import labels_of, load_files
+    from kg.instore import validate as validate_in
+    from kg.store import create_store
+    from kg.validate import report_of
+
+    spec = ctx.find_object(_Options).store
+    if spec == "oxigraph":  # nothing to open: the inputs, loaded for this command
+        store = create_store(spec)
+        load_files(store, project)
+    else:
+        store = _store(ctx, project)
+    validation, quality = validate_in(store, project)
+    if validation.fallback:
+        click.echo(f"kg: pyshacl validated {', '.join(validation.fallback)}", err=True)
+    report = report_of(validation.findings + quality)
+    return report, labels_of(store, report)
 
 
 @app.command()

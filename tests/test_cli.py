@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from conftest import PIPELINE
+from conftest import PIPELINE, sparql_test_url
 from rdflib import Dataset, Graph, URIRef
 from rdflib.graph import DATASET_DEFAULT_GRAPH_ID
 from rdflib.namespace import DCAT, DCTERMS, VOID
@@ -214,6 +214,31 @@ def test_validate_reports_label_path_and_message(project: Project) -> None:
     assert result.exit_code == 1
     assert "Violation: claim:C02 dcterms:identifier: A claim has exactly one identifier." in result.stdout
     assert "Warning: id:NORAD rdfs:label: A fact has a label." in result.stdout
+
+
+@pytest.mark.parametrize("where", ["memory", "disk", "server"])
+def test_validate_in_a_store_reports_as_the_reference(where: str, project: Project, tmp_path: Path,
+                                                      request: pytest.FixtureRequest) -> None:
+    """`kg --store S validate` runs the shapes as SPARQL and the quality checks inside S, and prints what `kg
+    validate` prints, exit 1 for a violation: on an Oxigraph in memory the inputs are loaded for the command;
+    Oxigraph on disk and the server must hold an in-store build of them (their queries read its asserted graphs,
+    not the inferred one), else they are refused as the other readers refuse them."""
+    _break_claim_identifier(project)
+    _drop_norad_label(project)
+    if where == "server":
+        request.getfixturevalue("sparql_server")  # (puts the session's data back afterwards)
+    spec = {"memory": "oxigraph", "disk": f"oxigraph:{tmp_path / 'store'}", "server": f"sparql:{sparql_test_url()}"}[where]
+    if where != "memory":
+        refused = kg(project, "--store", spec, "validate")
+        assert refused.exit_code == 2 and f"store {spec} " in refused.stderr, refused.output
+        built = kg(project, "--store", spec, "build", "--reasoner", "rules", "--validator", "sparql", "--out", str(tmp_path / "out"))
+        assert built.exit_code == 1, built.output
+    result = kg(project, "--store", spec, "validate")
+    assert not (project.root / ".kg-cache").exists()  # no memory build was made for it
+    reference = kg(project, "validate")
+    assert reference.exit_code == 1 and "Violation: claim:C02 dcterms:identifier" in reference.stdout
+    assert result.exit_code == 1, result.output
+    assert result.stdout == reference.stdout
 
 
 def test_warnings_alone_conform(project: Project) -> None:
