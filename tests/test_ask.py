@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from rdflib import Literal, URIRef
-from test_catalogue import CASES, value
+from test_catalogue import CASES, Boolean, value
 
 from kg.ask import EXIT_CODES, answer, tokens
 from kg.build import Built
@@ -182,8 +182,7 @@ UNANSWERABLE = [
     ("What is the weather like?", "unanswerable"),
     ("Does Canada work with Mexico?", "not-covered"),
     ("Quelle est la capitale de la Lettonie ?", "unanswerable"),
-    ("What does Air Task Force Prestwick provide?", "unanswerable"),  # not missions' 'No answer': it has none, but
-]  # it provides tactical airlift (C37), which no query asks for an agent
+]
 
 
 @pytest.mark.parametrize("question, message", [
@@ -752,6 +751,32 @@ def test_how_much_with_a_stated_figure_gives_it_first(built_project: Built) -> N
     first = dict(zip(got.columns, got.terms[0]))
     assert (value(first["commitment"]), value(first["value"]), value(first["unit"])) == (
         "id:UkraineSupport", Decimal("9700000000"), "CAD")
+
+
+@pytest.mark.parametrize("question", [
+    "Who provides tactical airlift?",
+    "Qui assure le transport aérien tactique ?",
+    "What does Air Task Force Prestwick provide?",
+])
+def test_who_provides_tactical_airlift_is_prestwick_first(built_project: Built, question: str) -> None:
+    """"Canada's Air Task Force Prestwick provides tactical airlift to CAF operations in Central and Eastern Europe,
+    and around the globe" (C37): the contributions by kind, the row naming what the question names first, with its
+    quote. These were refused (no example asked who provides a kind; the last was listed as unanswerable)."""
+    got = _answered_as_case(built_project, question, "contributions")
+    first = dict(zip(got.columns, got.terms[0]))
+    assert (value(first["contribution"]), value(first["contributed"]), value(first["actor"])) == (
+        "id:PrestwickTacticalAirlift", "id:TacticalAirlift", "id:AirTaskForcePrestwick")
+    assert [quote["id"] for quote in got.quotes[0]] == ["C37"]
+
+
+@pytest.mark.parametrize("question", ["How long has NORAD existed?", "Depuis combien d'années le NORAD existe-t-il ?"])
+def test_how_long_has_norad_existed_is_its_derived_founding_first(built_project: Built, question: str) -> None:
+    """"NORAD celebrated its 65th anniversary in 2023" (C12): the founding dates, NORAD's first, 1958 and marked
+    derived (the source never states the year). This was refused."""
+    got = _answered_as_case(built_project, question, "founding-dates")
+    first = dict(zip(got.columns, got.terms[0]))
+    assert (value(first["organisation"]), value(first["year"]), value(first["derived"])) == (
+        "id:NORAD", "1958", Boolean(True))
 
 
 @pytest.mark.parametrize("question", [
