@@ -550,7 +550,7 @@ class Asker:
         """Whether `query` is about something the question is about (`topic`, see `_topic`): its examples share a
         word or an entity with it or, for a question whose topic is only names, a parameter takes one of them
         ("What is “U.S.”?"; but not NORAD in "How old is NORAD?": nothing asks how old)."""
-        if not topic or topic & self.topics[query.name]:
+        if not topic or topic & self.topics.get(query.name, set()):  # (a query without examples is about nothing)
             return True
         return all(isinstance(t, URIRef) for t in topic) and any(
             m.nodes[0] in topic and self._fits(param, m) for m in mentions if m.nodes for param in query.params

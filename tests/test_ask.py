@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from rdflib import Literal, URIRef
+from conftest import copy_project
 from test_catalogue import CASES, Boolean, value
 
 from kg.ask import EXIT_CODES, answer, tokens
@@ -1042,6 +1043,16 @@ def test_a_long_answer_shows_its_first_rows_and_says_how_many_there_are(
     assert cut.as_json()["total"] == 3 and whole.message == ""
     french = answer(enriched_built, "Quelles opérations le Canada mène-t-il avec les États-Unis ?")
     assert french.message == ("Voici les 2 premières réponses sur 3 ; la requête operations-with les donne toutes.")
+
+
+def test_a_catalogue_query_without_example_questions_is_never_chosen_and_breaks_nothing(tmp_path: Path) -> None:
+    """The pipeline fixture's claims-by-section has no `# example-…:` line: kg ask failed on any question with a
+    KeyError (no topic was recorded for that query) instead of answering from the other query."""
+    project = copy_project(tmp_path / "project")
+    assert not load_catalogue(project.queries)["claims-by-section"].examples
+    result = runner.invoke(app, ["--root", str(project.root), "ask", "--format", "json", "What does Canada do with the US?"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["query"] == "partner-activities"
 
 
 def test_kg_ask_reads_the_store_it_is_given(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
