@@ -48,7 +48,7 @@ from typing import TYPE_CHECKING, NamedTuple
 from rdflib import Literal, URIRef
 from rdflib.namespace import OWL, SKOS
 
-from kg.errors import QueryError, UsageError
+from kg.errors import OutputError, QueryError, UsageError
 from kg.load import curie, label
 from kg.namespaces import BASE, KG, LINKED_GRAPHS, PROJECT_ROOT, RDF, RDFS
 from kg.query import CatalogueQuery, Param, load_catalogue, resolve_entity, run_query, why
@@ -452,6 +452,10 @@ class Asker:
         for language, stems in self.stems.items():
             stems.update(stem(word) for word in folded_words(text for text, tag in literals if tag == language))
 
+    def __getstate__(self) -> dict:
+        # saved without the graph it reads (a store's view, or the memory build): `asker` gives it back
+        return {name: value for name, value in self.__dict__.items() if name != "graph"}
+
     def keyword_language(self, words: list[Token], mentions: list[Mention]) -> str:
         """The language of a question with no function words: 'fr' if more of its words (outside names) are French
         only (in the French examples and labels, not the English ones: "Chronologie") than English only, a name
@@ -793,16 +797,58 @@ _ASKERS: dict[int, tuple[Graph, Path, Hashable, Asker]] = {}
 _ASKERS_LOCK = threading.Lock()
 
 
-def asker(built: Built, queries: Path = PROJECT_ROOT / "queries", version: Hashable = None) -> Asker:
+def asker(built: Built, queries: Path = PROJECT_ROOT / "queries", version: Hashable = None,
+          saved_in: Path | None = None) -> Asker:
     """The Asker of a built dataset and catalogue, made once per process and per `version` of the data: kg serve
-    passes kg.pages.data_version, which an update (changing the dataset in place) moves on."""
+    passes kg.pages.data_version, which an update (changing the dataset in place) moves on. With `saved_in` (the
+    build cache's directory), the Asker of a store's build is also kept there, for the next command (see
+    `_saved_or_made`)."""
     graph = built.dataset
     with _ASKERS_LOCK:  # (kg serve makes one at start-up: a question asked meanwhile waits for it)
         cached = _ASKERS.get(id(graph))
         if cached is None or cached[0] is not graph or cached[1] != queries or cached[2] != version:
-            cached = (graph, queries, version, Asker(graph, load_catalogue(queries)))
+            cached = (graph, queries, version, _saved_or_made(graph, queries, saved_in))
             _ASKERS[id(graph)] = cached
     return cached[3]
+
+
+def _saved_or_made(graph: Graph, queries: Path, saved_in: Path | None) -> Asker:
+    """The Asker of `graph` and the catalogue in `queries`: read from `saved_in`/ask/ when the graph is a store's
+    build (Oxigraph on disk, a SPARQL server: the data of a build key never changes) and an earlier command saved
+    it for that build key and catalogue, else made now, and saved there for a store's build. On 2 M triples
+    making it takes about 30 s (the names and the words of the whole graph) and reading it back under a second;
+    the memory store's build is small and changes in place under kg serve's updates, so it is never saved."""
+    import hashlib
+    import pickle
+
+    from kg.files import write_atomic
+
+    build_key = as_store(graph).build_key() if saved_in is not None else None
+    if build_key is None:
+        return Asker(graph, load_catalogue(queries))
+    digest = hashlib.sha256(f"{build_key}\0{queries.resolve()}\0".encode())
+    for path in sorted(queries.glob("*.rq")):  # the examples, parameters and texts the Asker holds
+        digest.update(f"{path.name}\0".encode() + path.read_bytes() + b"\0")
+    directory = saved_in / "ask"
+    target = directory / f"{digest.hexdigest()}.pickle"
+    try:
+        with target.open("rb") as stream:
+            saved = pickle.load(stream)
+    except Exception:  # absent, or unreadable (unpickling bytes that are not a pickle may raise nearly anything)
+        saved = None
+    if isinstance(saved, Asker):
+        saved.graph = graph
+        return saved
+    made = Asker(graph, load_catalogue(queries))
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        write_atomic(target, pickle.dumps(made, protocol=pickle.HIGHEST_PROTOCOL))
+        for stale in directory.glob("*.pickle"):  # one build's index is kept, as one build is in the cache
+            if stale != target:
+                stale.unlink(missing_ok=True)
+    except (OSError, OutputError):  # a cache that cannot be written (read-only, full) costs the next command time
+        pass
+    return made
 
 
 MAX_QUESTION = 1000  # characters; a question is a sentence, not a document
@@ -816,10 +862,12 @@ def answer(
     queries: Path = PROJECT_ROOT / "queries",
     allow_service: bool = False,
     version: Hashable = None,
+    saved_in: Path | None = None,
 ) -> Answer:
     """Answer `question` from the catalogue (see the module docstring); `lang` forces the reply's language;
     `allow_service` lets a federated query's SERVICE be answered from the enrichment cache (kg.query.run_query),
-    otherwise a question such a query answers is unanswerable, and the reply says why; `version`: see `asker`."""
+    otherwise a question such a query answers is unanswerable, and the reply says why; `version` and `saved_in`:
+    see `asker`."""
     if lang not in (None, *_TEXTS):
         raise UsageError(f"unknown language {lang!r}; use one of {', '.join(_TEXTS)}")
     question = question.strip()  # (kg ask and /ask alike: the length is the question's, not its padding's)
@@ -827,7 +875,7 @@ def answer(
         raise UsageError("the question is empty")
     if len(question) > MAX_QUESTION:  # (matching grows faster than the question: 10 k characters took 6 s)
         raise UsageError(f"the question is longer than {MAX_QUESTION} characters")
-    ask = asker(built, queries, version)
+    ask = asker(built, queries, version, saved_in)
     result = _answer(ask, question, lang, allow_service)
     result.message = " ".join(filter(None, (result.message, _figure_note(result))))  # (whichever way it was found)
     if result.status in _REFUSED:

@@ -600,10 +600,11 @@ def ask(ctx: click.Context, question: str, fmt: str, explain: bool, lang: str | 
     import json
 
     from kg.ask import answer
+    from kg.build import cache_dir
 
     _choice(fmt, ("text", "json"), "format")
     project = _project(ctx)
-    result = answer(_read(ctx, project), question, lang, project.queries, allow_service)
+    result = answer(_read(ctx, project), question, lang, project.queries, allow_service, saved_in=cache_dir(project))
     if fmt == "json":
         document = result.as_json()
         if explain:

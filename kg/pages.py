@@ -478,7 +478,12 @@ def served_index(state: State) -> EntityIndex:
 def served_asker(state: State) -> None:
     """Make kg ask's Asker of the data an app serves (kg.ask.asker keeps it, per state of the data), so that the
     first question need not wait for it; a question asked meanwhile waits for this one."""
-    asker(state.built, state.settings.project.queries, version=data_version(state))
+    asker(state.built, state.settings.project.queries, version=data_version(state), saved_in=_saved_in(state))
+
+
+def _saved_in(state: State) -> Path:
+    """Where kg ask's index of a store's build is kept between commands: the project's build cache."""
+    return cache_dir(state.settings.project)
 
 
 def _by_label(nodes: set[Node], shown: dict[Node, str], docs: OntologyDocs) -> list[Term]:
@@ -616,7 +621,8 @@ async def _answer_in_time(state: State, built: Built, question: str, lang: str |
                 return None
             phase["computing"] = True
         try:
-            return answer(built, question, lang, state.settings.project.queries, version=data_version(state))
+            return answer(built, question, lang, state.settings.project.queries, version=data_version(state),
+                          saved_in=_saved_in(state))
         finally:
             slots.release()
 

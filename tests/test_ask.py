@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import csv
 import json
+import pickle
+import shutil
 from collections import Counter
 from decimal import Decimal
 from pathlib import Path
@@ -19,7 +21,7 @@ from rdflib import Literal, URIRef
 from conftest import copy_project
 from test_catalogue import CASES, Boolean, value
 
-from kg.ask import EXIT_CODES, answer, tokens
+from kg.ask import EXIT_CODES, Asker, answer, tokens
 from kg.build import Built
 from kg.cli import app
 from kg.errors import UsageError
@@ -1053,6 +1055,43 @@ def test_a_catalogue_query_without_example_questions_is_never_chosen_and_breaks_
     result = runner.invoke(app, ["--root", str(project.root), "ask", "--format", "json", "What does Canada do with the US?"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["query"] == "partner-activities"
+
+
+def test_kg_ask_keeps_a_stores_index_for_the_next_command(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The first `kg --store oxigraph:PATH ask` makes the Asker (on 2 M triples, half a minute of reading names and
+    words) and saves it in the build cache, under the store's build key and the catalogue; the next command reads
+    it and answers alike. An unreadable file is made anew, a changed catalogue gets an index of its own (the old one
+    goes), and the memory store saves none."""
+    project = copy_project(tmp_path / "project")
+
+    def kg(*args: str) -> object:
+        return runner.invoke(app, ["--root", str(project.root), *args])
+
+    spec = f"oxigraph:{tmp_path / 'store'}"
+    built = kg("--store", spec, "build", "--reasoner", "rules", "--validator", "sparql", "--out", str(tmp_path / "out"))
+    assert built.exit_code == 0, built.output
+    made = []
+    make = Asker.__init__
+    monkeypatch.setattr(Asker, "__init__", lambda self, *args: made.append(1) or make(self, *args))
+    question = "What does Canada do with the US?"
+    first = kg("--store", spec, "ask", "--format", "json", question)
+    assert first.exit_code == 0, first.output
+    assert json.loads(first.stdout)["query"] == "partner-activities" and len(made) == 1
+    saved = list((project.root / ".kg-cache" / "ask").glob("*.pickle"))
+    assert len(saved) == 1
+    assert kg("--store", spec, "ask", "--format", "json", question).stdout == first.stdout and len(made) == 1
+    saved[0].write_bytes(b"not a pickle")
+    assert kg("--store", spec, "ask", "--format", "json", question).stdout == first.stdout and len(made) == 2
+    assert isinstance(pickle.loads(saved[0].read_bytes()), Asker)
+    with (project.queries / "partner-activities.rq").open("a", encoding="utf-8") as query:
+        query.write("# (a changed catalogue)\n")
+    assert kg("--store", spec, "ask", "--format", "json", question).stdout == first.stdout and len(made) == 3
+    assert [p.name for p in (project.root / ".kg-cache" / "ask").glob("*.pickle")] not in ([], [saved[0].name])
+    assert len(list((project.root / ".kg-cache" / "ask").glob("*.pickle"))) == 1
+    shutil.rmtree(project.root / ".kg-cache")
+    in_memory = kg("ask", "--format", "json", question)
+    assert json.loads(in_memory.stdout) == json.loads(first.stdout) and len(made) == 4
+    assert not (project.root / ".kg-cache" / "ask").exists()
 
 
 def test_kg_ask_reads_the_store_it_is_given(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
