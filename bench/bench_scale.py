@@ -17,7 +17,8 @@ then every step runs in its own process, so that its peak memory (ru_maxrss) is 
   on that store (`kg --store oxigraph:PATH ask`: the data read through `Store.view()`, the queries and quotes on
   the store's engine), its first answer (which makes the entity index and the vocabulary) and the warm answers
   to ASK_QUESTIONS, each against the peer `query-why`: the chosen query and the quotes of all its rows, as
-  `kg query NAME --why` gives them;
+  `kg query NAME --why` gives them; and the `kg ask` command twice, whole processes with a new build cache: the
+  first makes the index and saves it there, the second (against the first) reads it;
 - a SPARQL server (`--virtuoso`: `kg --store sparql:URL build --reasoner rules --validator sparql`): the same
   in-store build on a fresh private Virtuoso for each size (`scripts/virtuoso run`), validation first and then
   the rules as SPARQL updates, then its catalogue, up to --sparql-cap triples; its peak memory is the worker's
@@ -190,7 +191,28 @@ def _ask(store: object, project: object, runs: int) -> dict:
             peer.append(time.perf_counter() - start)
         parts[f"ask-{name}"] = {"seconds": statistics.median(samples), "rows": len(got.terms)}
         parts[f"query-why-{name}"] = {"seconds": statistics.median(peer)}
+    parts.update(_ask_commands(store, project))
     return {"parts": parts}
+
+
+def _ask_commands(store: object, project: object) -> dict:
+    """`kg --store ... ask` as a user runs it, whole processes (start-up and imports included), with a new build
+    cache: "ask-command-first" makes the Asker and saves it in the cache; "ask-command-saved", the same command
+    again, reads it from there. Each with its own peak memory (the command's, not this worker's)."""
+    question = next(iter(ASK_QUESTIONS.values()))
+    command = [str(Path(sys.executable).with_name("kg")), "--root", str(project.root), "--store", store.spec, "ask",
+               question]
+    parts = {}
+    with tempfile.TemporaryDirectory() as cache:
+        for name in ("ask-command-first", "ask-command-saved"):
+            start = time.perf_counter()
+            process = subprocess.Popen(command, env={**os.environ, "KG_CACHE_DIR": cache}, stdout=subprocess.DEVNULL)
+            _, status, usage = os.wait4(process.pid, 0)
+            process.returncode = os.waitstatus_to_exitcode(status)
+            if process.returncode != 0:
+                raise SystemExit(f"{' '.join(command)} exited with {process.returncode}")
+            parts[name] = {"seconds": time.perf_counter() - start, "mb": usage.ru_maxrss / 1024}
+    return parts
 
 
 def _export(store: object, project: object, step: str) -> dict:
@@ -383,8 +405,9 @@ def run_size(size: int, work: Path, args: argparse.Namespace, classpath: str | N
         if "failed" in data:  # each of its rows says so
             parts.update({part: data for part in _rows_of(name)})
         for part, result in parts.items():
-            results[part] = {**result, "wall": wall, "mb": mb}
-            print(f"  {size:>9,} {part:<20} {result.get('seconds', float('nan')):8.2f} s {mb:8.0f} MB", flush=True)
+            results[part] = {"wall": wall, "mb": mb, **result}  # (a part may measure its own process's memory)
+            print(f"  {size:>9,} {part:<20} {result.get('seconds', float('nan')):8.2f} s {results[part]['mb']:8.0f} MB",
+                  flush=True)
 
     for name in ("memory", "disk", "oxigraph-catalogue", "pages-view", "ask"):
         step(name)
@@ -512,6 +535,9 @@ def report(runs: list[dict], load: str) -> str:
               + " | growth exponent |", "|---" * (len(runs) + 2) + "|"]
     lines.append("| first answer (makes the entity index and vocabulary) | "
                  + " | ".join(cell(r, "ask-first", []) for r in runs) + f" | {exponent(runs, 'ask-first')} |")
+    lines.append("| `kg ask` command, index saved by an earlier command (whole process) | "
+                 + " | ".join(cell(r, "ask-command-saved", [("making it", "ask-command-first")]) for r in runs)
+                 + f" | {exponent(runs, 'ask-command-saved')} |")
     for name, question in ASK_QUESTIONS.items():
         rows = ", ".join(f"{r.get('ask-' + name, {}).get('rows', 0):,}" for r in runs)
         label = f"“{question}” (median; rows: {rows})"
