@@ -263,6 +263,9 @@ def worker(step: str, project_root: Path, store_path: Path, runs: int) -> dict:
         parts = {f"{prefix}-{name}": {"seconds": seconds} for name, seconds in took.items()}
         parts[f"{prefix}-load"]["triples"] = _asserted(store)
         if step == "disk":  # the data the peers read, then the catalogue in a process of its own
+            from kg.build import cache_key
+
+            store.set_build_key(cache_key(project))  # as kg build records it, for the `kg ask` commands
             _dump(store, DATA_GRAPHS, store_path.parent / "asserted.nt")
             _dump(store, (INFERRED_GRAPH,), store_path.parent / "inferred.nt")
             return {"parts": parts}
