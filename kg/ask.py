@@ -819,9 +819,8 @@ def _saved_or_made(graph: Graph, queries: Path, saved_in: Path | None) -> Asker:
     making it takes about 30 s (the names and the words of the whole graph) and reading it back under a second;
     the memory store's build is small and changes in place under kg serve's updates, so it is never saved."""
     import hashlib
-    import pickle
 
-    from kg.files import write_atomic
+    from kg.files import read_cached, write_cached
 
     build_key = as_store(graph).build_key() if saved_in is not None else None
     if build_key is None:
@@ -829,23 +828,14 @@ def _saved_or_made(graph: Graph, queries: Path, saved_in: Path | None) -> Asker:
     digest = hashlib.sha256(f"{build_key}\0{queries.resolve()}\0".encode())
     for path in sorted(queries.glob("*.rq")):  # the examples, parameters and texts the Asker holds
         digest.update(f"{path.name}\0".encode() + path.read_bytes() + b"\0")
-    directory = saved_in / "ask"
-    target = directory / f"{digest.hexdigest()}.pickle"
-    try:
-        with target.open("rb") as stream:
-            saved = pickle.load(stream)
-    except Exception:  # absent, or unreadable (unpickling bytes that are not a pickle may raise nearly anything)
-        saved = None
-    if isinstance(saved, Asker):
+    target = saved_in / "ask" / f"{digest.hexdigest()}.pickle"
+    saved = read_cached(target, Asker)
+    if saved is not None:
         saved.graph = graph
         return saved
     made = Asker(graph, load_catalogue(queries))
     try:
-        directory.mkdir(parents=True, exist_ok=True)
-        write_atomic(target, pickle.dumps(made, protocol=pickle.HIGHEST_PROTOCOL))
-        for stale in directory.glob("*.pickle"):  # one build's index is kept, as one build is in the cache
-            if stale != target:
-                stale.unlink(missing_ok=True)
+        write_cached(target, made)  # (one build's index is kept, as one build is in the cache)
     except (OSError, OutputError):  # a cache that cannot be written (read-only, full) costs the next command time
         pass
     return made

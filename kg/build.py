@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import multiprocessing
 import os
-import pickle
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +20,7 @@ from rdflib import Dataset
 
 from kg import __version__
 from kg.errors import KgError
-from kg.files import write_atomic
+from kg.files import read_cached, write_cached
 from kg.enrich import load_cache
 from kg.link import add_links
 from kg.load import Project, load_document, load_shapes
@@ -161,23 +160,12 @@ class _Background:
 
 def _store(project: Project, key: str, built: Built) -> None:
     """Pickle `built` as `<cache>/<key>.pickle` (atomically) and drop older entries."""
-    directory = cache_dir(project)
-    target = directory / f"{key}.pickle"
-    write_atomic(target, pickle.dumps(built, protocol=pickle.HIGHEST_PROTOCOL))
-    for stale in directory.glob("*.pickle"):
-        if stale != target:
-            stale.unlink(missing_ok=True)
+    write_cached(cache_dir(project) / f"{key}.pickle", built)
 
 
 def cached(project: Project = Project()) -> Built | None:
     """The cached build for the current inputs, or None (absent, stale or unreadable)."""
-    path = cache_dir(project) / f"{cache_key(project)}.pickle"
-    try:
-        with path.open("rb") as stream:
-            built = pickle.load(stream)
-    except Exception:  # unpickling bytes that are not a pickle may raise nearly anything (ValueError, KeyError...)
-        return None
-    return built if isinstance(built, Built) else None
+    return read_cached(cache_dir(project) / f"{cache_key(project)}.pickle", Built)
 
 
 def load_built(project: Project = Project(), step: Callable[[str], None] = lambda name: None) -> Built:

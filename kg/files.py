@@ -1,17 +1,41 @@
 """Files written all or none: the atomic writer every stage that writes a file uses (exports and reports, the
-build cache, the enrichment cache, the ontology documentation, a store's build key)."""
+build cache and kg ask's saved index, the enrichment cache, the ontology documentation, a store's build key),
+and the pickled entries of those caches, read back or None."""
 
 from __future__ import annotations
 
 import os
+import pickle
 import secrets
 import shutil
 import stat
 from collections.abc import Callable, Collection, Mapping
 from functools import partial
 from pathlib import Path
+from typing import TypeVar
 
 from kg.errors import OutputError
+
+T = TypeVar("T")
+
+
+def read_cached(path: Path, kind: type[T]) -> T | None:
+    """The `kind` pickled at `path` by write_cached, else None (absent, unreadable, or of another kind)."""
+    try:
+        with path.open("rb") as stream:
+            found = pickle.load(stream)
+    except Exception:  # unpickling bytes that are not a pickle may raise nearly anything (ValueError, KeyError...)
+        return None
+    return found if isinstance(found, kind) else None
+
+
+def write_cached(path: Path, value: object) -> None:
+    """Pickle `value` to `path` atomically and remove the other pickles of its directory: a cache that keeps
+    the entry of the current key only."""
+    write_atomic(path, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL))
+    for stale in path.parent.glob("*.pickle"):
+        if stale != path:
+            stale.unlink(missing_ok=True)
 
 
 def write_atomic(path: Path, data: bytes) -> None:
