@@ -818,17 +818,14 @@ def _saved_or_made(graph: Graph, queries: Path, saved_in: Path | None) -> Asker:
     it for that build key and catalogue, else made now, and saved there for a store's build. On 2 M triples
     making it takes about 30 s (the names and the words of the whole graph) and reading it back under a second;
     the memory store's build is small and changes in place under kg serve's updates, so it is never saved."""
-    import hashlib
-
-    from kg.files import read_cached, write_cached
+    from kg.files import files_key, read_cached, write_cached
 
     build_key = as_store(graph).build_key() if saved_in is not None else None
     if build_key is None:
         return Asker(graph, load_catalogue(queries))
-    digest = hashlib.sha256(f"{build_key}\0{queries.resolve()}\0".encode())
-    for path in sorted(queries.glob("*.rq")):  # the examples, parameters and texts the Asker holds
-        digest.update(f"{path.name}\0".encode() + path.read_bytes() + b"\0")
-    target = saved_in / "ask" / f"{digest.hexdigest()}.pickle"
+    # the catalogue's files: the examples, parameters and texts the Asker holds
+    key = files_key(f"{build_key}\0{queries.resolve()}", [(path.name, path) for path in sorted(queries.glob("*.rq"))])
+    target = saved_in / "ask" / f"{key}.pickle"
     saved = read_cached(target, Asker)
     if saved is not None:
         saved.graph = graph

@@ -9,7 +9,6 @@ change misses the cache and rebuilds. Pickle is the reload format because it was
 
 from __future__ import annotations
 
-import hashlib
 import multiprocessing
 import os
 from collections.abc import Callable
@@ -20,7 +19,7 @@ from rdflib import Dataset
 
 from kg import __version__
 from kg.errors import KgError
-from kg.files import read_cached, write_cached
+from kg.files import files_key, read_cached, write_cached
 from kg.enrich import load_cache
 from kg.link import add_links
 from kg.load import Project, load_document, load_shapes
@@ -68,13 +67,9 @@ def cache_key(project: Project) -> str:
     """
     from kg.offline import pycountry_version
 
-    digest = hashlib.sha256(f"kg {__version__}\0pycountry {pycountry_version()}\0".encode())
     code = sorted(Path(__file__).parent.glob("*.py")) + sorted(RULES_DIR.glob("*.rq"))  # the rules are code too
-    for name, path in [(p.name, p) for p in code] + [(project.relative(p), p) for p in project.build_inputs()]:
-        digest.update(f"{name}\0".encode())
-        digest.update(path.read_bytes() if path.is_file() else b"\0missing\0")
-        digest.update(b"\0")
-    return digest.hexdigest()
+    files = [(p.name, p) for p in code] + [(project.relative(p), p) for p in project.build_inputs()]
+    return files_key(f"kg {__version__}\0pycountry {pycountry_version()}", files)
 
 
 def build(

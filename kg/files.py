@@ -1,15 +1,16 @@
 """Files written all or none: the atomic writer every stage that writes a file uses (exports and reports, the
 build cache and kg ask's saved index, the enrichment cache, the ontology documentation, a store's build key),
-and the pickled entries of those caches, read back or None."""
+and the keys and pickled entries of those caches."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import pickle
 import secrets
 import shutil
 import stat
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from functools import partial
 from pathlib import Path
 from typing import TypeVar
@@ -17,6 +18,17 @@ from typing import TypeVar
 from kg.errors import OutputError
 
 T = TypeVar("T")
+
+
+def files_key(head: str, files: Iterable[tuple[str, Path]]) -> str:
+    """SHA-256 over `head` and each (name, file) of `files`: the name and the file's bytes (a missing file counts
+    too): the key of a cache entry made from those files."""
+    digest = hashlib.sha256(f"{head}\0".encode())
+    for name, path in files:
+        digest.update(f"{name}\0".encode())
+        digest.update(path.read_bytes() if path.is_file() else b"\0missing\0")
+        digest.update(b"\0")
+    return digest.hexdigest()
 
 
 def read_cached(path: Path, kind: type[T]) -> T | None:

@@ -247,7 +247,7 @@ class _Checked:
     def literals(self, graphs: Sequence[URIRef]) -> set[tuple[str, str | None]]:
         if not graphs:
             return set()
-        rows = self._distinct_rows(_literals_query("DISTINCT ?text", graphs))
+        rows = self._distinct_rows(_literals_query(graphs))
         return {(str(text), text.language) for (text,) in rows}
 
     def names_by(self, predicates: Sequence[URIRef]) -> set[tuple[URIRef, URIRef, str, str | None]]:
@@ -527,7 +527,7 @@ class OxigraphStore(_Checked):
         # Oxigraph's own terms, made distinct by the query (2.5 times as fast as reading the graphs' quads)
         if not graphs:
             return set()
-        answer = self._store.query(_literals_query("DISTINCT ?text", graphs))
+        answer = self._store.query(_literals_query(graphs))
         return {(text.value, text.language) for (text,) in answer}
 
     def names_by(self, predicates: Sequence[URIRef]) -> set[tuple[URIRef, URIRef, str, str | None]]:
@@ -865,10 +865,10 @@ def values_clause(var: Variable, terms: Iterable[Node]) -> str:
     return f"VALUES ?{var} {{ {' '.join(_term(term, var) for term in terms)} }}"
 
 
-def _literals_query(projection: str, graphs: Sequence[URIRef]) -> str:
-    """A SELECT of `projection` over the literal objects ?text of named graphs `graphs` (Store.literals)."""
+def _literals_query(graphs: Sequence[URIRef]) -> str:
+    """The distinct literal objects ?text of named graphs `graphs` (Store.literals)."""
     where = "GRAPH ?g { ?s ?p ?text } FILTER(isLiteral(?text))"
-    return f"SELECT {projection} WHERE {{ {values_clause(Variable('g'), graphs)} {where} }}"
+    return f"SELECT DISTINCT ?text WHERE {{ {values_clause(Variable('g'), graphs)} {where} }}"
 
 
 def where_group_start(text: str) -> int | None:
