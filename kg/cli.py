@@ -204,9 +204,9 @@ def _store(ctx: click.Context, project: Project) -> Store:
 
 
 def _read(ctx: click.Context, project: Project) -> Built:
-    """The built dataset as readers of rdflib's Graph API get it (kg ask, kg serve's pages): the memory store's from
-    the cache (built if stale); another store's read in place (kg.view, kg.sparql_view), whose queries its own
-    engine answers (kg.store.as_store). (No report: these readers read the data only.)"""
+    """The built dataset as readers of rdflib's Graph API get it (kg ask, coverage and links, kg serve's pages): the
+    memory store's from the cache (built if stale); another store's read in place (kg.view, kg.sparql_view), whose
+    queries its own engine answers (kg.store.as_store). (No report: these readers read the data only.)"""
     from kg.build import Built
 
     if ctx.find_object(_Options).store == "memory":
@@ -528,7 +528,7 @@ def coverage(ctx: click.Context, fmt: str) -> None:
     from kg.coverage import to_tables
 
     _choice(fmt, ("table", "json"), "format")
-    report = measure(_built(_project(ctx)).dataset)
+    report = measure(_read(ctx, _project(ctx)).dataset)
     if fmt == "json":
         sys.stdout.write(json.dumps(report.to_json(), ensure_ascii=False, indent=2) + "\n")
     else:
@@ -732,7 +732,7 @@ def links(ctx: click.Context, fmt: str, missing: bool) -> None:
 
     _choice(fmt, ("text", "tsv", "json"), "format")
     project = _project(ctx)
-    dataset = _built(project).dataset
+    dataset = _read(ctx, project).dataset
     if missing:
         listed, unlisted = unlinked(dataset, project)
         rows = [row.to_json() for row in listed + unlisted]

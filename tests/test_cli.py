@@ -241,6 +241,28 @@ def test_validate_in_a_store_reports_as_the_reference(where: str, project: Proje
     assert result.stdout == reference.stdout
 
 
+@pytest.mark.parametrize("where", ["disk", "server"])
+def test_coverage_and_links_read_the_store(where: str, project_copy: Project, tmp_path: Path,
+                                           request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`kg --store S coverage` and `kg --store S links [--missing]` read the store's build in place, as kg ask
+    does (no memory build is read for them: on a large project it would not finish), and print what they print on
+    memory: the project's own data, whose links the fixture project lacks."""
+    spec = f"oxigraph:{tmp_path / 'store'}"
+    if where == "server":
+        request.getfixturevalue("sparql_server")  # (puts the session's data back afterwards)
+        spec = f"sparql:{sparql_test_url()}"
+    built = kg(project_copy, "--store", spec, "build", "--reasoner", "rules", "--validator", "sparql", "--out", str(tmp_path / "out"))
+    assert built.exit_code == 0, built.output
+    commands = (["coverage", "-f", "json"], ["links", "-f", "json"], ["links", "--missing", "-f", "json"])
+    with monkeypatch.context() as patch:
+        patch.setattr("kg.build.load_built", lambda *_: pytest.fail("the memory build was read"))
+        on_store = [kg(project_copy, "--store", spec, *command) for command in commands]
+    for command, result in zip(commands, on_store):
+        reference = kg(project_copy, *command)
+        assert result.exit_code == reference.exit_code, result.output
+        assert result.stdout == reference.stdout and json.loads(reference.stdout), command
+
+
 def test_warnings_alone_conform(project: Project) -> None:
     _drop_norad_label(project)
     result = kg(project, "validate")
