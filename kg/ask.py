@@ -46,7 +46,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple
 
 from rdflib import Literal, URIRef
-from rdflib.namespace import OWL, SKOS
+from rdflib.namespace import DCTERMS, OWL, SKOS
 
 from kg.errors import OutputError, QueryError, UsageError
 from kg.load import curie, label
@@ -74,6 +74,7 @@ _REFUSED = ("not-covered", "unanswerable")  # the statuses that list the closest
 
 _NAME_PREDICATES = (RDFS.label, SKOS.prefLabel, SKOS.altLabel, SKOS.hiddenLabel)
 _LOOKED_UP = (RDFS.label, SKOS.altLabel)  # the names queries/find-entity.rq matches
+_DOCUMENT_RANGE = ("kg:SourceDocument",)  # the `# param-range:` of a listing's scope, the document it reads
 _NOT_ENTITIES = (RDF.Property, OWL.ObjectProperty, OWL.DatatypeProperty, OWL.AnnotationProperty, OWL.Ontology,
                  KG.Claim)
 _ACRONYM_DOTS = re.compile(r"\b(?:\w\.){2,}")  # U.S. -> US, U.S.A. -> USA
@@ -643,9 +644,11 @@ class Asker:
         """Whether `binding` answers the question asked: no year left out (an unapplied year changes the answer set
         unseen), and, for a query that takes parameters, no entity left out either (its parameter would answer
         another question: "What does Canada do in NATO?" is not about the Arctic, its default region). A query
-        without parameters lists everything, and the answer says which names no row mentions."""
+        without parameters lists everything, and the answer says which names no row mentions; so does one whose
+        only default is the source document it reads (the scope of the listing, not a topic of the question)."""
         unapplied = self.unapplied(mentions, binding)
-        defaulted = any(value is None for value in binding.values)
+        defaulted = any(value is None and param.range != _DOCUMENT_RANGE
+                        for param, value in zip(binding.query.params, binding.values))
         return not any(m.year for m in unapplied) and not (unapplied and defaulted)
 
     def closest(self, question: str, language: str, allow_service: bool, n: int = 3) -> list[str]:
@@ -1002,16 +1005,26 @@ def _given(graph: Graph, binding: Binding, language: str, labels: dict[str, str]
             given[param.name] = mention.name or label(graph, mention.nodes[0], language)
         else:
             given[param.name] = str(mention.nodes[0])
-            node = mention.nodes[0]
-            labels[param.name] = f"{label(graph, node, language)} ({curie(node)})"
+            labels[param.name] = _param_shown(graph, mention.nodes[0], language)
     for param in binding.query.params:  # defaults are shown too: the answer must say what it was about
         if param.name not in given and param.default is not None:
             given[param.name] = param.default
             if param.type == "entity":
                 node = resolve_entity(graph, param.default)
                 given[param.name] = str(node)
-                labels[param.name] = f"{label(graph, node, language)} ({curie(node)})"
+                labels[param.name] = _param_shown(graph, node, language)
     return given
+
+
+def _param_shown(graph: Graph, node: URIRef, language: str) -> str:
+    """How an answer names a parameter's entity: its label (a document's title, as documents have no label) and
+    CURIE, or the CURIE alone."""
+    short = curie(node)
+    name = label(graph, node, language)
+    if name == short:
+        title = graph.value(node, DCTERMS.title)
+        name = short if title is None else str(title)
+    return short if name == short else f"{name} ({short})"
 
 
 def _run(ask: Asker, result: Answer, binding: Binding, mentions: list[Mention], allow_service: bool) -> Answer:

@@ -81,7 +81,7 @@ def test_entity_quote_document_and_query(kg_server, browser) -> None:
     page.locator("header.site nav").get_by_role("link", name="Query").click()
     page.wait_for_url(f"{kg_server.url}/query")
     page.get_by_role("button", name="Operations and activities with a partner").click()
-    expect(page.locator("#sparql")).to_have_value(re.compile(r"VALUES \(\?partner\)"))
+    expect(page.locator("#sparql")).to_have_value(re.compile(r"VALUES \(\?partner \?document\)"))
     page.get_by_role("button", name="Run").click()
     rows = page.locator("table.results tbody tr")
     expect(rows).to_have_count(3)

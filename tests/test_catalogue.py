@@ -147,7 +147,7 @@ HEADERS = {
     "nation-of": ("region", "regionLabel"),
     "staff-nationalities": ("organisation", "organisationLabel", "nationality", "nationalityLabel",
                             "nationalityCount"),
-    "claims-per-section": ("document", "section", "claims", "firstClaim", "lastClaim"),
+    "claims-per-section": ("document", "section", "claims", "firstClaim", "lastClaim", "sectionStart"),
     "bilingual-labels": ("entity", "labelEn", "labelFr"),
     "find-entity": ("entity", "labelEn", "labelFr", "matched"),
     "alignments": ("activity", "activityLabel", "actor", "actorLabel", "alignedWith", "alignedWithLabel", "goal",
@@ -616,21 +616,22 @@ CASES = [
         ("id:NORAD", "id:Canada", 2),
         ("id:NORAD", "id:UnitedStates", 2),
     ]),
-    # The headings of the source, in order (CARRIBBEAN as printed), with the claims listed in claims.tsv.
-    Case("claims-per-section", ("document", "section", "claims", "firstClaim", "lastClaim"), [
-        ("id:factsheet", "(introduction)", 3, "C01", "C03"),
-        ("id:factsheet", "NATO", 3, "C04", "C06"),
-        ("id:factsheet", "NORAD", 6, "C07", "C12"),
-        ("id:factsheet", "SOUTH AMERICA", 4, "C13", "C16"),
-        ("id:factsheet", "THE ARCTIC", 3, "C17", "C19"),
-        ("id:factsheet", "CARRIBBEAN", 2, "C20", "C21"),
-        ("id:factsheet", "UKRAINE", 10, "C22", "C31"),
-        ("id:factsheet", "EASTERN & CENTRAL EUROPE", 6, "C32", "C37"),
-        ("id:factsheet", "NORTH KOREA", 3, "C38", "C40"),
-        ("id:factsheet", "INDO-PACIFIC REGION", 4, "C41", "C44"),
-        ("id:factsheet", "MIDDLE EAST", 6, "C45", "C50"),
-        ("id:factsheet", "(footnote)", 1, "C51", "C51"),
-        ("id:factsheet", "(signature)", 1, "C52", "C52"),
+    # The headings of the source, in order (CARRIBBEAN as printed), with the claims listed in claims.tsv and the
+    # offset of each section's first quote (the signature's is its closing wordmark's, not the title's "Canada").
+    Case("claims-per-section", ("document", "section", "claims", "firstClaim", "lastClaim", "sectionStart"), [
+        ("id:factsheet", "(introduction)", 3, "C01", "C03", 68),
+        ("id:factsheet", "NATO", 3, "C04", "C06", 277),
+        ("id:factsheet", "NORAD", 6, "C07", "C12", 395),
+        ("id:factsheet", "SOUTH AMERICA", 4, "C13", "C16", 696),
+        ("id:factsheet", "THE ARCTIC", 3, "C17", "C19", 979),
+        ("id:factsheet", "CARRIBBEAN", 2, "C20", "C21", 1171),
+        ("id:factsheet", "UKRAINE", 10, "C22", "C31", 1314),
+        ("id:factsheet", "EASTERN & CENTRAL EUROPE", 6, "C32", "C37", 1755),
+        ("id:factsheet", "NORTH KOREA", 3, "C38", "C40", 2328),
+        ("id:factsheet", "INDO-PACIFIC REGION", 4, "C41", "C44", 2584),
+        ("id:factsheet", "MIDDLE EAST", 6, "C45", "C50", 2859),
+        ("id:factsheet", "(footnote)", 1, "C51", "C51", 3280),
+        ("id:factsheet", "(signature)", 1, "C52", "C52", 3313),
     ], ordered=True),
     # The twelve states the source names, with their French names as the Government of Canada writes them
     # ("Iraq" in French too; "Irak" is an alternative label).
@@ -1010,7 +1011,7 @@ TYPED_COLUMNS = {
     "goals": {"targetYear": XSD.gYear},
     "founding-dates": {"year": XSD.gYear, "derived": XSD.boolean},
     "timeline": {"year": XSD.gYear},
-    "claims-per-section": {"claims": XSD.integer},
+    "claims-per-section": {"claims": XSD.integer, "sectionStart": XSD.integer},
 }
 
 

@@ -91,14 +91,20 @@ def test_ask_follows_updates(writable_server: ServerProcess) -> None:
         assert response.status_code == 200, response.text
         return response.json()
 
+    # a state of the fact sheet, as a claim would support it; updates are not reasoned, so the update also states
+    # the document it is in (kg:inDocument, which find-entity reads and reasoning would infer)
     narnia = ("GRAPH <https://w3id.org/defence-kg/graph/statements> { <https://w3id.org/defence-kg/id/Narnia> a "
               "<https://w3id.org/defence-kg/ontology#State> ; <http://www.w3.org/2000/01/rdf-schema#label> "
-              "'Narnia'@en }")
+              "'Narnia'@en ; <https://w3id.org/defence-kg/ontology#supportedBy> "
+              "<https://w3id.org/defence-kg/id/claim/C01> } GRAPH <https://w3id.org/defence-kg/graph/inferred> { "
+              "<https://w3id.org/defence-kg/id/Narnia> <https://w3id.org/defence-kg/ontology#inDocument> "
+              "<https://w3id.org/defence-kg/id/factsheet> }")
     assert reply()["query"] is None  # nothing in the graph is called Narnia
     assert _update(writable_server, f"INSERT DATA {{ {narnia} }}", TOKEN).status_code == 204
     try:
         known = reply()
-        assert known["query"] == "find-entity" and known["params"] == {"name": "Narnia"}
+        assert known["query"] == "find-entity"
+        assert known["params"] == {"name": "Narnia", "document": "https://w3id.org/defence-kg/id/factsheet"}
         assert [row["entity"] for row in known["rows"]] == ["Narnia"]
     finally:
         assert _update(writable_server, f"DELETE DATA {{ {narnia} }}", TOKEN).status_code == 204
