@@ -159,7 +159,7 @@ def _pages(store: object, project: object, runs: int, read: str) -> dict:
     return {"parts": parts}
 
 
-# kg ask's questions: two listings that grow with the data (one in French) and one that does not
+# kg ask's questions: two listings of the fact sheet (one in French) and a question about a name
 ASK_QUESTIONS = {
     "countries": "Which countries does the fact sheet mention?",
     "operations-fr": "Quelles opérations le Canada mène-t-il avec les États-Unis ?",

@@ -3,7 +3,8 @@
 Both servers hold the same data: the built dataset (asserted + inferred named graphs) exported as N-Quads and
 loaded into an Oxigraph store, served with `--union-default-graph` (kg serve's default graph is the union of
 its named graphs too). N concurrent clients (default 50) send, for a fixed time each, the catalogue queries
-that take no parameter (22 files of queries/, in turn, as SPARQL JSON over POST); every non-200 answer or
+that need no value (their defaults bound by a VALUES clause) and no SERVICE, in turn, as SPARQL JSON over POST;
+every non-200 answer or
 transport error counts as an error. Before the load, each query's answer is compared between the servers
 (row counts), so the two do the same work. Printed: requests, throughput, p50 and p99 latency, errors, and
 kg serve's figures as ratios of Oxigraph's. kg serve runs twice: without its answer cache (every request
@@ -37,8 +38,9 @@ sys.path.insert(0, str(ROOT))
 from kg.build import load_built  # noqa: E402
 from kg.load import Project  # noqa: E402
 from kg.errors import QueryError  # noqa: E402
-from kg.query import load_catalogue  # noqa: E402
+from kg.query import bind_params, load_catalogue  # noqa: E402
 from kg.sparql import check_offline, prepare  # noqa: E402
+from kg.store import bind_values  # noqa: E402
 
 
 @dataclass
@@ -158,10 +160,13 @@ def main() -> None:
     options = parser.parse_args()
 
     project = Project()
-    queries = [query.text for query in load_catalogue(project.queries).values() if not query.params and served(query.text)]
+    built = load_built(project)
+    # each query that needs no value, with its defaults bound as a VALUES clause (as the /query page writes them)
+    queries = [bind_values(query.text, bind_params(built.dataset, query, {}))
+               for query in load_catalogue(project.queries).values()
+               if not any(param.required for param in query.params) and served(query.text)]
     with tempfile.TemporaryDirectory(prefix="kg-bench-serve-") as scratch:
         directory = Path(scratch)
-        built = load_built(project)
         data = directory / "dataset.nq"
         data.write_bytes(built.dataset.serialize(format="nquads", encoding="utf-8"))
         servers = {
