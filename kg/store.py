@@ -848,12 +848,15 @@ _UNSAFE_IRI = re.compile(r'[<>"{}|^`\\\x00-\x20]')
 
 
 def bind_values(text: str, bindings: Mapping[Variable, Node]) -> str:
-    """`text` with each binding pre-set by a `VALUES ?var { term }` at the start of the query's WHERE group:
-    how parameters reach stores that cannot take rdflib's in-process initBindings. Terms are written in
+    """`text` with its bindings pre-set by one `VALUES (?var ...) { (term ...) }` at the start of the query's WHERE
+    group: how parameters reach stores that cannot take rdflib's in-process initBindings. One clause, not one per
+    variable: Oxigraph joined separate clauses in their order (a listing's ?document after its ?class: 148 ms at
+    2 M triples, 0.3 ms in one clause), and rdflib evaluated two clauses 15 times slower. Terms are written in
     SPARQL syntax with their quotes escaped, so a value can never change the query's structure."""
     if not bindings:
         return text
-    clause = " ".join(values_clause(var, (term,)) for var, term in bindings.items())
+    names = " ".join(f"?{var}" for var in bindings)
+    clause = f"VALUES ({names}) {{ ({' '.join(_term(term, var) for var, term in bindings.items())}) }}"
     at = where_group_start(text)
     if at is None:
         raise QueryError("the query has no WHERE group to bind its parameters in")

@@ -99,7 +99,7 @@ def test_values_go_first_in_the_where_group_and_a_hostile_value_stays_a_literal(
     hostile = 'x" } } DROP ALL ; SELECT * { "'
     text = 'SELECT ?s WHERE { # a comment with { braces }\n ?s rdfs:comment ?name FILTER(?s != "a { b") }'
     bindings = {Variable("name"): Literal(hostile)}
-    assert bind_values(text, bindings).startswith(f"SELECT ?s WHERE {{ VALUES ?name {{ {Literal(hostile).n3()} }} #")
+    assert bind_values(text, bindings).startswith(f"SELECT ?s WHERE {{ VALUES (?name) {{ ({Literal(hostile).n3()}) }} #")
     store = create_store(f"oxigraph:{tmp_path / 'store'}")  # binds by VALUES (rdflib would use initBindings)
     store.update(f"INSERT DATA {{ GRAPH <{STATEMENTS_GRAPH}> {{ id:Canada rdfs:comment {Literal(hostile).n3()} }} }}")
     assert store.query(text, bindings).bindings == [{Variable("s"): ID.Canada}]
@@ -107,7 +107,13 @@ def test_values_go_first_in_the_where_group_and_a_hostile_value_stays_a_literal(
 
 def test_values_skip_a_construct_template() -> None:
     bound = bind_values("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }", {Variable("s"): URIRef(ID.Canada)})
-    assert bound == f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ VALUES ?s {{ <{ID.Canada}> }} ?s ?p ?o }}"
+    assert bound == f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ VALUES (?s) {{ (<{ID.Canada}>) }} ?s ?p ?o }}"
+
+
+def test_several_parameters_go_in_one_values_clause() -> None:
+    """One clause for all the bindings (see bind_values: Oxigraph joined separate clauses in their order)."""
+    bound = bind_values("SELECT * WHERE { ?s ?p ?o }", {Variable("s"): URIRef(ID.Canada), Variable("o"): Literal(2)})
+    assert bound == f'SELECT * WHERE {{ VALUES (?s ?o) {{ (<{ID.Canada}> "2"^^<{XSD.integer}>) }} ?s ?p ?o }}'
 
 
 def test_an_iri_that_would_break_out_is_refused() -> None:
