@@ -49,7 +49,7 @@ from rdflib import Literal, URIRef
 from rdflib.namespace import DCTERMS, OWL, SKOS
 
 from kg.errors import OutputError, QueryError, UsageError
-from kg.load import curie, label
+from kg.load import curie, label, named
 from kg.namespaces import BASE, KG, LINKED_GRAPHS, PROJECT_ROOT, RDF, RDFS
 from kg.query import CatalogueQuery, Param, load_catalogue, resolve_entity, run_query, why
 from kg.store import as_store
@@ -1017,14 +1017,11 @@ def _given(graph: Graph, binding: Binding, language: str, labels: dict[str, str]
 
 
 def _param_shown(graph: Graph, node: URIRef, language: str) -> str:
-    """How an answer names a parameter's entity: its label (a document's title, as documents have no label) and
-    CURIE, or the CURIE alone."""
-    short = curie(node)
-    name = label(graph, node, language)
-    if name == short:
-        title = graph.value(node, DCTERMS.title)
-        name = short if title is None else str(title)
-    return short if name == short else f"{name} ({short})"
+    """How an answer names a parameter's entity: as reports do (kg.load.named), a document by its title, as
+    documents have no label."""
+    shown = named(graph, node, language)
+    title = graph.value(node, DCTERMS.title)
+    return f"{title} ({shown})" if shown == curie(node) and title is not None else shown
 
 
 def _run(ask: Asker, result: Answer, binding: Binding, mentions: list[Mention], allow_service: bool) -> Answer:

@@ -142,9 +142,10 @@ def preferred_label(labels: list[Literal], language: str = "en") -> str | None:
     return str(min(labels, key=preference)) if labels else None
 
 
-def named(graph: Graph, node: Node) -> str:
-    """How reports show a node: `Canada (id:Canada)` when it has a label, else its CURIE."""
-    name, short = label(graph, node), curie(node)
+def named(graph: Graph, node: Node, language: str = "en") -> str:
+    """How reports show a node: `Canada (id:Canada)` when it has a label (in `language` if it has one), else its
+    CURIE."""
+    name, short = label(graph, node, language), curie(node)
     return short if name == short else f"{name} ({short})"
 
 
